@@ -1,0 +1,20 @@
+"""Hook specifications, one module per plugin family.
+
+The docstrings of the specs are the reference documentation for plugin authors.
+"""
+
+from swift.hookspecs import (
+    models,
+    templates,
+    datasets,
+    tuners,
+    losses,
+    rewards,
+    schedulers,
+    engines,
+    trainers,
+    commands,
+    arguments,
+)
+
+SPEC_MODULES = (models, templates, datasets, tuners, losses, rewards, schedulers, engines, trainers, commands, arguments)

@@ -1,0 +1,79 @@
+"""The table of plugin families: entry-point group, hook and record type of each.
+
+This table is the single place that ties a family name to its entry-point
+group (``swift.tuners``), its registration hook (``swift_register_tuners``) and
+the record class its hook must yield.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from swift.kernel import records as r
+
+ENTRY_POINT_PREFIX = "swift."
+
+
+@dataclass(frozen=True)
+class Family:
+    """One plugin family.
+
+    Attributes:
+        name: Family name (``tuners``).
+        record_type: Record class the hook yields.
+        hook: Name of the registration hook.
+        provided_by: First-party distribution that provides the usual implementations,
+            named in errors when no plugin of the family is installed.
+        group: Entry-point group, or ``None`` for hooks any loaded plugin may implement.
+    """
+
+    name: str
+    record_type: type[r.Record]
+    hook: str
+    provided_by: str = ""
+    group: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name.rstrip("s") if self.name != "losses" else "loss"
+
+
+def _family(name: str, record_type: type[r.Record], provided_by: str) -> Family:
+    return Family(name, record_type, f"swift_register_{name}", provided_by, ENTRY_POINT_PREFIX + name)
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        _family("models", r.ModelRecord, "swift-transformers"),
+        _family("templates", r.TemplateRecord, "swift (built in)"),
+        _family("datasets", r.DatasetRecord, "swift-transformers"),
+        _family("tuners", r.TunerRecord, "swift-peft"),
+        _family("losses", r.LossRecord, "swift-transformers"),
+        _family("rewards", r.RewardRecord, "swift-trl"),
+        _family("schedulers", r.SchedulerRecord, "swift (built in)"),
+        _family("engines", r.EngineRecord, "swift-transformers"),
+        _family("trainers", r.TrainerRecord, "swift-transformers"),
+        _family("commands", r.CommandRecord, "swift (built in)"),
+        # Argument groups have no entry-point group of their own: any loaded plugin
+        # (an engine plugin, a tuner plugin …) may contribute some.
+        Family("arguments", r.ArgumentGroupRecord, "swift_register_arguments"),
+    )
+}
+
+ENTRY_POINT_FAMILIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.group)
+
+
+def get_family(name: str) -> Family:
+    """Return the family called ``name`` or raise ``KeyError`` listing the known ones."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise KeyError(f"unknown plugin family {name!r}; known: {', '.join(FAMILIES)}") from None
+
+
+def install_hint(distribution: str) -> str:
+    """How to install a first-party distribution, from PyPI or from this repository."""
+    if distribution.startswith("swift (built in)"):
+        return "it ships with swift itself; reinstall swift"
+    return f"pip install {distribution}  (from a checkout: pip install -e plugins/{distribution})"

@@ -1,0 +1,1 @@
+"""Command pipelines: orchestrate a command through the plugin registries."""

@@ -1,0 +1,149 @@
+"""Tiny offline models: a real tokenizer and a real 2-layer model, built in about a second.
+
+No hub is needed. The tokenizer is a byte-level BPE trained on a few KB of text,
+with the special tokens of the common chat templates (ChatML, Llama-3, Gemma,
+Phi-3, GLM-4, Mistral …) so every built-in template encodes on it; the model is
+a randomly initialised Llama or Qwen3 of a few hundred thousand parameters saved
+with ``save_pretrained`` and loaded back through the ordinary loading code.
+
+Example::
+
+    from swift_sdk.tiny import build_tiny_model
+    path = build_tiny_model(tmp_path / "tiny")          # qwen3, head_dim 16
+    path = build_tiny_model(tmp_path / "v", head_dim=64)  # what vLLM's CPU kernels accept
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+CHAT_SPECIAL_TOKENS = (
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>",
+    "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>",
+    "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+    "<s>", "</s>", "<unk>", "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>",
+    "<bos>", "<eos>", "<pad>", "<start_of_turn>", "<end_of_turn>",
+    "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "[gMASK]", "<sop>", "<|observation|>",
+    "<|beginofsentence|>", "<|endofsentence|>", "<|User|>", "<|Assistant|>",
+)
+
+# ChatML with generation markers, so transformers' return_assistant_tokens_mask works.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'assistant' %}"
+    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
+    "{% else %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+_WORDS = (
+    "the a an model language large small train tune data set token answer question user assistant "
+    "system you I am is are was be can will what who how why when where please thank hello hi "
+    "name author swift plugin learn fast slow good bad yes no one two three four five six seven "
+    "eight nine ten number math sum equals plus minus think step solution reason because so then "
+    "write code python function return value list dict file path run test loss goes down up "
+    "weather today tomorrow city China English Chinese help sure here there this that it of to in "
+    "on for with as by from at or and not but if else while loop print open close read save load"
+).split()
+
+
+def training_text(n_sentences: int = 400, seed: int = 0) -> list[str]:
+    """Deterministic English-like sentences plus digits and a little Chinese."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(n_sentences):
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(5, 14))]
+        lines.append(" ".join(words).capitalize() + rng.choice([".", "?", "!"]) + f" {i} {i * 7 % 100}")
+    lines += ["我是一个语言模型。你好，世界！", "1 + 2 = 3, 12 * 3 = 36, x^2 - 1 = 0", "{\"key\": [1, 2]} <a href='x'>y</a>"]
+    return lines
+
+
+def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE):
+    """A ``PreTrainedTokenizerFast`` trained on :func:`training_text`."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token=None))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(CHAT_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(training_text(), trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=[t for t in CHAT_SPECIAL_TOKENS if t not in ("<|im_end|>", "<|endoftext|>")],
+    )
+    fast.chat_template = chat_template
+    return fast
+
+
+def build_tiny_model(
+    path: str | Path,
+    arch: str = "qwen3",
+    *,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    num_kv_heads: int = 2,
+    head_dim: int | None = None,
+    vocab_size: int = 1024,
+    seed: int = 0,
+    chat_template: str = CHATML_TEMPLATE,
+) -> Path:
+    """Build and save a tiny causal LM with its tokenizer; returns ``path``.
+
+    Args:
+        path: Directory to write (created).
+        arch: ``qwen3`` or ``llama`` (not ``qwen2``: its tokenizer class replaces ours).
+        head_dim: Defaults to ``hidden_size // num_heads``; use 64 for vLLM on CPU
+            (``hidden_size=128, num_heads=2``).
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    head_dim = head_dim or hidden_size // num_heads
+    config = AutoConfig.for_model(
+        arch,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        num_key_value_heads=num_kv_heads,
+        head_dim=head_dim,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    return path
+
+
+def _force_tokenizer_class(path: Path) -> None:
+    # AutoTokenizer may pick the architecture's own tokenizer class; ours is the trained one.
+    cfg_file = path / "tokenizer_config.json"
+    cfg = json.loads(cfg_file.read_text())
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg_file.write_text(json.dumps(cfg, indent=2, ensure_ascii=False))

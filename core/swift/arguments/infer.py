@@ -1,0 +1,108 @@
+"""Arguments of ``swift infer``, ``deploy``, ``rollout`` and ``eval``.
+
+Engine settings (vLLM, LMDeploy, SGLang …) are not here: each engine plugin
+contributes its own argument group, and ``--infer_backend`` is checked against
+the installed engines when the command runs.
+"""
+
+from typing import Literal
+
+from swift.arguments._fields import arg, argclass
+from swift.arguments.base import BaseArguments
+
+# backend spellings of ms-swift versions and docs, mapped to engine names
+BACKEND_ALIASES = {"transformers": "pt", "pytorch": "pt", "hf": "pt"}
+
+
+@argclass
+class MergeArguments:
+    """Merge: writing LoRA (and LLaMA-Pro, LongLoRA) weights into the model."""
+
+    merge_lora: bool = arg(False, "Merge the adapters into the base weights.")
+    safe_serialization: bool = arg(True, "Save merged weights as safetensors.")
+    max_shard_size: str = arg("5GB", "Largest size of one saved weight file.")
+
+
+@argclass
+class InferArguments(MergeArguments, BaseArguments):
+    """Arguments of ``swift infer``."""
+
+    ckpt_dir: str | None = arg(
+        None, "Checkpoint folder: adapters or full weights of a training run."
+    )
+    infer_backend: str = arg(
+        "pt", "Inference engine: pt (transformers), vllm, lmdeploy, sglang … (engine plugins)."
+    )
+    result_path: str | None = arg(
+        None, "Where results are written; unset = next to the checkpoint."
+    )
+    writer_buffer_size: int = arg(65536, "Buffer size of the result writer, in bytes.")
+    max_batch_size: int | None = arg(1, "Batch size of the pt backend.")
+    val_dataset_sample: int | None = arg(None, "Number of validation samples to infer on.")
+    metric: Literal["acc", "rouge"] | None = arg(
+        None, "Metric computed over the inference results."
+    )
+
+    def __post_init__(self) -> None:
+        self.infer_backend = normalize_backend(self.infer_backend)
+        super().__post_init__()
+
+
+def normalize_backend(name: str) -> str:
+    """Lower-case an engine name and map aliases (``transformers`` → ``pt``)."""
+    lowered = name.strip().lower()
+    return BACKEND_ALIASES.get(lowered, lowered)
+
+
+@argclass
+class DeployArguments(InferArguments):
+    """Arguments of ``swift deploy``: an OpenAI-compatible server."""
+
+    host: str = arg("0.0.0.0", "Host the server binds to.")
+    port: int = arg(8000, "Port the server listens on.")
+    api_key: str | None = arg(None, "Bearer key clients must send.")
+    ssl_keyfile: str | None = arg(None, "SSL key file.")
+    ssl_certfile: str | None = arg(None, "SSL certificate file.")
+    owned_by: str = arg("swift", "Owner reported by /v1/models.")
+    served_model_name: str | None = arg(
+        None, "Model name clients use; unset = the model's folder name."
+    )
+    verbose: bool = arg(True, "Log every request.")
+    log_interval: int = arg(20, "Seconds between statistics logs; 0 or less disables them.")
+    max_logprobs: int = arg(20, "Most logprobs a request may ask for.")
+
+
+@argclass
+class RolloutArguments(DeployArguments):
+    """Arguments of ``swift rollout``: generation server for GRPO with weight sync."""
+
+    infer_backend: str = arg(
+        "vllm", "Inference engine; rollout needs one that can update weights (vllm)."
+    )
+    multi_turn_scheduler: str | None = arg(
+        None, "Multi-turn scheduler name (scheduler plugins); unset = one turn."
+    )
+    max_turns: int | None = arg(None, "Maximum turns of a multi-turn rollout.")
+
+
+@argclass
+class EvalArguments(DeployArguments):
+    """Arguments of ``swift eval``."""
+
+    eval_dataset: list[str] = arg([], "Evaluation datasets (benchmark names).")
+    eval_limit: int | None = arg(None, "Samples taken from each evaluation dataset.")
+    eval_output_dir: str = arg("eval_output", "Folder for evaluation results.")
+    eval_backend: Literal["Native", "OpenCompass", "VLMEvalKit"] = arg(
+        "Native", "Evaluation backend."
+    )
+    eval_dataset_args: dict | None = arg(None, "Per-dataset options as JSON.")
+    eval_generation_config: dict | None = arg(None, "Generation options for evaluation as JSON.")
+    eval_num_proc: int = arg(16, "Concurrent evaluation requests.")
+    eval_url: str | None = arg(
+        None, "Evaluate a running OpenAI-compatible server (with --model and --api_key)."
+    )
+    temperature: float | None = arg(0.0, "Sampling temperature; 0 for reproducible scores.")
+    verbose: bool = arg(False, "Log every request of the local server.")
+    max_batch_size: int | None = arg(
+        None, "Largest batch; unset = 256 for text, 16 for multimodal models."
+    )

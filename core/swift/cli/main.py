@@ -110,8 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[0] in ("-V", "--version"):
         print(f"swift {__version__}")
         return 0
+    from swift.arguments.errors import HelpRequested
+
     try:
         result = run_command(argv[0], argv[1:])
+    except HelpRequested as exc:
+        print(exc.text)
+        return 0
     except SwiftError as exc:
         print(f"swift {argv[0]}: error: {exc}", file=sys.stderr)
         return exc.exit_code

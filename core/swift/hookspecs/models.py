@@ -30,7 +30,7 @@ def swift_register_models() -> Iterable[ModelRecord]:
         def swift_register_models():
             yield ModelRecord(
                 name="acme",
-                load="swift_transformers.models.loader:load_causal_lm",
+                load="swift_transformers.models.loading:load_causal_lm",
                 template="acme",
                 architectures=("AcmeForCausalLM",),
                 model_ids=("acme/acme-7b*",),

@@ -1,0 +1,282 @@
+"""The model types swift-transformers provides: a table of records, nothing imported.
+
+Each record groups checkpoints that share an architecture, a loader and a default
+chat template. Detection (:mod:`swift_transformers.models.detect`) matches a
+checkpoint's ``config.json`` against ``architectures`` and ``config_model_types``
+and its hub id against ``model_ids``; when several records share an architecture
+(Qwen2 and Qwen2.5, Llama 2 and Llama 3 …) the hub id decides.
+
+``model_ids`` are Hugging Face ids; a trailing ``*`` matches a prefix. Matching
+compares the part after the owner, case-insensitively, so ModelScope mirrors
+(``LLM-Research/Meta-Llama-3-8B-Instruct``) and local folders named after the
+checkpoint (``/models/Qwen2.5-7B-Instruct``) are recognised as well.
+"""
+
+from __future__ import annotations
+
+from swift.kernel import ModelRecord
+
+CAUSAL_LM_LOADER = "swift_transformers.models.loading:load_causal_lm"
+
+#: Used when nothing in the registry matches a checkpoint (and by ``--model_type causal_lm``).
+GENERIC_MODEL_TYPE = "causal_lm"
+
+
+def _causal_lm(
+    name: str,
+    template: str,
+    summary: str,
+    architectures: tuple[str, ...],
+    config_model_types: tuple[str, ...],
+    model_ids: tuple[str, ...],
+    **extra,
+) -> ModelRecord:
+    return ModelRecord(
+        name=name,
+        load=CAUSAL_LM_LOADER,
+        summary=summary,
+        template=template,
+        architectures=architectures,
+        config_model_types=config_model_types,
+        model_ids=model_ids,
+        **extra,
+    )
+
+
+_QWEN2 = ("Qwen2ForCausalLM",)
+_LLAMA = ("LlamaForCausalLM",)
+
+MODEL_RECORDS: tuple[ModelRecord, ...] = (
+    # Qwen
+    _causal_lm(
+        "qwen",
+        "qwen",
+        "Qwen (1.0) chat models, remote code",
+        ("QWenLMHeadModel",),
+        ("qwen",),
+        ("Qwen/Qwen-1_8B*", "Qwen/Qwen-7B*", "Qwen/Qwen-14B*", "Qwen/Qwen-72B*"),
+        requires=("tiktoken",),
+    ),
+    _causal_lm(
+        "qwen2",
+        "qwen",
+        "Qwen1.5 and Qwen2 dense models",
+        _QWEN2,
+        ("qwen2",),
+        ("Qwen/Qwen1.5-*", "Qwen/CodeQwen1.5-*", "Qwen/Qwen2-*"),
+    ),
+    _causal_lm(
+        "qwen2_moe",
+        "qwen",
+        "Qwen1.5-MoE and Qwen2-MoE",
+        ("Qwen2MoeForCausalLM",),
+        ("qwen2_moe",),
+        ("Qwen/Qwen1.5-MoE-*", "Qwen/Qwen2-57B-A14B*"),
+        tags=("moe",),
+    ),
+    _causal_lm(
+        "qwen2_5",
+        "qwen2_5",
+        "Qwen2.5 and Qwen2.5-Coder",
+        _QWEN2,
+        ("qwen2",),
+        ("Qwen/Qwen2.5-*",),
+    ),
+    _causal_lm(
+        "qwen3",
+        "qwen3",
+        "Qwen3 dense models (thinking and non-thinking)",
+        ("Qwen3ForCausalLM",),
+        ("qwen3",),
+        ("Qwen/Qwen3-*",),
+    ),
+    _causal_lm(
+        "qwen3_moe",
+        "qwen3",
+        "Qwen3 mixture-of-experts models",
+        ("Qwen3MoeForCausalLM",),
+        ("qwen3_moe",),
+        ("Qwen/Qwen3-30B-A3B*", "Qwen/Qwen3-235B-A22B*"),
+        tags=("moe",),
+    ),
+    # Llama
+    _causal_lm(
+        "llama",
+        "llama",
+        "Llama 2 base and chat",
+        _LLAMA,
+        ("llama",),
+        ("meta-llama/Llama-2-*",),
+    ),
+    _causal_lm(
+        "llama3",
+        "llama3",
+        "Llama 3",
+        _LLAMA,
+        ("llama",),
+        ("meta-llama/Meta-Llama-3-*",),
+    ),
+    _causal_lm(
+        "llama3_1",
+        "llama3_2",
+        "Llama 3.1 and Llama 3.3",
+        _LLAMA,
+        ("llama",),
+        ("meta-llama/Meta-Llama-3.1-*", "meta-llama/Llama-3.1-*", "meta-llama/Llama-3.3-*"),
+    ),
+    _causal_lm(
+        "llama3_2",
+        "llama3_2",
+        "Llama 3.2 text models (1B, 3B)",
+        _LLAMA,
+        ("llama",),
+        ("meta-llama/Llama-3.2-1B*", "meta-llama/Llama-3.2-3B*"),
+    ),
+    # Mistral
+    _causal_lm(
+        "mistral",
+        "mistral",
+        "Mistral and Mistral-Nemo",
+        ("MistralForCausalLM",),
+        ("mistral",),
+        ("mistralai/Mistral-7B-*", "mistralai/Mistral-Nemo-*", "mistralai/Mistral-Small-*"),
+    ),
+    _causal_lm(
+        "mixtral",
+        "mistral",
+        "Mixtral mixture-of-experts models",
+        ("MixtralForCausalLM",),
+        ("mixtral",),
+        ("mistralai/Mixtral-8x*",),
+        tags=("moe",),
+    ),
+    # Gemma
+    _causal_lm(
+        "gemma",
+        "gemma",
+        "Gemma (1.0, 1.1)",
+        ("GemmaForCausalLM",),
+        ("gemma",),
+        ("google/gemma-2b*", "google/gemma-7b*", "google/gemma-1.1-*"),
+    ),
+    _causal_lm(
+        "gemma2",
+        "gemma",
+        "Gemma 2",
+        ("Gemma2ForCausalLM",),
+        ("gemma2",),
+        ("google/gemma-2-*",),
+    ),
+    _causal_lm(
+        "gemma3_text",
+        "gemma",
+        "Gemma 3 text-only models (1B)",
+        ("Gemma3ForCausalLM",),
+        ("gemma3_text",),
+        ("google/gemma-3-1b-*",),
+    ),
+    # Phi
+    _causal_lm(
+        "phi3",
+        "phi3",
+        "Phi-3 and Phi-3.5 mini/small/medium",
+        ("Phi3ForCausalLM",),
+        ("phi3",),
+        ("microsoft/Phi-3-*", "microsoft/Phi-3.5-mini-*"),
+    ),
+    _causal_lm(
+        "phi4",
+        "phi4",
+        "Phi-4 and Phi-4-mini",
+        ("Phi3ForCausalLM",),
+        ("phi3",),
+        ("microsoft/phi-4", "microsoft/Phi-4-mini-*", "microsoft/Phi-4-reasoning*"),
+    ),
+    # GLM, InternLM, Yi
+    _causal_lm(
+        "glm4",
+        "glm4",
+        "GLM-4 9B chat (remote code and -hf) and GLM-4-0414",
+        ("ChatGLMModel", "ChatGLMForConditionalGeneration", "GlmForCausalLM", "Glm4ForCausalLM"),
+        ("chatglm", "glm", "glm4"),
+        ("THUDM/glm-4-*", "THUDM/GLM-4-*"),
+    ),
+    _causal_lm(
+        "internlm2",
+        "internlm2",
+        "InternLM2 and InternLM2.5, remote code",
+        ("InternLM2ForCausalLM",),
+        ("internlm2",),
+        ("internlm/internlm2-*", "internlm/internlm2_5-*"),
+    ),
+    _causal_lm(
+        "internlm3",
+        "internlm3",
+        "InternLM3, remote code",
+        ("InternLM3ForCausalLM",),
+        ("internlm3",),
+        ("internlm/internlm3-*",),
+    ),
+    _causal_lm(
+        "yi",
+        "yi",
+        "Yi and Yi-1.5",
+        _LLAMA,
+        ("llama",),
+        ("01-ai/Yi-*",),
+    ),
+    # DeepSeek
+    _causal_lm(
+        "deepseek",
+        "deepseek",
+        "DeepSeek LLM 7B/67B (dense)",
+        _LLAMA,
+        ("llama",),
+        ("deepseek-ai/deepseek-llm-*",),
+    ),
+    _causal_lm(
+        "deepseek_v2_5",
+        "deepseek_v2_5",
+        "DeepSeek-V2.5 and DeepSeek-V2-Chat-0628",
+        ("DeepseekV2ForCausalLM",),
+        ("deepseek_v2",),
+        ("deepseek-ai/DeepSeek-V2.5*", "deepseek-ai/DeepSeek-V2-Chat-0628"),
+        tags=("moe",),
+    ),
+    _causal_lm(
+        "deepseek_v3",
+        "deepseek_v2_5",
+        "DeepSeek-V3",
+        ("DeepseekV3ForCausalLM",),
+        ("deepseek_v3",),
+        ("deepseek-ai/DeepSeek-V3*",),
+        tags=("moe",),
+    ),
+    _causal_lm(
+        "deepseek_r1",
+        "deepseek_r1",
+        "DeepSeek-R1 (the full mixture-of-experts model)",
+        ("DeepseekV3ForCausalLM",),
+        ("deepseek_v3",),
+        ("deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-R1-Zero", "deepseek-ai/DeepSeek-R1-0528"),
+        tags=("moe", "reasoning"),
+    ),
+    _causal_lm(
+        "deepseek_r1_distill",
+        "deepseek_r1",
+        "DeepSeek-R1 distilled into Qwen and Llama",
+        (*_QWEN2, *_LLAMA, "Qwen3ForCausalLM"),
+        ("qwen2", "llama", "qwen3"),
+        ("deepseek-ai/DeepSeek-R1-Distill-*", "deepseek-ai/DeepSeek-R1-0528-Qwen3-*"),
+        tags=("reasoning",),
+    ),
+    # Anything else AutoModelForCausalLM can load; never auto-detected.
+    _causal_lm(
+        GENERIC_MODEL_TYPE,
+        "default",
+        "Any AutoModelForCausalLM checkpoint; pass --template too",
+        (),
+        (),
+        (),
+    ),
+)

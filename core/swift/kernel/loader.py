@@ -57,10 +57,39 @@ def disabled_names() -> set[str]:
     return {part.strip() for part in raw.replace(";", ",").split(",") if part.strip()}
 
 
+_ENTRY_POINT_CACHE: dict[tuple[str, ...], dict[str, list[metadata.EntryPoint]]] = {}
+
+
+def _swift_entry_points() -> dict[str, list[metadata.EntryPoint]]:
+    """Every ``swift.*`` entry point by group, from one scan of the installed distributions.
+
+    Scanning costs a read of every distribution's metadata, so it is done once per
+    ``sys.path`` (tests that add fake distributions to ``sys.path`` get a new scan).
+    """
+    key = tuple(sys.path)
+    cached = _ENTRY_POINT_CACHE.get(key)
+    if cached is None:
+        cached = {}
+        seen: set[str] = set()
+        for dist in metadata.distributions():
+            # _normalized_name comes from the folder name: no METADATA parse (that is the slow part).
+            name = getattr(dist, "_normalized_name", None) or dist.metadata["Name"] or ""
+            name = name.lower().replace("_", "-")
+            if name in seen:  # the first one on sys.path wins, as with entry_points()
+                continue
+            seen.add(name)
+            for ep in dist.entry_points:
+                if ep.group.startswith("swift."):
+                    cached.setdefault(ep.group, []).append(ep)
+        _ENTRY_POINT_CACHE.clear()
+        _ENTRY_POINT_CACHE[key] = cached
+    return cached
+
+
 def entry_point_sources(group: str) -> list[PluginSource]:
     """One source per distinct module listed under ``group``, in a stable order."""
     sources: dict[str, PluginSource] = {}
-    for ep in sorted(metadata.entry_points(group=group), key=lambda e: (e.name, e.value)):
+    for ep in sorted(_swift_entry_points().get(group, []), key=lambda e: (e.name, e.value)):
         module = ep.value.split(":", 1)[0]
         dist = getattr(ep, "dist", None)
         source = sources.get(module)

@@ -1,0 +1,125 @@
+"""Which modules a tuner adapts: ``--target_modules``, ``--target_regex``, ``--modules_to_save``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+
+from swift.kernel import UsageError
+
+ALL_LINEAR = "all-linear"
+# Heads that produce the model's output; they are trained whole (modules_to_save), never adapted.
+HEAD_NAMES = frozenset({"lm_head", "score", "v_head", "classifier"})
+
+
+def _output_module_names(model: torch.nn.Module) -> set[str]:
+    """Names of the output-embedding module(s), found by identity so tied heads are caught too."""
+    getter = getattr(model, "get_output_embeddings", None)
+    output = getter() if callable(getter) else None
+    if output is None:
+        return set()
+    return {name for name, module in model.named_modules() if module is output}
+
+
+def linear_module_names(model: torch.nn.Module) -> list[str]:
+    """Full names of every ``torch.nn.Linear`` except the output head(s).
+
+    Args:
+        model: A transformers model (or any module).
+
+    Returns:
+        Module names such as ``model.layers.0.self_attn.q_proj``, in model order.
+    """
+    excluded = _output_module_names(model)
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and name not in excluded
+        and name.rsplit(".", 1)[-1] not in HEAD_NAMES
+    ]
+
+
+def _matches(name: str, key: str) -> bool:
+    # peft's rule for a list entry: the whole name, or its dotted suffix
+    return name == key or name.endswith("." + key)
+
+
+def expand_all_linear(model: torch.nn.Module) -> list[str]:
+    """``all-linear`` as the short suffixes peft matches (``q_proj``, ``down_proj`` …).
+
+    Suffixes keep ``adapter_config.json`` readable and model-size independent. When
+    a suffix would also catch an excluded module (an output head sharing its short
+    name), the full names are returned instead so the head is never adapted.
+    """
+    linears = linear_module_names(model)
+    suffixes = sorted({name.rsplit(".", 1)[-1] for name in linears})
+    chosen = set(linears)
+    for name, _ in model.named_modules():
+        if name and name not in chosen and any(_matches(name, s) for s in suffixes):
+            return linears
+    return suffixes
+
+
+def _check_names(model: torch.nn.Module, keys: list[str], flag: str) -> None:
+    names = [name for name, _ in model.named_modules() if name]
+    missing = [key for key in keys if not any(_matches(name, key) for name in names)]
+    if missing:
+        available = sorted({n.rsplit(".", 1)[-1] for n in linear_module_names(model)})
+        raise UsageError(
+            f"--{flag} {' '.join(missing)}: no module of the model has that name. "
+            f"Linear modules: {', '.join(available)} (or use {ALL_LINEAR})."
+        )
+
+
+def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str:
+    """The peft ``target_modules`` for ``args``: a regex string or a list of names.
+
+    ``--target_regex`` wins over ``--target_modules`` (peft full-matches a string
+    against each module name); ``all-linear`` in ``--target_modules`` expands to
+    every linear layer but the output head and may be combined with other names.
+
+    Raises:
+        UsageError: For a regex that does not compile or matches nothing, or names
+            that match no module.
+    """
+    regex = getattr(args, "target_regex", None)
+    if regex:
+        try:
+            pattern = re.compile(regex)
+        except re.error as exc:
+            raise UsageError(
+                f"--target_regex {regex!r} is not a valid regular expression: {exc}"
+            ) from exc
+        if not any(pattern.fullmatch(name) for name, _ in model.named_modules() if name):
+            raise UsageError(
+                f"--target_regex {regex!r} matches no module name; it must match a whole "
+                f"name such as {linear_module_names(model)[0]!r}."
+            )
+        return regex
+    keys = list(getattr(args, "target_modules", None) or [ALL_LINEAR])
+    explicit = [key for key in keys if key != ALL_LINEAR]
+    _check_names(model, explicit, "target_modules")
+    if ALL_LINEAR not in keys:
+        return explicit
+    expanded = expand_all_linear(model)
+    return expanded + [key for key in explicit if key not in expanded]
+
+
+def resolve_modules_to_save(model: torch.nn.Module, args: Any) -> list[str] | None:
+    """``--modules_to_save`` checked against the model; None when empty (peft's default)."""
+    keys = list(getattr(args, "modules_to_save", None) or [])
+    _check_names(model, keys, "modules_to_save")
+    return keys or None
+
+
+def task_type(model: torch.nn.Module) -> str | None:
+    """The peft task type for a transformers model class, so peft picks the matching wrapper."""
+    cls = type(model).__name__
+    if cls.endswith("ForCausalLM"):
+        return "CAUSAL_LM"
+    if cls.endswith("ForSequenceClassification"):
+        return "SEQ_CLS"
+    return None

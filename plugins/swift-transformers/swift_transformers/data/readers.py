@@ -1,0 +1,121 @@
+"""File formats: the ``load`` functions of the ``kind="format"`` dataset records.
+
+A format loader is ``fn(path, args)`` and returns either
+
+* an iterable of raw row dicts (read here in Python, so one malformed row costs only
+  that row; yield :class:`InvalidRow` for a record that cannot be read at all), or
+* a ``datasets.Dataset`` / ``IterableDataset`` (typed columnar formats).
+
+Rows are raw: any supported layout, standardized afterwards by
+:mod:`swift_transformers.data.preprocess`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swift.kernel import UsageError
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    """A record a reader could not parse; counted and reported like any bad row.
+
+    Attributes:
+        reason: What was wrong, e.g. ``invalid JSON (Expecting ',' delimiter)``.
+    """
+
+    reason: str
+
+
+def _json_lines(lines: Iterable[str]) -> Iterator[dict[str, Any] | InvalidRow]:
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InvalidRow(f"invalid JSON ({exc.msg} at column {exc.colno})")
+
+
+def read_jsonl(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidRow]:
+    """Rows of a JSON Lines file: one JSON object per non-blank line."""
+    with open(path, encoding="utf-8-sig") as f:
+        yield from _json_lines(f)
+
+
+def read_json(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidRow]:
+    """Rows of a ``.json`` file: a list of objects, ``{"data": [...]}``, or JSON Lines.
+
+    Raises:
+        UsageError: When the top level is neither a list nor an object.
+    """
+    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        # Hugging Face writes ".json" files that hold one object per line
+        yield from _json_lines(text.splitlines())
+        return
+    if isinstance(data, dict):
+        data = data["data"] if isinstance(data.get("data"), list) else [data]
+    if not isinstance(data, list):
+        raise UsageError(
+            f'{path}: expected a list of objects (or {{"data": [...]}}), got {type(data).__name__}'
+        )
+    yield from data
+
+
+def read_txt(path: str, args: Any = None) -> Iterator[dict[str, str]]:
+    """One ``{"text": line}`` row per non-blank line (pretraining text)."""
+    with open(path, encoding="utf-8-sig") as f:
+        for line in f:
+            if line.strip():
+                yield {"text": line.rstrip("\r\n")}
+
+
+def _builder(builder: str, path: str, args: Any, **options: Any):
+    import datasets
+
+    try:
+        return datasets.load_dataset(
+            builder,
+            data_files=str(path),
+            split="train",
+            streaming=bool(getattr(args, "streaming", False)),
+            download_mode=getattr(args, "download_mode", None) or "reuse_dataset_if_exists",
+            **options,
+        )
+    except Exception as exc:  # pandas/arrow parse errors have no common base
+        raise UsageError(f"cannot read {path} as {builder}: {type(exc).__name__}: {exc}") from exc
+
+
+def _text_columns(header: list[str], args: Any) -> list[str]:
+    from swift_transformers.data.standardize import SOURCE_COLUMNS
+
+    mapped = getattr(args, "columns", None) or {}
+    if isinstance(mapped, str):
+        mapped = json.loads(mapped)
+    return [c for c in header if c in SOURCE_COLUMNS or c in mapped]
+
+
+def read_csv(path: str, args: Any = None):
+    """A CSV file (header row = column names) as a ``datasets.Dataset``.
+
+    Conversation columns are read as the text they are (an answer ``4`` stays ``"4"``,
+    not an integer); other columns get inferred types and empty cells become None.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), [])
+    converters = {c: str for c in _text_columns(header, args)}
+    return _builder("csv", path, args, converters=converters or None)
+
+
+def read_parquet(path: str, args: Any = None):
+    """A Parquet file as a ``datasets.Dataset``."""
+    return _builder("parquet", path, args)

@@ -1,0 +1,250 @@
+"""One row of any supported layout → standardized ``messages``.
+
+Layouts, detected per row in this order (the first field present wins):
+
+* ``messages`` or ``conversations``: ``[{"role", "content"}, …]`` or sharegpt's
+  ``[{"from": "human"|"gpt"|"system", "value"}, …]``; an optional ``system`` column
+  becomes the first message;
+* ``conversation``: ``[{"human": q, "assistant": r}, …]`` pairs (ms-swift's sharegpt),
+  optional ``system``;
+* alpaca: ``instruction`` (+ ``input``) → user, ``output`` → assistant, optional
+  ``system`` and ``history``;
+* ``query`` / ``response`` with ``history`` (``[[q, r], …]``) and ``system``;
+* ``text``: one assistant turn, for pretraining.
+
+Pure Python, so it runs the same inside ``datasets.map`` workers and in plain loops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# The columns folded into ``messages``; every other column is kept beside it.
+SOURCE_COLUMNS = (
+    "messages",
+    "conversations",
+    "conversation",
+    "instruction",
+    "input",
+    "output",
+    "query",
+    "response",
+    "history",
+    "system",
+    "text",
+)
+
+ROLE_ALIASES = {
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "observation": "tool",
+    "function": "tool",
+    "tool_response": "tool",
+}
+
+
+class RowError(ValueError):
+    """A row that cannot become a conversation; ``reason`` is shown to the user."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])
+
+
+def rename_columns(row: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    """Apply ``--columns`` (old name → new name) to one row.
+
+    A renamed column replaces a column that already had the new name.
+    """
+    if not columns:
+        return dict(row)
+    out = {k: v for k, v in row.items() if k not in columns}
+    for old, new in columns.items():
+        if old in row:
+            out[new] = row[old]
+    return out
+
+
+def _present(row: Mapping[str, Any], key: str) -> bool:
+    return row.get(key) is not None
+
+
+def _maybe_json(value: Any, what: str) -> Any:
+    # csv cells and some hub datasets store nested fields as JSON text
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"{what} is text that is not valid JSON") from exc
+    return value
+
+
+def _text(row: Mapping[str, Any], key: str, *, required: bool) -> str:
+    value = row.get(key)
+    if value is None:
+        if required:
+            raise RowError(f"missing {key!r}")
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"{key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _history(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    history = row.get("history")
+    # csv cells hold an empty string for "no history"
+    history = _maybe_json(history, "'history'") if history not in (None, "") else []
+    if not isinstance(history, (list, tuple)):
+        raise RowError(
+            f"'history' must be a list of [query, response] pairs, got {type(history).__name__}"
+        )
+    turns = []
+    for i, pair in enumerate(history, 1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise RowError(f"'history' item {i} must be a [query, response] pair")
+        turns += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
+    return turns
+
+
+def _system(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    system = _text(row, "system", required=False)
+    return [{"role": "system", "content": system}] if system.strip() else []
+
+
+def _from_messages(row: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    raw = _maybe_json(row[key], repr(key))
+    if not isinstance(raw, (list, tuple)):
+        raise RowError(f"{key!r} must be a list of messages, got {type(raw).__name__}")
+    messages = []
+    for i, message in enumerate(raw, 1):
+        if not isinstance(message, Mapping):
+            raise RowError(f"message {i} must be an object with role and content")
+        # arrow unifies message structs, so absent keys arrive as None
+        role = message.get("role") if message.get("role") is not None else message.get("from")
+        content = (
+            message.get("content") if message.get("content") is not None else message.get("value")
+        )
+        messages.append({"role": role, "content": content})
+    if messages and messages[0]["role"] != "system":
+        messages = _system(row) + messages
+    return messages
+
+
+def _from_pairs(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    pairs = _maybe_json(row["conversation"], "'conversation'")
+    if not isinstance(pairs, (list, tuple)):
+        raise RowError(f"'conversation' must be a list of turns, got {type(pairs).__name__}")
+    turns = _system(row)
+    for i, pair in enumerate(pairs, 1):
+        if not isinstance(pair, Mapping) or pair.get("human") is None:
+            raise RowError(f"'conversation' turn {i} needs 'human' (and 'assistant')")
+        turns.append({"role": "user", "content": pair["human"]})
+        if pair.get("assistant") is not None:
+            turns.append({"role": "assistant", "content": pair["assistant"]})
+    return turns
+
+
+def _from_alpaca(row: Mapping[str, Any], require_response: bool) -> list[dict[str, Any]]:
+    instruction = _text(row, "instruction", required=True)
+    extra = _text(row, "input", required=False)
+    query = "\n".join(part for part in (instruction, extra) if part.strip())
+    turns = [*_system(row), *_history(row), {"role": "user", "content": query}]
+    if _present(row, "output") or require_response:
+        turns.append({"role": "assistant", "content": _text(row, "output", required=True)})
+    return turns
+
+
+def _from_query(row: Mapping[str, Any], require_response: bool) -> list[dict[str, Any]]:
+    turns = [
+        *_system(row),
+        *_history(row),
+        {"role": "user", "content": _text(row, "query", required=True)},
+    ]
+    if _present(row, "response") or require_response:
+        turns.append({"role": "assistant", "content": _text(row, "response", required=True)})
+    return turns
+
+
+def _from_text(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"role": "assistant", "content": _text(row, "text", required=True)}]
+
+
+def _layouts(require_response: bool) -> tuple:
+    return (
+        ("messages", lambda row: _from_messages(row, "messages")),
+        ("conversations", lambda row: _from_messages(row, "conversations")),
+        ("conversation", _from_pairs),
+        ("instruction", lambda row: _from_alpaca(row, require_response)),
+        ("query", lambda row: _from_query(row, require_response)),
+        ("text", _from_text),
+    )
+
+
+def _raw_messages(row: Mapping[str, Any], require_response: bool) -> list[dict[str, Any]]:
+    layouts = _layouts(require_response)
+    for key, build in layouts:
+        if _present(row, key):
+            return build(row)
+    # a table has every column in every row: an empty key column names the layout
+    for key, _ in layouts:
+        if key in row:
+            raise RowError(f"missing {key!r}")
+    fields = ", ".join(repr(k) for k, v in row.items() if v is not None) or "none"
+    raise RowError(
+        "no 'messages', 'conversations', 'instruction'/'output', 'query'/'response' or 'text' "
+        f"field (fields present: {fields}; rename yours with --columns)"
+    )
+
+
+def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> list[dict[str, str]]:
+    """The conversation of one row as ``[{"role", "content"}, …]``.
+
+    Args:
+        row: The row, after ``--columns`` renaming.
+        require_response: Demand a final assistant turn (training); GRPO prompts and
+            inference data may end with the user.
+
+    Raises:
+        RowError: With a reason a user can act on (missing field, wrong type, empty
+            content, unknown role, no final assistant turn).
+    """
+    messages = []
+    for i, message in enumerate(_raw_messages(row, require_response), 1):
+        role, content = message["role"], message["content"]
+        if not isinstance(role, str) or role.lower() not in ROLE_ALIASES:
+            known = ", ".join(sorted(set(ROLE_ALIASES)))
+            raise RowError(f"message {i} has unknown role {role!r} (known: {known})")
+        role = ROLE_ALIASES[role.lower()]
+        if content is None:
+            raise RowError(f"message {i} ({role}) has no content")
+        if not isinstance(content, str):
+            raise RowError(
+                f"message {i} ({role}) content must be a string, got {type(content).__name__}"
+            )
+        if not content.strip():
+            if role == "system":
+                continue  # an empty system prompt means "no system prompt"
+            raise RowError(f"message {i} ({role}) has empty content")
+        if role == "system" and messages:
+            raise RowError(f"message {i} is a system message; only the first message may be one")
+        messages.append({"role": role, "content": content})
+    if not any(m["role"] != "system" for m in messages):
+        raise RowError("conversation has no user or assistant message")
+    if require_response and messages[-1]["role"] != "assistant":
+        raise RowError(
+            f"conversation ends with a {messages[-1]['role']} turn, not an assistant turn"
+        )
+    return messages
+
+
+def extra_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of ``row`` kept beside ``messages`` (``solution``, ``rejected_response`` …)."""
+    return {k: v for k, v in row.items() if k not in SOURCE_COLUMNS}

@@ -27,6 +27,7 @@ CHAT_SPECIAL_TOKENS = (
     "<bos>", "<eos>", "<pad>", "<start_of_turn>", "<end_of_turn>",
     "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "[gMASK]", "<sop>", "<|observation|>",
     "<|beginofsentence|>", "<|endofsentence|>", "<|User|>", "<|Assistant|>",
+    "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<|im_sep|>",
 )
 
 # ChatML with generation markers, so transformers' return_assistant_tokens_mask works.

@@ -1,0 +1,60 @@
+"""The built-in chat templates (``--template``), one record per family.
+
+Records name their :class:`swift.template.TemplateMeta` by import string, so
+listing them imports nothing; any plugin registering the same name overrides one.
+"""
+
+from __future__ import annotations
+
+from swift.kernel import TemplateRecord, hookimpl
+
+_LIB = "swift.template.library:"
+
+# (name, attribute in swift.template.library, aliases, summary)
+_TEMPLATES = (
+    ("default", "DEFAULT", (), "Generic fallback: '### Human:' / '### Assistant:' turns."),
+    ("chatml", "CHATML", (), "ChatML (<|im_start|>role ... <|im_end|>), no default system."),
+    ("qwen", "QWEN", ("qwen2",), "Qwen / Qwen2 chat: ChatML with 'You are a helpful assistant.'"),
+    ("qwen2_5", "QWEN2_5", (), "Qwen2.5: ChatML, Qwen default system, tool calls."),
+    ("qwen3", "QWEN3", (), "Qwen3: ChatML with <think> reasoning (enable_thinking), tool calls."),
+    ("llama", "LLAMA", ("llama2",), "Llama-2 chat: [INST] ... [/INST] with <<SYS>> system."),
+    ("llama3", "LLAMA3", (), "Llama 3 instruct: header tokens and <|eot_id|>."),
+    (
+        "llama3_2",
+        "LLAMA3_2",
+        ("llama3_1", "llama3_3"),
+        "Llama 3.1/3.2/3.3: Llama 3 with the 'Cutting Knowledge Date' system preamble.",
+    ),
+    (
+        "mistral",
+        "MISTRAL",
+        (),
+        "Mistral instruct: [INST] ... [/INST], system folded into the first turn.",
+    ),
+    (
+        "gemma",
+        "GEMMA",
+        ("gemma2", "gemma3_text"),
+        "Gemma 2/3 text: <start_of_turn>user/model, no system turn.",
+    ),
+    ("phi3", "PHI3", (), "Phi-3 / Phi-3.5: <|user|> ... <|end|>."),
+    ("phi4", "PHI4", (), "Phi-4: ChatML with <|im_sep|>."),
+    ("glm4", "GLM4", (), "GLM-4 chat: [gMASK]<sop><|user|> ... <|assistant|>."),
+    ("internlm2", "INTERNLM2", (), "InternLM2 chat: BOS + ChatML."),
+    ("internlm3", "INTERNLM3", (), "InternLM3 instruct: BOS + ChatML."),
+    ("yi", "YI", (), "Yi chat: ChatML."),
+    ("deepseek", "DEEPSEEK", (), "DeepSeek-LLM chat (v1): 'User: ... Assistant:'."),
+    ("deepseek_v2_5", "DEEPSEEK_V2_5", (), "DeepSeek-V2.5 / V3: <｜User｜> ... <｜Assistant｜>."),
+    (
+        "deepseek_r1",
+        "DEEPSEEK_R1",
+        (),
+        "DeepSeek-R1 and distills: V2.5 layout with <think> reasoning.",
+    ),
+)
+
+
+@hookimpl
+def swift_register_templates():
+    for name, attr, aliases, summary in _TEMPLATES:
+        yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases)

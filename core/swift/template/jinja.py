@@ -1,0 +1,147 @@
+"""The jinja backend: the tokenizer's own chat template (``--template_backend jinja``).
+
+``tokenizer.apply_chat_template(..., tokenize=False)`` gives the text; the loss
+mask comes from rendering prefixes. For each assistant message *k*:
+
+* ``base`` — the conversation before *k* — and ``base + generation prompt`` are
+  rendered; the assistant's output starts after the part of the generation prompt
+  the full text repeats (so an empty think block Qwen3 puts in the prompt stays
+  untrained, and R1's ``<think>\\n`` prompt still finds ``<｜Assistant｜>``);
+* it ends after the first stop string (EOS, the template's stop words), so the
+  separator behind an end-of-turn token stays untrained — or, failing that, where
+  rendering the conversation up to *k* ends.
+
+A chat template whose earlier turns change when later ones are added (beyond
+what is described above) is not prefix-stable; such rows raise ``TemplateError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from swift.template.conversation import Conversation
+from swift.template.errors import TemplateError
+from swift.template.render import Segment
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _first_stop(text: str, start: int, limit: int, stops: Sequence[str]) -> int | None:
+    ends = [pos + len(s) for s in stops if s and (pos := text.find(s, start, limit)) != -1]
+    return min(ends) if ends else None
+
+
+class JinjaRenderer:
+    """Renders through ``tokenizer.apply_chat_template``.
+
+    Args:
+        tokenizer: Anything with ``apply_chat_template(messages, tokenize=False, ...)``.
+        stops: Strings that end an assistant turn (EOS and the template's stop words).
+        kwargs: Extra template variables (``enable_thinking``, ``date_string`` …).
+    """
+
+    def __init__(self, tokenizer: Any, stops: Sequence[str], kwargs: dict[str, Any]):
+        self.tokenizer, self.stops, self.kwargs = tokenizer, tuple(stops), kwargs
+
+    def _apply(
+        self, messages: list[dict], tools, add_generation_prompt: bool, kwargs: dict | None = None
+    ) -> str:
+        if not messages:
+            return ""
+        kwargs = self.kwargs if kwargs is None else kwargs
+        try:
+            text = self.tokenizer.apply_chat_template(
+                messages,
+                tools=tools,
+                tokenize=False,
+                add_generation_prompt=add_generation_prompt,
+                **kwargs,
+            )
+        except Exception as exc:  # jinja2 errors, raise_exception() in templates
+            raise TemplateError(
+                f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(text, str):
+            raise TemplateError(
+                f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not text"
+            )
+        return text
+
+    def _prompt_length(self, head: list[dict], tools, tail: str, rest: str) -> int:
+        """How much of ``rest`` (the text after the turns before an assistant message)
+        is its prompt: the generation prompt ``tail`` if the text repeats all of it."""
+        if rest.startswith(tail):
+            return len(tail)
+        if "enable_thinking" in self.kwargs:
+            # Thinking off, yet the reply holds reasoning: its think block is output,
+            # so the prompt is the one the template writes without the switch.
+            plain = {k: v for k, v in self.kwargs.items() if k != "enable_thinking"}
+            alt = self._apply(head, tools, True, plain)[
+                len(self._apply(head, tools, False, plain)) :
+            ]
+            if alt and rest.startswith(alt):
+                return len(alt)
+        # Partly repeated (R1's prompt opens "<think>\n" that old replies lack).
+        return _common_prefix(tail, rest)
+
+    def segments(
+        self, conv: Conversation, *, system: str | None, add_generation_prompt: bool
+    ) -> list[Segment]:
+        """Rendered text split into prompt and assistant-output segments."""
+        messages = [{"role": m.role, "content": m.content} for m in conv.messages]
+        offset = 0
+        if system is not None:
+            messages.insert(0, {"role": "system", "content": system})
+            offset = 1
+        tools = list(conv.tools) if conv.tools else None
+        full = self._apply(messages, tools, add_generation_prompt)
+        turns = [k for k, m in enumerate(messages) if m["role"] == "assistant"]
+        if add_generation_prompt or not turns:
+            return [Segment(full)] if full else []
+
+        bases, starts = [], []
+        for k in turns:
+            base = self._apply(messages[:k], tools, False)
+            prompt = self._apply(messages[:k], tools, True)
+            if not (full.startswith(base) and prompt.startswith(base)):
+                raise TemplateError(
+                    f"message {k - offset}: the chat template is not prefix-stable (the "
+                    "conversation up to it renders differently inside the whole); "
+                    "use --template_backend swift"
+                )
+            bases.append(len(base))
+            starts.append(
+                len(base)
+                + self._prompt_length(messages[:k], tools, prompt[len(base) :], full[len(base) :])
+            )
+
+        out: list[Segment] = []
+        cursor = 0
+        for n, k in enumerate(turns):
+            start = starts[n]
+            limit = bases[n + 1] if n + 1 < len(turns) else len(full)
+            end = _first_stop(full, start, limit, self.stops)
+            if end is None:
+                upto = self._apply(messages[: k + 1], tools, False)
+                if not full.startswith(upto) or len(upto) > limit:
+                    raise TemplateError(
+                        f"message {k - offset}: cannot find where this assistant turn ends "
+                        "in the chat template's output; use --template_backend swift"
+                    )
+                end = len(upto)
+            if start < cursor:
+                raise TemplateError(
+                    f"message {k - offset}: overlapping turns in the chat template's output"
+                )
+            out += [Segment(full[cursor:start]), Segment(full[start:end], turn=k - offset)]
+            cursor = end
+        out.append(Segment(full[cursor:]))
+        return [s for s in out if s.text]

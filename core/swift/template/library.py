@@ -1,0 +1,202 @@
+"""The built-in chat templates, one :class:`TemplateMeta` per family.
+
+Each follows its family's published Jinja chat template (the tests render both
+and compare). ``{bos}``/``{eos}`` stand where the published template writes
+``bos_token``/``eos_token``; literal tokens where it writes literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from swift.template.meta import TemplateMeta, ThinkingFormat, ToolFormat
+
+GENERATION = TemplateMeta(
+    name="generation",
+    prefix="{bos}",
+    system_prefix="{bos}{system}\n\n",
+    assistant="{content}{eos}",
+    tool=ToolFormat(),
+)
+"""``use_chat_template=False``: plain text for base models and ``swift pt``."""
+
+DEFAULT = TemplateMeta(
+    name="default",
+    prefix="{bos}",
+    system_prefix="{bos}{system}\n\n",
+    user="### Human:\n{content}\n\n",
+    assistant_prefix="### Assistant:\n",
+    assistant="{content}{eos}",
+    turn_sep="\n\n",
+    tool=ToolFormat(item="### Tool:\n{content}\n\n"),
+)
+
+CHATML = TemplateMeta(
+    name="chatml",
+    system_prefix="<|im_start|>system\n{system}<|im_end|>\n",
+    user="<|im_start|>user\n{content}<|im_end|>\n",
+    assistant_prefix="<|im_start|>assistant\n",
+    assistant="{content}<|im_end|>",
+    turn_sep="\n",
+    tool=ToolFormat(item="<|im_start|>tool\n{content}<|im_end|>\n"),
+    stop_words=("<|im_end|>",),
+)
+
+QWEN = replace(CHATML, name="qwen", default_system="You are a helpful assistant.")
+
+# Qwen 2.5 / 3: tool results go back as a user turn, the tool list into the system prompt.
+_QWEN_TOOL = ToolFormat(
+    open="<|im_start|>user",
+    item="\n<tool_response>\n{content}\n</tool_response>",
+    close="<|im_end|>\n",
+)
+_QWEN_TOOLS_SYSTEM = (
+    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n"
+    "<tools>{tools}\n</tools>\n\n"
+    "For each function call, return a json object with function name and arguments within "
+    '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
+    "<args-json-object>}\n</tool_call>"
+)
+
+QWEN2_5 = replace(
+    CHATML,
+    name="qwen2_5",
+    default_system="You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+    tool=_QWEN_TOOL,
+    tools_system=_QWEN_TOOLS_SYSTEM,
+)
+
+QWEN3 = replace(
+    CHATML,
+    name="qwen3",
+    tool=_QWEN_TOOL,
+    tools_system=_QWEN_TOOLS_SYSTEM,
+    thinking=ThinkingFormat(
+        history_lstrip="\n",
+        last_round="<think>\n{reasoning}\n</think>\n\n{content}",
+        no_thinking_prefix="<think>\n\n</think>\n\n",
+    ),
+)
+
+YI = replace(CHATML, name="yi")
+
+INTERNLM2 = replace(
+    CHATML,
+    name="internlm2",
+    prefix="{bos}",
+    system_prefix="{bos}<|im_start|>system\n{system}<|im_end|>\n",
+)
+
+INTERNLM3 = replace(INTERNLM2, name="internlm3")
+
+LLAMA = TemplateMeta(
+    name="llama",
+    user="{bos}[INST] {content} [/INST]",
+    system_in_user="<<SYS>>\n{system}\n<</SYS>>\n\n",
+    assistant=" {content} {eos}",
+)
+"""Llama-2 chat: the system prompt lives inside the first ``[INST]``."""
+
+LLAMA3 = TemplateMeta(
+    name="llama3",
+    prefix="{bos}",
+    system_prefix="{bos}<|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|>",
+    user="<|start_header_id|>user<|end_header_id|>\n\n{content}<|eot_id|>",
+    assistant_prefix="<|start_header_id|>assistant<|end_header_id|>\n\n",
+    assistant="{content}<|eot_id|>",
+    tool=ToolFormat(item="<|start_header_id|>tool<|end_header_id|>\n\n{content}<|eot_id|>"),
+    stop_words=("<|eot_id|>",),
+)
+
+LLAMA3_2 = replace(
+    LLAMA3,
+    name="llama3_2",
+    # Llama 3.1+ always opens with a system header carrying the knowledge cut-off.
+    system_prefix=(
+        "{bos}<|start_header_id|>system<|end_header_id|>\n\n"
+        "Cutting Knowledge Date: December 2023\nToday Date: {date_string}\n\n{system}<|eot_id|>"
+    ),
+    default_system="",
+    tool=ToolFormat(item="<|start_header_id|>ipython<|end_header_id|>\n\n{content}<|eot_id|>"),
+    # The published template's own fallback date: renders stay reproducible.
+    variables=(("date_string", "26 Jul 2024"),),
+)
+
+MISTRAL = TemplateMeta(
+    name="mistral",
+    prefix="{bos}",
+    user="[INST] {content} [/INST]",
+    system_in_user="{system}\n\n",
+    assistant="{content}{eos}",
+)
+
+GEMMA = TemplateMeta(
+    name="gemma",
+    prefix="{bos}",
+    user="<start_of_turn>user\n{content}<end_of_turn>\n",
+    system_in_user="{system}\n\n",
+    assistant_prefix="<start_of_turn>model\n",
+    assistant="{content}<end_of_turn>",
+    turn_sep="\n",
+    stop_words=("<end_of_turn>",),
+)
+
+PHI3 = TemplateMeta(
+    name="phi3",
+    system_prefix="<|system|>\n{system}<|end|>\n",
+    user="<|user|>\n{content}<|end|>\n",
+    assistant_prefix="<|assistant|>\n",
+    assistant="{content}<|end|>",
+    turn_sep="\n",
+    end="{eos}",
+    stop_words=("<|end|>",),
+)
+
+PHI4 = TemplateMeta(
+    name="phi4",
+    system_prefix="<|im_start|>system<|im_sep|>{system}<|im_end|>",
+    user="<|im_start|>user<|im_sep|>{content}<|im_end|>",
+    assistant_prefix="<|im_start|>assistant<|im_sep|>",
+    assistant="{content}<|im_end|>",
+    stop_words=("<|im_end|>",),
+)
+
+GLM4 = TemplateMeta(
+    name="glm4",
+    prefix="[gMASK]<sop>",
+    system_prefix="[gMASK]<sop><|system|>\n{system}",
+    user="<|user|>\n{content}",
+    assistant_prefix="<|assistant|>",
+    assistant="\n{content}",
+    # GLM-4 ends a reply with the next role token; train it after the last reply.
+    suffix="<|user|>",
+    tool=ToolFormat(item="<|observation|>\n{content}"),
+    stop_words=("<|user|>", "<|observation|>"),
+)
+
+DEEPSEEK = TemplateMeta(
+    name="deepseek",
+    prefix="{bos}",
+    system_prefix="{bos}{system}\n\n",
+    user="User: {content}\n\n",
+    assistant_prefix="Assistant:",
+    assistant=" {content}{eos}",
+)
+"""DeepSeek-LLM chat (v1)."""
+
+DEEPSEEK_V2_5 = TemplateMeta(
+    name="deepseek_v2_5",
+    prefix="{bos}",
+    system_prefix="{bos}{system}",
+    user="<｜User｜>{content}",
+    assistant_prefix="<｜Assistant｜>",
+    assistant="{content}<｜end▁of▁sentence｜>",
+    stop_words=("<｜end▁of▁sentence｜>",),
+)
+
+DEEPSEEK_R1 = replace(
+    DEEPSEEK_V2_5,
+    name="deepseek_r1",
+    thinking=ThinkingFormat(generation_prefix="<think>\n"),
+)

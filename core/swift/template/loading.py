@@ -1,0 +1,89 @@
+"""``get_template``: a template name (or record) + a tokenizer → a bound :class:`Template`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from swift.kernel.errors import UsageError
+from swift.template.meta import TemplateMeta
+from swift.template.template import Template
+
+# Template options read from an arguments object, with their defaults when it lacks them.
+OPTIONS: dict[str, Any] = {
+    "max_length": None,
+    "truncation_strategy": "left",
+    "loss_scale": "default",
+    "system": None,
+    "use_chat_template": True,
+    "template_backend": "swift",
+    "enable_thinking": None,
+}
+
+
+def template_options(args: Any = None, **overrides: Any) -> dict[str, Any]:
+    """The keyword options of :class:`Template` taken from ``args`` (``--max_length`` …)."""
+    options = {
+        name: getattr(args, name, default) if args is not None else default
+        for name, default in OPTIONS.items()
+    }
+    options.update(overrides)
+    return options
+
+
+def get_template(
+    name: str | TemplateMeta | None, tokenizer: Any, args: Any = None, **overrides: Any
+) -> Any:
+    """Build the template ``name`` for ``tokenizer``.
+
+    Args:
+        name: A ``--template`` name resolved through ``registry("templates")``, or a
+            :class:`TemplateMeta`; ``None`` takes ``args.template``.
+        tokenizer: The model's tokenizer.
+        args: An arguments object; its ``max_length``, ``truncation_strategy``,
+            ``loss_scale``, ``system``, ``use_chat_template``, ``template_backend``
+            and ``enable_thinking`` become template options.
+        **overrides: Options that win over ``args`` (and ``variables``).
+
+    Returns:
+        A :class:`Template`, or whatever a plugin's factory returns when its record
+        points to a callable ``factory(tokenizer, **options)`` instead of a meta.
+
+    Raises:
+        UnknownNameError: For a name no plugin registered (with the closest one).
+        UsageError: For no name at all or a record pointing to something else.
+
+    Example::
+
+        template = get_template("qwen2_5", tokenizer, args)
+        row = template.encode({"messages": [{"role": "user", "content": "hi"},
+                                            {"role": "assistant", "content": "hello"}]})
+    """
+    if name is None and args is not None:
+        name = getattr(args, "template", None)
+    if name is None:
+        raise UsageError(
+            "no template given: pass --template (custom models need it) or --model_type"
+        )
+    options = template_options(args, **overrides)
+    if isinstance(name, TemplateMeta):
+        return Template(name, tokenizer, **options)
+
+    from swift.kernel import load_object, registry
+
+    record = registry("templates").get(name)
+    obj = load_object(record.load, what=f"template {record.name!r}")
+    if isinstance(obj, TemplateMeta):
+        changes: dict[str, Any] = {}
+        if not obj.name:
+            changes["name"] = record.name
+        extra = tuple(w for w in record.stop_words if w not in obj.stop_words)
+        if extra:
+            changes["stop_words"] = obj.stop_words + extra
+        return Template(replace(obj, **changes) if changes else obj, tokenizer, **options)
+    if callable(obj):
+        return obj(tokenizer, **options)
+    raise UsageError(
+        f"template {record.name!r} ({record.load}) is a {type(obj).__name__}; "
+        "it must be a swift.template.TemplateMeta or a factory(tokenizer, **options)"
+    )

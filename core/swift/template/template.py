@@ -1,0 +1,269 @@
+"""``Template``: a :class:`TemplateMeta` bound to a tokenizer and the template options.
+
+The tokenizer is duck-typed: ``encode(text, add_special_tokens=False)``,
+``decode(ids, skip_special_tokens=...)``, ``bos_token``, ``eos_token`` and, for the
+jinja backend, ``apply_chat_template``. Nothing here imports a tokenizer library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from swift.kernel.errors import UsageError
+from swift.template.conversation import Conversation, parse_messages, parse_row
+from swift.template.errors import MaxLengthError, TemplateError
+from swift.template.jinja import JinjaRenderer
+from swift.template.library import GENERATION
+from swift.template.meta import TemplateMeta
+from swift.template.render import Segment, generation_prefix, render_segments, tools_block
+
+IGNORE_INDEX = -100
+LOSS_SCALES = ("default", "last_round", "all")
+TRUNCATION_STRATEGIES = ("left", "right", "delete")
+BACKENDS = ("swift", "jinja")
+
+
+def _check_choice(option: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise UsageError(
+            f"--{option} {value!r} is not supported; choose one of {', '.join(choices)}"
+        )
+
+
+class Template:
+    """Renders and encodes conversations for one model.
+
+    Args:
+        meta: The family's layout.
+        tokenizer: The model's tokenizer.
+        max_length: Longest encoded row in tokens; ``None`` for no limit.
+        truncation_strategy: ``left`` keeps the last ``max_length`` tokens, ``right``
+            the first ones, ``delete`` raises :class:`MaxLengthError`.
+        loss_scale: ``default`` trains every assistant turn, ``last_round`` only the
+            final one, ``all`` every token (``swift pt``).
+        system: System prompt for rows without one (``--system``); replaces the
+            template's default system.
+        use_chat_template: ``False`` renders plain text with no chat markup.
+        template_backend: ``swift`` (this package's layouts) or ``jinja`` (the
+            tokenizer's ``apply_chat_template``).
+        enable_thinking: ``False`` switches reasoning off where the family can (Qwen3).
+        variables: Values for the template's extra placeholders (``date_string``).
+    """
+
+    def __init__(
+        self,
+        meta: TemplateMeta,
+        tokenizer: Any,
+        *,
+        max_length: int | None = None,
+        truncation_strategy: str = "left",
+        loss_scale: str = "default",
+        system: str | None = None,
+        use_chat_template: bool = True,
+        template_backend: str = "swift",
+        enable_thinking: bool | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
+        _check_choice("truncation_strategy", truncation_strategy, TRUNCATION_STRATEGIES)
+        _check_choice("loss_scale", loss_scale, LOSS_SCALES)
+        _check_choice("template_backend", template_backend, BACKENDS)
+        if max_length is not None and max_length <= 0:
+            raise UsageError(f"--max_length must be positive, got {max_length}")
+        known = dict(meta.variables)
+        unknown = sorted(set(variables or ()) - set(known))
+        if unknown:
+            raise UsageError(
+                f"template {meta.name!r} has no variable {', '.join(unknown)}; "
+                f"it has: {', '.join(known) or 'none'}"
+            )
+        self.meta, self.tokenizer = meta, tokenizer
+        self.max_length = max_length
+        self.truncation_strategy = truncation_strategy
+        self.loss_scale = loss_scale
+        self.system = system
+        self.use_chat_template = use_chat_template
+        self.template_backend = template_backend
+        self.enable_thinking = enable_thinking
+        self.layout = meta if use_chat_template else GENERATION
+        self.variables = {**known, **(variables or {})}
+        self._values = {
+            "bos": self._token("bos_token"),
+            "eos": self._token("eos_token"),
+            **self.variables,
+        }
+        self._jinja = None
+        if template_backend == "jinja" and use_chat_template:
+            if not getattr(tokenizer, "chat_template", None):
+                raise UsageError(
+                    "--template_backend jinja needs a tokenizer with a chat_template; use swift"
+                )
+            kwargs = dict(self.variables)
+            if enable_thinking is not None:
+                kwargs["enable_thinking"] = enable_thinking
+            self._jinja = JinjaRenderer(tokenizer, self.stop_words, kwargs)
+
+    def _token(self, attr: str) -> str:
+        token = getattr(self.tokenizer, attr, None)
+        return "" if token is None else str(token)
+
+    @property
+    def name(self) -> str:
+        """The template name."""
+        return self.meta.name
+
+    @property
+    def stop_words(self) -> tuple[str, ...]:
+        """Strings that end generation: the template's, then the tokenizer's EOS."""
+        words = [*self.layout.stop_words, self._values["eos"]]
+        return tuple(dict.fromkeys(w for w in words if w))
+
+    # -- rendering -----------------------------------------------------------------
+    def _system(self, conv: Conversation) -> str | None:
+        system = conv.system if conv.system is not None else self.system
+        if system is None and self.use_chat_template:
+            system = self.meta.default_system
+        if conv.tools:
+            system = tools_block(self.layout, system, conv.tools, self._values)
+        return system
+
+    def _segments(self, conv: Conversation, add_generation_prompt: bool) -> list[Segment]:
+        if add_generation_prompt and conv.ends_with_assistant:
+            raise TemplateError(
+                "a generation prompt needs a conversation ending with a user or tool message"
+            )
+        if self._jinja is not None:
+            # The tokenizer's template adds its own default system; pass only explicit ones.
+            system = conv.system if conv.system is not None else self.system
+            return self._jinja.segments(
+                conv, system=system, add_generation_prompt=add_generation_prompt
+            )
+        return render_segments(
+            self.layout,
+            conv,
+            system=self._system(conv),
+            values=self._values,
+            add_generation_prompt=add_generation_prompt,
+            enable_thinking=self.enable_thinking,
+        )
+
+    def render(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        add_generation_prompt: bool = False,
+        *,
+        system: str | None = None,
+        tools: Sequence[Any] | None = None,
+    ) -> str:
+        """The text of a conversation, as the model sees it.
+
+        Raises:
+            TemplateError: When the messages are invalid for this template.
+        """
+        conv = parse_messages(messages, system=system, tools=tools)
+        return "".join(s.text for s in self._segments(conv, add_generation_prompt))
+
+    # -- encoding ------------------------------------------------------------------
+    def encode(self, row: Mapping[str, Any]) -> dict[str, list[int]]:
+        """Encode a training row into ``input_ids`` and ``labels``.
+
+        Labels copy the ids the model must produce (per ``loss_scale``) and are
+        ``-100`` elsewhere. Text is tokenized piece by piece along those bounds,
+        so labels line up with tokens exactly.
+
+        Raises:
+            TemplateError: On a malformed row or one not ending with an assistant message.
+            MaxLengthError: When it is too long and ``truncation_strategy`` is ``delete``.
+        """
+        conv = parse_row(row)
+        if not conv.ends_with_assistant:
+            raise TemplateError(
+                f"the conversation must end with an assistant message to train on; "
+                f"the last message is a {conv.messages[-1].role} message"
+            )
+        segments = self._segments(conv, add_generation_prompt=False)
+        last_turn = len(conv.messages) - 1
+        input_ids: list[int] = []
+        labels: list[int] = []
+        for text, trained in self._chunks(segments, conv, last_turn):
+            ids = self._encode_text(text)
+            input_ids += ids
+            labels += ids if trained else [IGNORE_INDEX] * len(ids)
+        input_ids, labels = self._truncate(input_ids), self._truncate(labels)
+        return {"input_ids": input_ids, "labels": labels}
+
+    def encode_prompt(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        system: str | None = None,
+        add_generation_prompt: bool = True,
+        *,
+        tools: Sequence[Any] | None = None,
+    ) -> list[int]:
+        """Token ids of a prompt for generation (ends with the assistant prefix).
+
+        Raises:
+            TemplateError: When the messages are invalid or end with an assistant message.
+            MaxLengthError: When too long and ``truncation_strategy`` is ``delete``.
+        """
+        ids = self._encode_text(
+            self.render(messages, add_generation_prompt, system=system, tools=tools)
+        )
+        return self._truncate(ids)
+
+    def _trained(self, seg: Segment, conv: Conversation, last_turn: int) -> bool:
+        if self.loss_scale == "all":
+            return True
+        if seg.turn is None:
+            return False
+        explicit = conv.messages[seg.turn].loss
+        if explicit is not None:
+            return explicit
+        return self.loss_scale == "default" or seg.turn == last_turn
+
+    def _chunks(
+        self, segments: list[Segment], conv: Conversation, last_turn: int
+    ) -> list[tuple[str, bool]]:
+        # Fewer, longer pieces: fewer tokenizer calls and fewer artificial token boundaries.
+        chunks: list[tuple[str, bool]] = []
+        for seg in segments:
+            trained = self._trained(seg, conv, last_turn)
+            if chunks and chunks[-1][1] == trained:
+                chunks[-1] = (chunks[-1][0] + seg.text, trained)
+            else:
+                chunks.append((seg.text, trained))
+        return chunks
+
+    def _encode_text(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def _truncate(self, ids: list[int]) -> list[int]:
+        if self.max_length is None or len(ids) <= self.max_length:
+            return ids
+        if self.truncation_strategy == "delete":
+            raise MaxLengthError(len(ids), self.max_length)
+        return (
+            ids[-self.max_length :]
+            if self.truncation_strategy == "left"
+            else ids[: self.max_length]
+        )
+
+    # -- decoding ------------------------------------------------------------------
+    def decode(
+        self, ids: Sequence[int], *, skip_special_tokens: bool = False, until_stop: bool = False
+    ) -> str:
+        """Text of ``ids``; with ``until_stop`` cut before the first stop word (a reply)."""
+        text = self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        if until_stop:
+            cuts = [pos for w in self.stop_words if (pos := text.find(w)) != -1]
+            text = text[: min(cuts)] if cuts else text
+        return text
+
+    @property
+    def generation_prefix(self) -> str:
+        """Text the generation prompt adds after the assistant prefix (R1's ``<think>\\n``)."""
+        return generation_prefix(self.layout, self.enable_thinking)
+
+    def __repr__(self) -> str:
+        options = f"backend={self.template_backend!r}, loss_scale={self.loss_scale!r}"
+        return f"Template({self.name!r}, {options})"

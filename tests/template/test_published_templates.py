@@ -1,0 +1,161 @@
+"""Every built-in template renders what its family's published chat template renders."""
+
+from __future__ import annotations
+
+import pytest
+
+from swift.kernel import registry
+from swift.template import get_template
+
+# The names the brief fixes (model records use them as defaults).
+BUILTIN_NAMES = (
+    "default",
+    "chatml",
+    "qwen",
+    "qwen2_5",
+    "qwen3",
+    "llama",
+    "llama3",
+    "llama3_2",
+    "mistral",
+    "gemma",
+    "phi3",
+    "phi4",
+    "glm4",
+    "internlm2",
+    "internlm3",
+    "yi",
+    "deepseek",
+    "deepseek_v2_5",
+    "deepseek_r1",
+)
+
+SYSTEM = "You are a careful math tutor."
+Q1, A1 = "What is two plus three?", "Two plus three equals five."
+Q2, A2 = "And four plus five?", "Four plus five equals nine."
+
+
+def _conv(*, system: bool, turns: int, answered: bool) -> list[dict]:
+    messages = [{"role": "system", "content": SYSTEM}] if system else []
+    for q, a in [(Q1, A1), (Q2, A2)][:turns]:
+        messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    return messages if answered else messages[:-1]
+
+
+CONVERSATIONS = {
+    "single": _conv(system=False, turns=1, answered=True),
+    "single+system": _conv(system=True, turns=1, answered=True),
+    "multi": _conv(system=False, turns=2, answered=True),
+    "multi+system": _conv(system=True, turns=2, answered=True),
+    "prompt": _conv(system=False, turns=1, answered=False),
+    "prompt+system": _conv(system=True, turns=1, answered=False),
+    "multi-prompt+system": _conv(system=True, turns=2, answered=False),
+}
+# (conversation, add_generation_prompt): answered conversations render without a
+# generation prompt; open ones both with and without.
+CASES = [(c, False) for c in CONVERSATIONS] + [
+    (c, True) for c, m in CONVERSATIONS.items() if m[-1]["role"] == "user"
+]
+
+# GLM-4's published template writes no end of turn after the final reply; swift trains
+# the <|user|> token the model stops at (and renders it, so ids equal the text).
+TRAINED_SUFFIX = {"glm4": "<|user|>"}
+
+
+def _published(tokenizer, messages, add_generation_prompt):
+    return tokenizer.apply_chat_template(
+        messages,
+        tokenize=False,
+        add_generation_prompt=add_generation_prompt,
+        date_string="26 Jul 2024",
+    )
+
+
+def test_exactly_the_documented_templates_are_built_in(fresh_kernel):
+    names = set(registry("templates").names())
+    assert names == set(BUILTIN_NAMES)
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+@pytest.mark.parametrize(
+    ("conversation", "add_generation_prompt"), CASES, ids=[f"{c}-gen{int(g)}" for c, g in CASES]
+)
+def test_swift_rendering_equals_the_published_chat_template(
+    name, conversation, add_generation_prompt, family_tokenizer
+):
+    tokenizer = family_tokenizer(name)
+    messages = CONVERSATIONS[conversation]
+    template = get_template(name, tokenizer)
+    expected = _published(tokenizer, messages, add_generation_prompt)
+    if messages[-1]["role"] == "assistant":
+        expected += TRAINED_SUFFIX.get(name, "")
+    assert template.render(messages, add_generation_prompt) == expected
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_training_ids_are_the_tokenized_published_text(name, family_tokenizer):
+    tokenizer = family_tokenizer(name)
+    template = get_template(name, tokenizer)
+    messages = CONVERSATIONS["multi+system"]
+    text = _published(tokenizer, messages, False) + TRAINED_SUFFIX.get(name, "")
+    encoded = template.encode({"messages": messages})
+    assert encoded["input_ids"] == tokenizer.encode(text, add_special_tokens=False)
+    assert len(encoded["labels"]) == len(encoded["input_ids"])
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_prompt_ids_are_the_tokenized_published_generation_prompt(name, family_tokenizer):
+    tokenizer = family_tokenizer(name)
+    template = get_template(name, tokenizer)
+    messages = CONVERSATIONS["multi-prompt+system"]
+    expected = tokenizer.encode(_published(tokenizer, messages, True), add_special_tokens=False)
+    assert template.encode_prompt(messages) == expected
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_trained_tokens_are_the_replies_with_their_end_of_turn(name, family_tokenizer):
+    tokenizer = family_tokenizer(name)
+    template = get_template(name, tokenizer)
+    encoded = template.encode({"messages": CONVERSATIONS["multi+system"]})
+    trained = [i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100]
+    text = tokenizer.decode(trained)
+    # Each reply is trained, and nothing of the prompts is.
+    assert A1 in text and A2 in text
+    assert Q1 not in text and Q2 not in text and SYSTEM not in text
+    # The model learns to stop: the last trained token is an end-of-turn token.
+    last = tokenizer.convert_ids_to_tokens(trained[-1])
+    assert last in template.stop_words
+
+
+def test_llama3_2_date_is_fixed_by_default_and_configurable(family_tokenizer):
+    tokenizer = family_tokenizer("llama3_2")
+    messages = CONVERSATIONS["prompt"]
+    assert "Today Date: 26 Jul 2024\n" in get_template("llama3_2", tokenizer).render(messages, True)
+    dated = get_template("llama3_2", tokenizer, variables={"date_string": "01 Jan 2025"})
+    expected = tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, date_string="01 Jan 2025"
+    )
+    assert dated.render(messages, True) == expected
+
+
+def test_glm4_trains_the_user_token_that_ends_its_last_reply(family_tokenizer):
+    tokenizer = family_tokenizer("glm4")
+    encoded = get_template("glm4", tokenizer).encode({"messages": CONVERSATIONS["single"]})
+    trained = [i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100]
+    assert tokenizer.decode(trained) == "\n" + A1 + "<|user|>"
+
+
+@pytest.mark.parametrize(
+    ("name", "first_user"),
+    [
+        ("gemma", f"<start_of_turn>user\n{SYSTEM}\n\n{Q1}<end_of_turn>"),
+        ("llama", f"<s>[INST] <<SYS>>\n{SYSTEM}\n<</SYS>>\n\n{Q1} [/INST]"),
+        ("mistral", f"<s>[INST] {SYSTEM}\n\n{Q1} [/INST]"),
+    ],
+)
+def test_families_without_a_system_turn_fold_it_into_the_first_user_message(
+    name, first_user, family_tokenizer
+):
+    text = get_template(name, family_tokenizer(name)).render(CONVERSATIONS["multi+system"])
+    assert first_user in text
+    assert text.count(SYSTEM) == 1

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import re
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import swift.kernel as kernel_module
+from swift.kernel.families import ENTRY_POINT_FAMILIES
+from swift.kernel.loader import EXTERNAL_ENV
 from swift.kernel.manager import Kernel
 
 
@@ -32,12 +36,26 @@ def fresh_kernel(**kwargs: Any) -> Iterator[Kernel]:
     Keyword arguments go to ``Kernel`` (``strict``, ``disabled``, ``builtins``,
     ``external_plugins``, ``use_entry_points``). The previous kernel comes back on exit.
     """
+    # Plugin files given to a kernel are exported for subprocesses; keep that inside the test.
+    saved_files = os.environ.get(EXTERNAL_ENV)
     kernel = Kernel(**kwargs)
     previous = kernel_module.set_kernel(kernel)
     try:
         yield kernel
     finally:
         kernel_module.set_kernel(previous)
+        if saved_files is None:
+            os.environ.pop(EXTERNAL_ENV, None)
+        else:
+            os.environ[EXTERNAL_ENV] = saved_files
+
+
+def installed_plugin_names() -> frozenset[str]:
+    """Entry-point names of every installed ``swift.*`` plugin (to disable them in a test)."""
+    names = set()
+    for family in ENTRY_POINT_FAMILIES:
+        names.update(ep.name for ep in metadata.entry_points(group=f"swift.{family}"))
+    return frozenset(names)
 
 
 def _dist_dirname(name: str, version: str) -> str:

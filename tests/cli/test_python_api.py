@@ -4,6 +4,10 @@ import pytest
 
 import swift.llm as llm
 from swift.kernel import TrainerRecord, hookimpl
+from swift_sdk.kernel import installed_plugin_names
+
+# Only the builtins and the trainer plugins defined here: no installed trainer may answer.
+INSTALLED = installed_plugin_names()
 
 SEEN = []
 
@@ -21,7 +25,7 @@ class TrainerPlugin:
 
 @pytest.fixture
 def kernel_with_trainer(make_kernel):
-    kernel = make_kernel(strict=True, disabled={"transformers"})
+    kernel = make_kernel(strict=True, disabled=INSTALLED)
     kernel.register(TrainerPlugin(), "test-trainer")
     SEEN.clear()
     return kernel
@@ -42,7 +46,7 @@ def test_sft_arguments_alias_is_train_arguments():
 
 
 def test_rlhf_type_selects_the_trainer(make_kernel):
-    kernel = make_kernel(strict=True, disabled={"transformers"})
+    kernel = make_kernel(strict=True, disabled=INSTALLED)
 
     class Dpo:
         @hookimpl

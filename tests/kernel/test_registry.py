@@ -53,7 +53,7 @@ def test_a_plugin_overrides_a_builtin_without_conflict(swift_kernel):
         def swift_register_commands(self):
             yield CommandRecord(name="deploy", load="builtins:print", summary="real server")
 
-    swift_kernel.register(Serve(), "serve")
+    swift_kernel.register(Serve(), "test-serve-override")
     record = swift_kernel.registry("commands").get("deploy")
     assert record.summary == "real server"
     assert swift_kernel.registry("commands").conflicts() == {}

@@ -4,4 +4,7 @@ They are ordinary plugin modules, registered before entry points and
 overridable by any installed plugin that registers the same name.
 """
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("swift.builtins.commands", "swift.builtins.templates")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "swift.builtins.commands", "swift.builtins.templates",
+    "swift.builtins.rewards", "swift.builtins.schedulers",
+)

@@ -32,14 +32,33 @@ class Family:
     hook: str
     provided_by: str = ""
     group: str | None = None
+    known: tuple[tuple[str, str], ...] = ()
+
+    def distribution_of(self, name: str) -> str | None:
+        """The first-party distribution that provides ``name`` in this family, if we know one."""
+        return dict(self.known).get(name)
 
     @property
     def label(self) -> str:
         return self.name.rstrip("s") if self.name != "losses" else "loss"
 
 
-def _family(name: str, record_type: type[r.Record], provided_by: str) -> Family:
-    return Family(name, record_type, f"swift_register_{name}", provided_by, ENTRY_POINT_PREFIX + name)
+def _family(name: str, record_type: type[r.Record], provided_by: str, known: dict[str, str] | None = None) -> Family:
+    return Family(
+        name, record_type, f"swift_register_{name}", provided_by, ENTRY_POINT_PREFIX + name, tuple((known or {}).items())
+    )
+
+
+# Names users type whose provider we ship or know, so an error can say what to install.
+_RLHF = dict.fromkeys(("dpo", "orpo", "simpo", "kto", "cpo", "grpo"), "swift-trl")
+_KNOWN_TRAINERS = {"sft": "swift-transformers", "pt": "swift-transformers", **_RLHF}
+_KNOWN_ENGINES = {
+    "pt": "swift-transformers",
+    "transformers": "swift-transformers",
+    "vllm": "swift-vllm",
+    "sglang": "swift-sglang",
+    "lmdeploy": "swift-lmdeploy",
+}
 
 
 FAMILIES: dict[str, Family] = {
@@ -52,8 +71,8 @@ FAMILIES: dict[str, Family] = {
         _family("losses", r.LossRecord, "swift-transformers"),
         _family("rewards", r.RewardRecord, "swift-trl"),
         _family("schedulers", r.SchedulerRecord, "swift (built in)"),
-        _family("engines", r.EngineRecord, "swift-transformers"),
-        _family("trainers", r.TrainerRecord, "swift-transformers"),
+        _family("engines", r.EngineRecord, "swift-transformers", _KNOWN_ENGINES),
+        _family("trainers", r.TrainerRecord, "swift-transformers", _KNOWN_TRAINERS),
         _family("commands", r.CommandRecord, "swift (built in)"),
         # Argument groups have no entry-point group of their own: any loaded plugin
         # (an engine plugin, a tuner plugin …) may contribute some.
@@ -72,8 +91,13 @@ def get_family(name: str) -> Family:
         raise KeyError(f"unknown plugin family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
+# Optional integrations live under contrib/ in this repository, the others under plugins/.
+_CONTRIB = ("swift-vllm", "swift-sglang", "swift-lmdeploy", "swift-unsloth", "swift-liger", "swift-example")
+
+
 def install_hint(distribution: str) -> str:
     """How to install a first-party distribution, from PyPI or from this repository."""
     if distribution.startswith("swift (built in)"):
         return "it ships with swift itself; reinstall swift"
-    return f"pip install {distribution}  (from a checkout: pip install -e plugins/{distribution})"
+    folder = "contrib" if distribution in _CONTRIB else "plugins"
+    return f"pip install {distribution}  (from a checkout: pip install -e {folder}/{distribution})"

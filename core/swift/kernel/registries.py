@@ -78,9 +78,9 @@ class Registry:
         """
         found = self._find(name)
         if found is None and not self._by_name:
-            raise MissingProviderError(f"no {self.family.label} {name!r}: {self._hint()}", self.family.name)
+            raise MissingProviderError(f"no {self.family.label} {name!r}: {self._hint(name)}", self.family.name)
         if found is None:
-            raise UnknownNameError(self.family.name, name, [*self._by_name, *self._by_alias], self._hint(), self.family.label)
+            raise UnknownNameError(self.family.name, name, [*self._by_name, *self._by_alias], self._hint(name), self.family.label)
         if len(found) > 1:
             raise ConflictError(self.family.name, name, [r.provider.describe() for r in found if r.provider])
         return found[0]
@@ -90,7 +90,10 @@ class Registry:
         record = self.get(name)
         return load_object(record.load, what=f"{self.family.label} {record.name!r}")
 
-    def _hint(self) -> str:
+    def _hint(self, name: str = "") -> str:
+        distribution = self.family.distribution_of(name)
+        if distribution:
+            return f"{self.family.label.capitalize()} {name!r} is provided by {distribution}; {install_hint(distribution)}."
         if self._by_name:
             return "Run `swift plugins list` to see installed plugins."
         if self.family.provided_by:

@@ -1,0 +1,128 @@
+"""Assemble the ``SwiftTrainer`` of a run: training arguments, collator, loss, metrics, callbacks.
+
+Each training flag that is not a plain transformers field is resolved here:
+``--loss_type`` (losses registry), ``--metric``, ``--acc_strategy``,
+``--optimizer``/``--lorap_lr_ratio`` (tuner parameter groups), the tuner's
+callback (AdaLoRA), LISA and ``--callbacks``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from swift.kernel import UsageError, load_object, registry
+from swift_transformers.train.callbacks import (
+    LOGGING_FILE,
+    CopyArgsCallback,
+    JsonlLoggingCallback,
+    LisaCallback,
+)
+
+
+def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
+    from swift_transformers.train.metrics import (
+        argmax_logits,
+        make_accuracy_metric,
+        make_generation_metric,
+    )
+
+    metric = args.metric or ("nlg" if args.predict_with_generate else "acc")
+    if metric == "nlg":
+        if not args.predict_with_generate:
+            raise UsageError(
+                "--metric nlg compares generated text: add --predict_with_generate true"
+            )
+        return make_generation_metric(tokenizer), None
+    if metric == "acc":
+        return make_accuracy_metric(args.acc_strategy), argmax_logits
+    raise UsageError(f"--metric {metric!r} is not available; choose acc or nlg")
+
+
+def _callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
+    callbacks = [
+        JsonlLoggingCallback(os.path.join(run_dir, LOGGING_FILE)),
+        CopyArgsCallback(os.path.join(run_dir, "args.json")),
+    ]
+    tuner_callback = getattr(tuner, "callback", None)
+    if tuner_callback is not None and (cb := tuner_callback(model, args)) is not None:
+        callbacks.append(cb)
+    if args.lisa_activated_layers:
+        if args.train_type != "full":
+            raise UsageError(
+                "LISA (--lisa_activated_layers) trains base layers: use --train_type full"
+            )
+        callbacks.append(
+            LisaCallback(
+                decoder_layers(model),
+                args.lisa_activated_layers,
+                args.lisa_step_interval,
+                args.seed,
+            )
+        )
+    for name in args.callbacks:
+        if ":" not in name:
+            raise UsageError(
+                f"--callbacks {name!r}: give a TrainerCallback as 'package.module:ClassName'"
+            )
+        callback = load_object(name, what=f"callback {name!r}")
+        callbacks.append(callback() if isinstance(callback, type) else callback)
+    return callbacks
+
+
+def decoder_layers(model: Any) -> list:
+    """The decoder blocks of a causal LM: the longest ``ModuleList`` in it."""
+    import torch
+
+    lists = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList)]
+    if not lists:
+        raise UsageError("LISA needs a model whose decoder layers form a ModuleList")
+    return list(max(lists, key=len))
+
+
+def _param_groups(args: Any, tuner: Any):
+    groups_of = getattr(tuner, "optimizer_param_groups", None)
+    if args.optimizer not in (None, "lorap"):
+        raise UsageError(
+            f"--optimizer {args.optimizer!r} is not available; choose lorap (with --lorap_lr_ratio)"
+        )
+    if args.optimizer == "lorap" and not args.lorap_lr_ratio:
+        raise UsageError("--optimizer lorap needs --lorap_lr_ratio (10 to 16 is typical)")
+    if groups_of is None:
+        return None
+    return lambda model: groups_of(model, args)
+
+
+def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
+    """The ``SwiftTrainer`` for ``args``, writing into ``run_dir``."""
+    from swift_transformers.train.collator import PaddingCollator
+    from swift_transformers.train.hf_args import build_training_arguments
+    from swift_transformers.train.trainer import SwiftTrainer
+
+    hf_args = build_training_arguments(
+        args, run_dir, has_eval=val_set is not None, model_dtype=getattr(model, "dtype", None)
+    )
+    compute_metrics, preprocess = _metrics(args, tokenizer) if val_set is not None else (None, None)
+    loss_fn = None
+    if args.loss_type:
+        loss_record = registry("losses").get(args.loss_type)
+        if loss_record.kind != "loss":
+            raise UsageError(
+                f"--loss_type {args.loss_type!r} is a {loss_record.kind} strategy, not a loss"
+            )
+        loss_fn = load_object(loss_record.load, what=f"loss {loss_record.name!r}")
+    return SwiftTrainer(
+        model=model,
+        args=hf_args,
+        data_collator=PaddingCollator(tokenizer.pad_token_id),
+        train_dataset=train_set,
+        eval_dataset=val_set,
+        processing_class=tokenizer,
+        compute_loss_func=loss_fn,
+        compute_metrics=compute_metrics,
+        preprocess_logits_for_metrics=preprocess,
+        callbacks=_callbacks(args, model, tuner, run_dir),
+        acc_strategy=args.acc_strategy,
+        param_groups=_param_groups(args, tuner),
+        generation_kwargs={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
+    )

@@ -1,0 +1,126 @@
+"""Batches of encoded samples, and packing of samples into fixed-length rows.
+
+A packed row concatenates several samples. Each keeps its own ``position_ids``
+(restarting at 0) and the row carries **no** ``attention_mask``: transformers
+(``masking_utils.find_packed_sequence_indices``) then builds a block-diagonal
+causal mask from the position restarts, so no token attends across samples.
+The first label of every sample is ``-100``: otherwise the last token of one
+sample would be trained to predict the first token of the next.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class PaddingCollator:
+    """Pad ``input_ids``/``labels`` (and ``position_ids`` of packed rows) into tensors.
+
+    Unpacked batches get an ``attention_mask``; packed batches get ``position_ids``
+    instead (see the module docstring). Padding goes on the right for training.
+
+    Attributes:
+        pad_token_id: Id used to pad ``input_ids``.
+        pad_to_multiple_of: Round the padded length up to a multiple of this.
+    """
+
+    pad_token_id: int
+    pad_to_multiple_of: int | None = None
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        packed = "position_ids" in rows[0]
+        width = max(len(r["input_ids"]) for r in rows)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        batch = {
+            "input_ids": torch.full((len(rows), width), self.pad_token_id, dtype=torch.long),
+            "labels": torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long),
+        }
+        if packed:
+            # padding forms its own segment (positions restart at 0), so it never joins a sample
+            batch["position_ids"] = torch.arange(width).repeat(len(rows), 1)
+        else:
+            batch["attention_mask"] = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            batch["input_ids"][i, :n] = torch.as_tensor(row["input_ids"])
+            labels = row.get("labels")
+            batch["labels"][i, :n] = torch.as_tensor(
+                labels if labels is not None else row["input_ids"]
+            )
+            if packed:
+                batch["position_ids"][i, :n] = torch.as_tensor(row["position_ids"])
+                batch["position_ids"][i, n:] = torch.arange(width - n)
+            else:
+                batch["attention_mask"][i, :n] = 1
+        return batch
+
+
+def plan_packs(lengths: Sequence[int], max_length: int) -> list[list[int]]:
+    """Group sample indices into packs of at most ``max_length`` tokens.
+
+    Best-fit decreasing: the longest samples are placed first, each into the
+    fullest pack it still fits. Deterministic for equal inputs.
+
+    Args:
+        lengths: Token count of each sample.
+        max_length: Capacity of a packed row.
+
+    Returns:
+        Lists of indices; within a pack, indices are in dataset order.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    packs: list[list[int]] = []
+    free: list[tuple[int, int]] = []  # (room left, pack index), kept sorted
+    for i in order:
+        size = lengths[i]
+        if size > max_length:
+            raise ValueError(f"sample {i} has {size} tokens, more than max_length={max_length}")
+        slot = bisect.bisect_left(free, (size, -1))
+        if slot == len(free):
+            packs.append([i])
+            bisect.insort(free, (max_length - size, len(packs) - 1))
+        else:
+            room, pack = free.pop(slot)
+            packs[pack].append(i)
+            bisect.insort(free, (room - size, pack))
+    return [sorted(p) for p in packs]
+
+
+def pack_samples(samples: Sequence[dict[str, Any]]) -> dict[str, list]:
+    """Concatenate encoded samples into one packed row (see the module docstring)."""
+    row: dict[str, list] = {"input_ids": [], "labels": [], "position_ids": []}
+    for sample in samples:
+        ids = list(sample["input_ids"])
+        labels = list(sample["labels"] if sample.get("labels") is not None else ids)
+        row["input_ids"] += ids
+        row["labels"] += [IGNORE_INDEX, *labels[1:]]
+        row["position_ids"] += list(range(len(ids)))
+    row["length"] = len(row["input_ids"])
+    return row
+
+
+def pack_dataset(dataset, max_length: int):
+    """A ``datasets.Dataset`` of packed rows built from an encoded dataset.
+
+    Args:
+        dataset: Rows with ``input_ids`` and ``labels`` (and ``length`` if known).
+        max_length: Capacity of each packed row.
+    """
+    import datasets
+
+    if "length" in getattr(dataset, "column_names", ()):
+        lengths = list(dataset["length"])
+    else:
+        lengths = [len(row["input_ids"]) for row in dataset]
+    rows = [pack_samples([dataset[i] for i in pack]) for pack in plan_packs(lengths, max_length)]
+    columns = {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
+    return datasets.Dataset.from_dict(columns)

@@ -1,0 +1,119 @@
+"""Training/evaluation metrics: next-token accuracy (``--acc_strategy``) and text overlap.
+
+Accuracy compares the argmax prediction at position ``t`` with the label at
+``t + 1`` over trained tokens (labels ``!= -100``). ``token`` counts tokens;
+``sentence`` counts samples whose trained tokens are *all* right — a sample is a
+row, or one segment of a packed row when ``position_ids`` are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+
+def accuracy_counts(
+    preds: torch.Tensor,
+    labels: torch.Tensor,
+    strategy: str = "token",
+    position_ids: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Correct and total counts of next-token predictions.
+
+    Args:
+        preds: ``[batch, seq]`` argmax token ids at each position (unshifted).
+        labels: ``[batch, seq]`` labels, ``-100`` where nothing is trained.
+        strategy: ``token`` or ``sentence``.
+        position_ids: Packed-row positions (restarting at 0 per sample), to
+            count sentences per sample rather than per row.
+
+    Returns:
+        ``tensor([correct, total])`` on the device of ``preds`` (no host sync for ``token``).
+    """
+    preds, labels = preds[..., :-1], labels[..., 1:].to(preds.device)
+    mask = labels.ne(-100)
+    hits = preds.eq(labels) & mask
+    if strategy == "token":
+        return torch.stack([hits.sum(), mask.sum()])
+    if strategy != "sentence":
+        raise ValueError(f"acc_strategy must be 'token' or 'sentence', got {strategy!r}")
+    if position_ids is None:
+        segments = torch.zeros_like(labels)
+    else:
+        # the label at t+1 belongs to the sample whose position restarts at or before t+1
+        segments = position_ids.eq(0).cumsum(-1)[..., 1:].to(labels.device)
+    correct = total = 0
+    for row_mask, row_hits, row_segments in zip(mask, hits, segments):
+        for segment in torch.unique(row_segments[row_mask]):
+            in_segment = row_mask & row_segments.eq(segment)
+            total += 1
+            correct += int(bool(row_hits[in_segment].all()))
+    return torch.tensor([correct, total], device=preds.device)
+
+
+def argmax_logits(logits, labels):
+    """``preprocess_logits_for_metrics``: keep only argmax ids (logits are too big to gather)."""
+    if isinstance(logits, (tuple, list)):
+        logits = logits[0]
+    return logits.argmax(dim=-1)
+
+
+def make_accuracy_metric(strategy: str):
+    """``compute_metrics`` for evaluation: ``{"acc": ...}`` over the whole eval set."""
+
+    def compute_metrics(eval_prediction) -> dict[str, float]:
+        preds = torch.as_tensor(np.asarray(eval_prediction.predictions))
+        labels = torch.as_tensor(np.asarray(eval_prediction.label_ids))
+        correct, total = accuracy_counts(preds, labels, strategy).tolist()
+        return {"acc": correct / total if total else 0.0}
+
+    return compute_metrics
+
+
+def rouge_l(prediction: Sequence[str], reference: Sequence[str]) -> float:
+    """ROUGE-L F1 between two token sequences (longest common subsequence)."""
+    if not prediction or not reference:
+        return float(prediction == reference)
+    previous = [0] * (len(reference) + 1)
+    for p in prediction:
+        current = [0]
+        for j, r in enumerate(reference):
+            current.append(previous[j] + 1 if p == r else max(previous[j + 1], current[j]))
+        previous = current
+    lcs = previous[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(prediction), lcs / len(reference)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _tokens(text: str) -> list[str]:
+    # words for spaced scripts, characters for CJK (which has no spaces)
+    out: list[str] = []
+    for word in text.split():
+        if any("\u4e00" <= ch <= "\u9fff" for ch in word):
+            out.extend(word)
+        else:
+            out.append(word)
+    return out
+
+
+def make_generation_metric(tokenizer):
+    """``compute_metrics`` for ``--predict_with_generate``: ROUGE-L and exact match of texts."""
+
+    def compute_metrics(eval_prediction) -> dict[str, float]:
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        preds = np.where(
+            np.asarray(eval_prediction.predictions) < 0, pad, eval_prediction.predictions
+        )
+        labels = np.where(np.asarray(eval_prediction.label_ids) < 0, pad, eval_prediction.label_ids)
+        texts = tokenizer.batch_decode(preds, skip_special_tokens=True)
+        refs = tokenizer.batch_decode(labels, skip_special_tokens=True)
+        scores = [rouge_l(_tokens(t), _tokens(r)) for t, r in zip(texts, refs)]
+        exact = [t.strip() == r.strip() for t, r in zip(texts, refs)]
+        n = max(len(scores), 1)
+        return {"rouge-l": sum(scores) / n, "exact_match": sum(exact) / n}
+
+    return compute_metrics

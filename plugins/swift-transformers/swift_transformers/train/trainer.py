@@ -1,0 +1,190 @@
+"""``SwiftTrainer``: transformers' ``Seq2SeqTrainer`` with what ``swift sft`` adds.
+
+* training accuracy per ``--acc_strategy``, logged as ``acc`` with every loss;
+* ``memory(GiB)`` and ``train_speed(iter/s)`` in every training log;
+* an optimizer over the tuner's own parameter groups (LoRA+);
+* ``--predict_with_generate`` for decoder-only models: generate from the prompt
+  part of each sample (not from the whole conversation, as the stock
+  ``Seq2SeqTrainer`` would) and compare with the reference response.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from transformers import Seq2SeqTrainer, Trainer
+
+from swift_transformers.train.collator import IGNORE_INDEX
+from swift_transformers.train.metrics import accuracy_counts
+
+
+def peak_memory_gib() -> float:
+    """Peak accelerator memory reserved by this process, or its peak RSS on CPU, in GiB."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return round(torch.cuda.max_memory_reserved() / 2**30, 4)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes
+    return round(rss / (2**30 if sys.platform == "darwin" else 2**20), 4)
+
+
+class SwiftTrainer(Seq2SeqTrainer):
+    """The trainer of ``swift sft`` / ``swift pt``.
+
+    Args:
+        *args: Passed to ``Seq2SeqTrainer``.
+        acc_strategy: ``token`` or ``sentence`` (see :mod:`.metrics`).
+        param_groups: ``fn(model) -> list[dict] | None`` giving optimizer parameter
+            groups (the tuner's ``optimizer_param_groups``); None keeps transformers'.
+        generation_kwargs: ``generate`` options for ``--predict_with_generate``.
+        **kwargs: Passed to ``Seq2SeqTrainer``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        acc_strategy: str = "token",
+        param_groups: Callable[[torch.nn.Module], list[dict] | None] | None = None,
+        generation_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ):
+        self.acc_strategy = acc_strategy
+        self._param_groups = param_groups
+        self._generation_kwargs = dict(generation_kwargs or {})
+        self._acc_counts: torch.Tensor | None = None
+        self._first_step: int | None = None
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------------ optimizer
+    def create_optimizer(self, model=None):
+        """Build the optimizer over the tuner's parameter groups when it has its own (LoRA+)."""
+        opt_model = self.model if model is None else model
+        if self.optimizer is None and self._param_groups is not None:
+            groups = self._param_groups(opt_model)
+            if groups:
+                optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(
+                    self.args, opt_model
+                )
+                self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        return super().create_optimizer(model)
+
+    # ------------------------------------------------------------------ loss and accuracy
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """The usual loss; in training also count next-token accuracy for the logs."""
+        labels = inputs.get("labels")
+        position_ids = inputs.get("position_ids")
+        loss, outputs = super().compute_loss(
+            model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
+        )
+        if model.training and self._first_step is None:
+            self._first_step = self.state.global_step
+        logits = outputs.get("logits") if isinstance(outputs, dict) else None
+        # liger's fused loss returns no logits: then there is no accuracy to count
+        if model.training and labels is not None and logits is not None:
+            with torch.no_grad():
+                counts = accuracy_counts(
+                    logits.argmax(dim=-1), labels, self.acc_strategy, position_ids
+                )
+            # kept on the device: reading it every step would stall the GPU
+            self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add ``acc``, ``memory(GiB)`` and ``train_speed(iter/s)`` to training logs."""
+        if "loss" in logs and "eval_loss" not in logs:
+            counts = self._acc_counts
+            if counts is None:
+                counts = torch.zeros(2, dtype=torch.long)
+            counts = counts.to(self.args.device)
+            if self.args.world_size > 1:
+                # every rank logs in lockstep, so a collective here is safe
+                counts = self.accelerator.reduce(counts, reduction="sum")
+            correct, total = counts.tolist()
+            if total:
+                logs["acc"] = round(correct / total, 6)
+            self._acc_counts = None
+            logs["memory(GiB)"] = peak_memory_gib()
+            if start_time is not None and self._first_step is not None:
+                elapsed = time.time() - start_time
+                steps = self.state.global_step - self._first_step
+                if elapsed > 0:
+                    logs["train_speed(iter/s)"] = round(steps / elapsed, 6)
+        super().log(logs, start_time)
+
+    # ------------------------------------------------------------------ generation
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None, **gen_kwargs):
+        """Loss and logits; with ``--predict_with_generate`` loss, generated ids and references."""
+        if not self.args.predict_with_generate or prediction_loss_only:
+            return Trainer.prediction_step(self, model, inputs, prediction_loss_only, ignore_keys)
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad():
+            loss = self.compute_loss(model, dict(inputs)).detach().mean()
+        prompts, references = split_prompts(
+            inputs["input_ids"], inputs["labels"], inputs.get("attention_mask")
+        )
+        generated = self._generate(model, prompts, {**self._generation_kwargs, **gen_kwargs})
+        return loss, generated, references
+
+    def _generate(
+        self, model, prompts: list[torch.Tensor], options: dict[str, Any]
+    ) -> torch.Tensor:
+        pad_id = self.processing_class.pad_token_id
+        width = max(len(p) for p in prompts)
+        device = self.args.device
+        # decoder-only generation needs left padding so every prompt ends at the last column
+        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long, device=device)
+        attention_mask = torch.zeros_like(input_ids)
+        for i, prompt in enumerate(prompts):
+            input_ids[i, width - len(prompt) :] = prompt
+            attention_mask[i, width - len(prompt) :] = 1
+        temperature = options.pop("temperature", None)
+        if temperature:
+            options.update(do_sample=True, temperature=temperature)
+        else:
+            options["do_sample"] = False
+        options.setdefault("pad_token_id", pad_id)
+        unwrapped = self.accelerator.unwrap_model(model)
+        with torch.no_grad():
+            output = unwrapped.generate(
+                input_ids=input_ids, attention_mask=attention_mask, **options
+            )
+        return output[:, width:]
+
+
+def split_prompts(
+    input_ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor | None = None
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Prompt ids (everything before the first trained token) and the first trained run per row.
+
+    Returns:
+        ``(prompts, references)``: a list of 1-D prompt tensors and a
+        ``[batch, width]`` tensor of reference ids padded with ``-100``.
+    """
+    prompts, refs = [], []
+    for i in range(input_ids.shape[0]):
+        trained = labels[i].ne(IGNORE_INDEX)
+        if attention_mask is not None:
+            trained &= attention_mask[i].bool()
+        idx = trained.nonzero().flatten()
+        if len(idx) == 0:
+            end = int(attention_mask[i].sum()) if attention_mask is not None else input_ids.shape[1]
+            prompts.append(input_ids[i, :end])
+            refs.append(labels[i, :0])
+            continue
+        start = int(idx[0])
+        # the first contiguous run of trained tokens is the first response
+        gaps = (idx[1:] - idx[:-1]).ne(1).nonzero().flatten()
+        stop = int(idx[gaps[0]]) + 1 if len(gaps) else int(idx[-1]) + 1
+        prompts.append(input_ids[i, :start])
+        refs.append(labels[i, start:stop])
+    width = max((len(r) for r in refs), default=0) or 1
+    references = torch.full(
+        (len(refs), width), IGNORE_INDEX, dtype=torch.long, device=labels.device
+    )
+    for i, ref in enumerate(refs):
+        references[i, : len(ref)] = ref
+    return prompts, references

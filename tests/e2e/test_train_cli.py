@@ -1,0 +1,155 @@
+"""``swift sft`` / ``swift pt`` as users run them: subprocesses, Python API, torchrun."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+def _only_run_dir(output: Path) -> Path:
+    runs = sorted(output.iterdir())
+    assert len(runs) == 1, f"expected one run folder, found {[p.name for p in runs]}"
+    return runs[0]
+
+
+def _log_lines(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "logging.jsonl").read_text().splitlines()]
+
+
+def test_swift_sft_writes_a_checkpoint_that_swift_infer_restores(
+    run_swift, tiny_model_path, chat_file, tmp_path
+):
+    output = tmp_path / "out"
+    proc = run_swift(
+        "sft",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        f"{chat_file}#20",
+        "--max_steps",
+        "3",
+        "--output_dir",
+        str(output),
+        "--split_dataset_ratio",
+        "0",
+    )
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = _only_run_dir(output)
+    checkpoint = run_dir / "checkpoint-3"
+    assert (checkpoint / "adapter_model.safetensors").is_file() and (
+        checkpoint / "args.json"
+    ).is_file()
+    assert f"swift infer --adapters {checkpoint}" in proc.stdout
+    assert any("loss" in r for r in _log_lines(run_dir))
+
+    # the checkpoint alone is enough: base model and template come from its args.json
+    question = tmp_path / "question.jsonl"
+    question.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "what is 2 plus 3?"}]})
+    )
+    results = tmp_path / "results.jsonl"
+    proc = run_swift(
+        "infer",
+        "--ckpt_dir",
+        str(checkpoint),
+        "--val_dataset",
+        str(question),
+        "--max_new_tokens",
+        "4",
+        "--result_path",
+        str(results),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(results.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["txt", "jsonl"])
+def test_swift_pt_trains_on_plain_text(run_swift, tiny_model_path, text_files, tmp_path, kind):
+    output = tmp_path / "out"
+    proc = run_swift(
+        "pt",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        text_files[kind],
+        "--max_steps",
+        "2",
+        "--output_dir",
+        str(output),
+        "--split_dataset_ratio",
+        "0",
+        "--logging_steps",
+        "1",
+    )
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = _only_run_dir(output)
+    assert (run_dir / "checkpoint-2" / "adapter_model.safetensors").is_file()
+    assert json.loads((run_dir / "args.json").read_text())["use_chat_template"] is False
+    assert [r["global_step"] for r in _log_lines(run_dir) if "loss" in r] == [1, 2]
+
+
+def test_swift_sft_reports_a_bad_flag_without_a_traceback(run_swift, tiny_model_path, chat_file):
+    proc = run_swift(
+        "sft", "--model", str(tiny_model_path), "--dataset", chat_file, "--max_step", "3"
+    )
+
+    assert proc.returncode == 2
+    assert "max_steps" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_sft_main_from_python(tiny_model_path, chat_file, tmp_path):
+    from swift.llm import TrainArguments, sft_main
+
+    result = sft_main(
+        TrainArguments(
+            model=str(tiny_model_path),
+            dataset=[f"{chat_file}#8"],
+            max_steps=2,
+            output_dir=str(tmp_path / "py"),
+            split_dataset_ratio=0.0,
+        )
+    )
+
+    assert result["global_step"] == 2
+    assert Path(result["last_model_checkpoint"]).name == "checkpoint-2"
+    assert Path(result["output_dir"]).parent == tmp_path / "py"
+
+
+def test_torchrun_with_two_cpu_processes_writes_one_run(
+    run_swift, tiny_model_path, chat_file, tmp_path, port
+):
+    output = tmp_path / "ddp"
+    proc = run_swift(
+        "sft",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        f"{chat_file}#20",
+        "--max_steps",
+        "2",
+        "--output_dir",
+        str(output),
+        "--split_dataset_ratio",
+        "0",
+        "--logging_steps",
+        "1",
+        env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)},
+    )
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "torchrun" in proc.stderr
+    run_dir = _only_run_dir(output)
+    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-2"]
+    # both ranks saved their RNG state into the one checkpoint: two processes really trained
+    assert sorted(p.name for p in (run_dir / "checkpoint-2").glob("rng_state_*.pth")) == [
+        "rng_state_0.pth",
+        "rng_state_1.pth",
+    ]
+    steps = [r["global_step"] for r in _log_lines(run_dir) if "loss" in r]
+    assert steps == [1, 2], "only rank 0 may write logging.jsonl"
+    saved = json.loads((run_dir / "args.json").read_text())
+    assert saved["output_dir"] == str(run_dir)

@@ -1,0 +1,129 @@
+"""``swift infer`` over a dataset: answer every row and write JSONL results.
+
+The rows come from ``--val_dataset``, or from the held-out split of ``--dataset``
+(``--split_dataset_ratio``; with ``--load_data_args`` both are read from the
+training run's ``args.json``), as ms-swift does. Each output line is
+``{"messages": [..., answer], "response": answer, "labels": reference or null}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from swift.kernel import MissingProviderError, UsageError, load_object
+from swift.protocol import InferRequest, request_config_from_args
+
+# The dataset pipeline (formats, named datasets, splitting) of the models plugin.
+DATASET_LOADER = "swift_transformers.data.loading:load_datasets"
+DEFAULT_CHUNK = 16
+
+
+def wants_dataset(args: Any) -> bool:
+    """Whether ``args`` name data to infer on (else ``swift infer`` is interactive)."""
+    ratio = float(getattr(args, "split_dataset_ratio", 0) or 0)
+    return bool(getattr(args, "val_dataset", None)) or (
+        bool(getattr(args, "dataset", None)) and ratio > 0
+    )
+
+
+def load_rows(args: Any) -> list[dict]:
+    """The validation rows (``messages`` …), sampled to ``--val_dataset_sample``.
+
+    Raises:
+        UsageError: No validation rows (for example ``--split_dataset_ratio 0``).
+    """
+    try:
+        load_datasets = load_object(DATASET_LOADER, what="dataset loader")
+    except Exception as exc:  # the plugin is missing or broken: say which
+        raise MissingProviderError(
+            "`swift infer --val_dataset` loads data with swift-transformers, which cannot be "
+            f"imported ({exc}). Install it: pip install swift-transformers",
+            "datasets",
+        ) from exc
+    _, val = load_datasets(args, require_response=False)
+    if val is None:
+        raise UsageError(
+            "no validation rows to infer on: pass --val_dataset, "
+            "or --dataset with --split_dataset_ratio > 0"
+        )
+    total = len(val)
+    indices = list(range(total))
+    n = getattr(args, "val_dataset_sample", None)
+    if n is not None and 0 <= n < total:
+        indices = sorted(random.Random(getattr(args, "data_seed", 42)).sample(indices, n))
+    return [dict(val[i]) for i in indices]
+
+
+def default_result_path(args: Any) -> str:
+    """``<checkpoint or model folder>/infer_result/<timestamp>.jsonl``."""
+    adapters = [
+        a.split("=", 1)[-1] if "=" in a and not os.path.exists(a) else a
+        for a in args.adapters or []
+    ]
+    base = getattr(args, "ckpt_dir", None) or (adapters[0] if adapters else None)
+    if base is None:
+        model = args.model or "model"
+        base = (
+            model
+            if os.path.isdir(model)
+            else os.path.join("result", os.path.basename(model.rstrip("/")))
+        )
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join(base, "infer_result", f"{stamp}.jsonl")
+
+
+def open_result_file(args: Any, path: str | None = None) -> tuple[str, TextIO]:
+    """Open the JSONL result file (``--result_path`` or the default), ``--writer_buffer_size``."""
+    path = path or getattr(args, "result_path", None) or default_result_path(args)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    buffering = max(int(getattr(args, "writer_buffer_size", 65536) or 0), 2)
+    return path, open(path, "w", encoding="utf-8", buffering=buffering)
+
+
+def split_row(row: dict) -> tuple[InferRequest, str | None]:
+    """The request for a row (messages up to the last user turn) and its reference answer."""
+    messages = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+    labels = None
+    if messages and messages[-1]["role"] == "assistant":
+        labels = messages.pop()["content"]
+    return InferRequest(
+        messages=messages, tools=row.get("tools") or None, system=row.get("system")
+    ), labels
+
+
+def run_dataset(engine: Any, args: Any, out: TextIO | None = None) -> dict:
+    """Infer every validation row with ``engine`` and write the results.
+
+    Returns:
+        ``{"result_path": path, "num_samples": n}``.
+    """
+    out = out or sys.stdout
+    rows = load_rows(args)
+    config = request_config_from_args(args, stream=False)
+    chunk = max(int(getattr(args, "max_batch_size", None) or 0), DEFAULT_CHUNK)
+    path, writer = open_result_file(args)
+    with writer:
+        for start in range(0, len(rows), chunk):
+            pairs = [split_row(row) for row in rows[start : start + chunk]]
+            responses = engine.infer([request for request, _ in pairs], config)
+            for (request, labels), response in zip(pairs, responses):
+                text = response.choices[0].message.content
+                record = {
+                    "messages": [*request.messages, {"role": "assistant", "content": text}],
+                    "response": text,
+                    "labels": labels,
+                }
+                if request.system is not None:
+                    record["system"] = request.system
+                writer.write(json.dumps(record, ensure_ascii=False) + "\n")
+                query = request.messages[-1]["content"] if request.messages else ""
+                print(
+                    f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out
+                )
+    print(f"swift infer: wrote {len(rows)} results to {path}", file=out)
+    return {"result_path": path, "num_samples": len(rows)}

@@ -1,0 +1,172 @@
+"""What a client asks an engine: the conversation and how to generate.
+
+Shaped like OpenAI's chat API so ``swift deploy`` can map request bodies one to
+one, and engines (pt, vLLM …) all read the same objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from swift.protocol._serial import Serializable
+
+ROLES = ("system", "user", "assistant", "tool")
+
+
+def _text_of(content: Any) -> str:
+    # OpenAI allows content as a list of parts; text parts are all a text model reads.
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+@dataclass
+class InferRequest(Serializable):
+    """One conversation to answer.
+
+    Attributes:
+        messages: ``[{"role": "user", "content": "hi"}, ...]``; roles are system,
+            user, assistant and tool. A leading system message wins over ``system``.
+        tools: OpenAI-style tool definitions the template renders into the prompt.
+        system: System prompt used when ``messages`` has none; None means the
+            template's default system.
+
+    Example::
+
+        InferRequest(messages=[{"role": "user", "content": "Who are you?"}])
+    """
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    system: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.messages, list) or not self.messages:
+            raise ValueError(
+                "InferRequest.messages must be a non-empty list of {role, content} dicts"
+            )
+        normalized = []
+        for i, message in enumerate(self.messages):
+            if not isinstance(message, dict) or "role" not in message:
+                raise ValueError(
+                    f"InferRequest.messages[{i}] must be a dict with 'role' and 'content'"
+                )
+            if message["role"] not in ROLES:
+                raise ValueError(
+                    f"InferRequest.messages[{i}] has role {message['role']!r}; "
+                    f"expected one of {', '.join(ROLES)}"
+                )
+            normalized.append({**message, "content": _text_of(message.get("content"))})
+        self.messages = normalized
+
+    def split_system(self) -> tuple[str | None, list[dict[str, Any]]]:
+        """The system prompt to use and the messages without it."""
+        if self.messages[0]["role"] == "system":
+            return self.messages[0]["content"], self.messages[1:]
+        return self.system, list(self.messages)
+
+
+@dataclass
+class RequestConfig(Serializable):
+    """How to generate. ``None`` means "the engine's default" (the model's generation config).
+
+    Attributes:
+        max_tokens: Most new tokens; None = up to the model's context length.
+        temperature: 0 means greedy decoding.
+        top_k: Sample among the k most likely tokens.
+        top_p: Nucleus sampling mass.
+        repetition_penalty: > 1 discourages repeats (transformers' definition).
+        num_beams: Beam search width; 1 = no beam search.
+        stop: Strings that end the answer; the answer is cut before them.
+        stream: Return chunks as they are generated.
+        seed: Seed of the sampling RNG for this request.
+        n: Number of answers per request (choices).
+        logprobs: Return the log probability of every generated token.
+        top_logprobs: Also return that many most likely alternatives per token.
+    """
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float | None = None
+    num_beams: int = 1
+    stop: list[str] = field(default_factory=list)
+    stream: bool = False
+    seed: int | None = None
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.stop, str):
+            self.stop = [self.stop]
+        self.stop = [s for s in (self.stop or []) if s]
+        problems = []
+        if self.max_tokens is not None and self.max_tokens < 1:
+            problems.append(f"max_tokens must be >= 1, got {self.max_tokens}")
+        if self.temperature is not None and self.temperature < 0:
+            problems.append(f"temperature must be >= 0, got {self.temperature}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k is not None and self.top_k < 0:
+            problems.append(f"top_k must be >= 0, got {self.top_k}")
+        if self.num_beams < 1:
+            problems.append(f"num_beams must be >= 1, got {self.num_beams}")
+        if self.n < 1:
+            problems.append(f"n must be >= 1, got {self.n}")
+        if self.top_logprobs is not None and self.top_logprobs < 0:
+            problems.append(f"top_logprobs must be >= 0, got {self.top_logprobs}")
+        if problems:
+            raise ValueError("invalid request config: " + "; ".join(problems))
+
+    def with_defaults(self, defaults: RequestConfig | None) -> RequestConfig:
+        """A copy whose unset fields (None, empty stop) come from ``defaults``.
+
+        ``swift deploy`` uses it to let command-line generation flags fill what a
+        client left out, as ms-swift does.
+        """
+        if defaults is None:
+            return dataclasses.replace(self)
+        values = {}
+        for f in dataclasses.fields(self):
+            mine = getattr(self, f.name)
+            values[f.name] = getattr(defaults, f.name) if mine is None or mine == [] else mine
+        return RequestConfig(**values)
+
+
+_ARG_TO_CONFIG = {
+    "max_new_tokens": "max_tokens",
+    "temperature": "temperature",
+    "top_k": "top_k",
+    "top_p": "top_p",
+    "repetition_penalty": "repetition_penalty",
+    "num_beams": "num_beams",
+    "stop_words": "stop",
+    "stream": "stream",
+    "logprobs": "logprobs",
+    "top_logprobs": "top_logprobs",
+}
+
+
+def request_config_from_args(args: Any, **overrides: Any) -> RequestConfig:
+    """The :class:`RequestConfig` the generation flags of ``args`` describe.
+
+    Args:
+        args: Any object with the generation flags (``InferArguments`` …);
+            missing attributes keep the config default.
+        **overrides: Fields set on top (``stream=False``).
+    """
+    values: dict[str, Any] = {}
+    for arg_name, config_name in _ARG_TO_CONFIG.items():
+        value = getattr(args, arg_name, None)
+        if value is not None:
+            values[config_name] = list(value) if config_name == "stop" else value
+    values.update(overrides)
+    return RequestConfig(**values)

@@ -1,0 +1,273 @@
+"""What engines answer: OpenAI-shaped chat and completion responses and stream chunks.
+
+``to_dict()`` of each object is the JSON body (or SSE ``data:`` payload) that
+OpenAI's API would send, so ``swift deploy`` serialises them as they are and the
+official ``openai`` client parses them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from swift.protocol._serial import Serializable
+
+FinishReason = Literal["stop", "length"]
+
+
+def random_id(prefix: str) -> str:
+    """An OpenAI-style object id, e.g. ``chatcmpl-3f2a…``."""
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+@dataclass
+class UsageInfo(Serializable):
+    """Token counts of one request (all its choices)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass
+class TopLogprob(Serializable):
+    """One alternative token at a position.
+
+    Attributes:
+        token: The token's text.
+        logprob: Its log probability.
+        bytes: UTF-8 bytes of ``token`` (a token may hold part of a character).
+    """
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+
+@dataclass
+class TokenLogprob(Serializable):
+    """Log probability of one generated token, with the likeliest alternatives."""
+
+    NESTED = {"top_logprobs": (TopLogprob, True)}
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top_logprobs: list[TopLogprob] = field(default_factory=list)
+
+
+@dataclass
+class ChoiceLogprobs(Serializable):
+    """The ``logprobs`` of a chat choice: one entry per generated token."""
+
+    NESTED = {"content": (TokenLogprob, True)}
+
+    content: list[TokenLogprob] = field(default_factory=list)
+
+
+@dataclass
+class ChatMessage(Serializable):
+    """A message of the answer."""
+
+    role: str = "assistant"
+    content: str = ""
+
+
+@dataclass
+class ChatCompletionResponseChoice(Serializable):
+    """One answer.
+
+    Attributes:
+        finish_reason: ``stop`` (end of turn or a stop word) or ``length`` (max_tokens).
+    """
+
+    NESTED = {"message": (ChatMessage, False), "logprobs": (ChoiceLogprobs, False)}
+
+    index: int
+    message: ChatMessage
+    finish_reason: FinishReason | None
+    logprobs: ChoiceLogprobs | None = None
+
+
+@dataclass
+class ChatCompletionResponse(Serializable):
+    """The answer to a chat request (``object = "chat.completion"``)."""
+
+    NESTED = {"choices": (ChatCompletionResponseChoice, True), "usage": (UsageInfo, False)}
+
+    model: str
+    choices: list[ChatCompletionResponseChoice]
+    usage: UsageInfo
+    id: str = field(default_factory=lambda: random_id("chatcmpl"))
+    object: str = "chat.completion"
+    created: int = field(default_factory=_now)
+
+
+@dataclass
+class DeltaMessage(Serializable):
+    """The new text of a choice in one stream chunk."""
+
+    role: str | None = "assistant"
+    content: str | None = ""
+
+
+@dataclass
+class ChatCompletionResponseStreamChoice(Serializable):
+    """One choice of a stream chunk; ``finish_reason`` is set on its last chunk."""
+
+    NESTED = {"delta": (DeltaMessage, False), "logprobs": (ChoiceLogprobs, False)}
+
+    index: int
+    delta: DeltaMessage
+    finish_reason: FinishReason | None = None
+    logprobs: ChoiceLogprobs | None = None
+
+
+@dataclass
+class ChatCompletionStreamResponse(Serializable):
+    """A stream chunk (``object = "chat.completion.chunk"``); usage is cumulative."""
+
+    NESTED = {"choices": (ChatCompletionResponseStreamChoice, True), "usage": (UsageInfo, False)}
+
+    model: str
+    choices: list[ChatCompletionResponseStreamChoice]
+    usage: UsageInfo | None = None
+    id: str = field(default_factory=lambda: random_id("chatcmpl"))
+    object: str = "chat.completion.chunk"
+    created: int = field(default_factory=_now)
+
+
+@dataclass
+class CompletionLogprobs(Serializable):
+    """Logprobs in the legacy completions format (parallel lists)."""
+
+    tokens: list[str] = field(default_factory=list)
+    token_logprobs: list[float] = field(default_factory=list)
+    top_logprobs: list[dict[str, float]] = field(default_factory=list)
+    text_offset: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_chat(
+        cls, logprobs: ChoiceLogprobs | None, offset: int = 0
+    ) -> CompletionLogprobs | None:
+        """Convert chat logprobs; ``offset`` is where the text starts in the full answer."""
+        if logprobs is None:
+            return None
+        result = cls()
+        for entry in logprobs.content:
+            result.tokens.append(entry.token)
+            result.token_logprobs.append(entry.logprob)
+            result.top_logprobs.append({t.token: t.logprob for t in entry.top_logprobs})
+            result.text_offset.append(offset)
+            offset += len(entry.token)
+        return result
+
+
+@dataclass
+class CompletionResponseChoice(Serializable):
+    """One answer of a ``/v1/completions`` request."""
+
+    NESTED = {"logprobs": (CompletionLogprobs, False)}
+
+    index: int
+    text: str
+    finish_reason: FinishReason | None
+    logprobs: CompletionLogprobs | None = None
+
+
+@dataclass
+class CompletionResponse(Serializable):
+    """The answer to a completions request (``object = "text_completion"``)."""
+
+    NESTED = {"choices": (CompletionResponseChoice, True), "usage": (UsageInfo, False)}
+
+    model: str
+    choices: list[CompletionResponseChoice]
+    usage: UsageInfo
+    id: str = field(default_factory=lambda: random_id("cmpl"))
+    object: str = "text_completion"
+    created: int = field(default_factory=_now)
+
+    @classmethod
+    def from_chat(cls, response: ChatCompletionResponse) -> CompletionResponse:
+        """The same answer in the completions shape."""
+        choices = [
+            CompletionResponseChoice(
+                c.index,
+                c.message.content,
+                c.finish_reason,
+                CompletionLogprobs.from_chat(c.logprobs),
+            )
+            for c in response.choices
+        ]
+        return cls(
+            response.model,
+            choices,
+            response.usage,
+            response.id.replace("chatcmpl", "cmpl", 1),
+            created=response.created,
+        )
+
+
+@dataclass
+class CompletionStreamResponse(Serializable):
+    """A stream chunk of a completions request (same ``object`` as the full answer)."""
+
+    NESTED = {"choices": (CompletionResponseChoice, True), "usage": (UsageInfo, False)}
+
+    model: str
+    choices: list[CompletionResponseChoice]
+    usage: UsageInfo | None = None
+    id: str = field(default_factory=lambda: random_id("cmpl"))
+    object: str = "text_completion"
+    created: int = field(default_factory=_now)
+
+    @classmethod
+    def from_chat(cls, chunk: ChatCompletionStreamResponse) -> CompletionStreamResponse:
+        """The same chunk in the completions shape."""
+        choices = [
+            CompletionResponseChoice(
+                c.index,
+                c.delta.content or "",
+                c.finish_reason,
+                CompletionLogprobs.from_chat(c.logprobs),
+            )
+            for c in chunk.choices
+        ]
+        return cls(
+            chunk.model,
+            choices,
+            chunk.usage,
+            chunk.id.replace("chatcmpl", "cmpl", 1),
+            created=chunk.created,
+        )
+
+
+def response_text(response: ChatCompletionResponse, index: int = 0) -> str:
+    """The text of choice ``index`` (a shortcut for scripts and tests)."""
+    return response.choices[index].message.content
+
+
+def join_stream(
+    chunks: list[ChatCompletionStreamResponse], index: int = 0
+) -> tuple[str, str | None]:
+    """Concatenated text and finish reason of choice ``index`` over stream chunks."""
+    parts: list[str] = []
+    finish: str | None = None
+    for chunk in chunks:
+        for choice in chunk.choices:
+            if choice.index == index:
+                parts.append(choice.delta.content or "")
+                finish = choice.finish_reason or finish
+    return "".join(parts), finish
+
+
+def as_jsonable(obj: Any) -> Any:
+    """``obj.to_dict()`` for protocol objects, the object itself otherwise."""
+    return obj.to_dict() if isinstance(obj, Serializable) else obj

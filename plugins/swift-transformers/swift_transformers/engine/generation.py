@@ -1,0 +1,288 @@
+"""Run one batch of jobs through ``model.generate`` and deliver what each job gets.
+
+Prompts are left-padded into one tensor. Per-request rules that ``generate``
+cannot express for a batch (each row's own ``max_tokens`` and stop strings,
+logprobs, streaming, a client that left) run in a stopping criterion that sees
+every new token: a row that is over is marked finished there, so ``generate``
+pads it and stops when all rows are done, and its client is answered at once.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+from swift.protocol import (
+    ChatCompletionResponse,
+    ChatCompletionResponseChoice,
+    ChatCompletionResponseStreamChoice,
+    ChatCompletionStreamResponse,
+    ChatMessage,
+    ChoiceLogprobs,
+    DeltaMessage,
+    RequestConfig,
+    TokenLogprob,
+    TopLogprob,
+    UsageInfo,
+)
+from swift_transformers.engine.batching import Job
+from swift_transformers.engine.rows import Row
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """The settings one ``generate`` call shares: part of the batching key."""
+
+    do_sample: bool
+    temperature: float | None
+    top_k: int | None
+    top_p: float | None
+    repetition_penalty: float | None
+    num_beams: int
+    seed: int | None
+
+
+@dataclass
+class JobSpec:
+    """What the batch runner needs to know about a job besides its prompt."""
+
+    config: RequestConfig
+    params: SamplingParams
+    adapter: str | None
+    limit: int
+    stops: tuple[str, ...]
+    model_name: str
+    request_id: str
+    end_ids: frozenset[int] = frozenset()
+
+
+class _ScoreTap(LogitsProcessor):
+    # Keeps the scores of the current step (after penalties, before temperature and
+    # top-k/top-p, which transformers applies after custom processors) for logprobs.
+    def __init__(self) -> None:
+        self.scores: torch.Tensor | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        self.scores = scores
+        return scores
+
+
+class _RowWatch(StoppingCriteria):
+    def __init__(
+        self, runner: BatchRunner, jobs: list[Job], rows: list[list[Row]], tap: _ScoreTap | None
+    ):
+        self.runner, self.jobs, self.rows, self.tap = runner, jobs, rows, tap
+        self.flat = [row for job_rows in rows for row in job_rows]
+        self.delivered = [False] * len(jobs)
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        tokens = input_ids[:, -1].tolist()
+        entries = self.runner.logprob_entries(self.tap, tokens, self.flat)
+        for i, (job, job_rows) in enumerate(zip(self.jobs, self.rows)):
+            if self.delivered[i]:
+                continue
+            for row in job_rows:
+                row.step(tokens[row.slot], entries.get(row.slot))
+            if job.sink.cancelled:
+                for row in job_rows:
+                    row.stop("stop")
+            self.delivered[i] = self.runner.deliver(job, job_rows)
+        return torch.tensor(
+            [row.done for row in self.flat], dtype=torch.bool, device=input_ids.device
+        )
+
+
+class BatchRunner:
+    """Turns jobs into a ``generate`` call and rows into responses.
+
+    Args:
+        model: The (possibly peft-wrapped) causal LM.
+        decode: ``ids -> text`` without special tokens (thread-safe).
+        token_text: ``id -> text`` of a single token, special tokens kept.
+        pad_id: Token id used for left padding.
+        end_ids: Token ids that end an answer.
+        activate: ``fn(adapter_name) -> context manager`` selecting the adapter.
+    """
+
+    def __init__(
+        self,
+        model,
+        decode: Callable[[Sequence[int]], str],
+        token_text: Callable[[int], str],
+        pad_id: int,
+        end_ids: frozenset[int],
+        activate: Callable,
+    ):
+        self.model = model
+        self.decode = decode
+        self.token_text = token_text
+        self.pad_id = pad_id
+        self.end_ids = end_ids
+        self.activate = activate
+
+    def __call__(self, jobs: list[Job]) -> None:
+        rows = [self._rows(job) for job in jobs]
+        slot = 0
+        for job_rows in rows:
+            for row in job_rows:
+                row.slot = slot
+                slot += 1
+        prompts = [job.prompt_ids for job, job_rows in zip(jobs, rows) for _ in job_rows]
+        input_ids, attention_mask = self._left_pad(prompts)
+        spec0: JobSpec = jobs[0].payload
+        beams = spec0.params.num_beams > 1
+        kwargs = {
+            "generation_config": self._generation_config(
+                spec0.params, max(s.payload.limit for s in jobs)
+            ),
+        }
+        watch = None
+        if not beams:
+            # Beam search reorders rows between steps, so rows are followed after the fact there.
+            wants_logprobs = any(job.payload.config.logprobs for job in jobs)
+            tap = _ScoreTap() if wants_logprobs else None
+            watch = _RowWatch(self, jobs, rows, tap)
+            kwargs["stopping_criteria"] = StoppingCriteriaList([watch])
+            if tap is not None:
+                kwargs["logits_processor"] = LogitsProcessorList([tap])
+        if spec0.params.seed is not None:
+            torch.manual_seed(spec0.params.seed)
+        with self.activate(spec0.adapter), torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids, attention_mask=attention_mask, **kwargs
+            )
+        sequences = output if isinstance(output, torch.Tensor) else output.sequences
+        width = input_ids.shape[1]
+        for i, (job, job_rows) in enumerate(zip(jobs, rows)):
+            if watch is not None and watch.delivered[i]:
+                continue
+            for row in job_rows:
+                if beams:
+                    for token in sequences[row.slot, width:].tolist():
+                        row.step(token)
+                row.stop("length")
+            self.deliver(job, job_rows)
+
+    def _rows(self, job: Job) -> list[Row]:
+        spec: JobSpec = job.payload
+        track = spec.config.stream
+        return [
+            Row(
+                i,
+                spec.limit,
+                spec.end_ids or self.end_ids,
+                spec.stops,
+                self.decode,
+                track_text=track,
+                logprobs=spec.config.logprobs,
+                top_logprobs=spec.config.top_logprobs or 0,
+            )
+            for i in range(spec.config.n)
+        ]
+
+    def _left_pad(self, prompts: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(p) for p in prompts)
+        ids = [[self.pad_id] * (width - len(p)) + list(p) for p in prompts]
+        mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
+        device = self.model.device
+        return torch.tensor(ids, device=device), torch.tensor(mask, device=device)
+
+    def _generation_config(self, params: SamplingParams, max_new_tokens: int):
+        config = copy.deepcopy(self.model.generation_config)
+        config.max_new_tokens = max_new_tokens
+        config.num_beams = params.num_beams
+        config.num_return_sequences = 1
+        config.do_sample = params.do_sample
+        # Unset warpers under greedy so transformers does not warn about ignored values.
+        config.temperature = params.temperature if params.do_sample else None
+        config.top_k = params.top_k if params.do_sample else None
+        config.top_p = params.top_p if params.do_sample else None
+        config.repetition_penalty = params.repetition_penalty
+        config.eos_token_id = sorted(self.end_ids) or None
+        config.pad_token_id = self.pad_id
+        config.return_dict_in_generate = False
+        return config
+
+    def logprob_entries(
+        self, tap: _ScoreTap | None, tokens: list[int], rows: list[Row]
+    ) -> dict[int, TokenLogprob]:
+        """The logprob entry of this step's token for every row that asked for logprobs."""
+        wanted = [r for r in rows if not r.done and r.want_logprobs]
+        if tap is None or tap.scores is None or not wanted:
+            return {}
+        logprobs = torch.log_softmax(tap.scores.float(), dim=-1)
+        slots = [r.slot for r in wanted]
+        index = torch.tensor(slots, device=logprobs.device)
+        chosen = logprobs[
+            index, torch.tensor([tokens[s] for s in slots], device=logprobs.device)
+        ].tolist()
+        k = max(r.top_logprobs for r in wanted)
+        top_values = top_ids = None
+        if k > 0:
+            top = torch.topk(logprobs[index], k, dim=-1)
+            top_values, top_ids = top.values.tolist(), top.indices.tolist()
+        entries = {}
+        for j, row in enumerate(wanted):
+            alternatives = []
+            if row.top_logprobs:
+                pairs = zip(top_ids[j][: row.top_logprobs], top_values[j][: row.top_logprobs])
+                # -inf (a banned token) is not valid JSON; such alternatives are left out.
+                alternatives = [self._top(t, v) for t, v in pairs if v != float("-inf")]
+            text = self.token_text(tokens[row.slot])
+            entries[row.slot] = TokenLogprob(
+                text, chosen[j], list(text.encode("utf-8")), alternatives
+            )
+        return entries
+
+    def _top(self, token: int, value: float) -> TopLogprob:
+        text = self.token_text(token)
+        return TopLogprob(text, value, list(text.encode("utf-8")))
+
+    def deliver(self, job: Job, rows: list[Row]) -> bool:
+        """Send what the job's client should see now; True once it has everything."""
+        spec: JobSpec = job.payload
+        finished = all(row.done for row in rows)
+        if not finished and not spec.config.stream:
+            return False
+        usage = UsageInfo(len(job.prompt_ids), sum(len(r.tokens) for r in rows))
+        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+        name = spec.adapter or spec.model_name
+        if spec.config.stream:
+            choices = []
+            for row in rows:
+                if row.sent_final:
+                    continue
+                delta, logprobs = row.take_delta()
+                if delta or row.done or (logprobs and spec.config.logprobs):
+                    row.sent_final = row.done
+                    lp = ChoiceLogprobs(logprobs) if spec.config.logprobs else None
+                    choices.append(
+                        ChatCompletionResponseStreamChoice(
+                            row.index, DeltaMessage(content=delta), row.finish_reason, lp
+                        )
+                    )
+            if choices:
+                job.sink.put(ChatCompletionStreamResponse(name, choices, usage, id=spec.request_id))
+            if finished:
+                job.sink.finish(None)
+            return finished
+        choices = [
+            ChatCompletionResponseChoice(
+                row.index,
+                ChatMessage(content=row.final_text()),
+                row.finish_reason,
+                ChoiceLogprobs(row.logprobs) if spec.config.logprobs else None,
+            )
+            for row in rows
+        ]
+        job.sink.finish(ChatCompletionResponse(name, choices, usage, id=spec.request_id))
+        return True

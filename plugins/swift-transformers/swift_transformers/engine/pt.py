@@ -1,0 +1,263 @@
+"""``PtEngine``: the ``pt`` (transformers) inference engine.
+
+Loads the model, tokenizer, template and adapters from ``InferArguments`` and
+answers :class:`~swift.protocol.InferRequest` objects with ``model.generate``.
+All generation happens on one worker thread that batches whatever requests
+are waiting (see :mod:`swift_transformers.engine.batching`), so concurrent
+``infer_async`` calls from a server share ``generate`` calls.
+
+Example::
+
+    engine = PtEngine(InferArguments(model="Qwen/Qwen2.5-0.5B-Instruct", max_batch_size=16))
+    [resp] = engine.infer([InferRequest(messages=[{"role": "user", "content": "hi"}])],
+                          RequestConfig(max_tokens=64, temperature=0))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from swift.protocol import (
+    ChatCompletionResponse,
+    ChatCompletionStreamResponse,
+    InferRequest,
+    InvalidRequestError,
+    RequestConfig,
+    random_id,
+)
+from swift_transformers.engine.adapters import AdapterSet
+from swift_transformers.engine.batching import BatchScheduler, Job
+from swift_transformers.engine.generation import BatchRunner, JobSpec, SamplingParams
+from swift_transformers.engine.sinks import AsyncFutureSink, AsyncQueueSink, FutureSink, QueueSink
+
+# Used when neither the request nor the model config bounds the answer.
+FALLBACK_MAX_TOKENS = 2048
+
+
+class PtEngine:
+    """Inference with transformers' ``generate``; implements :class:`swift.protocol.InferEngine`.
+
+    Args:
+        args: ``InferArguments`` (or a subclass): model flags, template, adapters,
+            ``max_batch_size``.
+        model: An already loaded model (then ``tokenizer`` and ``template`` too);
+            trainers pass theirs to generate without loading twice.
+        tokenizer: Its tokenizer.
+        template: A :class:`swift.template.Template` bound to the tokenizer.
+        max_batch_size: Overrides ``args.max_batch_size`` (most sequences per
+            ``generate`` call).
+    """
+
+    def __init__(
+        self,
+        args: Any,
+        *,
+        model: Any = None,
+        tokenizer: Any = None,
+        template: Any = None,
+        max_batch_size: int | None = None,
+    ):
+        self.args = args
+        template_name = getattr(args, "template", None)
+        if model is None:
+            from swift_transformers.models.loading import load_model
+
+            model, tokenizer, record = load_model(args)
+            template_name = template_name or record.template
+        if template is None:
+            from swift.template import get_template
+
+            template = get_template(template_name, tokenizer, args)
+        train_type = getattr(args, "train_type", None) or "lora"
+        self._adapters = AdapterSet(
+            model,
+            list(getattr(args, "adapters", None) or []),
+            train_type if train_type != "full" else "lora",
+        )
+        self.model = self._adapters.model
+        self.model.eval()
+        self.tokenizer = tokenizer
+        self.template = template
+        self.model_name = _model_name(args, model)
+        self.adapter_names: tuple[str, ...] = self._adapters.names
+        self.max_model_len: int | None = getattr(model.config, "max_position_embeddings", None)
+        self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
+        self._token_texts: dict[int, str] = {}
+        self._end_ids, self._stops = self._split_stops(getattr(template, "stop_words", None) or ())
+        self._end_ids |= _eos_ids(model, tokenizer)
+        pad = (
+            tokenizer.pad_token_id
+            if tokenizer.pad_token_id is not None
+            else min(self._end_ids, default=0)
+        )
+        runner = BatchRunner(
+            self.model,
+            self._decode,
+            self._token_text,
+            pad,
+            frozenset(self._end_ids),
+            self._adapters.activate,
+        )
+        size = max_batch_size or getattr(args, "max_batch_size", None) or 1
+        self._scheduler = BatchScheduler(runner, size)
+
+    @property
+    def max_batch_size(self) -> int:
+        """Most sequences one ``generate`` call takes."""
+        return self._scheduler.max_batch_size
+
+    # ----------------------------------------------------------------- public API
+    def infer(
+        self,
+        requests: Sequence[InferRequest],
+        request_config: RequestConfig | None = None,
+        *,
+        adapter: str | None = None,
+    ) -> list[ChatCompletionResponse] | list[Iterator[ChatCompletionStreamResponse]]:
+        """Answer ``requests`` in batches of up to ``max_batch_size`` sequences.
+
+        Returns:
+            Responses in request order; with ``stream`` one chunk iterator per request.
+        """
+        config = request_config or RequestConfig()
+        sinks = [QueueSink() if config.stream else FutureSink() for _ in requests]
+        jobs = [self._job(_request(r), config, adapter, s) for r, s in zip(requests, sinks)]
+        self._scheduler.submit(jobs)
+        if config.stream:
+            return [iter(s) for s in sinks]
+        return [s.future.result() for s in sinks]
+
+    async def infer_async(
+        self,
+        request: InferRequest,
+        request_config: RequestConfig | None = None,
+        *,
+        adapter: str | None = None,
+    ) -> ChatCompletionResponse | AsyncIterator[ChatCompletionStreamResponse]:
+        """Answer one request; requests waiting together share a ``generate`` call."""
+        loop = asyncio.get_running_loop()
+        config = request_config or RequestConfig()
+        sink = AsyncQueueSink(loop) if config.stream else AsyncFutureSink(loop)
+        self._scheduler.submit([self._job(_request(request), config, adapter, sink)])
+        if config.stream:
+            return sink.iterate()
+        return await sink.future
+
+    def close(self) -> None:
+        """Finish queued requests and stop the worker thread."""
+        self._scheduler.close()
+
+    # ----------------------------------------------------------------- internals
+    def encode(self, request: InferRequest) -> list[int]:
+        """Prompt token ids of ``request`` through the template."""
+        system, messages = request.split_system()
+        kwargs: dict[str, Any] = {"system": system}
+        if request.tools:
+            kwargs["tools"] = request.tools
+        from swift.template import TemplateError
+
+        try:
+            with self._lock:
+                encoded = self.template.encode_prompt(messages, **kwargs)
+        except TemplateError as exc:
+            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
+        ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
+        return [int(i) for i in ids]
+
+    def sampling_params(self, config: RequestConfig) -> SamplingParams:
+        """Concrete sampling settings: the request's, else the model's generation config."""
+        gen = self.model.generation_config
+        temperature = config.temperature
+        if temperature is None:
+            temperature = (gen.temperature or 1.0) if gen.do_sample else 0.0
+        do_sample = temperature > 0
+        return SamplingParams(
+            do_sample=do_sample,
+            temperature=temperature if do_sample else None,
+            top_k=(config.top_k if config.top_k is not None else gen.top_k) if do_sample else None,
+            top_p=(config.top_p if config.top_p is not None else gen.top_p) if do_sample else None,
+            repetition_penalty=config.repetition_penalty or gen.repetition_penalty,
+            num_beams=config.num_beams,
+            seed=config.seed,
+        )
+
+    def _job(
+        self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any
+    ) -> Job:
+        self._adapters.check(adapter)
+        prompt_ids = self.encode(request)
+        request_end_ids, request_stops = self._split_stops(config.stop)
+        params = self.sampling_params(config)
+        spec = JobSpec(
+            config=config,
+            params=params,
+            adapter=adapter,
+            limit=self._limit(len(prompt_ids), config.max_tokens),
+            stops=tuple(self._stops) + tuple(request_stops),
+            model_name=self.model_name,
+            request_id=random_id("chatcmpl"),
+            end_ids=frozenset(self._end_ids | request_end_ids),
+        )
+        return Job(prompt_ids, (adapter, params), config.n, spec, sink)
+
+    def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
+        if self.max_model_len is None:
+            return max_tokens or FALLBACK_MAX_TOKENS
+        room = self.max_model_len - prompt_len
+        if room < 1:
+            raise InvalidRequestError(
+                f"the prompt has {prompt_len} tokens but the model takes at most "
+                f"{self.max_model_len}; shorten the conversation"
+            )
+        return min(max_tokens or room, room)
+
+    def _split_stops(self, stops: Sequence[str]) -> tuple[set[int], list[str]]:
+        # A stop word that is one special token is matched by id: decoded text skips it.
+        special = set(self.tokenizer.all_special_tokens)
+        ids: set[int] = set()
+        texts: list[str] = []
+        for stop in stops:
+            if stop in special:
+                ids.add(self.tokenizer.convert_tokens_to_ids(stop))
+            elif stop:
+                texts.append(stop)
+        return ids, texts
+
+    def _decode(self, ids: Sequence[int]) -> str:
+        with self._lock:
+            return self.tokenizer.decode(
+                list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
+            )
+
+    def _token_text(self, token: int) -> str:
+        text = self._token_texts.get(token)
+        if text is None:
+            with self._lock:
+                text = self.tokenizer.decode(
+                    [token], skip_special_tokens=False, clean_up_tokenization_spaces=False
+                )
+            self._token_texts[token] = text
+        return text
+
+
+def _request(request: Any) -> InferRequest:
+    return request if isinstance(request, InferRequest) else InferRequest.from_dict(request)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is not None:
+        ids.update(eos if isinstance(eos, (list, tuple)) else [eos])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
+
+
+def _model_name(args: Any, model: Any) -> str:
+    name = getattr(args, "model", None) or getattr(model.config, "_name_or_path", "") or "model"
+    return os.path.basename(str(name).replace("\\", "/").rstrip("/")) or "model"

@@ -1,0 +1,177 @@
+"""`swift infer` over data: JSONL results, sampling, held-out split, merged adapters, engine choice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GEN = ("--max_new_tokens", "6", "--temperature", "0")
+
+
+def _lines(path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def test_val_dataset_results_are_written_one_line_per_row(
+    run_swift, tiny_model_path, chat_data, tmp_path
+):
+    out = tmp_path / "results" / "infer.jsonl"
+    code, stdout, _ = run_swift(
+        "infer",
+        "--model",
+        str(tiny_model_path),
+        "--val_dataset",
+        str(chat_data),
+        "--result_path",
+        str(out),
+        "--max_batch_size",
+        "4",
+        *GEN,
+    )
+    assert code == 0
+    rows = _lines(out)
+    assert len(rows) == 6
+    assert rows[1]["labels"] == "answer 1"
+    assert rows[1]["messages"][0] == {"role": "user", "content": "who are you"}
+    assert rows[1]["messages"][-1] == {"role": "assistant", "content": rows[1]["response"]}
+    assert all(r["response"] for r in rows)
+    assert f"wrote 6 results to {out}" in stdout
+
+
+def test_val_dataset_sample_limits_the_rows(run_swift, tiny_model_path, chat_data, tmp_path):
+    out = tmp_path / "few.jsonl"
+    code, _, _ = run_swift(
+        "infer",
+        "--model",
+        str(tiny_model_path),
+        "--val_dataset",
+        str(chat_data),
+        "--val_dataset_sample",
+        "3",
+        "--result_path",
+        str(out),
+        *GEN,
+    )
+    assert code == 0
+    rows = _lines(out)
+    assert len(rows) == 3
+    assert len({r["labels"] for r in rows}) == 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="swift.arguments.checkpoint restores --load_data_args keys only when unset, so the run's "
+    "split_dataset_ratio 0.5 loses to the 0.01 default (ms-swift force-loads data keys)",
+)
+def test_held_out_split_of_the_training_run_with_default_result_path(run_swift, training_run):
+    checkpoint = training_run / "checkpoint-1"
+    code, stdout, _ = run_swift(
+        "infer", "--adapters", str(checkpoint), "--load_data_args", "true", *GEN
+    )
+    assert code == 0
+    [result] = (checkpoint / "infer_result").glob("*.jsonl")
+    assert len(_lines(result)) == 4  # half of the 8 training rows
+    assert str(result) in stdout
+
+
+def test_merge_lora_saves_the_merged_model_and_answers_like_the_adapter(
+    run_swift, training_run, chat_data, tmp_path, tiny_model_path
+):
+    checkpoint = training_run / "checkpoint-1"
+    with_adapter, merged = tmp_path / "adapter.jsonl", tmp_path / "merged.jsonl"
+    code, _, _ = run_swift(
+        "infer",
+        "--adapters",
+        str(checkpoint),
+        "--val_dataset",
+        str(chat_data),
+        "--result_path",
+        str(with_adapter),
+        *GEN,
+    )
+    assert code == 0
+    code, _, err = run_swift(
+        "infer",
+        "--adapters",
+        str(checkpoint),
+        "--merge_lora",
+        "true",
+        "--val_dataset",
+        str(chat_data),
+        "--result_path",
+        str(merged),
+        *GEN,
+    )
+    assert code == 0
+    merged_dir = Path(f"{checkpoint}-merged")
+    assert (merged_dir / "config.json").is_file() and (merged_dir / "model.safetensors").is_file()
+    assert not (merged_dir / "adapter_config.json").exists()
+    assert "merged the adapters into" in err
+    assert [r["response"] for r in _lines(merged)] == [r["response"] for r in _lines(with_adapter)]
+    code, _, base_err = run_swift(
+        "infer",
+        "--model",
+        str(tiny_model_path),
+        "--val_dataset",
+        str(chat_data),
+        "--result_path",
+        str(tmp_path / "base.jsonl"),
+        *GEN,
+    )
+    assert [r["response"] for r in _lines(tmp_path / "base.jsonl")] != [
+        r["response"] for r in _lines(merged)
+    ]
+
+
+def test_an_engine_without_its_plugin_exits_2_naming_the_package(run_swift, tiny_model_path):
+    code, _, err = run_swift("infer", "--model", str(tiny_model_path), "--infer_backend", "vllm")
+    assert code == 2
+    assert "pip install swift-vllm" in err and "Installed engines: pt" in err
+
+
+def test_an_unknown_engine_suggests_the_closest(run_swift, tiny_model_path):
+    code, _, err = run_swift(
+        "infer", "--model", str(tiny_model_path), "--infer_backend", "transformer"
+    )
+    assert code == 2
+    assert "unknown engine 'transformer'" in err and "Did you mean 'transformers'?" in err
+
+
+def test_transformers_is_an_alias_of_pt(run_swift, tiny_model_path, chat_data, tmp_path):
+    out = tmp_path / "alias.jsonl"
+    code, _, _ = run_swift(
+        "infer",
+        "--model",
+        str(tiny_model_path),
+        "--infer_backend",
+        "transformers",
+        "--val_dataset",
+        str(chat_data),
+        "--val_dataset_sample",
+        "1",
+        "--result_path",
+        str(out),
+        *GEN,
+    )
+    assert code == 0 and len(_lines(out)) == 1
+
+
+def test_protocol_and_infer_pipeline_import_no_torch():
+    code = (
+        "import sys, swift.protocol, swift.pipelines.infer; "
+        "heavy = [m for m in ('torch', 'transformers', 'fastapi', 'datasets', 'peft') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "[]"

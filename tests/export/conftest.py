@@ -1,0 +1,118 @@
+"""Fixtures of the `swift export` / `swift merge-lora` tests: a LoRA training run on the tiny model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_var, "1")
+
+PROMPT_IDS = [[1, 5, 9, 17, 33, 65, 129, 257, 3, 7]]
+
+
+def make_lora(base_dir: str, out: Path, *, seed: int, targets: list[str]) -> Path:
+    """A peft LoRA with non-zero B (so merging changes the logits), saved to ``out``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    config = LoraConfig(r=4, lora_alpha=16, target_modules=targets, init_lora_weights=False)
+    get_peft_model(model, config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture
+def lora_factory():
+    """``lora_factory(base_dir, out, seed=…, targets=[…])``: save a non-zero peft LoRA."""
+    return make_lora
+
+
+@pytest.fixture(scope="session")
+def lora_run_template(tiny_model_path, tmp_path_factory) -> Path:
+    """``output/v0-run/args.json`` (written by save_args as `swift sft` does) + ``checkpoint-4``."""
+    from swift.arguments import TrainArguments, save_args
+
+    run = tmp_path_factory.mktemp("export-run") / "output" / "v0-run"
+    make_lora(str(tiny_model_path), run / "checkpoint-4", seed=3, targets=["q_proj", "v_proj", "down_proj"])
+    save_args(TrainArguments(model=str(tiny_model_path), template="qwen3", train_type="lora",
+                             dataset=["data.jsonl"], output_dir=str(run.parent)), str(run))
+    return run
+
+
+@pytest.fixture
+def checkpoint(lora_run_template, tmp_path) -> Path:
+    """A private copy of the run (merging writes next to the checkpoint); returns its checkpoint."""
+    run = tmp_path / "output" / "v0-run"
+    shutil.copytree(lora_run_template, run)
+    return run / "checkpoint-4"
+
+
+@pytest.fixture
+def run_swift(swift_kernel, capsys):
+    """``run_swift("export", ...)`` → (exit code, stdout, stderr), in this process."""
+    from swift.cli.main import main
+
+    def run(*argv: str):
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def swift_cli():
+    """``swift_cli(*argv, cwd=…, env=…)``: run the installed ``swift`` executable as a subprocess."""
+    return run_swift_executable
+
+
+def run_swift_executable(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``swift`` executable (a real, separate process)."""
+    script = Path(sys.executable).with_name("swift")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "swift.cli.main"]
+    full_env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run([*command, *argv], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def logits():
+    """Helpers: ``logits.of(model)`` and ``logits.reference(base_dir, *adapters)``."""
+    return SimpleNamespace(of=logits_of, reference=base_plus_adapter_logits)
+
+
+def logits_of(model):
+    """Logits of the fixed prompt, in eval mode and without gradients."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        return model(torch.tensor(PROMPT_IDS)).logits
+
+
+def base_plus_adapter_logits(base_dir: str, *adapters: Path):
+    """Logits of the base model with the adapters applied by plain peft (merged in order)."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    for i, adapter in enumerate(adapters):
+        model = PeftModel.from_pretrained(model, adapter)
+        if i < len(adapters) - 1:
+            model = model.merge_and_unload()
+    return logits_of(model)
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_plugin_files(monkeypatch):
+    # `--external_plugins` exports its files in SWIFT_EXTERNAL_PLUGINS for subprocesses; without
+    # this, one test's plugin file would be loaded again by the next test's kernel.
+    monkeypatch.delenv("SWIFT_EXTERNAL_PLUGINS", raising=False)

@@ -63,11 +63,6 @@ def test_val_dataset_sample_limits_the_rows(run_swift, tiny_model_path, chat_dat
     assert len({r["labels"] for r in rows}) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="swift.arguments.checkpoint restores --load_data_args keys only when unset, so the run's "
-    "split_dataset_ratio 0.5 loses to the 0.01 default (ms-swift force-loads data keys)",
-)
 def test_held_out_split_of_the_training_run_with_default_result_path(run_swift, training_run):
     checkpoint = training_run / "checkpoint-1"
     code, stdout, _ = run_swift(

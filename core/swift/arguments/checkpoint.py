@@ -136,17 +136,21 @@ def restore_from_checkpoint(args: Any) -> str | None:
     saved = {aliases.get(k, k): v for k, v in saved.items()}
     field_map = {f.name: f for f in fields(args)}
     keys = list(RESTORED_KEYS) + list(FORCED_KEYS)
-    if getattr(args, "load_data_args", False):
+    load_data = getattr(args, "load_data_args", False)
+    if load_data:
         keys += DATA_KEYS
+    # e.g. export: its quant flags describe the output, not how the run loaded the base
+    excluded = set(getattr(type(args), "RESTORE_EXCLUDES", ()))
     explicit = EXPLICIT.get()
     restored = []
     for key in keys:
-        if key not in field_map or saved.get(key) is None:
+        if key not in field_map or key in excluded or saved.get(key) is None:
             continue
         current = getattr(args, key)
         if explicit is not None and key in explicit:
             continue
-        if key in FORCED_KEYS:
+        if key in FORCED_KEYS or key in DATA_KEYS:
+            # data keys: --load_data_args asks for the run's data, defaults included
             settable = current == default_of(field_map[key])
         else:
             # also guards values set on the way here, e.g. model from --ckpt_dir

@@ -2,7 +2,7 @@
 
 import os
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from swift.arguments._fields import arg, argclass
 from swift.arguments.base import BaseArguments, model_suffix
@@ -13,6 +13,13 @@ from swift.arguments.infer import MergeArguments
 @argclass
 class ExportArguments(MergeArguments, BaseArguments):
     """Arguments of ``swift export`` (merge, quantize, push) and ``swift merge-lora``."""
+
+    # A QLoRA run's quantization describes how it loaded the base; for export these flags
+    # ask for a quantized output, so they are never taken from the run's args.json.
+    RESTORE_EXCLUDES: ClassVar[tuple[str, ...]] = (
+        "quant_method", "quant_bits", "hqq_axis", "bnb_4bit_compute_dtype",
+        "bnb_4bit_quant_type", "bnb_4bit_use_double_quant",
+    )
 
     ckpt_dir: str | None = arg(
         None, "Checkpoint folder: adapters or full weights of a training run."

@@ -148,3 +148,29 @@ def _force_tokenizer_class(path: Path) -> None:
     cfg = json.loads(cfg_file.read_text())
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
     cfg_file.write_text(json.dumps(cfg, indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m swift_sdk.tiny OUTPUT_DIR [--arch qwen3|llama] [--hidden-size N] …``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m swift_sdk.tiny", description="Build a tiny offline model.")
+    parser.add_argument("output_dir")
+    parser.add_argument("--arch", default="qwen3", choices=["qwen3", "llama"])
+    parser.add_argument("--hidden-size", type=int, default=64)
+    parser.add_argument("--num-layers", type=int, default=2)
+    parser.add_argument("--num-heads", type=int, default=4)
+    parser.add_argument("--num-kv-heads", type=int, default=2)
+    parser.add_argument("--head-dim", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    ns = parser.parse_args(argv)
+    path = build_tiny_model(
+        ns.output_dir, ns.arch, hidden_size=ns.hidden_size, num_layers=ns.num_layers,
+        num_heads=ns.num_heads, num_kv_heads=ns.num_kv_heads, head_dim=ns.head_dim, seed=ns.seed,
+    )
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

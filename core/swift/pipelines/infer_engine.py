@@ -9,38 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift.kernel import MissingProviderError, UnknownNameError, load_object, registry
+from swift.kernel import registry
 from swift.kernel.records import EngineRecord
-
-# Engines of ms-swift that live in separately installed plugin distributions (contrib/).
-ENGINE_DISTRIBUTIONS = {
-    "vllm": "swift-vllm",
-    "lmdeploy": "swift-lmdeploy",
-    "sglang": "swift-sglang",
-}
 
 
 def engine_record(backend: str) -> EngineRecord:
     """The record of ``--infer_backend backend``.
 
     Raises:
-        MissingProviderError: A known backend whose plugin is not installed (what to install).
-        UnknownNameError: Any other unknown name (with what is installed).
+        UnknownNameError: With the installed engines and, for a backend we know
+            (vllm, sglang, lmdeploy …), the distribution to install.
     """
-    try:
-        return registry("engines").get(backend)
-    except (UnknownNameError, MissingProviderError) as exc:
-        distribution = ENGINE_DISTRIBUTIONS.get(backend.lower())
-        if distribution is None:
-            raise
-        installed = ", ".join(registry("engines").names()) or "none"
-        raise MissingProviderError(
-            f"--infer_backend {backend} needs the {distribution} plugin, which is not installed. "
-            f"Install it: pip install {distribution}  "
-            f"(from a checkout: pip install -e contrib/{distribution}). "
-            f"Installed engines: {installed}.",
-            "engines",
-        ) from exc
+    return registry("engines").get(backend)
 
 
 def create_engine(args: Any, **kwargs: Any) -> Any:

@@ -15,6 +15,7 @@ from swift.kernel import UsageError, load_object, registry
 from swift_transformers.train.callbacks import (
     LOGGING_FILE,
     CopyArgsCallback,
+    FinalStepCallback,
     JsonlLoggingCallback,
     LisaCallback,
 )
@@ -41,6 +42,7 @@ def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
 
 def _callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
     callbacks = [
+        FinalStepCallback(),
         JsonlLoggingCallback(os.path.join(run_dir, LOGGING_FILE)),
         CopyArgsCallback(os.path.join(run_dir, "args.json")),
     ]

@@ -65,6 +65,26 @@ def append_jsonl(path: str, record: dict[str, Any]) -> None:
         fh.write(json.dumps(clean, ensure_ascii=False, default=str) + "\n")
 
 
+def _strategy(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+class FinalStepCallback(TrainerCallback):
+    """Save and evaluate at the last step, as ms-swift does: every run ends with a checkpoint.
+
+    Without it a run whose step count is not a multiple of ``save_steps`` (or that saves
+    per epoch and stops mid-epoch at ``max_steps``) would end with no model on disk.
+    """
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.max_steps and state.global_step >= state.max_steps:
+            if _strategy(args.save_strategy) != "no":
+                control.should_save = True
+            if _strategy(args.eval_strategy) != "no":
+                control.should_evaluate = True
+        return control
+
+
 class CopyArgsCallback(TrainerCallback):
     """Copy the run's ``args.json`` into each ``checkpoint-N/`` so a checkpoint is self-describing.
 

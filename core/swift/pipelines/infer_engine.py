@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift.kernel import registry
+from swift.kernel import load_object, registry
 from swift.kernel.records import EngineRecord
 
 

@@ -126,7 +126,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     # entries naming config attributes update the config, as from_pretrained does.
     kwargs: dict[str, Any] = {
         "dtype": dtype or "auto",
-        "attn_implementation": options.attn_implementation(getattr(args, "attn_impl", None)),
+        "attn_implementation": options.attn_implementation(getattr(args, "attn_impl", None), config),
         "trust_remote_code": True,
         **_revision(args),
     }

@@ -44,14 +44,17 @@ def config_dtype(config: Any):
         return None
 
 
-def attn_implementation(attn_impl: str | None) -> str:
-    """transformers' ``attn_implementation`` for ``--attn_impl`` (unset → ``sdpa``).
+def attn_implementation(attn_impl: str | None, config: Any = None) -> str:
+    """transformers' ``attn_implementation`` for ``--attn_impl``.
+
+    Unset means ``sdpa`` where the architecture supports it and ``eager`` where it does
+    not (Gemma 2 in transformers 5 refuses sdpa), so every model type loads by default.
 
     Raises:
         UsageError: ``flash_attn`` was asked for but the ``flash-attn`` package is missing.
     """
     if not attn_impl:
-        return "sdpa"
+        return "sdpa" if _supports_sdpa(config) else "eager"
     impl = _ATTN_ALIASES.get(attn_impl, attn_impl)
     if impl.startswith("flash_attention") and importlib.util.find_spec("flash_attn") is None:
         raise UsageError(
@@ -60,6 +63,18 @@ def attn_implementation(attn_impl: str | None) -> str:
             "Use --attn_impl sdpa (the default) or eager instead."
         )
     return impl
+
+
+def _supports_sdpa(config: Any) -> bool:
+    if config is None:
+        return True
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    try:
+        model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
+    except KeyError:  # remote-code architectures decide for themselves
+        return True
+    return bool(getattr(model_class, "_supports_sdpa", True))
 
 
 def device_map(value: Any) -> Any:

@@ -1,0 +1,84 @@
+"""Body of ``swift deploy``: build the engine as ``swift infer`` does, then serve it.
+
+Example::
+
+    swift deploy --model Qwen/Qwen2.5-0.5B-Instruct --infer_backend pt --port 8000 \\
+        --adapters lora1=output/v0/checkpoint-100 --api_key secret
+
+    from swift.llm import deploy_main, DeployArguments   # or, from Python
+    deploy_main(DeployArguments(model=..., port=8000))
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import sys
+from typing import Any
+
+from swift.kernel import UsageError
+from swift.pipelines.infer_engine import create_engine
+from swift.pipelines.infer_merge import merge_before_infer
+
+logger = logging.getLogger("swift_serve")
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail before loading the model when ``host:port`` cannot be bound.
+
+    Raises:
+        UsageError: The port is taken or the address is not local.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = (
+                "is in use"
+                if exc.errno == errno.EADDRINUSE
+                else f"cannot be bound ({exc.strerror})"
+            )
+            raise UsageError(
+                f"swift deploy: {host}:{port} {why}; pass another --port or --host"
+            ) from exc
+
+
+def configure_logging() -> None:
+    """Send the server's own log lines (statistics, engine errors) to stderr like uvicorn's."""
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def deploy_main(args: Any) -> int:
+    """Run ``swift deploy`` for ``args`` (``DeployArguments``) until interrupted.
+
+    Returns:
+        The exit status (0 after a clean shutdown).
+    """
+    import uvicorn
+
+    from swift_serve.app import create_app
+    from swift_serve.server import base_url, uvicorn_config
+
+    configure_logging()
+    check_port(args.host, args.port)
+    if getattr(args, "merge_lora", False) and args.adapters:
+        merge_before_infer(args)
+    engine = create_engine(args)
+    try:
+        app = create_app(engine, args)
+        names = ", ".join(app.state.server.catalog.names)
+        url = base_url(args.host, args.port, bool(args.ssl_certfile))
+        logger.info("swift deploy: serving %s at %s/v1 (engine %s)", names, url, args.infer_backend)
+        server = uvicorn.Server(uvicorn_config(app, args))
+        server.run()
+    finally:
+        engine.close()
+    return 0

@@ -1,0 +1,20 @@
+"""Registration hooks of swift-serve. Light: no fastapi, uvicorn or torch is imported here."""
+
+from __future__ import annotations
+
+from swift.kernel import CommandRecord, hookimpl
+
+# Same arguments and families as the core's declaration of `deploy`, which this overrides.
+DEPLOY = CommandRecord(
+    name="deploy",
+    load="swift_serve.deploy:deploy_main",
+    summary="Serve a model over an OpenAI-compatible HTTP API.",
+    arguments="swift.arguments:DeployArguments",
+    families=("models", "templates", "datasets", "tuners", "engines"),
+    order=30,
+)
+
+
+@hookimpl
+def swift_register_commands():
+    yield DEPLOY

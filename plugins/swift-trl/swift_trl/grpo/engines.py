@@ -1,0 +1,144 @@
+"""The rollout engine of a GRPO run, chosen by ``--use_vllm`` / ``--vllm_mode``.
+
+=========================================  ==========================================
+flags                                      engine
+=========================================  ==========================================
+(default)                                  :class:`LocalEngine`: the ``pt`` engine
+                                           generating with the policy being trained
+``--use_vllm --vllm_mode server``          :class:`ServerEngine`: a ``swift rollout``
+``--vllm_server_host H --vllm_server_port``  server over HTTP (``docs/rollout.md``)
+``--use_vllm --vllm_mode colocate``        :class:`ColocatedEngine`: the ``vllm``
+                                           engine plugin in this process
+=========================================  ==========================================
+
+Every one is an engine of the serving protocol (``infer``) plus ``sync_weights(model)``,
+called after the policy changed and before the next round is sampled.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from swift.kernel import UsageError, registry
+from swift_trl.grpo.client import RolloutClient, server_url
+from swift_trl.grpo.weights import changed_weights, push_policy
+
+
+class RolloutEngine(Protocol):
+    """What the GRPO trainer samples with."""
+
+    def infer(self, requests: list, request_config: Any = None) -> list:
+        """Answer requests (serving protocol)."""
+        ...
+
+    def sync_weights(self, model: Any) -> None:
+        """Make the engine generate with the current weights of ``model``."""
+        ...
+
+    def close(self) -> None:
+        """Release workers."""
+        ...
+
+
+class LocalEngine:
+    """The ``pt`` engine (``registry("engines")``) over the policy itself: its weights are
+    always current.
+
+    Generation runs with the model in eval mode (no dropout, no activation
+    checkpointing); the training mode is restored afterwards.
+    """
+
+    def __init__(self, args: Any, model: Any, tokenizer: Any, template: Any, batch_size: int):
+        engine_cls = registry("engines").load("pt")
+        # the engine reads only these flags; the policy's adapter is already attached
+        view = SimpleNamespace(
+            model=args.model,
+            template=args.template,
+            adapters=[],
+            train_type=args.train_type,
+            max_batch_size=batch_size,
+        )
+        was_training = model.training
+        self.model = model
+        self.engine = engine_cls(
+            view, model=model, tokenizer=tokenizer, template=template, max_batch_size=batch_size
+        )
+        model.train(was_training)
+
+    def infer(self, requests: list, request_config: Any = None) -> list:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return self.engine.infer(requests, request_config)
+        finally:
+            self.model.train(was_training)
+
+    def sync_weights(self, model: Any) -> None:
+        """Nothing to do: the engine generates with ``model``'s own parameters."""
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+class ServerEngine:
+    """A rollout server: sampling over HTTP, weights pushed after every update.
+
+    Only the main process pushes; every process then waits for it, so no rank samples
+    with stale weights.
+    """
+
+    def __init__(self, args: Any, tuner: Any):
+        self.client = RolloutClient(server_url(args), timeout=args.vllm_server_timeout)
+        self.tuner = tuner
+        self.batches = getattr(args, "move_model_batches", None)
+
+    def infer(self, requests: list, request_config: Any = None) -> list:
+        return self.client.infer(requests, request_config)
+
+    def sync_weights(self, model: Any) -> None:
+        from swift_transformers.train import run_dir as runs
+
+        if runs.is_main_process():
+            push_policy(self.client, model, self.tuner, self.batches)
+        runs.barrier()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class ColocatedEngine:
+    """An engine plugin (``vllm``) in this process; weights go in through its ``load_weights``.
+
+    The engine class is built as ``cls(args)``; to take part in GRPO it must offer
+    ``load_weights(named_tensors)`` (an iterable of ``(name, tensor)``) besides ``infer``.
+    """
+
+    def __init__(self, args: Any, name: str = "vllm"):
+        engine_cls = registry("engines").load(name)
+        self.engine = engine_cls(args)
+        if not callable(getattr(self.engine, "load_weights", None)):
+            raise UsageError(
+                f"engine {name!r} cannot receive weights (no load_weights): use "
+                "--vllm_mode server, or leave --use_vllm off to sample with the pt engine"
+            )
+
+    def infer(self, requests: list, request_config: Any = None) -> list:
+        return self.engine.infer(requests, request_config)
+
+    def sync_weights(self, model: Any) -> None:
+        self.engine.load_weights(changed_weights(model).items())
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def build_engine(
+    args: Any, model: Any, tokenizer: Any, template: Any, tuner: Any, batch_size: int
+) -> RolloutEngine:
+    """The engine ``args`` ask for (see the module docstring)."""
+    if not args.use_vllm:
+        return LocalEngine(args, model, tokenizer, template, batch_size)
+    if args.vllm_mode == "server":
+        return ServerEngine(args, tuner)
+    return ColocatedEngine(args)

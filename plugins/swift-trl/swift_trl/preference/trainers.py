@@ -1,0 +1,128 @@
+"""trl's preference trainers, taught to take data encoded by swift's template.
+
+trl tokenizes ``prompt``/``chosen``/``rejected`` text itself (with the tokenizer's
+chat template and its own EOS rules). swift encodes rows with its own template
+(:mod:`swift_trl.preference.data`), so each subclass accepts the encoded ids and
+skips trl's tokenization; everything else — losses, reference handling, metrics —
+is trl's. :class:`SwiftTrlMixin` adds what every swift trainer does: checkpoints
+written by the tuner and ``memory(GiB)`` in the logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+from trl import DPOTrainer, KTOTrainer
+from trl.experimental.cpo import CPOTrainer
+from trl.experimental.orpo import ORPOTrainer
+
+from swift.template import IGNORE_INDEX
+from swift_trl.mixins import SwiftTrlMixin
+from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
+
+
+def has_columns(dataset: Any, columns: tuple[str, ...]) -> bool:
+    """Whether ``dataset`` is already encoded by swift (holds every column of ``columns``)."""
+    names = getattr(dataset, "column_names", None) or []
+    return all(c in names for c in columns)
+
+
+@contextlib.contextmanager
+def frozen_reference_adapter(model: Any) -> Iterator[None]:
+    """Let trl add its ``ref`` copy of the adapter in inference mode.
+
+    Without a reference model, trl's DPO and KTO copy the initial adapter as a second
+    adapter named ``ref``, with the trained adapter's config — a second *trainable*
+    adapter, which AdaLoRA refuses. The copy is only ever read, so it is added frozen.
+    """
+    add = getattr(model, "add_adapter", None)
+    if add is None or not hasattr(model, "peft_config"):
+        yield
+        return
+
+    def add_frozen(name: str, config: Any, *args: Any, **kwargs: Any) -> Any:
+        return add(name, dataclasses.replace(config, inference_mode=True), *args, **kwargs)
+
+    model.add_adapter = add_frozen
+    try:
+        yield
+    finally:
+        del model.add_adapter
+
+
+class SwiftDPOTrainer(SwiftTrlMixin, DPOTrainer):
+    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids``."""
+
+    def __init__(self, *args: Any, model: Any = None, **kwargs: Any):
+        with frozen_reference_adapter(model):
+            super().__init__(*args, model=model, **kwargs)
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        if has_columns(dataset, PAIRWISE_COLUMNS):
+            return dataset  # already what DPO's collator reads; truncated by swift
+        return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+
+class SwiftKTOTrainer(SwiftTrlMixin, KTOTrainer):
+    """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label``."""
+
+    def __init__(self, *args: Any, model: Any = None, **kwargs: Any):
+        with frozen_reference_adapter(model):
+            super().__init__(*args, model=model, **kwargs)
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        if not has_columns(dataset, UNPAIRED_COLUMNS):
+            return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+        if not self.calculate_KL:
+            return dataset
+        # KTO's KL term pairs each prompt with another row's completion: trl rotates the
+        # completions by one inside each training batch (the sampler is sequential)
+        return dataset.map(
+            _rotate_completions, batched=True, batch_size=args.per_device_train_batch_size
+        )
+
+
+def _rotate_completions(batch: dict[str, list]) -> dict[str, list]:
+    completions = batch["completion_ids"]
+    batch["KL_completion_ids"] = [completions[-1], *completions[:-1]]
+    return batch
+
+
+def cpo_features(feature: dict[str, Any]) -> dict[str, list[int]]:
+    """The fields CPO/ORPO's collator reads, from swift's encoded pair.
+
+    Labels are ``-100`` over the prompt, as trl's own ``tokenize_row`` makes them; the
+    template already added whatever BOS/EOS the model's chat format has.
+    """
+    prompt = list(feature["prompt_ids"])
+    out: dict[str, list[int]] = {
+        "prompt_input_ids": prompt,
+        "prompt_attention_mask": [1] * len(prompt),
+    }
+    for side in ("chosen", "rejected"):
+        answer = list(feature[f"{side}_ids"])
+        out[f"{side}_input_ids"] = prompt + answer
+        out[f"{side}_attention_mask"] = [1] * (len(prompt) + len(answer))
+        out[f"{side}_labels"] = [IGNORE_INDEX] * len(prompt) + answer
+    return out
+
+
+class SwiftCPOTrainer(SwiftTrlMixin, CPOTrainer):
+    """``CPOTrainer`` (CPO and SimPO) on swift-encoded pairs."""
+
+    def tokenize_row(self, feature, model=None) -> dict:
+        if all(c in feature for c in PAIRWISE_COLUMNS) and not self.is_encoder_decoder:
+            return cpo_features(feature)
+        return super().tokenize_row(feature, model)
+
+
+class SwiftORPOTrainer(SwiftTrlMixin, ORPOTrainer):
+    """``ORPOTrainer`` on swift-encoded pairs."""
+
+    def tokenize_row(self, feature, model=None) -> dict:
+        if all(c in feature for c in PAIRWISE_COLUMNS) and not self.is_encoder_decoder:
+            return cpo_features(feature)
+        return super().tokenize_row(feature, model)

@@ -36,17 +36,30 @@ class InferRequest(Serializable):
         tools: OpenAI-style tool definitions the template renders into the prompt.
         system: System prompt used when ``messages`` has none; None means the
             template's default system.
+        prompt: Raw text to continue, encoded WITHOUT the chat template (the
+            completions API); when set, ``messages`` is ignored and may be empty.
 
     Example::
 
         InferRequest(messages=[{"role": "user", "content": "Who are you?"}])
+        InferRequest.completion("The capital of France is")
     """
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None = None
     system: str | None = None
+    prompt: str | None = None
+
+    @classmethod
+    def completion(cls, prompt: str) -> InferRequest:
+        """A request to continue ``prompt`` as written (no chat template)."""
+        return cls(messages=[], prompt=prompt)
 
     def __post_init__(self) -> None:
+        if self.prompt is not None:
+            if not isinstance(self.prompt, str):
+                raise ValueError("InferRequest.prompt must be a string")
+            return
         if not isinstance(self.messages, list) or not self.messages:
             raise ValueError(
                 "InferRequest.messages must be a non-empty list of {role, content} dicts"
@@ -70,6 +83,14 @@ class InferRequest(Serializable):
         if self.messages[0]["role"] == "system":
             return self.messages[0]["content"], self.messages[1:]
         return self.system, list(self.messages)
+
+
+class InvalidConfigError(ValueError):
+    """A :class:`RequestConfig` value out of range; ``params`` names the fields."""
+
+    def __init__(self, params: list[str], message: str):
+        super().__init__(message)
+        self.params = params
 
 
 @dataclass
@@ -108,23 +129,29 @@ class RequestConfig(Serializable):
         if isinstance(self.stop, str):
             self.stop = [self.stop]
         self.stop = [s for s in (self.stop or []) if s]
-        problems = []
-        if self.max_tokens is not None and self.max_tokens < 1:
-            problems.append(f"max_tokens must be >= 1, got {self.max_tokens}")
-        if self.temperature is not None and self.temperature < 0:
-            problems.append(f"temperature must be >= 0, got {self.temperature}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.top_k is not None and self.top_k < 0:
-            problems.append(f"top_k must be >= 0, got {self.top_k}")
-        if self.num_beams < 1:
-            problems.append(f"num_beams must be >= 1, got {self.num_beams}")
-        if self.n < 1:
-            problems.append(f"n must be >= 1, got {self.n}")
-        if self.top_logprobs is not None and self.top_logprobs < 0:
-            problems.append(f"top_logprobs must be >= 0, got {self.top_logprobs}")
-        if problems:
-            raise ValueError("invalid request config: " + "; ".join(problems))
+        checks = (
+            ("max_tokens", self.max_tokens is not None and self.max_tokens < 1, ">= 1"),
+            ("temperature", self.temperature is not None and self.temperature < 0, ">= 0"),
+            ("top_p", self.top_p is not None and not 0 < self.top_p <= 1, "in (0, 1]"),
+            ("top_k", self.top_k is not None and self.top_k < 0, ">= 0"),
+            (
+                "repetition_penalty",
+                self.repetition_penalty is not None and self.repetition_penalty <= 0,
+                "> 0",
+            ),
+            ("num_beams", self.num_beams < 1, ">= 1"),
+            ("n", self.n < 1, ">= 1"),
+            ("top_logprobs", self.top_logprobs is not None and self.top_logprobs < 0, ">= 0"),
+        )
+        bad = [
+            (name, f"{name} must be {rule}, got {getattr(self, name)}")
+            for name, failed, rule in checks
+            if failed
+        ]
+        if bad:
+            raise InvalidConfigError(
+                [name for name, _ in bad], "invalid request config: " + "; ".join(m for _, m in bad)
+            )
 
     def with_defaults(self, defaults: RequestConfig | None) -> RequestConfig:
         """A copy whose unset fields (None, empty stop) come from ``defaults``.

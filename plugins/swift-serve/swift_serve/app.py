@@ -37,7 +37,6 @@ from swift.protocol import (
 from swift_serve.bodies import ParsedRequest, parse_chat, parse_completion
 from swift_serve.catalog import ModelCatalog, ServedModel
 from swift_serve.errors import APIError, bad_request, error_body
-from swift_serve.raw_prompts import enable_raw_prompts
 from swift_serve.sse import stream_events
 from swift_serve.stats import ServerStats, log_every
 
@@ -60,7 +59,6 @@ class Server:
         self.max_logprobs = int(getattr(args, "max_logprobs", 20) or 0)
         self.api_key = getattr(args, "api_key", None) or None
         self.stats = ServerStats()
-        enable_raw_prompts(engine)
 
     def check_key(self, request: Request) -> None:
         """Refuse a request without ``Authorization: Bearer <--api_key>``."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from swift.protocol import InferRequest, RequestConfig
+from swift.protocol.requests import InvalidConfigError
 from swift_serve.errors import bad_request
-from swift_serve.raw_prompts import RawPromptRequest
 
 
 @dataclass
@@ -96,15 +96,13 @@ def _config(
         "logprobs": logprobs,
         "top_logprobs": top_logprobs,
     }
-    penalty = values["repetition_penalty"]
-    if penalty is not None and penalty <= 0:
-        # transformers divides by it; caught here so the client gets a 400, not an engine failure
-        raise bad_request(f"'repetition_penalty' must be > 0, got {penalty}", "repetition_penalty")
     n = _int(body, "n")
     if n is not None:
         values["n"] = n
     try:
         return RequestConfig(**values).with_defaults(defaults)
+    except InvalidConfigError as exc:
+        raise bad_request(str(exc), exc.params[0]) from exc
     except ValueError as exc:
         raise bad_request(str(exc)) from exc
 
@@ -173,7 +171,7 @@ def parse_completion(body: Any, defaults: RequestConfig | None, max_logprobs: in
         raise bad_request(
             "streaming takes one prompt per request; send the prompts separately", "prompt"
         )
-    requests: list[InferRequest] = [RawPromptRequest.of(p) for p in prompts]
+    requests: list[InferRequest] = [InferRequest.completion(p) for p in prompts]
     return ParsedRequest(_model(body), requests, config, _include_usage(body))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from swift_serve.bodies import parse_chat, parse_completion
 from swift_serve.errors import APIError
-from swift_serve.raw_prompts import RawPromptRequest
 
 from swift.protocol import RequestConfig
 
@@ -52,7 +51,7 @@ def test_openai_fields_map_to_the_request_config():
 def test_completion_prompts_are_raw_requests_and_logprobs_is_a_count():
     parsed = parse_completion({"prompt": ["a", "b"], "logprobs": 3}, None, 5)
     assert [r.prompt for r in parsed.requests] == ["a", "b"]
-    assert all(isinstance(r, RawPromptRequest) for r in parsed.requests)
+    assert all(r.messages == [] for r in parsed.requests)
     assert parsed.config.logprobs and parsed.config.top_logprobs == 3
 
 

@@ -86,6 +86,7 @@ class PtEngine:
         self.adapter_names: tuple[str, ...] = self._adapters.names
         self.max_model_len: int | None = getattr(model.config, "max_position_embeddings", None)
         self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
+        self._plain_template: Any = None  # for raw prompts, built on first use
         self._token_texts: dict[int, str] = {}
         self._end_ids, self._stops = self._split_stops(getattr(template, "stop_words", None) or ())
         self._end_ids |= _eos_ids(model, tokenizer)
@@ -153,7 +154,9 @@ class PtEngine:
 
     # ----------------------------------------------------------------- internals
     def encode(self, request: InferRequest) -> list[int]:
-        """Prompt token ids of ``request`` through the template."""
+        """Prompt token ids of ``request`` through the template (raw ``prompt``: no chat markup)."""
+        if request.prompt is not None:
+            return self._encode_raw(request.prompt)
         system, messages = request.split_system()
         kwargs: dict[str, Any] = {"system": system}
         if request.tools:
@@ -166,6 +169,25 @@ class PtEngine:
         except TemplateError as exc:
             raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
         ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
+        return [int(i) for i in ids]
+
+    def _encode_raw(self, prompt: str) -> list[int]:
+        from swift.template import Template, TemplateError
+
+        with self._lock:
+            if self._plain_template is None:
+                # The same template with the chat markup off: BOS (if any), then the text.
+                self._plain_template = Template(
+                    self.template.meta,
+                    self.tokenizer,
+                    use_chat_template=False,
+                    max_length=self.template.max_length,
+                    truncation_strategy=self.template.truncation_strategy,
+                )
+            try:
+                ids = self._plain_template.encode_prompt([{"role": "user", "content": prompt}])
+            except TemplateError as exc:
+                raise InvalidRequestError(f"cannot encode the prompt: {exc}") from exc
         return [int(i) for i in ids]
 
     def sampling_params(self, config: RequestConfig) -> SamplingParams:

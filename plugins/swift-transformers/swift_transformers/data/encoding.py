@@ -35,8 +35,12 @@ def encode_row(template: Any, row: dict[str, Any]) -> dict[str, Any]:
     return encoded
 
 
-def _rejection(exc: Exception, row: dict[str, Any]) -> str:
-    """The template's reason plus the row's first words: row numbers shift after a split."""
+def rejection_reason(exc: Exception, row: dict[str, Any]) -> str:
+    """Why the template rejected ``row``, for a drop report.
+
+    The template's reason plus the row's first words (row numbers shift after a split),
+    e.g. ``"no assistant message (row starting 'What is 2+2?')"``.
+    """
     messages = row.get("messages") or []
     text = next((m.get("content") or "" for m in messages if m.get("role") != "system"), "")
     text = " ".join(str(text).split())
@@ -56,7 +60,7 @@ def _encode_batch(
         try:
             encoded, error = encode_row(template, row), None
         except errors_types as exc:
-            encoded, error = {}, _rejection(exc, row)
+            encoded, error = {}, rejection_reason(exc, row)
         for key in keys:
             out[key].append(encoded.get(key))
         out[ERROR_COLUMN].append(error)
@@ -163,7 +167,12 @@ def _encode_stream(row: dict[str, Any], *, template: Any) -> dict[str, Any]:
     try:
         return {**encode_row(template, row), ERROR_COLUMN: None}
     except _template_errors() as exc:
-        return {"input_ids": [], "labels": [], "length": 0, ERROR_COLUMN: _rejection(exc, row)}
+        return {
+            "input_ids": [],
+            "labels": [],
+            "length": 0,
+            ERROR_COLUMN: rejection_reason(exc, row),
+        }
 
 
 class LazyEncodedDataset(TorchDataset):
@@ -208,7 +217,7 @@ class LazyEncodedDataset(TorchDataset):
             try:
                 return encode_row(self.template, row)
             except errors as exc:
-                reason = f"row {current + 1}: {_rejection(exc, row)}"
+                reason = f"row {current + 1}: {rejection_reason(exc, row)}"
                 if self.strict:
                     raise UsageError(
                         f"{self.name} {reason} (encoding; --strict stops at the first bad row)"

@@ -3,12 +3,14 @@
 Each training flag that is not a plain transformers field is resolved here:
 ``--loss_type`` (losses registry), ``--metric``, ``--acc_strategy``,
 ``--optimizer``/``--lorap_lr_ratio`` (tuner parameter groups), the tuner's
-callback (AdaLoRA), LISA and ``--callbacks``.
+callback (AdaLoRA), LISA and ``--callbacks``. :func:`build_callbacks` and
+:func:`tuner_param_groups` serve every swift trainer (``swift rlhf`` too).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from swift.kernel import UsageError, load_object, registry
@@ -40,7 +42,13 @@ def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
     raise UsageError(f"--metric {metric!r} is not available; choose acc or nlg")
 
 
-def _callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
+def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
+    """The callbacks of every swift training run.
+
+    ``logging.jsonl``, ``args.json`` copied into each checkpoint, a save and an
+    evaluation at the last step, the tuner's own callback (AdaLoRA), LISA
+    (``--lisa_activated_layers``) and each ``--callbacks`` class.
+    """
     callbacks = [
         FinalStepCallback(),
         JsonlLoggingCallback(os.path.join(run_dir, LOGGING_FILE)),
@@ -82,7 +90,15 @@ def decoder_layers(model: Any) -> list:
     return list(max(lists, key=len))
 
 
-def _param_groups(args: Any, tuner: Any):
+def tuner_param_groups(args: Any, tuner: Any) -> Callable[[Any], list[dict] | None] | None:
+    """``fn(model)`` giving the tuner's optimizer parameter groups (LoRA+), or None.
+
+    For :class:`~swift_transformers.train.mixins.TunerOptimizerMixin`'s ``param_groups``.
+
+    Raises:
+        UsageError: For an ``--optimizer`` other than ``lorap``, or ``lorap`` without
+            ``--lorap_lr_ratio``.
+    """
     groups_of = getattr(tuner, "optimizer_param_groups", None)
     if args.optimizer not in (None, "lorap"):
         raise UsageError(
@@ -123,8 +139,9 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         compute_loss_func=loss_fn,
         compute_metrics=compute_metrics,
         preprocess_logits_for_metrics=preprocess,
-        callbacks=_callbacks(args, model, tuner, run_dir),
+        callbacks=build_callbacks(args, model, tuner, run_dir),
+        tuner=tuner,
+        param_groups=tuner_param_groups(args, tuner),
         acc_strategy=args.acc_strategy,
-        param_groups=_param_groups(args, tuner),
         generation_kwargs={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
     )

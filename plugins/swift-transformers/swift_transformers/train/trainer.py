@@ -1,8 +1,9 @@
 """``SwiftTrainer``: transformers' ``Seq2SeqTrainer`` with what ``swift sft`` adds.
 
+* what every swift trainer adds (:class:`~.mixins.SwiftTrainerMixin`): checkpoints
+  written by the tuner, its parameter groups (LoRA+), ``memory(GiB)`` and
+  ``train_speed(iter/s)`` in every training log;
 * training accuracy per ``--acc_strategy``, logged as ``acc`` with every loss;
-* ``memory(GiB)`` and ``train_speed(iter/s)`` in every training log;
-* an optimizer over the tuner's own parameter groups (LoRA+);
 * ``--predict_with_generate`` for decoder-only models: generate from the prompt
   part of each sample (not from the whole conversation, as the stock
   ``Seq2SeqTrainer`` would) and compare with the reference response.
@@ -10,10 +11,6 @@
 
 from __future__ import annotations
 
-import resource
-import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -21,56 +18,31 @@ from transformers import Seq2SeqTrainer, Trainer
 
 from swift_transformers.train.collator import IGNORE_INDEX
 from swift_transformers.train.metrics import accuracy_counts
+from swift_transformers.train.mixins import SwiftTrainerMixin
 
 
-def peak_memory_gib() -> float:
-    """Peak accelerator memory reserved by this process, or its peak RSS on CPU, in GiB."""
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        return round(torch.cuda.max_memory_reserved() / 2**30, 4)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes
-    return round(rss / (2**30 if sys.platform == "darwin" else 2**20), 4)
-
-
-class SwiftTrainer(Seq2SeqTrainer):
+class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
     """The trainer of ``swift sft`` / ``swift pt``.
 
     Args:
         *args: Passed to ``Seq2SeqTrainer``.
         acc_strategy: ``token`` or ``sentence`` (see :mod:`.metrics`).
-        param_groups: ``fn(model) -> list[dict] | None`` giving optimizer parameter
-            groups (the tuner's ``optimizer_param_groups``); None keeps transformers'.
         generation_kwargs: ``generate`` options for ``--predict_with_generate``.
-        **kwargs: Passed to ``Seq2SeqTrainer``.
+        **kwargs: ``tuner`` and ``param_groups`` (see :class:`~.mixins.SwiftTrainerMixin`),
+            the rest passed to ``Seq2SeqTrainer``.
     """
 
     def __init__(
         self,
         *args: Any,
         acc_strategy: str = "token",
-        param_groups: Callable[[torch.nn.Module], list[dict] | None] | None = None,
         generation_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
         self.acc_strategy = acc_strategy
-        self._param_groups = param_groups
         self._generation_kwargs = dict(generation_kwargs or {})
         self._acc_counts: torch.Tensor | None = None
-        self._first_step: int | None = None
         super().__init__(*args, **kwargs)
-
-    # ------------------------------------------------------------------ optimizer
-    def create_optimizer(self, model=None):
-        """Build the optimizer over the tuner's parameter groups when it has its own (LoRA+)."""
-        opt_model = self.model if model is None else model
-        if self.optimizer is None and self._param_groups is not None:
-            groups = self._param_groups(opt_model)
-            if groups:
-                optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(
-                    self.args, opt_model
-                )
-                self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
-        return super().create_optimizer(model)
 
     # ------------------------------------------------------------------ loss and accuracy
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -80,8 +52,6 @@ class SwiftTrainer(Seq2SeqTrainer):
         loss, outputs = super().compute_loss(
             model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
         )
-        if model.training and self._first_step is None:
-            self._first_step = self.state.global_step
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
         # liger's fused loss returns no logits: then there is no accuracy to count
         if model.training and labels is not None and logits is not None:
@@ -94,7 +64,7 @@ class SwiftTrainer(Seq2SeqTrainer):
         return (loss, outputs) if return_outputs else loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        """Add ``acc``, ``memory(GiB)`` and ``train_speed(iter/s)`` to training logs."""
+        """Add ``acc`` to training logs (the mixin adds memory and speed)."""
         if "loss" in logs and "eval_loss" not in logs:
             counts = self._acc_counts
             if counts is None:
@@ -107,12 +77,6 @@ class SwiftTrainer(Seq2SeqTrainer):
             if total:
                 logs["acc"] = round(correct / total, 6)
             self._acc_counts = None
-            logs["memory(GiB)"] = peak_memory_gib()
-            if start_time is not None and self._first_step is not None:
-                elapsed = time.time() - start_time
-                steps = self.state.global_step - self._first_step
-                if elapsed > 0:
-                    logs["train_speed(iter/s)"] = round(steps / elapsed, 6)
         super().log(logs, start_time)
 
     # ------------------------------------------------------------------ generation

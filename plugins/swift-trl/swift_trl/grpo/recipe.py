@@ -18,12 +18,13 @@ import logging
 import os
 from typing import Any
 
-from swift_transformers.train.recipe import say
+from swift_transformers.train import steps
+from swift_transformers.train.steps import say
 
 from swift.kernel import UsageError
 from swift.protocol import RequestConfig
 from swift.template import get_template
-from swift_trl import run as runs
+from swift_trl.run import config_values, load_reference
 
 logger = logging.getLogger("swift.rlhf")
 
@@ -78,6 +79,7 @@ def objective_settings(args: Any) -> Any:
 def run_grpo(args: Any) -> dict:
     """``swift rlhf --rlhf_type grpo`` (see the module docstring); returns the run summary."""
     from swift_transformers.data.loading import load_datasets
+    from swift_transformers.train.build import build_callbacks, tuner_param_groups
     from transformers import TrainingArguments
 
     from swift.rewards import load_rewards
@@ -95,7 +97,7 @@ def run_grpo(args: Any) -> dict:
             "--max_completion_length tokens (per_round)"
         )
     rewards = load_rewards(args.reward_funcs, args)
-    run = runs.start_run(args)
+    run = steps.prepare_run(args, f"rlhf ({args.rlhf_type})")
 
     prompts, val_rows = load_datasets(args)
     if val_rows is not None:
@@ -108,8 +110,8 @@ def run_grpo(args: Any) -> dict:
         f"completions, {shape.steps} micro-batches of {shape.micro_batch} per round"
     )
     steps_rows = rounds * shape.steps * shape.iterations * shape.micro_batch * world
-    model, tuner, parameter_info = runs.prepare_tuner(args, run.model, steps_rows)
-    ref_model = runs.load_reference(args) if args.beta else None
+    model, tuner, parameter_info = steps.prepare_tuner(args, run.model, steps_rows)
+    ref_model = load_reference(args) if args.beta else None
 
     # when turns do not chain, whole conversations are encoded following each message's
     # "loss" flag: answers the model wrote, nothing else
@@ -125,7 +127,7 @@ def run_grpo(args: Any) -> dict:
         scheduler,
         fallback_template=train_template,
     )
-    values = runs.config_values(
+    values = config_values(
         args, run.run_dir, TrainingArguments, has_eval=False, model_dtype=model.dtype
     )
     hf_args = TrainingArguments(**values)
@@ -147,8 +149,8 @@ def run_grpo(args: Any) -> dict:
         completions_path=completions_path(run.run_dir, args.log_completions),
         shuffle=args.dataset_shuffle,
         tuner=tuner,
-        callbacks=runs.callbacks(args, model, tuner, run.run_dir),
-        optimizers=runs.param_group_optimizer(args, tuner, model, hf_args),
+        param_groups=tuner_param_groups(args, tuner),
+        callbacks=build_callbacks(args, model, tuner, run.run_dir),
     )
-    output = runs.train(trainer, args, run.checkpoint)
-    return runs.finish_run(args, trainer, output, run.run_dir, parameter_info)
+    output = steps.train(trainer, args, run.checkpoint)
+    return steps.finish_run(args, trainer, output, run.run_dir, parameter_info)

@@ -28,6 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 import torch
+from swift_transformers.train.mixins import SwiftTrainerMixin
 from torch.utils.data import DataLoader
 from transformers import Trainer
 
@@ -35,12 +36,11 @@ from swift_trl.grpo.advantages import group_advantages, reward_metrics, score_co
 from swift_trl.grpo.batches import GroupBatchSampler, RoundShape, keep_rows, pad_micro_batch
 from swift_trl.grpo.loss import ObjectiveSettings, accepts_logits_to_keep, policy_loss, token_logps
 from swift_trl.grpo.sampling import GroupSampler, Sample, reward_columns
-from swift_trl.mixins import SwiftTrlMixin
 
 COMPLETIONS_FILE = "completions.jsonl"
 
 
-class GRPOTrainer(SwiftTrlMixin, Trainer):
+class GRPOTrainer(SwiftTrainerMixin, Trainer):
     """GRPO on a transformers ``Trainer``.
 
     Args:
@@ -61,7 +61,8 @@ class GRPOTrainer(SwiftTrlMixin, Trainer):
         completions_path: Where to append every sampled completion with its rewards and
             advantage (``--log_completions``), or None.
         shuffle: Shuffle the prompts each epoch (``--dataset_shuffle``).
-        **kwargs: ``tuner``, ``callbacks``, ``optimizers`` (see ``Trainer``).
+        **kwargs: ``tuner`` and ``param_groups`` (see ``SwiftTrainerMixin``),
+            ``callbacks`` (see ``Trainer``).
     """
 
     def __init__(

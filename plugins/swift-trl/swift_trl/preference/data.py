@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swift_transformers.data.encoding import _rejection
+from swift_transformers.data.encoding import rejection_reason
 from swift_transformers.data.report import DropReport
 
 from swift.kernel import UsageError
@@ -185,7 +185,7 @@ def encode_preference_dataset(
             else:
                 rows.append(encode_pair(encoder, row, max_length, strategy))
         except (TemplateError, MaxLengthError) as exc:
-            report.bad(i + 1, _rejection(exc, row))
+            report.bad(i + 1, rejection_reason(exc, row))
     report.log()
     report.check_not_empty()
     ids = List(Value("int64"))

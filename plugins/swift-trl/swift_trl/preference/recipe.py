@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift_transformers.train.recipe import say
+from swift_transformers.train import steps
+from swift_transformers.train.steps import say
 
-from swift_trl import run as runs
+from swift_trl.run import load_reference
 
 # method -> (trainer class name in .trainers, unpaired data, compares with a reference)
 METHODS: dict[str, tuple[str, bool, bool]] = {
@@ -64,13 +65,14 @@ def run_preference(args: Any, method: str) -> dict:
         ``global_step``, ``train_loss`` …, ``log_history``).
     """
     from swift_transformers.data.loading import load_datasets
+    from swift_transformers.train.build import build_callbacks, tuner_param_groups
 
     from swift_trl.preference import trainers
     from swift_trl.preference.configs import build_config
     from swift_trl.preference.data import encode_preference_dataset
 
     trainer_name, unpaired, uses_reference = METHODS[method]
-    run = runs.start_run(args)
+    run = steps.prepare_run(args, f"rlhf ({args.rlhf_type})")
 
     train_rows, val_rows = load_datasets(args)
     train_set = encode_preference_dataset(train_rows, run.template, args, unpaired=unpaired)
@@ -87,8 +89,8 @@ def run_preference(args: Any, method: str) -> dict:
         + (f", validation rows: {len(val_set)}" if val_set is not None else "")
     )
 
-    model, tuner, parameter_info = runs.prepare_tuner(args, run.model, len(train_set))
-    ref_model = runs.load_reference(args) if uses_reference else None
+    model, tuner, parameter_info = steps.prepare_tuner(args, run.model, len(train_set))
+    ref_model = load_reference(args) if uses_reference else None
     config = build_config(method, args, run.run_dir, has_eval=val_set is not None, model=model)
     say(f"{method}: beta={config.beta}, loss_type={getattr(config, 'loss_type', method)}")
     kwargs: dict[str, Any] = {"ref_model": ref_model} if uses_reference else {}
@@ -98,10 +100,10 @@ def run_preference(args: Any, method: str) -> dict:
         train_dataset=train_set,
         eval_dataset=val_set,
         processing_class=run.tokenizer,
-        callbacks=runs.callbacks(args, model, tuner, run.run_dir),
-        optimizers=runs.param_group_optimizer(args, tuner, model, config),
+        callbacks=build_callbacks(args, model, tuner, run.run_dir),
         tuner=tuner,
+        param_groups=tuner_param_groups(args, tuner),
         **kwargs,
     )
-    output = runs.train(trainer, args, run.checkpoint)
-    return runs.finish_run(args, trainer, output, run.run_dir, parameter_info)
+    output = steps.train(trainer, args, run.checkpoint)
+    return steps.finish_run(args, trainer, output, run.run_dir, parameter_info)

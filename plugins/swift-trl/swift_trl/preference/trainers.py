@@ -4,8 +4,9 @@ trl tokenizes ``prompt``/``chosen``/``rejected`` text itself (with the tokenizer
 chat template and its own EOS rules). swift encodes rows with its own template
 (:mod:`swift_trl.preference.data`), so each subclass accepts the encoded ids and
 skips trl's tokenization; everything else — losses, reference handling, metrics —
-is trl's. :class:`SwiftTrlMixin` adds what every swift trainer does: checkpoints
-written by the tuner and ``memory(GiB)`` in the logs.
+is trl's. ``SwiftTrainerMixin`` adds what every swift trainer does: checkpoints
+written by the tuner, its parameter groups (LoRA+) and ``memory(GiB)`` and
+``train_speed(iter/s)`` in the logs.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+from swift_transformers.train.mixins import SwiftTrainerMixin
 from trl import DPOTrainer, KTOTrainer
 from trl.experimental.cpo import CPOTrainer
 from trl.experimental.orpo import ORPOTrainer
 
 from swift.template import IGNORE_INDEX
-from swift_trl.mixins import SwiftTrlMixin
 from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
 
 
@@ -53,12 +54,22 @@ def frozen_reference_adapter(model: Any) -> Iterator[None]:
         del model.add_adapter
 
 
-class SwiftDPOTrainer(SwiftTrlMixin, DPOTrainer):
-    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids``."""
+class ReferenceAdapterMixin:
+    """For trl trainers that copy the initial adapter as ``ref`` when given no reference.
+
+    The copy is added frozen (:func:`frozen_reference_adapter`) and left out of every
+    checkpoint (``frozen_adapters``, read by ``SwiftTrainerMixin``).
+    """
+
+    frozen_adapters = ("ref",)
 
     def __init__(self, *args: Any, model: Any = None, **kwargs: Any):
         with frozen_reference_adapter(model):
             super().__init__(*args, model=model, **kwargs)
+
+
+class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
+    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids``."""
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if has_columns(dataset, PAIRWISE_COLUMNS):
@@ -66,12 +77,8 @@ class SwiftDPOTrainer(SwiftTrlMixin, DPOTrainer):
         return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
 
 
-class SwiftKTOTrainer(SwiftTrlMixin, KTOTrainer):
+class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
     """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label``."""
-
-    def __init__(self, *args: Any, model: Any = None, **kwargs: Any):
-        with frozen_reference_adapter(model):
-            super().__init__(*args, model=model, **kwargs)
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if not has_columns(dataset, UNPAIRED_COLUMNS):
@@ -110,7 +117,7 @@ def cpo_features(feature: dict[str, Any]) -> dict[str, list[int]]:
     return out
 
 
-class SwiftCPOTrainer(SwiftTrlMixin, CPOTrainer):
+class SwiftCPOTrainer(SwiftTrainerMixin, CPOTrainer):
     """``CPOTrainer`` (CPO and SimPO) on swift-encoded pairs."""
 
     def tokenize_row(self, feature, model=None) -> dict:
@@ -119,7 +126,7 @@ class SwiftCPOTrainer(SwiftTrlMixin, CPOTrainer):
         return super().tokenize_row(feature, model)
 
 
-class SwiftORPOTrainer(SwiftTrlMixin, ORPOTrainer):
+class SwiftORPOTrainer(SwiftTrainerMixin, ORPOTrainer):
     """``ORPOTrainer`` on swift-encoded pairs."""
 
     def tokenize_row(self, feature, model=None) -> dict:

@@ -1,0 +1,223 @@
+"""The steps every swift training recipe shares (``swift sft``/``pt`` and ``swift rlhf``).
+
+A recipe reads::
+
+    run = prepare_run(args, "sft")                 # group, folder, seed, model, template, args.json
+    ...                                            # the recipe's own data
+    model, tuner, info = prepare_tuner(args, run.model, n_rows)
+    trainer = ...                                  # with SwiftTrainerMixin, build_callbacks(...)
+    output = train(trainer, args, run.checkpoint)
+    return finish_run(args, trainer, output, run.run_dir, info)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from swift.arguments import save_args
+from swift.kernel import UsageError, registry
+from swift.template import get_template
+from swift_transformers.train import run_dir as runs
+from swift_transformers.train.callbacks import LOGGING_FILE, append_jsonl
+
+
+def say(message: str) -> None:
+    """One progress line on stderr, from the main process only."""
+    if runs.is_main_process():
+        print(f"swift: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Run:
+    """What :func:`prepare_run` set up.
+
+    Attributes:
+        run_dir: The versioned output folder (``args.output_dir`` points to it too).
+        checkpoint: ``--resume_from_checkpoint`` as an absolute path, or None.
+        model: The loaded model, not yet wrapped by the tuner.
+        tokenizer: Its tokenizer.
+        template: The template bound to the tokenizer (``args`` options applied).
+    """
+
+    run_dir: str
+    checkpoint: str | None
+    model: Any
+    tokenizer: Any
+    template: Any
+
+
+def prepare_run(args: Any, label: str) -> Run:
+    """The first steps of a run: checks, process group, run folder, seed, model, template.
+
+    Refuses the flags no swift trainer honours (:func:`check_supported`), joins
+    torchrun's group, agrees on the run folder, seeds, loads ``--model`` and binds its
+    template, fills ``args.model_type``/``args.template`` from the model record and
+    writes ``args.json`` (main process).
+
+    Args:
+        args: The command's arguments (``TrainArguments``, ``RLHFArguments`` …).
+        label: How progress lines name the run (``sft``, ``rlhf (dpo)``).
+    """
+    from transformers import set_seed
+
+    from swift_transformers.models.loading import load_model
+
+    check_supported(args)
+    runs.init_distributed(args)
+    run_dir = runs.choose_run_dir(args)
+    checkpoint = runs.resume_checkpoint(args)
+    set_seed(args.seed)
+    model, tokenizer, record = load_model(args)
+    args.model_type = args.model_type or record.name
+    template = get_template(args.template or record.template, tokenizer, args)
+    args.template = args.template or template.name
+    if runs.is_main_process():
+        save_args(args, run_dir)
+    say(f"{label} run folder: {run_dir}")
+    return Run(run_dir, checkpoint, model, tokenizer, template)
+
+
+# TorchAcc (Alibaba's XLA fork) flags: accepted for compatibility, nothing reads them
+_TORCHACC_DEFAULTS = {
+    "model_layer_cls_name": None,
+    "metric_warmup_step": 0,
+    "fsdp_num": 1,
+    "acc_steps": 1,
+}
+
+
+def check_supported(args: Any) -> None:
+    """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
+    if getattr(args, "num_labels", None):
+        raise UsageError(
+            "--num_labels (sequence classification) is not supported by this trainer yet; "
+            "train a causal LM on label text instead"
+        )
+    if getattr(args, "sequence_parallel_size", 1) > 1:
+        raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
+    if getattr(args, "use_galore", False) and importlib.util.find_spec("galore_torch") is None:
+        raise UsageError("--use_galore needs the GaLore optimizers: pip install galore-torch")
+    if getattr(args, "galore_with_embedding", False):
+        raise UsageError(
+            "--galore_with_embedding is not supported: GaLore applies to linear layers"
+        )
+    changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
+    if changed:
+        say(f"warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}")
+
+
+def prepare_tuner(args: Any, model: Any, n_rows: int | None) -> tuple[Any, Any, dict]:
+    """Wrap ``model`` with the ``--train_type`` tuner.
+
+    Args:
+        args: The run's arguments.
+        model: The loaded model.
+        n_rows: Rows per epoch as the trainer counts them (to tell AdaLoRA the number
+            of optimizer steps, see :func:`estimate_steps`); None for a stream.
+
+    Returns:
+        ``(model, tuner, parameter_info)``, the last from :func:`describe_parameters`.
+    """
+    from transformers import set_seed
+
+    tuner = registry("tuners").load(args.train_type)
+    args.num_training_steps = estimate_steps(args, n_rows)
+    set_seed(args.seed)  # the tuner initialises weights from the global RNG
+    model = tuner.prepare(model, args)
+    parameter_info = describe_parameters(model)
+    say(f"{args.train_type}: {parameter_info['summary']}")
+    return model, tuner, parameter_info
+
+
+def estimate_steps(args: Any, n_rows: int | None) -> int:
+    """Optimizer steps of the run: ``--max_steps``, else epochs × batches per epoch."""
+    if args.max_steps and args.max_steps > 0:
+        return int(args.max_steps)
+    if n_rows is None:
+        raise UsageError("a streamed dataset has no length: pass --max_steps")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    batches = math.ceil(n_rows / (args.per_device_train_batch_size * world))
+    per_epoch = max(1, batches // max(1, args.gradient_accumulation_steps))
+    return max(1, math.ceil(args.num_train_epochs * per_epoch))
+
+
+def describe_parameters(model: Any) -> dict[str, Any]:
+    """Trainable and total parameter counts (millions) and a one-line summary."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    share = 100 * trainable / total if total else 0.0
+    return {
+        "total(M)": round(total / 1e6, 4),
+        "trainable(M)": round(trainable / 1e6, 4),
+        "trainable(%)": round(share, 4),
+        "summary": f"trainable params: {trainable:,} || all params: {total:,} || "
+        f"trainable%: {share:.4f}",
+    }
+
+
+def train(trainer: Any, args: Any, checkpoint: str | None) -> Any:
+    """``trainer.train()``, resuming from ``checkpoint``.
+
+    With ``--resume_only_model`` only the checkpoint's weights are loaded: a fresh
+    optimizer and schedule, counting steps from 0.
+    """
+    if checkpoint and args.resume_only_model:
+        trainer._load_from_checkpoint(checkpoint)
+        say(f"loaded the weights of {checkpoint}; optimizer and step count start fresh")
+        checkpoint = None
+    return trainer.train(resume_from_checkpoint=checkpoint)
+
+
+def last_checkpoint(run_dir: str) -> str | None:
+    """The ``checkpoint-N`` folder of ``run_dir`` with the highest N."""
+    found = []
+    for name in os.listdir(run_dir):
+        prefix, _, step = name.partition("-")
+        if prefix == "checkpoint" and step.isdigit() and os.path.isdir(os.path.join(run_dir, name)):
+            found.append((int(step), os.path.join(run_dir, name)))
+    return max(found)[1] if found else None
+
+
+def finish_run(args: Any, trainer: Any, output: Any, run_dir: str, parameter_info: dict) -> dict:
+    """Log, print and return the summary of a finished run.
+
+    Appends the summary to ``logging.jsonl`` and prints the checkpoints and how to
+    chat with the result (main process).
+
+    Returns:
+        ``{"output_dir", "last_model_checkpoint", "best_model_checkpoint",
+        "best_metric", "global_step", "train_loss", "train_runtime", "memory(GiB)",
+        "model_parameter_info", "log_history"}``.
+    """
+    from swift_transformers.train.mixins import peak_memory_gib
+
+    state = trainer.state
+    summary = {
+        "output_dir": run_dir,
+        "last_model_checkpoint": last_checkpoint(run_dir),
+        "best_model_checkpoint": state.best_model_checkpoint,
+        "best_metric": state.best_metric,
+        "global_step": state.global_step,
+        "train_loss": output.training_loss,
+        "train_runtime": output.metrics.get("train_runtime"),
+        "memory(GiB)": peak_memory_gib(),
+        "model_parameter_info": {k: v for k, v in parameter_info.items() if k != "summary"},
+    }
+    runs.barrier()
+    if runs.is_main_process():
+        append_jsonl(os.path.join(run_dir, LOGGING_FILE), summary)
+        for key in ("last_model_checkpoint", "best_model_checkpoint", "global_step", "train_loss"):
+            print(f"{key}: {summary[key]}")
+        if summary["last_model_checkpoint"]:
+            flag = "--adapters" if args.train_type != "full" else "--model"
+            print(
+                "To chat with the trained model: "
+                f"swift infer {flag} {summary['last_model_checkpoint']}"
+            )
+    summary["log_history"] = state.log_history
+    return summary

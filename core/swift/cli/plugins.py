@@ -23,6 +23,17 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     listing.add_argument("--check", action="store_true", help="exit 1 if a plugin failed or conflicts")
     listing.add_argument("-v", "--verbose", action="store_true", help="module paths, names and tracebacks")
+    new = sub.add_parser("new", help="write a ready-to-install plugin package (needs swift-sdk)")
+    new.add_argument("name", help="plugin name: acme → distribution swift-acme, package swift_acme")
+    new.add_argument(
+        "--family",
+        action="append",
+        required=True,
+        help="family to implement (repeatable or comma-separated): models, templates, datasets, "
+        "tuners, losses, rewards, schedulers, engines, trainers, commands",
+    )
+    new.add_argument("--output", default=".", help="folder to create swift-NAME/ in (default: .)")
+    new.add_argument("--force", action="store_true", help="overwrite files of an existing folder")
     return parser
 
 
@@ -107,10 +118,31 @@ def list_plugins(as_json: bool = False, check: bool = False, verbose: bool = Fal
     return 1 if check and (bad or conflicts) else 0
 
 
+def new_plugin(name: str, families: list[str], output: str, force: bool = False) -> int:
+    """``swift plugins new``: scaffold a plugin package with swift-sdk."""
+    try:
+        from swift_sdk.scaffold import create_plugin
+    except ImportError as exc:
+        if exc.name not in ("swift_sdk", "swift_sdk.scaffold"):
+            raise  # swift-sdk is there but broken: show the real error
+        print(
+            "swift plugins new: error: the scaffold comes with swift-sdk, which is not installed. "
+            "Install it: pip install swift-sdk  (from a checkout: pip install -e sdk)",
+            file=sys.stderr,
+        )
+        return 2
+    root = create_plugin(name, families, output, force=force)
+    print(f"created {root}")
+    print(f"next: pip install -e '{root}[test]' && swift plugins list && pytest {root}/tests")
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     """Run ``swift plugins ACTION``."""
     args = _parser().parse_args(list(argv) or ["list"])
     if args.action == "list":
         return list_plugins(args.json, args.check, args.verbose)
+    if args.action == "new":
+        return new_plugin(args.name, args.family, args.output, args.force)
     _parser().print_help()
     return 2

@@ -44,10 +44,6 @@ class TestSwiftTransformers(
         "csv": str(DATA / "qa.csv"),
         "txt": str(DATA / "corpus.txt"),
     }
-    skip = {
-        "gemma2": "known bug: swift-transformers loads gemma2 with attn_implementation='sdpa', "
-        "which transformers rejects for Gemma2 (it needs eager unless --attn_impl is given)",
-    }
 
 
 class TestBuiltinTemplates(TemplateConformance):

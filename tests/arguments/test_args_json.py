@@ -91,14 +91,21 @@ def test_unknown_keys_are_ignored_with_a_warning(tmp_path, caplog):
     assert "flag_from_the_future" in caplog.text
 
 
+def test_plugin_files_are_saved_as_absolute_paths(tmp_path, monkeypatch):
+    """`swift infer` run from another folder must still find the run's plugin files."""
+    monkeypatch.chdir(tmp_path)
+    save_args(TrainArguments(model="m", external_plugins=["my_plugin.py"]), str(tmp_path / "run"))
+    assert load_args_file(str(tmp_path / "run"))["external_plugins"] == [str(tmp_path / "my_plugin.py")]
+
+
 def test_old_names_and_overrides(tmp_path):
     save_args(TrainArguments(model="m"), str(tmp_path))
     data = load_args_file(str(tmp_path))
     del data["external_plugins"]
-    data["custom_register_path"] = ["plugin.py"]
+    data["custom_register_path"] = ["/plugins/plugin.py"]
     (tmp_path / "args.json").write_text(json.dumps(data))
     rebuilt = args_from_json(TrainArguments, str(tmp_path), lora_rank=32)
-    assert rebuilt.external_plugins == ["plugin.py"]
+    assert rebuilt.external_plugins == ["/plugins/plugin.py"]
     assert rebuilt.lora_rank == 32
 
 

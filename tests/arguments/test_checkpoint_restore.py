@@ -23,7 +23,7 @@ def lora_run(tmp_path):
         template="qwen2_5",
         system="You are a test.",
         max_length=512,
-        external_plugins=["my_plugin.py"],
+        external_plugins=["/plugins/my_plugin.py"],
         torch_dtype="bfloat16",
         dataset=["train.jsonl"],
     )
@@ -52,7 +52,7 @@ def test_adapters_restore_model_template_and_plugins(lora_run):
     assert args.template == "qwen2_5"
     assert args.system == "You are a test."
     assert args.max_length == 512
-    assert args.external_plugins == ["my_plugin.py"]
+    assert args.external_plugins == ["/plugins/my_plugin.py"]
     assert args.torch_dtype == "bfloat16"
     assert args.train_type == "lora"
     assert args.dataset == []  # data arguments only with --load_data_args

@@ -1,5 +1,6 @@
 """The defaults documented in the argument reference (seeds/001) hold."""
 
+import os
 from dataclasses import fields
 
 import pytest
@@ -239,7 +240,7 @@ def test_invalid_init_lora_weights_is_refused_with_the_choices():
 
 def test_python_api_accepts_flag_aliases():
     args = TrainArguments(model="m", tuner_type="full", custom_register_path=["p.py"])
-    assert args.train_type == "full" and args.external_plugins == ["p.py"]
+    assert args.train_type == "full" and args.external_plugins == [os.path.abspath("p.py")]
     assert args.learning_rate == 1e-5
     with pytest.raises(TypeError, match="alias"):
         TrainArguments(model="m", train_type="lora", tuner_type="full")

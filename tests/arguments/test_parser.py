@@ -1,5 +1,6 @@
 """The command line reads like ms-swift's: lists, JSON dicts, config files, aliases, errors."""
 
+import os
 import json
 import pickle
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ def test_tuner_type_is_an_alias_of_train_type():
 
 def test_custom_register_path_is_an_alias_of_external_plugins():
     args = sft("--model", "m", "--custom_register_path", "a.py", "b.py")
-    assert args.external_plugins == ["a.py", "b.py"]
+    assert args.external_plugins == [os.path.abspath("a.py"), os.path.abspath("b.py")]
 
 
 def test_lora_bias_trainable_is_an_alias_of_lora_bias():

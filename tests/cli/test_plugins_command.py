@@ -107,3 +107,14 @@ def test_verbose_shows_module_paths_names_and_tracebacks(tmp_path):
     assert "acme_hooks.py" in result.stdout
     assert "acme_reward" in result.stdout
     assert "Traceback (most recent call last)" in result.stdout
+
+
+def test_plugin_files_are_listed_with_external_plugins(tmp_path):
+    plugin = tmp_path / "file_plugin.py"
+    plugin.write_text(textwrap.dedent(GOOD.replace("acme_hooks", "file_plugin")))
+    env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1"}
+    result = subprocess.run([sys.executable, "-m", "swift.cli.main", "plugins", "list", "--json",
+                             "--external_plugins", str(plugin)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)["plugins"]}
+    assert rows[str(plugin)]["provides"]["rewards"] == ["acme_reward"]

@@ -63,3 +63,16 @@ def test_every_ms_swift_entry_point_exists():
     for name in ("sft_main", "pt_main", "rlhf_main", "infer_main", "deploy_main", "export_main",
                  "eval_main", "sampling_main", "app_main", "merge_lora", "rollout_main"):
         assert callable(getattr(llm, name))
+
+
+def test_a_plugin_trainer_is_chosen_by_rlhf_type_from_the_command_line(make_kernel):
+    kernel = make_kernel(strict=True, disabled=INSTALLED)
+
+    class Ipo:
+        @hookimpl
+        def swift_register_trainers(self):
+            yield TrainerRecord(name="my_ipo", load=f"{__name__}:fake_sft", command="rlhf")
+
+    kernel.register(Ipo(), "ipo-plugin")
+    result = llm.rlhf_main(["--model", "m", "--dataset", "d", "--rlhf_type", "my_ipo"])
+    assert result["class"] == "RLHFArguments" and SEEN[-1].rlhf_type == "my_ipo"

@@ -1,5 +1,6 @@
 """``BaseArguments``: what every swift command takes (model, data, template, plugins …)."""
 
+import os
 from dataclasses import fields
 from functools import cache
 
@@ -49,6 +50,8 @@ class BaseArguments(
 
     def __post_init__(self) -> None:
         normalize_scalars_to_lists(self)
+        # Absolute, so args.json still finds them from another working directory.
+        self.external_plugins = [os.path.abspath(os.path.expanduser(p)) for p in self.external_plugins]
         for name in ("model_kwargs", "columns"):
             value = getattr(self, name)
             if isinstance(value, str):

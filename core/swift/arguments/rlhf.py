@@ -17,8 +17,9 @@ REFERENCE_FREE = frozenset({"cpo", "orpo", "simpo", "rm"})
 class RLHFArguments(GRPOArguments, PPOArguments, RewardModelArguments, TrainArguments):
     """Arguments of ``swift rlhf``."""
 
-    rlhf_type: Literal["dpo", "orpo", "simpo", "kto", "cpo", "grpo", "rm", "ppo"] = arg(
-        "dpo", "Alignment method."
+    # Any trainer a plugin registers for `swift rlhf` is valid; the registry checks the name.
+    rlhf_type: str = arg(
+        "dpo", "Alignment method: dpo, orpo, simpo, kto, cpo, grpo … (trainer plugins may add more)."
     )
     ref_model: str | None = arg(
         None, "Reference model id or path (DPO and others); unset = the model itself."

@@ -85,7 +85,7 @@ def run_command(name: str, args: Any = None) -> Any:
     if record.distributed and argv is not None and torchrun.should_relaunch():
         return torchrun.relaunch(record.name, argv)
     if not record.arguments:
-        return load_object(record.load, what=f"command {name!r}")(argv or [])
+        return load_object(record.load, what=f"command {name!r}")(rest)
     kernel.load_families(*record.families)
     if argv is not None:
         from swift.arguments import format_help, parse_args

@@ -9,7 +9,13 @@ imports no torch. Engines implement :class:`InferEngine`; ``swift infer``,
                           RequestConfig(max_tokens=64, temperature=0))
 """
 
-from swift.protocol.engine import InferEngine, InvalidRequestError
+from swift.protocol.engine import (
+    AdapterLoader,
+    InferEngine,
+    InvalidRequestError,
+    WeightLoader,
+    weight_formats,
+)
 from swift.protocol.requests import InferRequest, RequestConfig, request_config_from_args
 from swift.protocol.responses import (
     ChatCompletionResponse,
@@ -33,6 +39,7 @@ from swift.protocol.responses import (
 from swift.protocol.stops import cut_at_stop, find_stop, stop_holdback
 
 __all__ = [
+    "AdapterLoader",
     "ChatCompletionResponse",
     "ChatCompletionResponseChoice",
     "ChatCompletionResponseStreamChoice",
@@ -51,6 +58,7 @@ __all__ = [
     "TokenLogprob",
     "TopLogprob",
     "UsageInfo",
+    "WeightLoader",
     "cut_at_stop",
     "find_stop",
     "join_stream",
@@ -58,4 +66,5 @@ __all__ = [
     "request_config_from_args",
     "response_text",
     "stop_holdback",
+    "weight_formats",
 ]

@@ -4,6 +4,9 @@ The protocol must stay importable by the core (no pydantic), yet every object
 crosses process and HTTP boundaries. ``to_dict`` gives plain JSON types;
 ``from_dict`` rebuilds nested objects from the ``NESTED`` table of each class and
 ignores keys it does not know, so newer OpenAI fields never break an older server.
+Optional extensions of OpenAI's shapes (``token_ids`` …) are listed in ``OMIT_NONE``
+and left out of ``to_dict`` while unset, so a client that did not ask for them sees
+exactly OpenAI's body.
 """
 
 from __future__ import annotations
@@ -22,10 +25,18 @@ class Serializable:
     """
 
     NESTED: ClassVar[dict[str, tuple[type, bool]]] = {}
+    OMIT_NONE: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of JSON types (nested objects become dicts)."""
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+        """Plain dict of JSON types (nested objects become dicts; unset ``OMIT_NONE`` fields
+        are left out)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None and f.name in self.OMIT_NONE:
+                continue
+            out[f.name] = _plain(value)
+        return out
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -45,3 +56,14 @@ class Serializable:
                 value = [kind.from_dict(v) for v in value] if many else kind.from_dict(value)
             values[key] = value
         return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    # copies containers like dataclasses.asdict does, so the dict never aliases the object
+    if isinstance(value, Serializable):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -110,6 +110,10 @@ class RequestConfig(Serializable):
         n: Number of answers per request (choices).
         logprobs: Return the log probability of every generated token.
         top_logprobs: Also return that many most likely alternatives per token.
+        return_token_ids: Also return the prompt's token ids (``prompt_token_ids`` of
+            the response) and each answer's sampled ids (``token_ids`` of a choice),
+            so a trainer can learn on exactly the tokens that were generated.
+            Non-streamed responses only; engines that cannot tell leave them unset.
     """
 
     max_tokens: int | None = None
@@ -124,6 +128,7 @@ class RequestConfig(Serializable):
     n: int = 1
     logprobs: bool = False
     top_logprobs: int | None = None
+    return_token_ids: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.stop, str):

@@ -85,21 +85,33 @@ class ChatCompletionResponseChoice(Serializable):
 
     Attributes:
         finish_reason: ``stop`` (end of turn or a stop word) or ``length`` (max_tokens).
+        token_ids: With ``RequestConfig.return_token_ids``: every token the engine
+            sampled for this answer, in order, including the end-of-turn token that
+            stopped it and the tokens of a stop string the text was cut before (as
+            vLLM's ``token_ids``); absent otherwise.
     """
 
     NESTED = {"message": (ChatMessage, False), "logprobs": (ChoiceLogprobs, False)}
+    OMIT_NONE = ("token_ids",)
 
     index: int
     message: ChatMessage
     finish_reason: FinishReason | None
     logprobs: ChoiceLogprobs | None = None
+    token_ids: list[int] | None = None
 
 
 @dataclass
 class ChatCompletionResponse(Serializable):
-    """The answer to a chat request (``object = "chat.completion"``)."""
+    """The answer to a chat request (``object = "chat.completion"``).
+
+    Attributes:
+        prompt_token_ids: With ``RequestConfig.return_token_ids``: the prompt exactly
+            as the engine encoded it (template applied); absent otherwise.
+    """
 
     NESTED = {"choices": (ChatCompletionResponseChoice, True), "usage": (UsageInfo, False)}
+    OMIT_NONE = ("prompt_token_ids",)
 
     model: str
     choices: list[ChatCompletionResponseChoice]
@@ -107,6 +119,7 @@ class ChatCompletionResponse(Serializable):
     id: str = field(default_factory=lambda: random_id("chatcmpl"))
     object: str = "chat.completion"
     created: int = field(default_factory=_now)
+    prompt_token_ids: list[int] | None = None
 
 
 @dataclass
@@ -171,14 +184,23 @@ class CompletionLogprobs(Serializable):
 
 @dataclass
 class CompletionResponseChoice(Serializable):
-    """One answer of a ``/v1/completions`` request."""
+    """One answer of a ``/v1/completions`` request.
+
+    Attributes:
+        token_ids: Sampled token ids (see :class:`ChatCompletionResponseChoice`).
+        prompt_token_ids: The encoded prompt of this choice (vLLM's place for it:
+            one completions response may answer several prompts).
+    """
 
     NESTED = {"logprobs": (CompletionLogprobs, False)}
+    OMIT_NONE = ("token_ids", "prompt_token_ids")
 
     index: int
     text: str
     finish_reason: FinishReason | None
     logprobs: CompletionLogprobs | None = None
+    token_ids: list[int] | None = None
+    prompt_token_ids: list[int] | None = None
 
 
 @dataclass
@@ -203,6 +225,8 @@ class CompletionResponse(Serializable):
                 c.message.content,
                 c.finish_reason,
                 CompletionLogprobs.from_chat(c.logprobs),
+                c.token_ids,
+                response.prompt_token_ids if c.token_ids is not None else None,
             )
             for c in response.choices
         ]

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -153,7 +154,8 @@ def _completion_body(responses: list[ChatCompletionResponse], n: int) -> dict[st
     return merged.to_dict()
 
 
-async def _json_body(request: Request) -> Any:
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; a 400 saying why when it is not."""
     raw = await request.body()
     try:
         return json.loads(raw)
@@ -161,8 +163,21 @@ async def _json_body(request: Request) -> Any:
         raise bad_request(f"the request body is not valid JSON: {exc}") from exc
 
 
-def create_app(engine: Any, args: Any) -> FastAPI:
+def create_app(
+    engine: Any,
+    args: Any,
+    *,
+    health: Callable[[], dict[str, Any]] | None = None,
+    title: str = "swift deploy",
+) -> FastAPI:
     """The FastAPI app serving ``engine`` as ``args`` (``DeployArguments``) say.
+
+    Args:
+        engine: Any :class:`swift.protocol.InferEngine`.
+        args: ``DeployArguments`` (or ``RolloutArguments``).
+        health: Builds the body of ``GET /health``; default ``{"status": "ok"}``
+            (``swift rollout`` adds its weight formats and version).
+        title: The app's name in errors and OpenAPI.
 
     Raises:
         UsageError: Served names collide, or a generation flag is invalid.
@@ -170,7 +185,7 @@ def create_app(engine: Any, args: Any) -> FastAPI:
     try:
         server = Server(engine, args)
     except ValueError as exc:
-        raise UsageError(f"swift deploy: {exc}") from exc
+        raise UsageError(f"{title}: {exc}") from exc
     interval = float(getattr(args, "log_interval", 0) or 0)
 
     @contextlib.asynccontextmanager
@@ -182,7 +197,7 @@ def create_app(engine: Any, args: Any) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="swift deploy", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.server = server
     auth = [Depends(server.check_key)]
 
@@ -201,8 +216,8 @@ def create_app(engine: Any, args: Any) -> FastAPI:
         )
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health_check() -> dict[str, Any]:
+        return health() if health is not None else {"status": "ok"}
 
     @app.get("/v1/models", dependencies=auth)
     async def list_models() -> dict[str, Any]:
@@ -214,12 +229,12 @@ def create_app(engine: Any, args: Any) -> FastAPI:
 
     @app.post("/v1/chat/completions", dependencies=auth)
     async def chat_completions(request: Request) -> Any:
-        parsed = parse_chat(await _json_body(request), server.defaults, server.max_logprobs)
+        parsed = parse_chat(await read_json(request), server.defaults, server.max_logprobs)
         return await server.answer(parsed, completions=False)
 
     @app.post("/v1/completions", dependencies=auth)
     async def completions(request: Request) -> Any:
-        parsed = parse_completion(await _json_body(request), server.defaults, server.max_logprobs)
+        parsed = parse_completion(await read_json(request), server.defaults, server.max_logprobs)
         return await server.answer(parsed, completions=True)
 
     return app

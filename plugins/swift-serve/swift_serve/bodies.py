@@ -95,6 +95,8 @@ def _config(
         "seed": _int(body, "seed"),
         "logprobs": logprobs,
         "top_logprobs": top_logprobs,
+        # vLLM's extension: prompt_token_ids and each choice's sampled token_ids
+        "return_token_ids": bool(_get(body, "return_token_ids", (bool,), "true or false")),
     }
     n = _int(body, "n")
     if n is not None:

@@ -15,6 +15,7 @@ import errno
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from swift.kernel import UsageError
@@ -24,8 +25,13 @@ from swift.pipelines.infer_merge import merge_before_infer
 logger = logging.getLogger("swift_serve")
 
 
-def check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int, command: str = "swift deploy") -> None:
     """Fail before loading the model when ``host:port`` cannot be bound.
+
+    Args:
+        host: The ``--host`` to bind.
+        port: The ``--port``.
+        command: Named in the error (``swift deploy``, ``swift rollout``).
 
     Raises:
         UsageError: The port is taken or the address is not local.
@@ -42,7 +48,7 @@ def check_port(host: str, port: int) -> None:
                 else f"cannot be bound ({exc.strerror})"
             )
             raise UsageError(
-                f"swift deploy: {host}:{port} {why}; pass another --port or --host"
+                f"{command}: {host}:{port} {why}; pass another --port or --host"
             ) from exc
 
 
@@ -56,29 +62,45 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
-def deploy_main(args: Any) -> int:
-    """Run ``swift deploy`` for ``args`` (``DeployArguments``) until interrupted.
+def serve(args: Any, build_app: Callable[[Any, Any], Any], command: str = "swift deploy") -> int:
+    """Build the engine as ``swift infer`` does and serve ``build_app(engine, args)``
+    with uvicorn until interrupted.
+
+    Args:
+        args: ``DeployArguments`` or a subclass.
+        build_app: ``fn(engine, args) -> app`` (:func:`swift_serve.app.create_app` …).
+        command: Named in log lines and errors.
 
     Returns:
         The exit status (0 after a clean shutdown).
     """
     import uvicorn
 
-    from swift_serve.app import create_app
     from swift_serve.server import base_url, uvicorn_config
 
     configure_logging()
-    check_port(args.host, args.port)
+    check_port(args.host, args.port, command)
     if getattr(args, "merge_lora", False) and args.adapters:
         merge_before_infer(args)
     engine = create_engine(args)
     try:
-        app = create_app(engine, args)
+        app = build_app(engine, args)
         names = ", ".join(app.state.server.catalog.names)
         url = base_url(args.host, args.port, bool(args.ssl_certfile))
-        logger.info("swift deploy: serving %s at %s/v1 (engine %s)", names, url, args.infer_backend)
+        logger.info("%s: serving %s at %s/v1 (engine %s)", command, names, url, args.infer_backend)
         server = uvicorn.Server(uvicorn_config(app, args))
         server.run()
     finally:
         engine.close()
     return 0
+
+
+def deploy_main(args: Any) -> int:
+    """Run ``swift deploy`` for ``args`` (``DeployArguments``) until interrupted.
+
+    Returns:
+        The exit status (0 after a clean shutdown).
+    """
+    from swift_serve.app import create_app
+
+    return serve(args, create_app)

@@ -14,7 +14,18 @@ DEPLOY = CommandRecord(
     order=30,
 )
 
+# Overrides the core's declaration of `rollout`: deploy's server plus GRPO weight sync.
+ROLLOUT = CommandRecord(
+    name="rollout",
+    load="swift_serve.rollout:rollout_main",
+    summary="Serve generation and weight updates for GRPO training.",
+    arguments="swift.arguments:RolloutArguments",
+    families=("models", "templates", "datasets", "tuners", "engines", "schedulers"),
+    order=31,
+)
+
 
 @hookimpl
 def swift_register_commands():
     yield DEPLOY
+    yield ROLLOUT

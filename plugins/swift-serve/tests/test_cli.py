@@ -187,4 +187,4 @@ def test_plugins_list_shows_swift_serve_providing_deploy():
         p for p in json.loads(result.stdout)["plugins"] if p["distribution"] == "swift-serve"
     ]
     assert serve["status"] == "active"
-    assert serve["provides"]["commands"] == ["deploy"]
+    assert serve["provides"]["commands"] == ["deploy", "rollout"]

@@ -5,6 +5,10 @@
 request without a name gets the unnamed adapters (or the base model). Adapters
 are attached through the tuner family (``registry("tuners")``), so whatever
 method trained them (LoRA, DoRA …) loads them again.
+
+:meth:`AdapterSet.replace` swaps an adapter while the engine serves (GRPO weight
+sync): the new one is loaded under a fresh internal name, then the old one is
+deleted, so adapters never stack.
 """
 
 from __future__ import annotations
@@ -60,8 +64,11 @@ class AdapterSet:
     def __init__(self, model: Any, specs: list[str], train_type: str = "lora"):
         parsed = parse_adapter_specs(list(specs or []))
         self.names: tuple[str, ...] = tuple(n for n, _ in parsed if n)
+        self._train_type = train_type
+        self._internal = {n: n for n in self.names}  # served name -> peft adapter name
         self._defaults: list[str] = []
         self._active: tuple[str, ...] | None = None
+        self._loaded = len(parsed)
         if parsed:
             tuner = registry("tuners").load(train_type)
             for i, (name, path) in enumerate(parsed):
@@ -73,6 +80,41 @@ class AdapterSet:
                     self._defaults.append(internal)
         self.model = model
         self._is_peft = bool(parsed)
+
+    def replace(self, adapter_dir: str, name: str | None = None) -> int:
+        """Serve the adapter in ``adapter_dir`` as ``name`` (None = the default adapter of
+        requests naming none), dropping the adapters it replaces. The caller makes sure
+        nothing generates meanwhile.
+
+        Returns:
+            The number of adapter tensors loaded.
+
+        Raises:
+            InvalidRequestError: The adapter does not fit the model.
+        """
+        if name is not None and (not name or "." in name):
+            raise InvalidRequestError(f"adapter name {name!r} must be non-empty and contain no '.'")
+        internal = _UNNAMED.format(self._loaded)
+        tuner = registry("tuners").load(self._train_type)
+        try:
+            model = tuner.load(self.model, adapter_dir, is_trainable=False, adapter_name=internal)
+        except (ValueError, KeyError, RuntimeError, OSError) as exc:
+            raise InvalidRequestError(f"cannot load the adapter: {exc}") from exc
+        self._loaded += 1
+        if name is None:
+            replaced, self._defaults = self._defaults, [internal]
+        else:
+            old = self._internal.get(name)
+            replaced = [old] if old else []
+            self._internal[name] = internal
+            self.names = self.names if name in self.names else (*self.names, name)
+        # peft refuses to work once its active adapter is deleted: activate the new one first
+        model.set_adapter(internal, inference_mode=True)
+        for old_name in replaced:
+            model.delete_adapter(old_name)
+        self.model, self._is_peft, self._active = model, True, None
+        marker = f".{internal}."
+        return sum(1 for n, _ in model.named_parameters() if marker in n)
 
     def check(self, name: str | None) -> None:
         """Raise :class:`InvalidRequestError` unless ``name`` is None or a served adapter."""
@@ -89,7 +131,7 @@ class AdapterSet:
         if not self._is_peft:
             yield
             return
-        wanted = (name,) if name else tuple(self._defaults)
+        wanted = (self._internal[name],) if name else tuple(self._defaults)
         if not wanted:
             with self.model.disable_adapter():
                 yield

@@ -5,14 +5,18 @@ time the worker is free it takes the oldest job plus every queued job that can
 share its ``generate`` call (same adapter and sampling settings), up to
 ``max_batch_size`` sequences. Requests that arrive while a batch runs form the
 next one, so under load batches fill up without any waiting window.
+
+:meth:`BatchScheduler.paused` holds the worker between batches, so the model can be
+changed (new weights, another adapter) while nothing generates with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +64,8 @@ class BatchScheduler:
         self._pending: deque[Job] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._pauses = 0
+        self._running = False
         self._name = name
         self._thread: threading.Thread | None = None
 
@@ -72,20 +78,40 @@ class BatchScheduler:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            self._cond.notify_all()
 
     def close(self, timeout: float | None = None) -> None:
         """Stop after the queued jobs are done."""
         with self._cond:
             self._closed = True
-            self._cond.notify()
+            self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Run the body while no batch runs: waits for the current one to finish and
+        keeps queued jobs waiting until the body is done. Pauses of several threads
+        may overlap (the worker resumes after the last); they do not exclude each other."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("the generation worker cannot pause itself")
+        with self._cond:
+            self._pauses += 1
+            while self._running:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._pauses -= 1
+                self._cond.notify_all()
+
     def _next_batch(self) -> list[Job] | None:
         with self._cond:
-            while not self._pending and not self._closed:
+            self._running = False
+            self._cond.notify_all()  # a pause may be waiting for this batch to end
+            while self._pauses or (not self._pending and not self._closed):
                 self._cond.wait()
             if not self._pending:
                 return None
@@ -99,6 +125,7 @@ class BatchScheduler:
                 else:
                     rest.append(job)
             self._pending = rest
+            self._running = True
             return batch
 
     def _loop(self) -> None:

@@ -275,14 +275,21 @@ class BatchRunner:
             if finished:
                 job.sink.finish(None)
             return finished
+        ids = spec.config.return_token_ids
         choices = [
             ChatCompletionResponseChoice(
                 row.index,
                 ChatMessage(content=row.final_text()),
                 row.finish_reason,
                 ChoiceLogprobs(row.logprobs) if spec.config.logprobs else None,
+                list(row.tokens) if ids else None,
             )
             for row in rows
         ]
-        job.sink.finish(ChatCompletionResponse(name, choices, usage, id=spec.request_id))
+        prompt_ids = list(job.prompt_ids) if ids else None
+        job.sink.finish(
+            ChatCompletionResponse(
+                name, choices, usage, id=spec.request_id, prompt_token_ids=prompt_ids
+            )
+        )
         return True

@@ -4,7 +4,9 @@ Loads the model, tokenizer, template and adapters from ``InferArguments`` and
 answers :class:`~swift.protocol.InferRequest` objects with ``model.generate``.
 All generation happens on one worker thread that batches whatever requests
 are waiting (see :mod:`swift_transformers.engine.batching`), so concurrent
-``infer_async`` calls from a server share ``generate`` calls.
+``infer_async`` calls from a server share ``generate`` calls. Weight updates
+(``load_weights``, ``load_adapter``: :mod:`swift.protocol.engine`) pause that worker
+between batches, so no answer mixes old and new weights.
 
 Example::
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from swift.protocol import (
@@ -32,7 +34,9 @@ from swift.protocol import (
 from swift_transformers.engine.adapters import AdapterSet
 from swift_transformers.engine.batching import BatchScheduler, Job
 from swift_transformers.engine.generation import BatchRunner, JobSpec, SamplingParams
+from swift_transformers.engine.prompts import PromptEncoder
 from swift_transformers.engine.sinks import AsyncFutureSink, AsyncQueueSink, FutureSink, QueueSink
+from swift_transformers.engine.weights import adapter_folder, load_weights
 
 # Used when neither the request nor the model config bounds the answer.
 FALLBACK_MAX_TOKENS = 2048
@@ -86,7 +90,7 @@ class PtEngine:
         self.adapter_names: tuple[str, ...] = self._adapters.names
         self.max_model_len: int | None = getattr(model.config, "max_position_embeddings", None)
         self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
-        self._plain_template: Any = None  # for raw prompts, built on first use
+        self._prompts = PromptEncoder(template, tokenizer, self._lock)
         self._token_texts: dict[int, str] = {}
         self._end_ids, self._stops = self._split_stops(getattr(template, "stop_words", None) or ())
         self._end_ids |= _eos_ids(model, tokenizer)
@@ -95,7 +99,7 @@ class PtEngine:
             if tokenizer.pad_token_id is not None
             else min(self._end_ids, default=0)
         )
-        runner = BatchRunner(
+        self._runner = runner = BatchRunner(
             self.model,
             self._decode,
             self._token_text,
@@ -105,6 +109,7 @@ class PtEngine:
         )
         size = max_batch_size or getattr(args, "max_batch_size", None) or 1
         self._scheduler = BatchScheduler(runner, size)
+        self._updating = threading.Lock()  # one weight update at a time
 
     @property
     def max_batch_size(self) -> int:
@@ -152,43 +157,33 @@ class PtEngine:
         """Finish queued requests and stop the worker thread."""
         self._scheduler.close()
 
+    def load_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> int:
+        """Copy full weights (plain transformers names) into the live model; see
+        :class:`swift.protocol.WeightLoader`. Waits for the running batch to finish."""
+        with self._updating, self._scheduler.paused():
+            return load_weights(self.model, named_tensors)
+
+    def load_adapter(
+        self,
+        adapter: str | Mapping[str, Any],
+        config: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+    ) -> int:
+        """Replace the adapter served as ``name`` (None = the default one) by a peft LoRA
+        relative to the original base; see :class:`swift.protocol.AdapterLoader`."""
+        with self._updating, adapter_folder(adapter, config) as folder:
+            with self._scheduler.paused():
+                count = self._adapters.replace(folder, name)
+                # the first adapter wraps the model in a peft model
+                self.model = self._runner.model = self._adapters.model
+                self.adapter_names = self._adapters.names
+        return count
+
     # ----------------------------------------------------------------- internals
     def encode(self, request: InferRequest) -> list[int]:
         """Prompt token ids of ``request`` through the template (raw ``prompt``: no chat markup)."""
-        if request.prompt is not None:
-            return self._encode_raw(request.prompt)
-        system, messages = request.split_system()
-        kwargs: dict[str, Any] = {"system": system}
-        if request.tools:
-            kwargs["tools"] = request.tools
-        from swift.template import TemplateError
-
-        try:
-            with self._lock:
-                encoded = self.template.encode_prompt(messages, **kwargs)
-        except TemplateError as exc:
-            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
-        ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
-        return [int(i) for i in ids]
-
-    def _encode_raw(self, prompt: str) -> list[int]:
-        from swift.template import Template, TemplateError
-
-        with self._lock:
-            if self._plain_template is None:
-                # The same template with the chat markup off: BOS (if any), then the text.
-                self._plain_template = Template(
-                    self.template.meta,
-                    self.tokenizer,
-                    use_chat_template=False,
-                    max_length=self.template.max_length,
-                    truncation_strategy=self.template.truncation_strategy,
-                )
-            try:
-                ids = self._plain_template.encode_prompt([{"role": "user", "content": prompt}])
-            except TemplateError as exc:
-                raise InvalidRequestError(f"cannot encode the prompt: {exc}") from exc
-        return [int(i) for i in ids]
+        return self._prompts.encode(request)
 
     def sampling_params(self, config: RequestConfig) -> SamplingParams:
         """Concrete sampling settings: the request's, else the model's generation config."""

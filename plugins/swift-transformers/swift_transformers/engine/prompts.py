@@ -1,0 +1,66 @@
+"""Prompt token ids of a request: chat messages through the template, raw prompts without it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from swift.protocol import InferRequest, InvalidRequestError
+
+
+class PromptEncoder:
+    """Encodes requests exactly as ``swift infer`` / training see them.
+
+    Args:
+        template: A :class:`swift.template.Template` bound to ``tokenizer``.
+        tokenizer: The tokenizer.
+        lock: Held around every tokenizer use (fast tokenizers are not thread-safe),
+            shared with the engine's other tokenizer calls.
+    """
+
+    def __init__(self, template: Any, tokenizer: Any, lock: threading.Lock):
+        self.template = template
+        self.tokenizer = tokenizer
+        self._lock = lock
+        self._plain_template: Any = None  # for raw prompts, built on first use
+
+    def encode(self, request: InferRequest) -> list[int]:
+        """Token ids of ``request`` (raw ``prompt``: no chat markup).
+
+        Raises:
+            InvalidRequestError: The template cannot encode it (too long, bad roles …).
+        """
+        if request.prompt is not None:
+            return self._encode_raw(request.prompt)
+        system, messages = request.split_system()
+        kwargs: dict[str, Any] = {"system": system}
+        if request.tools:
+            kwargs["tools"] = request.tools
+        from swift.template import TemplateError
+
+        try:
+            with self._lock:
+                encoded = self.template.encode_prompt(messages, **kwargs)
+        except TemplateError as exc:
+            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
+        ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
+        return [int(i) for i in ids]
+
+    def _encode_raw(self, prompt: str) -> list[int]:
+        from swift.template import Template, TemplateError
+
+        with self._lock:
+            if self._plain_template is None:
+                # The same template with the chat markup off: BOS (if any), then the text.
+                self._plain_template = Template(
+                    self.template.meta,
+                    self.tokenizer,
+                    use_chat_template=False,
+                    max_length=self.template.max_length,
+                    truncation_strategy=self.template.truncation_strategy,
+                )
+            try:
+                ids = self._plain_template.encode_prompt([{"role": "user", "content": prompt}])
+            except TemplateError as exc:
+                raise InvalidRequestError(f"cannot encode the prompt: {exc}") from exc
+        return [int(i) for i in ids]

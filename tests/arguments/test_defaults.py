@@ -173,7 +173,8 @@ def test_merge_infer_and_deploy_defaults():
     assert args.max_shard_size == "5GB"
     assert args.infer_backend == "pt"
     assert args.writer_buffer_size == 65536
-    assert args.max_batch_size == 1
+    assert InferArguments(model="m").max_batch_size == 1
+    assert args.max_batch_size == 64  # a server batches its concurrent clients
     assert (args.host, args.port) == ("0.0.0.0", 8000)
     assert args.owned_by == "swift"
     assert args.verbose is True

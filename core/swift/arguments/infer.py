@@ -64,6 +64,8 @@ class DeployArguments(InferArguments):
     ssl_keyfile: str | None = arg(None, "SSL key file.")
     ssl_certfile: str | None = arg(None, "SSL certificate file.")
     owned_by: str = arg("swift", "Owner reported by /v1/models.")
+    # Concurrent clients (and GRPO rounds on a rollout server) are batched together.
+    max_batch_size: int | None = arg(64, "pt backend: most requests generated in one batch.")
     served_model_name: str | None = arg(
         None, "Model name clients use; unset = the model's folder name."
     )

@@ -190,7 +190,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        task = asyncio.create_task(log_every(server.stats, interval)) if interval > 0 else None
+        task = asyncio.create_task(log_every(server.stats, interval, title)) if interval > 0 else None
         yield
         if task is not None:
             task.cancel()

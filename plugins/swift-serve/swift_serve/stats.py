@@ -54,13 +54,15 @@ class ServerStats:
         )
 
 
-def format_interval(stats: ServerStats, previous: tuple[int, int, int, int, float]) -> str:
+def format_interval(
+    stats: ServerStats, previous: tuple[int, int, int, int, float], label: str = "swift deploy"
+) -> str:
     """The log line for the time since ``previous`` (a :meth:`ServerStats.snapshot`)."""
     requests, failed, prompt, generated, now = stats.snapshot()
     seconds = max(now - previous[4], 1e-9)
     new_prompt, new_generated = prompt - previous[2], generated - previous[3]
     return (
-        f"swift deploy: {requests - previous[0]} requests in {seconds:.1f}s "
+        f"{label}: {requests - previous[0]} requests in {seconds:.1f}s "
         f"({failed - previous[1]} failed, {stats.running} running); "
         f"prompt tokens {new_prompt} ({new_prompt / seconds:.1f}/s), "
         f"generated tokens {new_generated} ({new_generated / seconds:.1f}/s); "
@@ -68,7 +70,7 @@ def format_interval(stats: ServerStats, previous: tuple[int, int, int, int, floa
     )
 
 
-async def log_every(stats: ServerStats, interval: float) -> None:
+async def log_every(stats: ServerStats, interval: float, label: str = "swift deploy") -> None:
     """Log :func:`format_interval` every ``interval`` seconds while anything happens."""
     previous = stats.snapshot()
     while True:
@@ -76,5 +78,5 @@ async def log_every(stats: ServerStats, interval: float) -> None:
         current = stats.snapshot()
         # Quiet servers stay quiet: log only intervals in which something happened.
         if current[:4] != previous[:4] or stats.running:
-            logger.info(format_interval(stats, previous))
+            logger.info(format_interval(stats, previous, label))
         previous = current

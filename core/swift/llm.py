@@ -31,11 +31,31 @@ from swift.arguments import (
 )
 
 __all__ = [
-    "AppArguments", "BaseArguments", "DeployArguments", "EvalArguments", "ExportArguments",
-    "InferArguments", "PretrainArguments", "RLHFArguments", "RolloutArguments", "SamplingArguments",
-    "SftArguments", "TrainArguments", "WebUIArguments", "app_main", "deploy_main", "eval_main",
-    "export_main", "infer_main", "merge_lora", "pt_main", "rlhf_main", "rollout_main", "sampling_main",
-    "sft_main", "web_ui_main",
+    "AppArguments",
+    "BaseArguments",
+    "DeployArguments",
+    "EvalArguments",
+    "ExportArguments",
+    "InferArguments",
+    "PretrainArguments",
+    "RLHFArguments",
+    "RolloutArguments",
+    "SamplingArguments",
+    "SftArguments",
+    "TrainArguments",
+    "WebUIArguments",
+    "app_main",
+    "deploy_main",
+    "eval_main",
+    "export_main",
+    "infer_main",
+    "merge_lora",
+    "pt_main",
+    "rlhf_main",
+    "rollout_main",
+    "sampling_main",
+    "sft_main",
+    "web_ui_main",
 ]
 
 

@@ -20,21 +20,56 @@ import random
 from pathlib import Path
 
 CHAT_SPECIAL_TOKENS = (
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>",
-    "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>",
-    "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
-    "<s>", "</s>", "<unk>", "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>",
-    "<bos>", "<eos>", "<pad>", "<start_of_turn>", "<end_of_turn>",
-    "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "[gMASK]", "<sop>", "<|observation|>",
-    "<|beginofsentence|>", "<|endofsentence|>", "<|User|>", "<|Assistant|>",
-    "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<|im_sep|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<think>",
+    "</think>",
+    "<tool_call>",
+    "</tool_call>",
+    "<tool_response>",
+    "</tool_response>",
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+    "<s>",
+    "</s>",
+    "<unk>",
+    "[INST]",
+    "[/INST]",
+    "<<SYS>>",
+    "<</SYS>>",
+    "<bos>",
+    "<eos>",
+    "<pad>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|end|>",
+    "[gMASK]",
+    "<sop>",
+    "<|observation|>",
+    "<|beginofsentence|>",
+    "<|endofsentence|>",
+    "<|User|>",
+    "<|Assistant|>",
+    "<｜begin▁of▁sentence｜>",
+    "<｜end▁of▁sentence｜>",
+    "<｜User｜>",
+    "<｜Assistant｜>",
+    "<|im_sep|>",
 )
 
 # ChatML with generation markers, so transformers' return_assistant_tokens_mask works.
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
+    "{{ '<|im_start|>assistant\n' }}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\n' }}"
     "{% else %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
     "{% endif %}"
@@ -60,7 +95,11 @@ def training_text(n_sentences: int = 400, seed: int = 0) -> list[str]:
     for i in range(n_sentences):
         words = [rng.choice(_WORDS) for _ in range(rng.randint(5, 14))]
         lines.append(" ".join(words).capitalize() + rng.choice([".", "?", "!"]) + f" {i} {i * 7 % 100}")
-    lines += ["我是一个语言模型。你好，世界！", "1 + 2 = 3, 12 * 3 = 36, x^2 - 1 = 0", "{\"key\": [1, 2]} <a href='x'>y</a>"]
+    lines += [
+        "我是一个语言模型。你好，世界！",
+        "1 + 2 = 3, 12 * 3 = 36, x^2 - 1 = 0",
+        "{\"key\": [1, 2]} <a href='x'>y</a>",
+    ]
     return lines
 
 
@@ -165,8 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     ns = parser.parse_args(argv)
     path = build_tiny_model(
-        ns.output_dir, ns.arch, hidden_size=ns.hidden_size, num_layers=ns.num_layers,
-        num_heads=ns.num_heads, num_kv_heads=ns.num_kv_heads, head_dim=ns.head_dim, seed=ns.seed,
+        ns.output_dir,
+        ns.arch,
+        hidden_size=ns.hidden_size,
+        num_layers=ns.num_layers,
+        num_heads=ns.num_heads,
+        num_kv_heads=ns.num_kv_heads,
+        head_dim=ns.head_dim,
+        seed=ns.seed,
     )
     print(path)
     return 0

@@ -17,8 +17,12 @@ class Sched:
 
 
 def test_fake_dist_is_discovered_and_cleaned_up(fake_dist, swift_kernel):
-    root = fake_dist("swift-sdk-demo", "3.0", entry_points={"swift.schedulers": {"demo": "sdk_hooks"}},
-                     modules={"sdk_hooks.py": HOOKS})
+    root = fake_dist(
+        "swift-sdk-demo",
+        "3.0",
+        entry_points={"swift.schedulers": {"demo": "sdk_hooks"}},
+        modules={"sdk_hooks.py": HOOKS},
+    )
     assert str(root) in sys.path
     record = swift_kernel.registry("schedulers").get("sdk_sched")
     assert record.provider.distribution == "swift-sdk-demo" and record.provider.version == "3.0"

@@ -1,7 +1,7 @@
 """The command line reads like ms-swift's: lists, JSON dicts, config files, aliases, errors."""
 
-import os
 import json
+import os
 import pickle
 from dataclasses import dataclass
 

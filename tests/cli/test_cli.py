@@ -8,7 +8,20 @@ import textwrap
 
 import pytest
 
-COMMANDS = ["pt", "sft", "rlhf", "infer", "merge-lora", "export", "deploy", "rollout", "sample", "eval", "app", "web-ui"]
+COMMANDS = [
+    "pt",
+    "sft",
+    "rlhf",
+    "infer",
+    "merge-lora",
+    "export",
+    "deploy",
+    "rollout",
+    "sample",
+    "eval",
+    "app",
+    "web-ui",
+]
 HEAVY = ["torch", "transformers", "peft", "trl", "datasets", "accelerate", "vllm", "fastapi", "uvicorn", "gradio"]
 
 
@@ -16,7 +29,11 @@ def swift(*argv, env=None, cwd=None, timeout=120):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "swift.cli.main", *argv],
-        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
     )
 
 
@@ -137,7 +154,7 @@ def test_light_commands_import_no_heavy_library(argv):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     heavy_line = next(ln for ln in result.stderr.splitlines() if ln.startswith("HEAVY="))
-    assert json.loads(heavy_line[len("HEAVY="):]) == []
+    assert json.loads(heavy_line[len("HEAVY=") :]) == []
 
 
 def test_version_flag():

@@ -42,18 +42,34 @@ def write_dist(root, name, version, entry_points, modules):
 
 
 def plugins(site, *argv, strict="0"):
-    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "SWIFT_PLUGINS_STRICT": strict}
-    return subprocess.run([sys.executable, "-m", "swift.cli.main", "plugins", "list", *argv],
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "SWIFT_PLUGINS_STRICT": strict,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "swift.cli.main", "plugins", "list", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def make_site(tmp_path, *, broken=False, clash=False):
     site = tmp_path / "site"
     site.mkdir()
-    write_dist(site, "swift-acme", "1.4.0", {"swift.rewards": {"acme": "acme_hooks"}, "swift.tuners": {"acme": "acme_hooks"}},
-               {"acme_hooks.py": GOOD})
+    write_dist(
+        site,
+        "swift-acme",
+        "1.4.0",
+        {"swift.rewards": {"acme": "acme_hooks"}, "swift.tuners": {"acme": "acme_hooks"}},
+        {"acme_hooks.py": GOOD},
+    )
     if broken:
-        write_dist(site, "swift-broken", "0.0.1", {"swift.rewards": {"broken": "broken_hooks"}}, {"broken_hooks.py": BROKEN})
+        write_dist(
+            site, "swift-broken", "0.0.1", {"swift.rewards": {"broken": "broken_hooks"}}, {"broken_hooks.py": BROKEN}
+        )
     if clash:
         write_dist(site, "swift-clash", "2.0.0", {"swift.rewards": {"clash": "clash_hooks"}}, {"clash_hooks.py": CLASH})
     return site
@@ -113,8 +129,13 @@ def test_plugin_files_are_listed_with_external_plugins(tmp_path):
     plugin = tmp_path / "file_plugin.py"
     plugin.write_text(textwrap.dedent(GOOD.replace("acme_hooks", "file_plugin")))
     env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1"}
-    result = subprocess.run([sys.executable, "-m", "swift.cli.main", "plugins", "list", "--json",
-                             "--external_plugins", str(plugin)], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "swift.cli.main", "plugins", "list", "--json", "--external_plugins", str(plugin)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)["plugins"]}
     assert rows[str(plugin)]["provides"]["rewards"] == ["acme_reward"]

@@ -60,8 +60,19 @@ def test_rlhf_type_selects_the_trainer(make_kernel):
 
 
 def test_every_ms_swift_entry_point_exists():
-    for name in ("sft_main", "pt_main", "rlhf_main", "infer_main", "deploy_main", "export_main",
-                 "eval_main", "sampling_main", "app_main", "merge_lora", "rollout_main"):
+    for name in (
+        "sft_main",
+        "pt_main",
+        "rlhf_main",
+        "infer_main",
+        "deploy_main",
+        "export_main",
+        "eval_main",
+        "sampling_main",
+        "app_main",
+        "merge_lora",
+        "rollout_main",
+    ):
         assert callable(getattr(llm, name))
 
 

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 GEN = ("--max_new_tokens", "6", "--temperature", "0")
 
 

@@ -124,8 +124,11 @@ def swift_register_rewards():
     raise ValueError("rewards broken")
     yield
 """
-    fake_dist("swift-half", entry_points={"swift.rewards": {"half": "half_hooks"}, "swift.tuners": {"half": "half_hooks"}},
-              modules={"half_hooks.py": source})
+    fake_dist(
+        "swift-half",
+        entry_points={"swift.rewards": {"half": "half_hooks"}, "swift.tuners": {"half": "half_hooks"}},
+        modules={"half_hooks.py": source},
+    )
     kernel = make_kernel(strict=False)
     assert "half_tuner" in kernel.registry("tuners")
     kernel.registry("rewards")

@@ -1,6 +1,5 @@
 """``RLHFArguments`` for ``swift rlhf``: preference and reinforcement learning."""
 
-from typing import Literal
 
 from swift.arguments._fields import arg, argclass
 from swift.arguments.errors import ArgumentError

@@ -79,7 +79,9 @@ def run_command(name: str, args: Any = None) -> Any:
     kernel = get_kernel()
     argv = None if is_dataclass(args) else list(args or [])
     # Plugin files first: they may add the command itself or flags of it.
-    files, rest = split_plugin_files(argv) if argv is not None else (list(getattr(args, "external_plugins", None) or ()), [])
+    files, rest = (
+        split_plugin_files(argv) if argv is not None else (list(getattr(args, "external_plugins", None) or ()), [])
+    )
     kernel.add_plugin_files(files)
     record = kernel.registry("commands").get(name)
     if record.distributed and argv is not None and torchrun.should_relaunch():

@@ -73,7 +73,9 @@ def conflict_rows() -> list[dict]:
     out = []
     for family in sorted(kernel._registries):  # noqa: SLF001 - built by load_everything
         for name, records in sorted(kernel.registry(family).conflicts().items()):
-            out.append({"family": family, "name": name, "providers": sorted(r.provider.plugin for r in records if r.provider)})
+            out.append(
+                {"family": family, "name": name, "providers": sorted(r.provider.plugin for r in records if r.provider)}
+            )
     return out
 
 

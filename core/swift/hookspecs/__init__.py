@@ -4,6 +4,20 @@ The docstrings of the specs are the reference documentation for plugin authors.
 """
 
 from swift.hookspecs import (
+    arguments,
+    commands,
+    datasets,
+    engines,
+    losses,
+    models,
+    rewards,
+    schedulers,
+    templates,
+    trainers,
+    tuners,
+)
+
+SPEC_MODULES = (
     models,
     templates,
     datasets,
@@ -16,5 +30,3 @@ from swift.hookspecs import (
     commands,
     arguments,
 )
-
-SPEC_MODULES = (models, templates, datasets, tuners, losses, rewards, schedulers, engines, trainers, commands, arguments)

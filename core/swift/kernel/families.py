@@ -45,7 +45,12 @@ class Family:
 
 def _family(name: str, record_type: type[r.Record], provided_by: str, known: dict[str, str] | None = None) -> Family:
     return Family(
-        name, record_type, f"swift_register_{name}", provided_by, ENTRY_POINT_PREFIX + name, tuple((known or {}).items())
+        name,
+        record_type,
+        f"swift_register_{name}",
+        provided_by,
+        ENTRY_POINT_PREFIX + name,
+        tuple((known or {}).items()),
     )
 
 

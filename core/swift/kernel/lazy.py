@@ -29,8 +29,7 @@ def load_object(reference: str, *, what: str = "") -> Any:
     except ImportError as exc:
         missing = getattr(exc, "name", None) or module_name
         raise ImplementationLoadError(
-            f"cannot load {label}: module {missing!r} is not importable ({exc}). "
-            f"Install the package that provides it."
+            f"cannot load {label}: module {missing!r} is not importable ({exc}). Install the package that provides it."
         ) from exc
     for part in attr_path.split("."):
         try:

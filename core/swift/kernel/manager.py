@@ -102,7 +102,9 @@ class Kernel:
         if new:
             self._registries.clear()
 
-    def register(self, plugin: Any, name: str, *, distribution: str | None = None, version: str | None = None) -> PluginInfo:
+    def register(
+        self, plugin: Any, name: str, *, distribution: str | None = None, version: str | None = None
+    ) -> PluginInfo:
         """Register an already imported module or object as a plugin of every family."""
         source = loader.PluginSource(name=name, kind="object", target=name, distribution=distribution, version=version)
         info = self._add(source, plugin=plugin)
@@ -178,8 +180,7 @@ class Kernel:
             raise PluginLoadError(f"plugin {label} {message}") from exc
         if first_failure:
             print(
-                f"swift: plugin {label} {message} — other plugins keep working; "
-                "see `swift plugins list -v`",
+                f"swift: plugin {label} {message} — other plugins keep working; see `swift plugins list -v`",
                 file=sys.stderr,
             )
 
@@ -187,8 +188,11 @@ class Kernel:
     def _takes_part(self, info: PluginInfo, family: Family) -> bool:
         if info.status in (DISABLED, FAILED) or not self._pm.has_plugin(info.name):
             return False
-        return family.group is None or info.source.all_families or info.source.kind == "object" or (
-            family.group in info.source.groups
+        return (
+            family.group is None
+            or info.source.all_families
+            or info.source.kind == "object"
+            or (family.group in info.source.groups)
         )
 
     def _collect(self, info: PluginInfo, family: Family) -> list[Record]:
@@ -231,7 +235,12 @@ class Kernel:
         self.load_families(family)
         registry = self._registries.get(family)
         if registry is None:
-            records = [rec for info in list(self._plugins.values()) if self._takes_part(info, fam) for rec in self._collect(info, fam)]
+            records = [
+                rec
+                for info in list(self._plugins.values())
+                if self._takes_part(info, fam)
+                for rec in self._collect(info, fam)
+            ]
             registry = self._registries[family] = Registry(fam, records)
         return registry
 

@@ -75,9 +75,7 @@ class Record:
         if not isinstance(self.name, str) or not _NAME_PATTERN.match(self.name):
             raise ValueError(f"record name must be a non-empty string without spaces, got {self.name!r}")
         if not isinstance(self.load, str) or not _LOAD_PATTERN.match(self.load):
-            raise ValueError(
-                f"record {self.name!r}: load must look like 'package.module:attribute', got {self.load!r}"
-            )
+            raise ValueError(f"record {self.name!r}: load must look like 'package.module:attribute', got {self.load!r}")
         if isinstance(self.aliases, str) or not all(isinstance(a, str) for a in self.aliases):
             raise ValueError(f"record {self.name!r}: aliases must be a tuple of strings")
         for f in fields(self):

@@ -80,7 +80,9 @@ class Registry:
         if found is None and not self._by_name:
             raise MissingProviderError(f"no {self.family.label} {name!r}: {self._hint(name)}", self.family.name)
         if found is None:
-            raise UnknownNameError(self.family.name, name, [*self._by_name, *self._by_alias], self._hint(name), self.family.label)
+            raise UnknownNameError(
+                self.family.name, name, [*self._by_name, *self._by_alias], self._hint(name), self.family.label
+            )
         if len(found) > 1:
             raise ConflictError(self.family.name, name, [r.provider.describe() for r in found if r.provider])
         return found[0]
@@ -93,7 +95,8 @@ class Registry:
     def _hint(self, name: str = "") -> str:
         distribution = self.family.distribution_of(name)
         if distribution:
-            return f"{self.family.label.capitalize()} {name!r} is provided by {distribution}; {install_hint(distribution)}."
+            label = self.family.label.capitalize()
+            return f"{label} {name!r} is provided by {distribution}; {install_hint(distribution)}."
         if self._by_name:
             return "Run `swift plugins list` to see installed plugins."
         if self.family.provided_by:

@@ -16,9 +16,7 @@ def run_trainer(method: str, args: Any, command: str) -> dict:
     """Run the trainer registered as ``method`` for ``command`` and return its summary."""
     record = registry("trainers").get(method)
     if record.command != command:
-        raise UsageError(
-            f"trainer {method!r} belongs to `swift {record.command}`, not `swift {command}`"
-        )
+        raise UsageError(f"trainer {method!r} belongs to `swift {record.command}`, not `swift {command}`")
     run = load_object(record.load, what=f"trainer {method!r}")
     return run(args)
 

@@ -63,7 +63,10 @@ def main() -> int:
         for label, argv in THEIRS.items():
             median, code = time_command(args.ms_swift_python, argv, max(3, args.runs // 3))
             results[label] = {"median_s": median, "exit_code": code}
-        for ours, theirs in (("swift sft --help", "ms-swift swift sft --help"), ("swift --help", "ms-swift swift --help")):
+        for ours, theirs in (
+            ("swift sft --help", "ms-swift swift sft --help"),
+            ("swift --help", "ms-swift swift --help"),
+        ):
             ratio = results[ours]["median_s"] / results[theirs]["median_s"]
             results[f"ratio {ours} / ms-swift"] = {"ratio": ratio}
 

@@ -103,16 +103,12 @@ def test_a_plugin_file_reward_receives_every_dataset_column_and_the_adapter_trai
     assert len(logs) == 2 and all(math.isfinite(r["loss"]) for r in logs)
     assert all("rewards/recorded_length/mean" in r and r["kl"] >= 0 for r in logs)
     ckpt = Path(result["last_model_checkpoint"])
-    lora_b = [
-        w for k, w in load_file(str(ckpt / "adapter_model.safetensors")).items() if "lora_B" in k
-    ]
+    lora_b = [w for k, w in load_file(str(ckpt / "adapter_model.safetensors")).items() if "lora_B" in k]
     assert any(w.abs().sum() > 0 for w in lora_b)
     PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), ckpt)
 
 
-def test_logged_advantages_are_normalised_within_each_group(
-    rlhf_args, rlhf, reward_record, read_logs
-):
+def test_logged_advantages_are_normalised_within_each_group(rlhf_args, rlhf, reward_record, read_logs):
     plugin, _ = reward_record
     result = rlhf(
         rlhf_args(
@@ -138,9 +134,7 @@ def test_logged_advantages_are_normalised_within_each_group(
         assert len({r["prompt"][0]["content"] for r in group}) == 1
         mean, std = statistics.mean(rewards), statistics.stdev(rewards)
         for row in group:
-            assert row["advantage"] == pytest.approx(
-                (row["reward"] - mean) / (std + 1e-4), abs=1e-4
-            )
+            assert row["advantage"] == pytest.approx((row["reward"] - mean) / (std + 1e-4), abs=1e-4)
             assert row["rewards"]["recorded_length"] == pytest.approx(row["reward"])
         assert sum(r["advantage"] for r in group) == pytest.approx(0.0, abs=1e-4)
     logged = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
@@ -150,9 +144,7 @@ def test_logged_advantages_are_normalised_within_each_group(
 
 def test_beta_zero_trains_without_a_kl_term(rlhf_args, rlhf, reward_record, read_logs):
     plugin, _ = reward_record
-    result = rlhf(
-        rlhf_args("grpo", external_plugins=[plugin], reward_funcs=["recorded_length"], beta=0.0)
-    )
+    result = rlhf(rlhf_args("grpo", external_plugins=[plugin], reward_funcs=["recorded_length"], beta=0.0))
 
     logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
     assert logs and all("kl" not in r and math.isfinite(r["loss"]) for r in logs)
@@ -235,13 +227,16 @@ def test_the_loss_mask_of_a_multi_turn_rollout_covers_exactly_the_model_answers(
                 current = []
         if current:
             runs.append(current)
-        model_answers = [
-            m["content"] for m, w in zip(trajectory.messages, trajectory.model_written) if w
-        ]
+        model_answers = [m["content"] for m, w in zip(trajectory.messages, trajectory.model_written) if w]
         ends = ["" if c.finish_reason == "length" else "<|im_end|>" for c in trajectory.choices]
-        assert len(model_answers) == 2
-        # each trained run is one answer the model wrote, as it wrote it
-        assert [tokenizer.decode(r) for r in runs] == [a + e for a, e in zip(model_answers, ends)]
+        assert len(model_answers) == 2 and len(runs) == 2
+        # each trained run is one answer the model wrote: the tokens it sampled, or for the
+        # first its text re-encoded when that is what the second prompt holds
+        sampled = [
+            c.token_ids + ([] if c.finish_reason == "length" else sampler.turn_end_ids[1:]) for c in trajectory.choices
+        ]
+        assert runs[1] == sampled[1]
+        assert runs[0] == sampled[0] or tokenizer.decode(runs[0]) == model_answers[0] + ends[0]
         # the untrained rest is what the engine was prompted with, injected turns included
         second_prompt = template.encode_prompt(trajectory.messages[:5])
         assert sample.input_ids[: len(second_prompt)] == second_prompt
@@ -265,9 +260,7 @@ def test_a_round_that_does_not_split_into_groups_is_refused(rlhf_args, rlhf, rew
         )
 
 
-def test_num_iterations_trains_several_times_on_one_sampled_round(
-    rlhf_args, rlhf, reward_record, read_logs
-):
+def test_num_iterations_trains_several_times_on_one_sampled_round(rlhf_args, rlhf, reward_record, read_logs):
     plugin, record = reward_record
     result = rlhf(
         rlhf_args(

@@ -74,9 +74,7 @@ def test_full_weights_pushed_in_chunks_equal_the_merged_policy(rollout_server, t
     )
 
 
-def test_a_lora_adapter_pushed_as_the_tuner_saves_it_gives_the_same_weights(
-    rollout_server, tiny_model_dir
-):
+def test_a_lora_adapter_pushed_as_the_tuner_saves_it_gives_the_same_weights(rollout_server, tiny_model_dir):
     from swift.kernel import registry
 
     policy = _lora_policy(tiny_model_dir, seed=1)
@@ -132,6 +130,7 @@ def test_grpo_samples_on_the_server_and_pushes_weights_after_each_step(
     assert names.count("POST /infer") == 3
     infer = next(c for n, c in rollout_server.calls if n == "POST /infer")
     assert infer["request_config"]["n"] == 2 and infer["request_config"]["max_tokens"] == 8
+    assert infer["request_config"]["return_token_ids"] is True
     pushes = [c for n, c in rollout_server.calls if n == "POST /update_weights"]
     # after steps 1 and 2, before rounds 2 and 3; two chunks each
     assert [p["chunk"] for p in pushes] == ["1/2", "2/2", "1/2", "2/2"]

@@ -8,7 +8,10 @@ rollout (``--multi_turn_scheduler``) repeats each prompt ``G`` times and lets
 
 A finished rollout becomes the token sequence the model actually saw and wrote:
 each turn's prompt exactly as the engine encoded it (``encode_prompt``), then the
-answer and, if the model stopped by itself, the template's end of turn. Only the
+answer and, if the model stopped by itself, the template's end of turn. The answer
+is the engine's sampled ids where it returns them (``return_token_ids``, see
+:mod:`swift_trl.grpo.token_ids`), else its re-encoded text, which is also what an
+earlier turn keeps when the next prompt, rendered from text, holds other tokens. Only the
 answers carry the loss; the prompt, tool results, user replies and anything else a
 scheduler injected (even assistant messages it wrote itself) are masked. When a
 template renders history differently from the prompt it generated from (so the
@@ -31,6 +34,7 @@ from swift.scheduler import (
     run_multi_turn_batch,
 )
 from swift.template import IGNORE_INDEX
+from swift_trl.grpo.token_ids import PromptIds, check_prompt, sampled_answer_ids
 
 # row keys that describe the conversation rather than being a dataset column
 CONVERSATION_KEYS = ("messages", "system", "tools")
@@ -89,7 +93,8 @@ class GroupSampler:
         template: The template the engine encodes prompts with.
         num_generations: ``G``.
         request_config: Sampling settings of every turn (``max_tokens`` =
-            ``--max_completion_length``, temperature, top-k, top-p …); ``n`` is set here.
+            ``--max_completion_length``, temperature, top-k, top-p …); ``n`` and
+            ``return_token_ids`` are set here.
         scheduler: The multi-turn scheduler, or None for single-turn rollouts.
         fallback_template: Encodes whole conversations when turns do not chain (its
             ``loss_scale`` must honour per-message ``loss`` flags: ``default``);
@@ -109,30 +114,35 @@ class GroupSampler:
         self.template = template
         self.fallback_template = fallback_template or template
         self.num_generations = num_generations
-        self.request_config = request_config
+        # the sampled ids are what the loss must score; engines without them ignore it
+        self.request_config = _replace(request_config, return_token_ids=True)
         self.scheduler = scheduler
         self.turn_end = turn_end(self.fallback_template)
+        self.turn_end_ids = list(self.template.tokenizer.encode(self.turn_end, add_special_tokens=False))
+        self.prompt_ids = PromptIds()
 
     def rollout(self, rows: Sequence[dict[str, Any]]) -> list[Trajectory]:
         """``len(rows) * G`` trajectories, the ``G`` of each prompt next to each other."""
         requests = [rollout_request(row) for row in rows]
         g = self.num_generations
+        self.prompt_ids.clear()
         if self.scheduler is not None:
             repeated = [r for r in requests for _ in range(g)]
             config = _replace(self.request_config, n=1)
-            return run_multi_turn_batch(self.engine, repeated, config, self.scheduler)
+            engine = self.prompt_ids.recording(self.engine)
+            return run_multi_turn_batch(engine, repeated, config, self.scheduler)
         responses = self.engine.infer(requests, _replace(self.request_config, n=g))
         trajectories = []
         for request, response in zip(requests, responses):
-            choices = _choices(response)
+            response = _response(response)
+            self.prompt_ids.record(response)
+            choices = list(response.choices)
             if len(choices) != g:
                 raise RuntimeError(f"the engine returned {len(choices)} answers, asked for {g}")
             for choice in choices:
                 messages = [*request.messages, assistant_message(choice)]
                 flags = [False] * len(request.messages) + [True]
-                trajectories.append(
-                    Trajectory(messages, flags, len(request.messages), [choice], request.data)
-                )
+                trajectories.append(Trajectory(messages, flags, len(request.messages), [choice], request.data))
         return trajectories
 
     def encode(self, row: dict[str, Any], trajectory: Trajectory) -> Sample:
@@ -146,6 +156,8 @@ class GroupSampler:
         tokenizer = self.template.tokenizer
         ids: list[int] = []
         mask: list[int] = []
+        text_ids: list[int] = []  # the previous answer re-encoded from its text
+        start = 0  # where the previous answer begins in ids
         turns = iter(trajectory.choices)
         system = row.get("system")
         for j, (message, written) in enumerate(zip(trajectory.messages, trajectory.model_written)):
@@ -155,14 +167,21 @@ class GroupSampler:
             if context and context[0]["role"] == "system":
                 system, context = context[0]["content"], context[1:]
             prompt = list(self.template.encode_prompt(context, system, tools=row.get("tools")))
+            choice = next(turns, None)
+            check_prompt(self.prompt_ids.of(choice), prompt)
+            if prompt[: len(ids)] != ids and text_ids:
+                # the engine saw the previous answer re-encoded from its text (a cut
+                # character, a rare tokenization): train on what this prompt holds
+                ids, mask = ids[:start] + text_ids, mask[:start] + [1] * len(text_ids)
             if prompt[: len(ids)] != ids:
                 return None  # the template rewrote earlier turns: no single sequence
             mask += [0] * (len(prompt) - len(ids))
-            choice = next(turns, None)
             stopped = choice is None or choice.finish_reason != "length"
             answer = message["content"] + (self.turn_end if stopped else "")
-            answer_ids = list(tokenizer.encode(answer, add_special_tokens=False))
-            ids = prompt + answer_ids
+            text_ids = list(tokenizer.encode(answer, add_special_tokens=False))
+            sampled = sampled_answer_ids(choice, message["content"], self.turn_end_ids)
+            answer_ids = text_ids if sampled is None else sampled
+            start, ids = len(prompt), prompt + answer_ids
             mask += [1] * len(answer_ids)
         return (ids, mask) if ids else None
 
@@ -200,9 +219,7 @@ def turn_end(template: Any) -> str:
     encoded = template.encode(
         {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": marker}]}
     )
-    trained = [
-        t for t, label in zip(encoded["input_ids"], encoded["labels"]) if label != IGNORE_INDEX
-    ]
+    trained = [t for t, label in zip(encoded["input_ids"], encoded["labels"]) if label != IGNORE_INDEX]
     text = template.tokenizer.decode(trained)
     return text.split(marker, 1)[1] if marker in text else ""
 
@@ -230,7 +247,7 @@ def _replace(config: RequestConfig, **changes: Any) -> RequestConfig:
     return dataclasses.replace(config, **changes)
 
 
-def _choices(response: Any) -> list:
+def _response(response: Any) -> ChatCompletionResponse:
     if isinstance(response, ChatCompletionResponse):
-        return list(response.choices)
-    return list(ChatCompletionResponse.from_dict(response).choices)
+        return response
+    return ChatCompletionResponse.from_dict(response)

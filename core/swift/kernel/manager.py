@@ -241,7 +241,12 @@ class Kernel:
                 if self._takes_part(info, fam)
                 for rec in self._collect(info, fam)
             ]
-            registry = self._registries[family] = Registry(fam, records)
+            failures = {
+                i.source.distribution: i.error or ""
+                for i in self._plugins.values()
+                if i.status == FAILED and i.source.distribution
+            }
+            registry = self._registries[family] = Registry(fam, records, failures)
         return registry
 
     def plugins(self) -> list[PluginInfo]:

@@ -22,8 +22,10 @@ class Registry:
     register one name are a conflict, reported when that name is used.
     """
 
-    def __init__(self, family: Family, records: list[Record]):
+    def __init__(self, family: Family, records: list[Record], failures: dict[str, str] | None = None):
         self.family = family
+        # distribution → why its plugin failed to load, so errors don't say "install" it again
+        self._failures = failures or {}
         self._by_name: dict[str, list[Record]] = {}
         self._by_alias: dict[str, list[Record]] = {}
         for record in records:
@@ -94,6 +96,8 @@ class Registry:
 
     def _hint(self, name: str = "") -> str:
         distribution = self.family.distribution_of(name)
+        if distribution and distribution in self._failures:
+            return f"{distribution} is installed but failed to load: {self._failures[distribution]}"
         if distribution:
             label = self.family.label.capitalize()
             return f"{label} {name!r} is provided by {distribution}; {install_hint(distribution)}."

@@ -43,6 +43,9 @@ export TOKENIZERS_PARALLELISM=false
 export OMP_NUM_THREADS="${SWIFT_TEST_THREADS:-1}" MKL_NUM_THREADS="${SWIFT_TEST_THREADS:-1}"
 export MPLBACKEND=Agg
 
+# Lint first: cheap, and the config lives in pyproject.toml.
+"$VENV/bin/ruff" check "$ROOT" || { echo "[test] ruff check failed (run: ruff check --fix)" >&2; exit 1; }
+
 echo "[test] pytest ${paths[*]:-} $* (OMP_NUM_THREADS=$OMP_NUM_THREADS)"
 t0=$(date +%s)
 set +e

@@ -1,7 +1,7 @@
 """Wall time of a tiny end-to-end ``swift sft`` (LoRA) vs plain transformers+peft, same run.
 
 Usage:
-    python bench/sft_tiny.py [--runs 3] [--steps 50] [--samples 200] [--batch-size 4]
+    python bench/sft_tiny.py [--runs 5] [--steps 50] [--samples 200] [--batch-size 4]
                              [--max-length 512] [--threads 1] [--model DIR] [--json OUT]
 
 A tiny Qwen3 (``swift_sdk.tiny``, hidden 64, 2 layers) is built offline unless
@@ -21,8 +21,8 @@ The wall time of each is split by the moment its progress lines arrive: start-up
 ``on_train_begin`` to ``on_train_end``, printed by this module's ``TrainMarks`` callback,
 given to swift as ``--callbacks sft_tiny:TrainMarks``); and the rest (tuner set-up,
 trainer construction, saving the adapter, exit). CPU seconds (user+sys; a busy machine
-disturbs them far less than wall time): the training loop's, the rest, the total. Medians over ``--runs``; the
-two sides alternate so a load change on the machine hits both.
+disturbs them far less than wall time): the training loop's, the rest, the total.
+Medians over ``--runs``; the two sides alternate so a load change on the machine hits both.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class TrainMarks(TrainerCallback):
         self._mark("train_end")
 
 # The baseline run, as someone would write it with transformers+peft only.
-# argv: model dir, rows file, output dir, settings JSON. Prints "MARK name unix_time" lines.
+# argv: model dir, rows file, output dir, settings JSON. Prints "MARK name unix_time [cpu]" lines.
 BASELINE_SCRIPT = r'''
 import json, sys, time
 import torch
@@ -203,7 +203,7 @@ def run_baseline(python: str, model: str, rows: str, out: Path, a: argparse.Name
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=4)

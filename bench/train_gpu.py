@@ -211,6 +211,9 @@ def child(o: argparse.Namespace) -> int:
     import torch
 
     shape, train_type = CASES[o.case]
+    if o.child == "build":
+        build_model(shape, Path(o.model_dir), "bfloat16" if torch.cuda.is_available() else "float32")
+        return 0
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as out:
@@ -255,7 +258,9 @@ def main() -> int:
         shape, _ = CASES[case]
         model_dir = work / f"qwen2.5-{shape}-{dtype}"
         if not (model_dir / "config.json").exists():
-            build_model(shape, model_dir, dtype)
+            # in a child process: the caching allocator would keep the weights' GPU memory here
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "build", "--case", case,
+                            "--model-dir", str(model_dir)], check=True)
         data = work / f"rows-{'mix' if mix else 'fixed'}-{o.seq}-{case}.jsonl"
         n_rows = (o.steps + 2) * o.batch * (10 if mix else 1)
         write_rows(data, SHAPES[shape]["vocab_size"], n_rows, o.seq, mix)

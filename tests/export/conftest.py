@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+from swift_sdk.cli import run_swift as sdk_run_swift
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")
@@ -43,8 +44,16 @@ def lora_run_template(tiny_model_path, tmp_path_factory) -> Path:
 
     run = tmp_path_factory.mktemp("export-run") / "output" / "v0-run"
     make_lora(str(tiny_model_path), run / "checkpoint-4", seed=3, targets=["q_proj", "v_proj", "down_proj"])
-    save_args(TrainArguments(model=str(tiny_model_path), template="qwen3", train_type="lora",
-                             dataset=["data.jsonl"], output_dir=str(run.parent)), str(run))
+    save_args(
+        TrainArguments(
+            model=str(tiny_model_path),
+            template="qwen3",
+            train_type="lora",
+            dataset=["data.jsonl"],
+            output_dir=str(run.parent),
+        ),
+        str(run),
+    )
     return run
 
 
@@ -77,10 +86,7 @@ def swift_cli():
 
 def run_swift_executable(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the installed ``swift`` executable (a real, separate process)."""
-    script = Path(sys.executable).with_name("swift")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "swift.cli.main"]
-    full_env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([*command, *argv], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+    return sdk_run_swift(*argv, cwd=cwd, env=env)
 
 
 @pytest.fixture

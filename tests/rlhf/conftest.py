@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from swift_sdk.cli import run_swift as sdk_run_swift
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")
@@ -33,36 +33,10 @@ def rlhf_data(tmp_path_factory) -> dict[str, str]:
     return {"pairs": str(folder / "pairs.jsonl"), "prompts": str(folder / "prompts.jsonl")}
 
 
-def swift_command() -> list[str]:
-    """The installed ``swift`` script next to this interpreter (or ``python -m swift.cli.main``)."""
-    script = Path(sys.executable).with_name("swift")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("swift")
-    return [found] if found else [sys.executable, "-m", "swift.cli.main"]
-
-
 @pytest.fixture
 def run_swift(tmp_path):
     """``run_swift(*argv, env=None)`` → ``CompletedProcess`` of ``swift <argv>`` in ``tmp_path``."""
-
-    def run(*argv: str, env: dict[str, str] | None = None, timeout: float = 600):
-        full_env = {
-            **os.environ,
-            "SWIFT_PLUGINS_STRICT": "1",
-            "OMP_NUM_THREADS": "1",
-            **(env or {}),
-        }
-        return subprocess.run(
-            [*swift_command(), *argv],
-            cwd=tmp_path,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    return run
+    return functools.partial(sdk_run_swift, cwd=tmp_path)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from swift_sdk.cli import run_swift as sdk_run_swift
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")
@@ -18,7 +19,7 @@ PROMPTS = (("hello", "hi"), ("one plus two", "three"), ("who are you", "a bot"),
 
 # Rewards in a plugin file, as a user passes them with --external_plugins. `length` checks it
 # receives the columns the contract promises (solution per completion, messages ending with it).
-REWARDS_PLUGIN = '''
+REWARDS_PLUGIN = """
 from swift.kernel import RewardRecord, hookimpl
 
 
@@ -42,15 +43,17 @@ def swift_register_rewards():
     yield RewardRecord(name="length", load=f"{__name__}:length", summary="characters of the answer")
     yield RewardRecord(name="always_one", load=f"{__name__}:always_one")
     yield RewardRecord(name="position", load=f"{__name__}:position", summary="index of the completion")
-'''
+"""
 
 
 @pytest.fixture
 def prompts_file(tmp_path) -> Path:
     """Four chats (user question + reference answer) with an extra ``solution`` column."""
     path = tmp_path / "prompts.jsonl"
-    rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "solution": a}
-            for q, a in PROMPTS]
+    rows = [
+        {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "solution": a}
+        for q, a in PROMPTS
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
@@ -80,10 +83,7 @@ def swift_cli():
     """``swift_cli(*argv, cwd=…)``: run the installed ``swift`` executable as a subprocess."""
 
     def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
-        script = Path(sys.executable).with_name("swift")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "swift.cli.main"]
-        env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", "OMP_NUM_THREADS": "1"}
-        return subprocess.run([*command, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        return sdk_run_swift(*argv, cwd=cwd)
 
     return run
 

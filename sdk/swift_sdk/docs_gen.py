@@ -139,7 +139,32 @@ def render() -> str:
                 f"{_record_section(family.record_type)}"
             )
     common = "## Fields every record has\n\n" + _record_section(_base_record())
-    return HEADER + "\n".join(table) + "\n\n" + common + "\n\n" + "\n\n".join(sections) + "\n"
+    return (
+        HEADER
+        + "\n".join(table)
+        + "\n\n"
+        + common
+        + "\n\n"
+        + "\n\n".join(sections)
+        + "\n\n"
+        + _services_section()
+        + "\n"
+    )
+
+
+def _services_section() -> str:
+    """The service seams: ``firstresult`` hooks called through pluggy."""
+    from swift.hookspecs import services
+
+    parts = [
+        "# Service seams\n\n"
+        + _markdown(inspect.getdoc(services) or "")
+        + "\n\n| hook | entry points loaded first |\n|---|---|\n"
+        + "\n".join(f"| [`{h}`](#{h.replace('_', '-')}) | `swift.{f}` |" for h, f in services.SERVICE_FAMILIES.items())
+    ]
+    for hook in services.SERVICE_FAMILIES:
+        parts.append(f"## {hook}\n\n{_markdown(inspect.getdoc(getattr(services, hook)) or '')}")
+    return "\n\n".join(parts)
 
 
 def _base_record() -> type:

@@ -61,15 +61,15 @@ def test_a_hooks_module_importing_torch_is_named_with_the_line(fake_dist):
 
 FORGETFUL = """
 from swift.kernel import TunerRecord, hookimpl
-from swift_peft.lora import LoraTuner
+from swift_peft.api import LoraTuner
 
 @hookimpl
 def swift_register_tuners():
     yield TunerRecord(name="forgetful", load="forgetful_hooks:FORGETFUL")
 
 class Forgetful(LoraTuner):
-    def prepare(self, model, args):
-        model = super().prepare(model, args)
+    def prepare(self, model, args, *, total_steps=None):
+        model = super().prepare(model, args, total_steps=total_steps)
         self.initial = {k: v.clone() for k, v in model.state_dict().items() if "lora_" in k}
         return model
 
@@ -379,3 +379,59 @@ def test_async_rewards_are_awaited_and_held_to_the_same_count(fake_dist):
     check_reward(plugin, "slow_judge")
     with pytest.raises(ConformanceError, match=r"reward 'lazy_judge': .*returned 1 values for 3"):
         check_reward(plugin, "lazy_judge")
+
+
+HALF_ENGINE = """
+from swift.kernel import EngineRecord, hookimpl
+
+@hookimpl
+def swift_register_engines():
+    yield EngineRecord(name="half", load="half_hooks:HalfEngine")
+
+class HalfEngine:
+    # the bug: no infer_async, no close — swift deploy would break on the first request
+    def __init__(self, args):
+        self.model_name, self.adapter_names = "m", ()
+
+    def infer(self, requests, request_config=None, *, adapter=None):
+        return []
+"""
+
+OLD_TUNER = """
+from swift.kernel import TunerRecord, hookimpl
+
+@hookimpl
+def swift_register_tuners():
+    yield TunerRecord(name="old", load="old_hooks:OLD", mergeable=False)
+
+class Old:
+    # the bug: prepare() without the total_steps keyword trainers pass
+    def prepare(self, model, args):
+        return model
+
+    def save(self, model, output_dir, **kwargs):
+        pass
+
+    def load(self, model, adapter_dir, *, is_trainable=False, adapter_name="default"):
+        return model
+
+OLD = Old()
+"""
+
+
+def test_an_engine_missing_protocol_methods_is_named_with_what_is_missing(fake_dist):
+    from swift_sdk.conformance import check_implementations_load
+
+    module = install(fake_dist, "half", ["engines"], HALF_ENGINE)
+
+    with pytest.raises(ConformanceError, match=r"swift\.protocol\.engine\.InferEngine: missing infer_async, close"):
+        check_implementations_load(load_plugin(module))
+
+
+def test_a_tuner_whose_prepare_takes_no_total_steps_breaks_the_contract(fake_dist):
+    from swift_sdk.conformance import check_implementations_load
+
+    module = install(fake_dist, "old", ["tuners"], OLD_TUNER)
+
+    with pytest.raises(ConformanceError, match=r"prepare\(\) must accept the keyword total_steps"):
+        check_implementations_load(load_plugin(module))

@@ -129,7 +129,8 @@ def test_swift_plugins_new_without_the_sdk_says_what_to_install(tmp_path):
         "rewards",
         "--output",
         str(tmp_path),
-        code="sys.modules['swift_sdk'] = None",
+        # as when the package is absent: its module cannot be imported, its plugin is not there
+        code="sys.modules['swift_sdk'] = None; import os; os.environ['SWIFT_DISABLE_PLUGINS'] = 'sdk'",
     )
 
     assert proc.returncode == 2

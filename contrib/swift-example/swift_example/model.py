@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift_transformers.models.loading import load_causal_lm
+from swift_transformers.api import load_causal_lm
 
 from swift.kernel import ModelRecord, UsageError
 

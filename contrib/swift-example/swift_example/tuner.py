@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
-from swift_peft.lora import LoraTuner
+from swift_peft.api import LoraTuner
 
 PRESET: dict[str, Any] = {"lora_rank": 4, "lora_alpha": 8, "target_modules": ["all-linear"]}
 
@@ -47,8 +47,8 @@ def with_preset(args: Any) -> Any:
 class ExampleLoraTuner(LoraTuner):
     """LoRA whose configuration starts from :data:`PRESET`."""
 
-    def config(self, model: Any, args: Any) -> Any:
-        return super().config(model, with_preset(args))
+    def config(self, model: Any, args: Any, **kwargs: Any) -> Any:
+        return super().config(model, with_preset(args), **kwargs)
 
 
 EXAMPLE_LORA = ExampleLoraTuner()

@@ -54,7 +54,7 @@ def test_example_lora_uses_rank_4_alpha_8_unless_told_otherwise(swift_kernel, ti
 
 
 def test_the_loader_refuses_a_checkpoint_of_another_architecture(swift_kernel, tiny_model_path):
-    from swift_transformers.models.loading import load_model
+    from swift.services import load_model
 
     with pytest.raises(UsageError, match="expects a Llama-architecture checkpoint"):
         load_model(TrainArguments(model=str(tiny_model_path), model_type="example-tiny"))

@@ -14,6 +14,7 @@ from typing import Any
 
 from swift.kernel import UsageError
 from swift.protocol import InvalidRequestError
+from swift.services import parse_adapter_specs
 
 _ids = itertools.count(1)  # vLLM caches adapters by integer id: every new one gets its own
 
@@ -35,8 +36,6 @@ class AdapterTable:
     """
 
     def __init__(self, specs: list[str], max_rank: int) -> None:
-        from swift_transformers.engine.adapters import parse_adapter_specs
-
         self.max_rank = max_rank
         self._named: dict[str, Any] = {}
         self.default: Any = None

@@ -30,12 +30,13 @@ from swift.protocol import (
     RequestConfig,
     random_id,
 )
+from swift.services import split_stops
 from swift_vllm.adapters import AdapterTable
 from swift_vllm.arguments import vllm_settings
 from swift_vllm.engine_args import engine_args
 from swift_vllm.loop import EngineLoop
 from swift_vllm.outputs import ResponseBuilder
-from swift_vllm.sampling import GenerationDefaults, sampling_params, split_stops
+from swift_vllm.sampling import GenerationDefaults, sampling_params
 from swift_vllm.updates import WeightUpdates
 
 
@@ -69,9 +70,7 @@ class VllmEngine:
         enable_lora: bool | None = None,
         **vllm_overrides: Any,
     ) -> None:
-        from swift_transformers.engine.prompts import PromptEncoder
-        from swift_transformers.models.detect import select_model_record
-        from swift_transformers.models.loading import load_tokenizer, resolve_model_dir
+        from swift.services import PromptEncoder, load_tokenizer, resolve_model_dir, select_model_record
 
         self.args = args
         self.model_dir = resolve_model_dir(args)
@@ -79,7 +78,12 @@ class VllmEngine:
         if template is None:
             from swift.template import get_template
 
-            name = getattr(args, "template", None) or select_model_record(args, self.model_dir).template
+            name = (
+                getattr(args, "template", None)
+                or select_model_record(
+                    self.model_dir, model=getattr(args, "model", None), model_type=getattr(args, "model_type", None)
+                ).template
+            )
             template = get_template(name, self.tokenizer, args)
         self.template = template
         # one lock for every use of the tokenizer: fast tokenizers are not thread-safe

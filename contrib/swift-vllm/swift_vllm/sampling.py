@@ -87,20 +87,3 @@ def sampling_params(
         logprobs=(config.top_logprobs or 0) if config.logprobs else None,
         output_kind=RequestOutputKind.DELTA if stream else RequestOutputKind.FINAL_ONLY,
     )
-
-
-def split_stops(tokenizer: Any, stops: Any) -> tuple[set[int], list[str]]:
-    """Stop words as (token ids, strings).
-
-    vLLM matches stop strings on text decoded *without* special tokens, so a stop word
-    that is one special token (``<|im_end|>``) must be a stop token id instead.
-    """
-    special = set(getattr(tokenizer, "all_special_tokens", ()) or ())
-    ids: set[int] = set()
-    texts: list[str] = []
-    for stop in stops or ():
-        if stop in special:
-            ids.add(int(tokenizer.convert_tokens_to_ids(stop)))
-        elif stop:
-            texts.append(stop)
-    return ids, texts

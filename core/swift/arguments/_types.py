@@ -58,14 +58,6 @@ def element_type(tp: Any) -> Any:
     return args[0] if args else str
 
 
-def choices_of(tp: Any) -> list[Any] | None:
-    """The allowed values of a Literal field (or list of Literal), else None."""
-    inner = element_type(tp) if is_list(tp) else split_optional(tp)[0]
-    if get_origin(inner) is Literal:
-        return list(get_args(inner))
-    return None
-
-
 def parse_bool(text: str) -> bool:
     """Read true/false/1/0/yes/no/on/off (any case)."""
     lowered = text.strip().lower()

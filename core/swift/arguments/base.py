@@ -65,10 +65,6 @@ class BaseArguments(
         """The last path component of ``model`` (``Qwen/Qwen2.5-7B`` → ``Qwen2.5-7B``)."""
         return model_suffix(self.model)
 
-    @property
-    def is_adapter(self) -> bool:
-        """Whether training produces adapter weights rather than full weights."""
-        return self.train_type != "full"
 
 
 def model_suffix(model: str | None) -> str | None:

@@ -105,13 +105,13 @@ def apply_ckpt_dir(args: Any) -> None:
 
 def checkpoint_source(args: Any) -> str | None:
     """The args.json to restore from: ckpt_dir, first adapter, model dir or resume checkpoint."""
+    from swift.services.adapters import adapter_paths
+
     candidates = [getattr(args, "ckpt_dir", None)]
-    candidates += list(getattr(args, "adapters", None) or [])[:1]
+    # `name=path` is how adapters are named for serving
+    candidates += adapter_paths(list(getattr(args, "adapters", None) or [])[:1])
     candidates += [getattr(args, "model", None), getattr(args, "resume_from_checkpoint", None)]
     for candidate in candidates:
-        # `name=path` is how adapters are named for serving
-        if candidate and "=" in candidate and not os.path.exists(candidate):
-            candidate = candidate.split("=", 1)[1]
         found = find_run_args(candidate)
         if found:
             return found

@@ -49,11 +49,9 @@ class RLHFArguments(GRPOArguments, PPOArguments, RewardModelArguments, TrainArgu
             self.beta = {"simpo": 2.0, "grpo": 0.04}.get(self.rlhf_type, 0.1)
         if self.loss_type is None:
             self.loss_type = DEFAULT_LOSS_TYPES.get(self.rlhf_type)
-        if (
-            self.rlhf_type not in REFERENCE_FREE
-            and self.train_type == "full"
-            and self.ref_model is None
-        ):
+        from swift.services.adapters import trains_full_weights
+
+        if self.rlhf_type not in REFERENCE_FREE and trains_full_weights(self.train_type) and self.ref_model is None:
             # a fully trained policy changes its own weights: the reference must be a separate copy
             self.ref_model = self.model
             self.ref_model_type = self.ref_model_type or self.model_type

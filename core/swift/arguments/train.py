@@ -95,9 +95,9 @@ class TrainArguments(
         super().__post_init__()
         self.check_tuner_arguments()
         if self.learning_rate is None:
-            self.learning_rate = (
-                FULL_LEARNING_RATE if self.train_type == "full" else TUNER_LEARNING_RATE
-            )
+            from swift.services.adapters import trains_full_weights
+
+            self.learning_rate = FULL_LEARNING_RATE if trains_full_weights(self.train_type) else TUNER_LEARNING_RATE
         if self.use_liger:
             self.use_liger_kernel = True
         if self.val_dataset:

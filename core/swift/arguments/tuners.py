@@ -24,6 +24,26 @@ _INIT_LORA_WEIGHTS = (
 _PISSA_NITER = re.compile(r"pissa_niter_\d+")
 
 
+def normalize_init_lora_weights(value: object) -> str:
+    """``--init_lora_weights`` spelled as the reference documents it, lower case.
+
+    ``guassian`` (the reference's spelling) is ``gaussian``; booleans become
+    ``true``/``false``. Whether a tuner plugin can honour the value is its own check.
+
+    Raises:
+        ArgumentError: A value the reference does not document.
+    """
+    text = str(value).strip().lower()
+    if text == "guassian":  # the documented misspelling
+        text = "gaussian"
+    if text not in _INIT_LORA_WEIGHTS and not _PISSA_NITER.fullmatch(text):
+        raise ArgumentError(
+            f"--init_lora_weights {value!r} is not valid; "
+            f"choose from {', '.join(_INIT_LORA_WEIGHTS)} or pissa_niter_<n>."
+        )
+    return text
+
+
 @argclass
 class LoraArguments:
     """LoRA (target_modules, target_regex and modules_to_save apply to every tuner)."""
@@ -219,15 +239,7 @@ class TunerArguments(
 
     def check_tuner_arguments(self) -> None:
         """Validate what the core can validate without the tuner plugin."""
-        value = str(self.init_lora_weights).lower()
-        if value == "guassian":  # the documented misspelling
-            value = "gaussian"
-        if value not in _INIT_LORA_WEIGHTS and not _PISSA_NITER.fullmatch(value):
-            raise ArgumentError(
-                f"--init_lora_weights {self.init_lora_weights!r} is not valid; "
-                f"choose from {', '.join(_INIT_LORA_WEIGHTS)} or pissa_niter_<n>."
-            )
-        self.init_lora_weights = value
+        self.init_lora_weights = normalize_init_lora_weights(self.init_lora_weights)
         if self.boft_block_num:
             # block_size has a non-zero default, so asking for block_num means "use it instead"
             if self.boft_block_size not in (0, 4):

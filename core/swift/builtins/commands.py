@@ -15,8 +15,9 @@ _INFER = ("models", "templates", "datasets", "tuners", "engines")
 _A = "swift.arguments:"
 
 
-def _cmd(name, summary, arguments, load, families=(), order=100, distributed=False, provided_by=""):
+def _cmd(name, summary, arguments, load, families=(), order=100, distributed=False, provided_by="", parent=""):
     return CommandRecord(
+        parent=parent,
         name=name,
         load=load,
         summary=summary,
@@ -135,6 +136,16 @@ COMMANDS = (
         provided_by="swift-ui",
     ),
     _cmd("plugins", "List installed plugins, check them, or scaffold a new one.", "", "swift.cli.plugins:main", (), 90),
+    _cmd(
+        "plugins-new",
+        "write a ready-to-install plugin package",
+        "",
+        "swift.pipelines.unavailable:plugins_new",
+        (),
+        91,
+        provided_by="swift-sdk",
+        parent="plugins",
+    ),
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from swift import __version__
-from swift.kernel import SwiftError, get_kernel, load_object
+from swift.kernel import SwiftError, UsageError, get_kernel, load_object
 from swift.kernel.records import CommandRecord
 
 _PLUGIN_FILE_FLAGS = ("--external_plugins", "--custom_register_path", "--external-plugins", "--custom-register-path")
@@ -22,7 +22,9 @@ _PLUGIN_FILE_FLAGS = ("--external_plugins", "--custom_register_path", "--externa
 
 def top_help() -> str:
     """The text of ``swift --help``: every command with its one-line summary."""
-    records = sorted(get_kernel().registry("commands").records(), key=lambda r: (r.order, r.name))
+    records = sorted(
+        (r for r in get_kernel().registry("commands").records() if not r.parent), key=lambda r: (r.order, r.name)
+    )
     width = max(len(r.name) for r in records) + 2
     lines = [
         "usage: swift <command> [flags]    (swift <command> --help for its flags)",
@@ -84,6 +86,9 @@ def run_command(name: str, args: Any = None) -> Any:
     )
     kernel.add_plugin_files(files)
     record = kernel.registry("commands").get(name)
+    if record.parent:
+        sub = record.name.removeprefix(f"{record.parent}-")
+        raise UsageError(f"{name!r} is a subcommand: run `swift {record.parent} {sub}`")
     if record.distributed and argv is not None and torchrun.should_relaunch():
         return torchrun.relaunch(record.name, argv)
     if not record.arguments:
@@ -100,6 +105,9 @@ def run_command(name: str, args: Any = None) -> Any:
             print(format_help(arguments_cls, extra_groups=groups, prog=f"swift {name}", description=record.summary))
             return None
         args = parse_args(arguments_cls, argv, extra_groups=groups, prog=f"swift {name}")
+    from swift.pipelines.checks import check_before_work
+
+    check_before_work(record, args)
     return load_object(record.load, what=f"command {name!r}")(args)
 
 

@@ -1,7 +1,9 @@
-"""``swift plugins``: list, check and scaffold plugins.
+"""``swift plugins``: list and check plugins; other actions are subcommand records.
 
 ``swift plugins list`` loads every family (hooks modules only: implementations
-are not imported) and prints one row per plugin.
+are not imported) and prints one row per plugin. ``swift plugins ACTION`` runs the
+command record ``plugins-ACTION`` (``parent="plugins"``): ``swift plugins new`` is
+contributed by swift-sdk that way, and the core only declares it.
 """
 
 from __future__ import annotations
@@ -12,28 +14,25 @@ import sys
 from collections.abc import Sequence
 
 from swift import __version__
-from swift.kernel import get_kernel
+from swift.kernel import get_kernel, load_object
 from swift.kernel.manager import CONFLICT, FAILED, PluginInfo
+from swift.kernel.records import CommandRecord
 
 
-def _parser() -> argparse.ArgumentParser:
+def _subcommands() -> dict[str, CommandRecord]:
+    records = get_kernel().registry("commands").records()
+    return {r.name.removeprefix("plugins-"): r for r in records if r.parent == "plugins"}
+
+
+def _parser(subcommands: dict[str, CommandRecord]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="swift plugins", description="Inspect the installed swift plugins.")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     listing = sub.add_parser("list", help="show every plugin, its status and what it provides")
     listing.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     listing.add_argument("--check", action="store_true", help="exit 1 if a plugin failed or conflicts")
     listing.add_argument("-v", "--verbose", action="store_true", help="module paths, names and tracebacks")
-    new = sub.add_parser("new", help="write a ready-to-install plugin package (needs swift-sdk)")
-    new.add_argument("name", help="plugin name: acme → distribution swift-acme, package swift_acme")
-    new.add_argument(
-        "--family",
-        action="append",
-        required=True,
-        help="family to implement (repeatable or comma-separated): models, templates, datasets, "
-        "tuners, losses, rewards, schedulers, engines, trainers, commands",
-    )
-    new.add_argument("--output", default=".", help="folder to create swift-NAME/ in (default: .)")
-    new.add_argument("--force", action="store_true", help="overwrite files of an existing folder")
+    for action, record in sorted(subcommands.items()):
+        sub.add_parser(action, help=record.summary, add_help=False)
     return parser
 
 
@@ -71,8 +70,8 @@ def plugin_rows(infos: list[PluginInfo]) -> list[dict]:
 def conflict_rows() -> list[dict]:
     kernel = get_kernel()
     out = []
-    for family in sorted(kernel._registries):  # noqa: SLF001 - built by load_everything
-        for name, records in sorted(kernel.registry(family).conflicts().items()):
+    for family, found in kernel.conflicts().items():
+        for name, records in sorted(found.items()):
             out.append(
                 {"family": family, "name": name, "providers": sorted(r.provider.plugin for r in records if r.provider)}
             )
@@ -120,31 +119,15 @@ def list_plugins(as_json: bool = False, check: bool = False, verbose: bool = Fal
     return 1 if check and (bad or conflicts) else 0
 
 
-def new_plugin(name: str, families: list[str], output: str, force: bool = False) -> int:
-    """``swift plugins new``: scaffold a plugin package with swift-sdk."""
-    try:
-        from swift_sdk.scaffold import create_plugin
-    except ImportError as exc:
-        if exc.name not in ("swift_sdk", "swift_sdk.scaffold"):
-            raise  # swift-sdk is there but broken: show the real error
-        print(
-            "swift plugins new: error: the scaffold comes with swift-sdk, which is not installed. "
-            "Install it: pip install swift-sdk  (from a checkout: pip install -e sdk)",
-            file=sys.stderr,
-        )
-        return 2
-    root = create_plugin(name, families, output, force=force)
-    print(f"created {root}")
-    print(f"next: pip install -e '{root}[test]' && swift plugins list && pytest {root}/tests")
-    return 0
-
-
 def main(argv: Sequence[str]) -> int:
     """Run ``swift plugins ACTION``."""
-    args = _parser().parse_args(list(argv) or ["list"])
+    argv = list(argv) or ["list"]
+    subcommands = _subcommands()
+    if argv[0] in subcommands:
+        record = subcommands[argv[0]]
+        return load_object(record.load, what=f"command 'swift plugins {argv[0]}'")(argv[1:])
+    args = _parser(subcommands).parse_args(argv)
     if args.action == "list":
         return list_plugins(args.json, args.check, args.verbose)
-    if args.action == "new":
-        return new_plugin(args.name, args.family, args.output, args.force)
-    _parser().print_help()
+    _parser(subcommands).print_help()
     return 2

@@ -12,6 +12,7 @@ from swift.hookspecs import (
     models,
     rewards,
     schedulers,
+    services,
     templates,
     trainers,
     tuners,
@@ -29,4 +30,5 @@ SPEC_MODULES = (
     trainers,
     commands,
     arguments,
+    services,
 )

@@ -19,8 +19,10 @@ def swift_register_commands() -> Iterable[CommandRecord]:
 
     Yield :class:`~swift.kernel.records.CommandRecord` objects. ``arguments`` names the
     arguments dataclass (its module must import nothing heavy, ``swift <name> --help``
-    imports it); ``load`` names ``main(args)`` run with the parsed arguments;
-    ``families`` lists the plugin families loaded before ``main`` runs.
+    imports it); ``load`` names ``main(args)`` (:class:`swift.contracts.CommandMain`) run
+    with the parsed arguments; ``families`` lists the plugin families loaded before
+    ``main`` runs. ``parent="plugins"`` makes ``plugins-NAME`` the subcommand
+    ``swift plugins NAME`` (how swift-sdk contributes ``swift plugins new``).
 
     Example::
 

@@ -20,7 +20,9 @@ def swift_register_datasets() -> Iterable[DatasetRecord]:
     Yield :class:`~swift.kernel.records.DatasetRecord` objects: named datasets
     (``kind="dataset"``; used as ``--dataset NAME[:subset][#n]``) whose ``load`` is
     ``fn(spec, args) -> rows``, and file formats (``kind="format"``, with
-    ``suffixes``) whose ``load`` is ``fn(path, args) -> rows``.
+    ``suffixes``) whose ``load`` is ``fn(path, args) -> rows`` — both
+    :class:`swift.contracts.DatasetReader`. Reading all of ``--dataset`` is the
+    ``swift_load_datasets`` seam (:mod:`swift.hookspecs.services`).
 
     Example::
 

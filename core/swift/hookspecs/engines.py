@@ -18,13 +18,14 @@ def swift_register_engines() -> Iterable[EngineRecord]:
     Called the first time a command needs the ``engines`` family (``infer``, ``deploy`` …).
 
     Yield one :class:`~swift.kernel.records.EngineRecord` per ``--infer_backend``;
-    ``load`` names a class implementing the engine contract of
-    :mod:`swift.protocol` (``infer(requests, config)`` and ``infer_async``).
+    ``load`` names a class implementing :class:`swift.contracts.InferEngine`
+    (``infer(requests, config)``, ``infer_async``, ``close``, ``model_name``,
+    ``adapter_names``), constructed as ``cls(args)``; see :func:`swift.contracts.load_engine`.
 
     Example::
 
         @hookimpl
         def swift_register_engines():
-            yield EngineRecord(name="vllm", load="swift_vllm.engine:VllmEngine",
-                               requires=("vllm>=0.10",))
+            yield EngineRecord(name="acme", load="swift_acme.engine:AcmeEngine",
+                               requires=("acme-runtime>=1.0",))
     """

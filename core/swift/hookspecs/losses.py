@@ -18,7 +18,8 @@ def swift_register_losses() -> Iterable[LossRecord]:
     Called the first time a command needs the ``losses`` family.
 
     Yield :class:`~swift.kernel.records.LossRecord` objects: ``kind="loss"`` for
-    ``--loss_type`` (``fn(outputs, labels, **kwargs) -> loss``) and
+    ``--loss_type`` (:class:`swift.contracts.LossFunction`:
+    ``fn(outputs, labels, num_items_in_batch=None, **kwargs) -> loss``) and
     ``kind="loss_scale"`` for ``--loss_scale`` (a per-turn weighting strategy).
 
     Example::

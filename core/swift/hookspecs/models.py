@@ -19,7 +19,9 @@ def swift_register_models() -> Iterable[ModelRecord]:
     (``swift sft``, ``swift infer`` …, and ``swift plugins list``).
 
     Yield one :class:`~swift.kernel.records.ModelRecord` per ``model_type``. The
-    record's ``load`` names a loader ``fn(model_dir, args, record) -> (model, tokenizer)``;
+    record's ``load`` names a :class:`swift.contracts.ModelLoader`,
+    ``fn(model_dir, args, record) -> (model, tokenizer)`` (swift-transformers documents
+    a generic one for ``AutoModelForCausalLM`` checkpoints in its public module);
     ``template`` names the default chat template; ``architectures`` /
     ``config_model_types`` let swift pick the type from ``config.json`` when
     ``--model_type`` is absent; ``model_ids`` lists hub ids of the type.
@@ -30,7 +32,7 @@ def swift_register_models() -> Iterable[ModelRecord]:
         def swift_register_models():
             yield ModelRecord(
                 name="acme",
-                load="swift_transformers.models.loading:load_causal_lm",
+                load="swift_acme.models:load_acme",
                 template="acme",
                 architectures=("AcmeForCausalLM",),
                 model_ids=("acme/acme-7b*",),

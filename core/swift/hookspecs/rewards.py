@@ -18,7 +18,7 @@ def swift_register_rewards() -> Iterable[RewardRecord]:
     Called the first time a command needs the ``rewards`` family (``swift rlhf``, ``swift sample``).
 
     Yield :class:`~swift.kernel.records.RewardRecord` objects. A ``kind="function"``
-    record's ``load`` names a TRL-compatible callable
+    record's ``load`` names a TRL-compatible callable (:class:`swift.contracts.RewardFunction`)
     ``fn(completions, **columns) -> list[float]`` (async allowed; every dataset
     column such as ``solution`` arrives as a keyword argument). A ``kind="model"``
     record names a reward-model loader.

@@ -18,8 +18,8 @@ def swift_register_schedulers() -> Iterable[SchedulerRecord]:
     Called the first time a command needs the ``schedulers`` family.
 
     Yield :class:`~swift.kernel.records.SchedulerRecord` objects naming
-    :class:`swift.scheduler.MultiTurnScheduler` subclasses
-    (``check_finished(request, choice, turn) -> bool`` and
+    :class:`swift.scheduler.MultiTurnScheduler` subclasses (:class:`swift.contracts.Scheduler`:
+    ``check_finished(request, choice, turn) -> bool`` and
     ``step(request, choice, turn) -> request``), chosen with ``--multi_turn_scheduler``.
 
     Example::

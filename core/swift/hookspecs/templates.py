@@ -19,7 +19,9 @@ def swift_register_templates() -> Iterable[TemplateRecord]:
 
     Yield one :class:`~swift.kernel.records.TemplateRecord` per ``--template`` name.
     ``load`` names a :class:`swift.template.TemplateMeta` (prefix, system, prompt,
-    separator, suffix, stop words) or any object with the same ``encode`` contract.
+    separator, suffix, stop words; :class:`swift.contracts.TemplateMetaLike`). Bound to a
+    tokenizer by :func:`swift.template.get_template`, it is the
+    :class:`swift.contracts.Encoder` that training, inference and serving share.
 
     Example::
 

@@ -19,7 +19,8 @@ def swift_register_trainers() -> Iterable[TrainerRecord]:
 
     Yield one :class:`~swift.kernel.records.TrainerRecord` per method; ``command``
     says which command selects it (``sft``/``pt`` by command name, ``rlhf`` by
-    ``--rlhf_type``). ``load`` names ``run(args) -> dict``.
+    ``--rlhf_type``). ``load`` names ``run(args) -> dict``
+    (:class:`swift.contracts.TrainerRun`).
 
     Example::
 

@@ -18,9 +18,15 @@ def swift_register_tuners() -> Iterable[TunerRecord]:
     Called the first time a command needs the ``tuners`` family.
 
     Yield one :class:`~swift.kernel.records.TunerRecord` per ``--train_type``.
-    ``load`` names a tuner object with ``prepare(model, args) -> model``,
-    ``save(model, output_dir)``, ``load(model, adapter_dir) -> model`` and, when
-    ``mergeable``, ``merge(model) -> model``.
+    ``load`` names an object implementing :class:`swift.contracts.Tuner`:
+    ``prepare(model, args, *, total_steps=None) -> model``,
+    ``save(model, output_dir, **kwargs)``,
+    ``load(model, adapter_dir, *, is_trainable=False, adapter_name="default") -> model``
+    and, when the record is ``mergeable``, ``merge(model) -> model``; optionally
+    ``optimizer_param_groups(model, args)`` (:class:`swift.contracts.TunerWithParamGroups`)
+    and ``callback(model, args)`` (:class:`swift.contracts.TunerWithCallback`). Set
+    ``full=True`` for a method that trains the base weights. Trainers get it with
+    :func:`swift.contracts.load_tuner`, which checks the contract.
 
     Example::
 

@@ -96,13 +96,33 @@ def get_family(name: str) -> Family:
         raise KeyError(f"unknown plugin family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
-# Optional integrations live under contrib/ in this repository, the others under plugins/.
-_CONTRIB = ("swift-vllm", "swift-sglang", "swift-lmdeploy", "swift-unsloth", "swift-liger", "swift-example")
-
-
 def install_hint(distribution: str) -> str:
-    """How to install a first-party distribution, from PyPI or from this repository."""
+    """How to install a first-party distribution: from PyPI, and from the checkout swift
+    runs from when the distribution's folder is in it."""
     if distribution.startswith("swift (built in)"):
         return "it ships with swift itself; reinstall swift"
-    folder = "contrib" if distribution in _CONTRIB else "plugins"
-    return f"pip install {distribution}  (from a checkout: pip install -e {folder}/{distribution})"
+    folder = _checkout_folder(distribution)
+    where = f"  (from a checkout: pip install -e {folder})" if folder else ""
+    return f"pip install {distribution}{where}"
+
+
+def _checkout_folder(distribution: str) -> str | None:
+    """The folder of ``distribution`` in the source checkout of this swift, if any.
+
+    Found by reading the ``pyproject.toml`` files one and two levels below the
+    checkout's root (only on error paths), so no folder layout is written down here.
+    """
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]  # <root>/core/swift/kernel/families.py
+    if not (root / "pyproject.toml").is_file():
+        return None  # an installed wheel, not a checkout
+    wanted = re.compile(rf'^name\s*=\s*"{re.escape(distribution)}"\s*$', re.M)
+    for pyproject in sorted([*root.glob("*/pyproject.toml"), *root.glob("*/*/pyproject.toml")]):
+        try:
+            if wanted.search(pyproject.read_text(encoding="utf-8")):
+                return pyproject.parent.relative_to(root).as_posix()
+        except OSError:
+            continue
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 
 from swift.hookspecs import SPEC_MODULES
+from swift.hookspecs.services import SERVICE_FAMILIES
 from swift.kernel import loader
 from swift.kernel.errors import PluginLoadError, closest
 from swift.kernel.families import FAMILIES, Family, get_family
@@ -24,7 +25,12 @@ from swift.kernel.records import Provider, Record
 from swift.kernel.registries import Registry
 
 ACTIVE, DISABLED, FAILED, CONFLICT = "active", "disabled", "failed", "conflict"
-_HOOK_NAMES = {f.hook for f in FAMILIES.values()}
+_REGISTRATION_HOOKS = {f.hook for f in FAMILIES.values()}
+# every hook a spec module declares (registration hooks, service seams, swift_check_args)
+_HOOK_NAMES = {name for module in SPEC_MODULES for name in vars(module) if name.startswith("swift_")}
+# Registration hooks are called plugin by plugin (one guard each), not through pluggy's
+# fan-out, so these hookimpl options could never take effect there: refuse them.
+_UNSUPPORTED_ON_REGISTRATION = ("tryfirst", "trylast", "wrapper", "hookwrapper", "specname")
 
 
 @dataclass
@@ -150,20 +156,31 @@ class Kernel:
         return info
 
     def _check_hook_names(self, plugin: Any) -> None:
-        """Reject misspelled hooks and hook-like functions without ``@hookimpl``."""
+        """Reject misspelled hooks, hook-like functions without ``@hookimpl`` and options
+        that would silently do nothing."""
         for attr in dir(plugin):
             if not attr.startswith("swift_"):
                 continue
             value = getattr(plugin, attr, None)
             if not callable(value):
                 continue
-            marked = hasattr(value, f"{PROJECT_NAME}_impl")
-            if attr not in _HOOK_NAMES and (marked or attr.startswith("swift_register")):
+            opts = getattr(value, f"{PROJECT_NAME}_impl", None)
+            marked = opts is not None
+            if attr not in _HOOK_NAMES and (marked or attr.startswith(("swift_register", "swift_load"))):
                 guess = closest(attr, _HOOK_NAMES)
                 hint = f" (did you mean {guess}?)" if guess else ""
                 raise ValueError(f"unknown hook {attr}{hint}")
             if attr in _HOOK_NAMES and not marked:
                 raise ValueError(f"{attr} is not decorated with @swift.kernel.hookimpl")
+            if attr in _REGISTRATION_HOOKS:
+                used = [o for o in _UNSUPPORTED_ON_REGISTRATION if opts.get(o)]
+                if used:
+                    raise ValueError(
+                        f"@hookimpl({used[0]}=...) has no effect on {attr}: every plugin's records are "
+                        "collected and a plugin's record overrides a builtin one of the same name; "
+                        "drop the option (ordering options work on the service hooks of "
+                        "swift.hookspecs.services)"
+                    )
 
     def _fail(self, info: PluginInfo, message: str, exc: BaseException | None = None) -> None:
         first_failure = info.status != FAILED
@@ -248,6 +265,30 @@ class Kernel:
             }
             registry = self._registries[family] = Registry(fam, records, failures)
         return registry
+
+    def call_service(self, hook: str, **kwargs: Any) -> Any:
+        """Call the ``firstresult`` seam ``hook`` through pluggy (``tryfirst``, ``trylast``
+        and wrappers apply), after loading the plugins of the family it belongs to.
+
+        Returns:
+            The first non-``None`` answer, or ``None`` when no plugin answers.
+        """
+        self.load_families(SERVICE_FAMILIES[hook])
+        return getattr(self._pm.hook, hook)(**kwargs)
+
+    def check_args(self, command: str, args: Any) -> None:
+        """Let every loaded plugin check the flags it owns (``swift_check_args``)."""
+        self._pm.hook.swift_check_args(command=command, args=args)
+
+    def conflicts(self) -> dict[str, dict[str, list[Record]]]:
+        """Names registered by more than one plugin, per family, in the registries built so far
+        (all of them after :meth:`load_everything`)."""
+        out = {}
+        for family in sorted(self._registries):
+            found = self._registries[family].conflicts()
+            if found:
+                out[family] = found
+        return out
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin seen so far; status ``conflict`` where a name clashes."""

@@ -94,7 +94,8 @@ class Record:
 class ModelRecord(Record):
     """A ``model_type``: a group of checkpoints sharing architecture, loader and template.
 
-    ``load`` names a loader ``fn(model_dir, args, record) -> (model, tokenizer)``.
+    ``load`` names a loader ``fn(model_dir, args, record) -> (model, tokenizer)``
+    (:class:`swift.contracts.ModelLoader`).
 
     Attributes:
         template: Default template name for this model type.
@@ -116,7 +117,9 @@ class ModelRecord(Record):
 
 @dataclass(frozen=True)
 class TemplateRecord(Record):
-    """A chat template. ``load`` names a template object (see ``swift.template``).
+    """A chat template. ``load`` names a :class:`swift.template.TemplateMeta`
+    (:class:`swift.contracts.TemplateMetaLike`; bound to a tokenizer it is a
+    :class:`swift.contracts.Encoder`).
 
     Attributes:
         stop_words: Extra stop strings for inference.
@@ -131,7 +134,7 @@ class DatasetRecord(Record):
 
     ``load`` names a function ``fn(spec, args) -> rows`` for ``kind == "dataset"``
     and ``fn(path, args) -> rows`` for ``kind == "format"`` (file loaders keyed by
-    suffix in ``suffixes``).
+    suffix in ``suffixes``); both are :class:`swift.contracts.DatasetReader`.
 
     Attributes:
         kind: ``dataset`` (selected by name in ``--dataset``) or ``format``.
@@ -150,7 +153,7 @@ class DatasetRecord(Record):
 
 @dataclass(frozen=True)
 class TunerRecord(Record):
-    """A tuning method (``--train_type``). ``load`` names a tuner object.
+    """A tuning method (``--train_type``). ``load`` names a :class:`swift.contracts.Tuner`.
 
     Attributes:
         backend: Library underneath (``peft``, ``unsloth`` …), matched to ``--tuner_backend``.
@@ -165,7 +168,7 @@ class TunerRecord(Record):
 
 @dataclass(frozen=True)
 class LossRecord(Record):
-    """A loss function or a loss-scale strategy.
+    """A loss function (:class:`swift.contracts.LossFunction`) or a loss-scale strategy.
 
     Attributes:
         kind: ``loss`` (``--loss_type``) or ``loss_scale`` (``--loss_scale``).
@@ -176,7 +179,8 @@ class LossRecord(Record):
 
 @dataclass(frozen=True)
 class RewardRecord(Record):
-    """A reward: ``fn(completions, **columns) -> list[float]`` or a reward model.
+    """A reward: ``fn(completions, **columns) -> list[float]``
+    (:class:`swift.contracts.RewardFunction`) or a reward model.
 
     Attributes:
         kind: ``function`` (``--reward_funcs``) or ``model`` (``--reward_model``).
@@ -187,12 +191,14 @@ class RewardRecord(Record):
 
 @dataclass(frozen=True)
 class SchedulerRecord(Record):
-    """A multi-turn scheduler (``--multi_turn_scheduler``); ``load`` names its class."""
+    """A multi-turn scheduler (``--multi_turn_scheduler``); ``load`` names its class
+    (:class:`swift.contracts.Scheduler`)."""
 
 
 @dataclass(frozen=True)
 class EngineRecord(Record):
-    """An inference engine (``--infer_backend``); ``load`` names its class.
+    """An inference engine (``--infer_backend``); ``load`` names its class
+    (:class:`swift.contracts.InferEngine`).
 
     Attributes:
         requires: pip requirements the engine needs (shown when it cannot load).
@@ -205,7 +211,8 @@ class EngineRecord(Record):
 class TrainerRecord(Record):
     """A training method: ``sft``, ``pt``, ``dpo``, ``grpo`` …
 
-    ``load`` names ``run(args) -> dict`` that trains and returns a summary.
+    ``load`` names ``run(args) -> dict`` that trains and returns a summary
+    (:class:`swift.contracts.TrainerRun`).
 
     Attributes:
         command: The command that selects it (``sft``, ``pt`` or ``rlhf``).
@@ -218,7 +225,8 @@ class TrainerRecord(Record):
 class CommandRecord(Record):
     """A ``swift <name>`` subcommand.
 
-    ``load`` names ``main(args)``: it receives the parsed arguments dataclass, or the
+    ``load`` names ``main(args)`` (:class:`swift.contracts.CommandMain`): it receives the
+    parsed arguments dataclass, or the
     raw argv list when ``arguments`` is empty (the command parses for itself).
 
     Attributes:
@@ -228,6 +236,9 @@ class CommandRecord(Record):
         provided_by: Distribution that implements a command the core only declares
             (``deploy`` → ``swift-serve``): named when it is not installed.
         order: Position in ``swift --help``.
+        parent: For a subcommand, the command it belongs to: a record named
+            ``plugins-new`` with ``parent="plugins"`` is run as ``swift plugins new``
+            (its ``load`` gets the remaining argv) and is not a command of its own.
     """
 
     arguments: str = ""
@@ -235,6 +246,7 @@ class CommandRecord(Record):
     distributed: bool = False
     provided_by: str = ""
     order: int = 100
+    parent: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,26 +14,27 @@
 
 ``--to_peft_format`` only says that swift's adapters already are PEFT checkpoints;
 ``--to_ollama`` is refused. ``swift merge-lora`` is ``swift export --merge_lora true``.
-Heavy work happens in plugins (models, tuners, ``swift_transformers.export``); this
-module only sequences.
+Heavy work happens in plugins, reached through the service seams
+(:mod:`swift.services`: model loading, quantizer, hub upload) and the tuner family;
+this module only sequences.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from swift.arguments.export import default_export_dir
-from swift.kernel import MissingProviderError, UsageError, load_object
-from swift.pipelines.export_merge import adapter_paths, ensure_writable, merge
+from swift.kernel import UsageError
+from swift.pipelines.merge import adapter_paths, ensure_writable, merge
+from swift.services import get_quantizer, push_to_hub
 
-QUANTIZER = "swift_transformers.export.quantize"
-HUB = "swift_transformers.export.hub:push_folder"
+if TYPE_CHECKING:
+    from swift.arguments import ExportArguments
 
 
-def merge_lora_main(args: Any) -> dict:
+def merge_lora_main(args: ExportArguments) -> dict:
     """Run ``swift merge-lora`` for ``args`` (``ExportArguments``): export with ``merge_lora``."""
     args.merge_lora = True
     if args.output_dir is None:
@@ -41,7 +42,7 @@ def merge_lora_main(args: Any) -> dict:
     return export_main(args)
 
 
-def export_main(args: Any) -> dict:
+def export_main(args: ExportArguments) -> dict:
     """Run ``swift export`` for ``args`` (``ExportArguments``).
 
     Returns:
@@ -60,7 +61,7 @@ def export_main(args: Any) -> dict:
     }
     if not _check_request(args):
         return result
-    quantizer = _quantizer() if args.quant_method else None
+    quantizer = get_quantizer(args.quant_method) if args.quant_method else None
     if quantizer is not None:
         # fail before minutes of merging: wrong bits or a missing quantization library
         quantizer.check_quant_method(args.quant_method, args.quant_bits)
@@ -77,8 +78,7 @@ def export_main(args: Any) -> dict:
         result["quantized_dir"] = produced
         print(f"swift export: quantized model saved to {produced}", file=sys.stderr)
     if args.push_to_hub:
-        push_folder = load_object(HUB, what="hub upload")
-        result["pushed"] = push_folder(
+        result["pushed"] = push_to_hub(
             produced or _push_source(args),
             args.hub_model_id,
             token=args.hub_token,
@@ -89,7 +89,7 @@ def export_main(args: Any) -> dict:
     return result
 
 
-def _merge_step(args: Any, *, final: bool) -> str:
+def _merge_step(args: ExportArguments, *, final: bool) -> str:
     if final:
         return merge(args, args.output_dir)
     # the merged weights are an intermediate: ms-swift keeps them next to the checkpoint
@@ -99,7 +99,7 @@ def _merge_step(args: Any, *, final: bool) -> str:
     return merge(args, source.rstrip("/\\") + "-merged", reuse=True)
 
 
-def _check_request(args: Any) -> bool:
+def _check_request(args: ExportArguments) -> bool:
     """Validate the combination of steps; False when there is nothing left to run."""
     if args.to_ollama:
         raise UsageError(
@@ -126,31 +126,20 @@ def _check_request(args: Any) -> bool:
     return True
 
 
-def _quantizer() -> Any:
-    try:
-        return importlib.import_module(QUANTIZER)
-    except Exception as exc:  # the plugin is missing or broken: say which
-        raise MissingProviderError(
-            f"`swift export --quant_method` needs swift-transformers, which cannot be imported "
-            f"({exc}). Install it: pip install swift-transformers",
-            "models",
-        ) from exc
-
-
-def _model_source(args: Any) -> str:
+def _model_source(args: ExportArguments) -> str:
     if not args.model:
         raise UsageError("--quant_method needs a model: pass --model <id or folder> or --ckpt_dir.")
     return args.model  # a hub id is downloaded by the models plugin
 
 
-def _push_source(args: Any) -> str:
+def _push_source(args: ExportArguments) -> str:
     for candidate in (getattr(args, "ckpt_dir", None), *adapter_paths(args)[:1], args.model):
         if candidate and os.path.isdir(candidate):
             return candidate
     raise UsageError("--push_to_hub: nothing to upload; pass --ckpt_dir <folder>.")
 
 
-def _record_args(args: Any, output_dir: str) -> None:
+def _record_args(args: ExportArguments, output_dir: str) -> None:
     from swift.arguments import save_args
 
     save_args(args, output_dir)

@@ -14,8 +14,8 @@ from typing import Any
 
 from swift.pipelines.infer_dataset import open_result_file, run_dataset, wants_dataset
 from swift.pipelines.infer_engine import create_engine
-from swift.pipelines.infer_merge import merge_before_infer
 from swift.pipelines.infer_repl import run_interactive
+from swift.pipelines.merge import merge_before_infer
 
 
 def infer_main(args: Any) -> dict:

@@ -13,17 +13,19 @@ import os
 import random
 import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from swift.kernel import MissingProviderError, UsageError, load_object
+from swift.kernel import UsageError
 from swift.protocol import InferRequest, request_config_from_args
+from swift.services import adapter_paths, load_datasets
 
-# The dataset pipeline (formats, named datasets, splitting) of the models plugin.
-DATASET_LOADER = "swift_transformers.data.loading:load_datasets"
+if TYPE_CHECKING:
+    from swift.arguments import InferArguments
+
 DEFAULT_CHUNK = 16
 
 
-def wants_dataset(args: Any) -> bool:
+def wants_dataset(args: InferArguments) -> bool:
     """Whether ``args`` name data to infer on (else ``swift infer`` is interactive)."""
     ratio = float(getattr(args, "split_dataset_ratio", 0) or 0)
     return bool(getattr(args, "val_dataset", None)) or (
@@ -31,20 +33,12 @@ def wants_dataset(args: Any) -> bool:
     )
 
 
-def load_rows(args: Any) -> list[dict]:
+def load_rows(args: InferArguments) -> list[dict]:
     """The validation rows (``messages`` …), sampled to ``--val_dataset_sample``.
 
     Raises:
         UsageError: No validation rows (for example ``--split_dataset_ratio 0``).
     """
-    try:
-        load_datasets = load_object(DATASET_LOADER, what="dataset loader")
-    except Exception as exc:  # the plugin is missing or broken: say which
-        raise MissingProviderError(
-            "`swift infer --val_dataset` loads data with swift-transformers, which cannot be "
-            f"imported ({exc}). Install it: pip install swift-transformers",
-            "datasets",
-        ) from exc
     _, val = load_datasets(args, require_response=False)
     if val is None:
         raise UsageError(
@@ -59,12 +53,9 @@ def load_rows(args: Any) -> list[dict]:
     return [dict(val[i]) for i in indices]
 
 
-def default_result_path(args: Any) -> str:
+def default_result_path(args: InferArguments) -> str:
     """``<checkpoint or model folder>/infer_result/<timestamp>.jsonl``."""
-    adapters = [
-        a.split("=", 1)[-1] if "=" in a and not os.path.exists(a) else a
-        for a in args.adapters or []
-    ]
+    adapters = adapter_paths(args.adapters)
     base = getattr(args, "ckpt_dir", None) or (adapters[0] if adapters else None)
     if base is None:
         model = args.model or "model"
@@ -77,7 +68,7 @@ def default_result_path(args: Any) -> str:
     return os.path.join(base, "infer_result", f"{stamp}.jsonl")
 
 
-def open_result_file(args: Any, path: str | None = None) -> tuple[str, TextIO]:
+def open_result_file(args: InferArguments, path: str | None = None) -> tuple[str, TextIO]:
     """Open the JSONL result file (``--result_path`` or the default), ``--writer_buffer_size``."""
     path = path or getattr(args, "result_path", None) or default_result_path(args)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -96,7 +87,7 @@ def split_row(row: dict) -> tuple[InferRequest, str | None]:
     ), labels
 
 
-def run_dataset(engine: Any, args: Any, out: TextIO | None = None) -> dict:
+def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) -> dict:
     """Infer every validation row with ``engine`` and write the results.
 
     Returns:

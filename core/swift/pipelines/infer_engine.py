@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift.kernel import load_object, registry
+from swift.kernel import registry
 from swift.kernel.records import EngineRecord
 
 
@@ -33,6 +33,6 @@ def create_engine(args: Any, **kwargs: Any) -> Any:
     Returns:
         An object implementing :class:`swift.protocol.InferEngine`.
     """
-    record = engine_record(args.infer_backend)
-    engine_class = load_object(record.load, what=f"engine {record.name!r}")
-    return engine_class(args, **kwargs)
+    from swift.contracts import load_engine
+
+    return load_engine(args.infer_backend)(args, **kwargs)

@@ -26,15 +26,18 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from swift.kernel import SwiftError, UsageError, load_object
 from swift.pipelines.sample_rewards import RewardScorer
 from swift.pipelines.sample_rows import load_rows, make_request, read_cache, row_id, split_prompt
 from swift.protocol import request_config_from_args
 
+if TYPE_CHECKING:
+    from swift.arguments import SamplingArguments
 
-def sample_main(args: Any) -> dict:
+
+def sample_main(args: SamplingArguments) -> dict:
     """Run ``swift sample`` for ``args`` (``SamplingArguments``).
 
     Returns:
@@ -71,7 +74,7 @@ def sample_main(args: Any) -> dict:
     return {"result_path": path, "num_prompts": prompts, "num_lines": lines}
 
 
-def create_sampler_engine(args: Any) -> Any:
+def create_sampler_engine(args: SamplingArguments) -> Any:
     """The engine of ``--sampler_engine``, batching all responses of a prompt batch together."""
     from swift.pipelines.infer_engine import engine_record
 
@@ -100,7 +103,7 @@ def _check_engine_kwargs(engine_class: type, kwargs: dict, name: str) -> None:
 
 
 def _run(
-    engine: Any, args: Any, scorer: RewardScorer, rows: list[dict], cache: dict, path: str
+    engine: Any, args: SamplingArguments, scorer: RewardScorer, rows: list[dict], cache: dict, path: str
 ) -> tuple[int, int]:
     """Sample batch after batch into ``path``; returns (lines written, prompts sampled)."""
     os.makedirs(args.output_dir, exist_ok=True)
@@ -130,7 +133,7 @@ def _run(
 
 def sample_batch(
     engine: Any,
-    args: Any,
+    args: SamplingArguments,
     scorer: RewardScorer,
     rows: list[dict],
     cache: dict,

@@ -12,28 +12,22 @@ import hashlib
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from swift.kernel import MissingProviderError, UsageError, load_object
+from swift.kernel import UsageError
 from swift.protocol import InferRequest
+from swift.services import load_datasets
 
-DATASET_LOADER = "swift_transformers.data.loading:load_datasets"
+if TYPE_CHECKING:
+    from swift.arguments import SamplingArguments
 
 
-def load_rows(args: Any) -> list[dict]:
+def load_rows(args: SamplingArguments) -> list[dict]:
     """The rows of ``--dataset`` in the shard ``--data_range index count`` selects.
 
     Raises:
         UsageError: No dataset, no rows, or a malformed ``--data_range``.
     """
-    try:
-        load_datasets = load_object(DATASET_LOADER, what="dataset loader")
-    except Exception as exc:  # the plugin is missing or broken: say which
-        raise MissingProviderError(
-            f"`swift sample` loads data with swift-transformers, which cannot be imported "
-            f"({exc}). Install it: pip install swift-transformers",
-            "datasets",
-        ) from exc
     view = copy.copy(args)
     view.split_dataset_ratio = 0.0  # every row is a prompt to sample for
     view.val_dataset = []

@@ -7,30 +7,31 @@ training method: the command (or ``--rlhf_type``) names a ``trainers`` record.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from swift.kernel import UsageError, load_object, registry
+from swift.contracts import load_trainer
+from swift.pipelines.checks import trainer_method
 
-
-def run_trainer(method: str, args: Any, command: str) -> dict:
-    """Run the trainer registered as ``method`` for ``command`` and return its summary."""
-    record = registry("trainers").get(method)
-    if record.command != command:
-        raise UsageError(f"trainer {method!r} belongs to `swift {record.command}`, not `swift {command}`")
-    run = load_object(record.load, what=f"trainer {method!r}")
-    return run(args)
+if TYPE_CHECKING:
+    from swift.arguments import TrainArguments
 
 
-def sft_main(args: Any) -> dict:
+def run_trainer(command: str, args: TrainArguments) -> dict:
+    """Run the trainer of ``command`` (checked by :mod:`swift.pipelines.checks` before) and
+    return its summary."""
+    return load_trainer(trainer_method(command, args))(args)
+
+
+def sft_main(args: TrainArguments) -> dict:
     """Supervised fine-tuning with the ``sft`` trainer."""
-    return run_trainer("sft", args, "sft")
+    return run_trainer("sft", args)
 
 
-def pt_main(args: Any) -> dict:
+def pt_main(args: TrainArguments) -> dict:
     """Pre-training with the ``pt`` trainer."""
-    return run_trainer("pt", args, "pt")
+    return run_trainer("pt", args)
 
 
-def rlhf_main(args: Any) -> dict:
+def rlhf_main(args: TrainArguments) -> dict:
     """Alignment with the trainer named by ``--rlhf_type``."""
-    return run_trainer(args.rlhf_type, args, "rlhf")
+    return run_trainer("rlhf", args)

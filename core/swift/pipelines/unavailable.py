@@ -10,10 +10,10 @@ from swift.kernel import MissingProviderError
 from swift.kernel.families import install_hint
 
 
-def _declared(command: str, distribution: str):
+def _declared(command: str, distribution: str, how: str = "is implemented by the {} plugin"):
     def main(args) -> None:
         raise MissingProviderError(
-            f"`swift {command}` is implemented by the {distribution} plugin, which is not installed. "
+            f"`swift {command}` {how.format(distribution)}, which is not installed. "
             f"Install it: {install_hint(distribution)}",
             "commands",
         )
@@ -28,3 +28,4 @@ rollout = _declared("rollout", "swift-serve")
 eval = _declared("eval", "swift-eval")  # noqa: A001 - the command is called eval
 app = _declared("app", "swift-ui")
 web_ui = _declared("web-ui", "swift-ui")
+plugins_new = _declared("plugins new", "swift-sdk", "comes with {}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from swift.protocol._serial import Serializable
 
@@ -290,8 +290,3 @@ def join_stream(
                 parts.append(choice.delta.content or "")
                 finish = choice.finish_reason or finish
     return "".join(parts), finish
-
-
-def as_jsonable(obj: Any) -> Any:
-    """``obj.to_dict()`` for protocol objects, the object itself otherwise."""
-    return obj.to_dict() if isinstance(obj, Serializable) else obj

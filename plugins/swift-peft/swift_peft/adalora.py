@@ -8,24 +8,8 @@ import torch
 from peft import AdaLoraConfig, PeftModel
 from transformers import TrainerCallback
 
-from swift.kernel import UsageError
 from swift_peft.base import PeftTuner
-from swift_peft.lora import peft_init_lora_weights
-
-
-def total_steps(args: Any) -> int:
-    """Optimizer steps of the whole run: ``--max_steps``, else ``args.num_training_steps``.
-
-    Raises:
-        UsageError: When neither is known; AdaLoRA's schedule needs the total.
-    """
-    for value in (getattr(args, "max_steps", -1), getattr(args, "num_training_steps", None)):
-        if value is not None and value > 0:
-            return int(value)
-    raise UsageError(
-        "--train_type adalora needs the total number of training steps: pass --max_steps N "
-        "(or set args.num_training_steps before preparing the model)."
-    )
+from swift_peft.settings import AdaLoraSettings
 
 
 class AdaLoraCallback(TrainerCallback):
@@ -55,33 +39,22 @@ class AdaLoraTuner(PeftTuner):
     def __init__(self) -> None:
         super().__init__("adalora")
 
-    def config(self, model: torch.nn.Module, args: Any) -> AdaLoraConfig:
-        init = peft_init_lora_weights(args.init_lora_weights)
-        if not isinstance(init, bool):
-            raise UsageError(
-                f"--init_lora_weights {args.init_lora_weights} does not apply to adalora; "
-                "use true or false."
-            )
-        steps = total_steps(args)
-        if args.adalora_tinit >= steps - args.adalora_tfinal:
-            raise UsageError(
-                f"--adalora_tinit {args.adalora_tinit} + --adalora_tfinal {args.adalora_tfinal} "
-                f"leave no step of the {steps} to reallocate ranks in; lower them or train longer."
-            )
+    def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> AdaLoraConfig:
+        settings = AdaLoraSettings.from_args(args, total_steps)
         return AdaLoraConfig(
-            init_r=args.adalora_init_r,
-            target_r=args.adalora_target_r,
-            tinit=args.adalora_tinit,
-            tfinal=args.adalora_tfinal,
-            deltaT=args.adalora_deltaT,
-            beta1=args.adalora_beta1,
-            beta2=args.adalora_beta2,
-            orth_reg_weight=args.adalora_orth_reg_weight,
-            total_step=steps,
-            lora_alpha=args.lora_alpha,
-            lora_dropout=args.lora_dropout,
-            bias=args.lora_bias,
-            init_lora_weights=init,
+            init_r=settings.init_r,
+            target_r=settings.target_r,
+            tinit=settings.tinit,
+            tfinal=settings.tfinal,
+            deltaT=settings.delta_t,
+            beta1=settings.beta1,
+            beta2=settings.beta2,
+            orth_reg_weight=settings.orth_reg_weight,
+            total_step=settings.total_steps,
+            lora_alpha=settings.lora.alpha,
+            lora_dropout=settings.lora.dropout,
+            bias=settings.lora.bias,
+            init_lora_weights=settings.lora.init_weights,
             **self.common_settings(model, args),
         )
 

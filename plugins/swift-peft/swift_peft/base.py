@@ -18,9 +18,9 @@ ConfigBuilder = Callable[[Any, dict[str, Any]], PeftConfig]
 class PeftTuner:
     """A tuning method implemented by a peft config.
 
-    Implements the tuner contract of ``docs/architecture.md``:
+    Implements :class:`swift.contracts.Tuner`:
 
-    * ``prepare(model, args) -> PeftModel`` — wraps ``model``; only the adapter
+    * ``prepare(model, args, *, total_steps=None) -> PeftModel`` — wraps ``model``; only the adapter
       (plus ``--modules_to_save`` and, with ``--lora_bias all``, biases) is trainable.
     * ``save(model, output_dir)`` — writes a checkpoint plain peft loads with
       ``PeftModel.from_pretrained(base_model, output_dir)``.
@@ -52,17 +52,18 @@ class PeftTuner:
             "task_type": task_type(model),
         }
 
-    def config(self, model: torch.nn.Module, args: Any) -> PeftConfig:
+    def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> PeftConfig:
         """The peft config ``prepare`` attaches to ``model`` for ``args``."""
         return self._build_config(args, self.common_settings(model, args))
 
-    def prepare(self, model: torch.nn.Module, args: Any) -> PeftModel:
+    def prepare(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> PeftModel:
         """Attach a fresh adapter to ``model`` and freeze everything else.
 
         Uses the global torch RNG (adapter initialisation): seed before calling
-        when runs must be reproducible.
+        when runs must be reproducible. ``total_steps``: optimizer steps of the run
+        (methods with a schedule, AdaLoRA, need them).
         """
-        return get_peft_model(model, self.config(model, args))
+        return get_peft_model(model, self.config(model, args, total_steps=total_steps))
 
     def save(self, model: PeftModel, output_dir: str, **kwargs: Any) -> None:
         """Write the adapter (``adapter_config.json`` + ``adapter_model.safetensors``).

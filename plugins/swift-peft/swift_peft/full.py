@@ -8,7 +8,7 @@ import torch
 
 
 class FullTuner:
-    """``--train_type full``: the tuner contract without an adapter.
+    """``--train_type full``: :class:`swift.contracts.Tuner` without an adapter.
 
     ``prepare`` makes every parameter trainable; ``save`` is the model's own
     ``save_pretrained`` (a complete transformers checkpoint); ``load`` reads such a
@@ -20,7 +20,7 @@ class FullTuner:
     def __repr__(self) -> str:
         return "<FullTuner 'full'>"
 
-    def prepare(self, model: torch.nn.Module, args: Any) -> torch.nn.Module:
+    def prepare(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> torch.nn.Module:
         """Unfreeze every parameter of ``model`` and return it."""
         model.requires_grad_(True)
         return model

@@ -14,9 +14,11 @@ from peft.tuners.tuners_utils import BaseTunerLayer
 from peft.utils import get_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 
+from swift.arguments.tuners import normalize_init_lora_weights
 from swift.kernel import UsageError
 from swift_peft.base import PeftTuner
 from swift_peft.param_groups import loraplus_param_groups
+from swift_peft.settings import LoraSettings
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 # Initialisations that move part of the base weight into the adapter; their checkpoints
@@ -31,31 +33,23 @@ _INITIAL_ADAPTER_ATTR = "swift_initial_adapter_dir"
 def peft_init_lora_weights(value: Any) -> bool | str:
     """``--init_lora_weights`` (a string on the command line) as peft takes it.
 
-    ``true``/``false`` become booleans, ``guassian`` (the reference's spelling) is
-    ``gaussian``; ``pissa``, ``pissa_niter_<n>`` and ``olora`` pass through.
+    The spelling is the core's (:func:`swift.arguments.tuners.normalize_init_lora_weights`);
+    here ``true``/``false`` become booleans and the methods this plugin cannot run are refused.
 
     Raises:
         UsageError: For unknown values and methods needing extra inputs (LoftQ, EVA, CorDA …).
     """
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    text = normalize_init_lora_weights(value)
     if text in ("true", "false"):
         return text == "true"
-    if text in ("gaussian", "guassian"):
-        return "gaussian"
-    if (
-        text == "olora"
-        or text == "pissa"
-        or (text.startswith("pissa_niter_") and text[12:].isdigit())
-    ):
-        return text
     if text in _UNSUPPORTED_INITS:
         raise UsageError(
             f"--init_lora_weights {value} needs calibration data or a quantizer that swift-peft "
             f"does not provide; use {_SUPPORTED}."
         )
-    raise UsageError(f"--init_lora_weights {value!r} is not valid; choose {_SUPPORTED}.")
+    return text
 
 
 def _is_residual(init: bool | str) -> bool:
@@ -86,23 +80,23 @@ class LoraTuner(PeftTuner):
     def __init__(self) -> None:
         super().__init__("lora")
 
-    def config(self, model: torch.nn.Module, args: Any) -> LoraConfig:
-        common = self.common_settings(model, args)
+    def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> LoraConfig:
+        settings = LoraSettings.from_args(args)
         return LoraConfig(
-            r=args.lora_rank,
-            lora_alpha=args.lora_alpha,
-            lora_dropout=args.lora_dropout,
-            bias=args.lora_bias,
-            use_dora=args.use_dora,
-            use_rslora=args.use_rslora,
-            init_lora_weights=peft_init_lora_weights(args.init_lora_weights),
-            **common,
+            r=settings.rank,
+            lora_alpha=settings.alpha,
+            lora_dropout=settings.dropout,
+            bias=settings.bias,
+            use_dora=settings.use_dora,
+            use_rslora=settings.use_rslora,
+            init_lora_weights=settings.init_weights,
+            **self.common_settings(model, args),
         )
 
-    def prepare(self, model: torch.nn.Module, args: Any) -> PeftModel:
+    def prepare(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> PeftModel:
         """Attach LoRA; with PiSSA/OLoRA also keep the initial adapter for :meth:`save`."""
-        model = super().prepare(model, args)
-        cast_adapter_dtype(model, args.lora_dtype)
+        model = super().prepare(model, args, total_steps=total_steps)
+        cast_adapter_dtype(model, LoraSettings.from_args(args).dtype)
         config = model.peft_config["default"]
         if _is_residual(config.init_lora_weights):
             _keep_initial_adapter(model)
@@ -134,10 +128,10 @@ class LoraTuner(PeftTuner):
         ``args.learning_rate * args.lorap_lr_ratio``, all other trainable
         parameters ``args.learning_rate``; biases and 1-D weights get no weight decay.
         """
-        ratio = getattr(args, "lorap_lr_ratio", None)
-        if not ratio:
+        settings = LoraSettings.from_args(args)
+        if not settings.plus_lr_ratio:
             return None
-        return loraplus_param_groups(model, args.learning_rate, ratio, args.weight_decay)
+        return loraplus_param_groups(model, settings.learning_rate, settings.plus_lr_ratio, settings.weight_decay)
 
 
 def _keep_initial_adapter(model: PeftModel) -> None:

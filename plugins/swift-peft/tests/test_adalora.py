@@ -20,8 +20,8 @@ def test_adalora_without_a_step_budget_says_to_pass_max_steps(make_args, load_ba
 
 def test_adalora_takes_the_budget_a_trainer_computed(make_args, load_base):
     args = make_args(train_type="adalora")
-    args.num_training_steps = 30  # what a trainer sets when only epochs are given
-    model = ADALORA.prepare(load_base(), args)
+    # what a trainer passes when only epochs are given
+    model = ADALORA.prepare(load_base(), args, total_steps=30)
     assert model.peft_config["default"].total_step == 30
 
 

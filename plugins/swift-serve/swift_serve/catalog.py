@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swift.kernel import UsageError
+from swift.services import parse_adapter_specs
 from swift_serve.errors import APIError
 
 
@@ -62,12 +63,11 @@ class ModelCatalog:
         named = tuple(getattr(engine, "adapter_names", ()) or ())
         root = str(getattr(args, "model", None) or base)
         entries = [ServedModel(base, None, None, root)]
-        for spec in getattr(args, "adapters", None) or []:
-            name, sep, path = str(spec).partition("=")
-            if sep and name.strip() in named:
-                entries.append(ServedModel(name.strip(), name.strip(), base, path))
+        for name, path in parse_adapter_specs(getattr(args, "adapters", None) or []):
+            if name in named:
+                entries.append(ServedModel(name, name, base, path))
             else:
-                entries.append(ServedModel(_folder_name(spec), None, base, str(spec)))
+                entries.append(ServedModel(_folder_name(path), None, base, path))
         # Engines may name adapters that were not given as `name=path` (none do today).
         given = {e.adapter for e in entries}
         entries += [ServedModel(n, n, base, n) for n in named if n not in given]

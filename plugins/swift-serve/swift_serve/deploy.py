@@ -20,7 +20,7 @@ from typing import Any
 
 from swift.kernel import UsageError
 from swift.pipelines.infer_engine import create_engine
-from swift.pipelines.infer_merge import merge_before_infer
+from swift.pipelines.merge import merge_before_infer
 
 logger = logging.getLogger("swift_serve")
 

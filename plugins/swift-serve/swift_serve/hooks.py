@@ -1,4 +1,4 @@
-"""Registration hooks of swift-serve. Light: no fastapi, uvicorn or torch is imported here."""
+"""Hooks of swift-serve. Light: no fastapi, uvicorn or torch is imported here."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ ROLLOUT = CommandRecord(
 def swift_register_commands():
     yield DEPLOY
     yield ROLLOUT
+
+
+@hookimpl
+def swift_check_args(command, args):
+    from swift_serve.checks import check_args
+
+    check_args(command, args)

@@ -24,28 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift.kernel import UsageError
 from swift_serve.deploy import serve
-
-
-def check_single_turn(args: Any) -> None:
-    """Refuse the multi-turn flags, which belong to the trainer here.
-
-    Raises:
-        UsageError: ``--multi_turn_scheduler`` or ``--max_turns`` was given.
-    """
-    given = [
-        flag
-        for flag in ("multi_turn_scheduler", "max_turns")
-        if getattr(args, flag, None) is not None
-    ]
-    if given:
-        flags = " ".join(f"--{flag} {getattr(args, flag)}" for flag in given)
-        raise UsageError(
-            f"multi-turn rollouts are driven by the trainer, which sends one "
-            f"/infer per turn; pass {flags} to `swift rlhf --rlhf_type grpo` and start "
-            "swift rollout without them"
-        )
 
 
 def rollout_main(args: Any) -> int:
@@ -56,5 +35,4 @@ def rollout_main(args: Any) -> int:
     """
     from swift_serve.rollout_app import create_rollout_app
 
-    check_single_turn(args)
     return serve(args, create_rollout_app, "swift rollout")

@@ -1,4 +1,4 @@
-"""Registration hooks of swift-trl. Light: record tables only, no torch or trl."""
+"""Hooks of swift-trl. Light: record tables and flag checks only, no torch or trl."""
 
 from __future__ import annotations
 
@@ -10,3 +10,10 @@ def swift_register_trainers():
     from swift_trl.catalog import TRAINER_RECORDS
 
     yield from TRAINER_RECORDS
+
+
+@hookimpl
+def swift_check_args(command, args):
+    from swift_trl.checks import check_args
+
+    check_args(command, args)

@@ -1,9 +1,9 @@
 """What a ``swift rlhf`` run needs beyond the steps every swift recipe shares.
 
 A method's recipe (:mod:`swift_trl.preference.recipe`, :mod:`swift_trl.grpo.recipe`)
-is composed from :mod:`swift_transformers.train.steps` (``prepare_run``,
+is composed from :mod:`swift_transformers.api` (``prepare_run``,
 ``prepare_tuner``, ``train``, ``finish_run``), its trainer from
-:class:`swift_transformers.train.mixins.SwiftTrainerMixin`; this module adds the
+:class:`swift_transformers.api.SwiftTrainerMixin`; this module adds the
 reference model (:func:`load_reference`) and the trl config fields
 (:func:`config_values`).
 """
@@ -14,7 +14,7 @@ import copy
 from dataclasses import fields
 from typing import Any
 
-from swift_transformers.train.steps import say
+from swift_transformers.api import say
 
 
 def reference_arguments(args: Any) -> Any:
@@ -38,7 +38,7 @@ def load_reference(args: Any) -> Any | None:
     """
     if not getattr(args, "ref_model", None):
         return None
-    from swift_transformers.models.loading import load_model
+    from swift.services import load_model
 
     ref_model, _, _ = load_model(reference_arguments(args))
     ref_model.eval()
@@ -53,11 +53,11 @@ def config_values(
     """Keyword arguments for ``config_cls`` (a trl config or ``TrainingArguments``).
 
     The transformers fields are mapped exactly as for ``swift sft``
-    (:func:`swift_transformers.train.hf_args.training_values`); then only those
+    (:func:`swift_transformers.api.training_values`); then only those
     ``config_cls`` accepts are kept. trl configs default to bf16 and gradient
     checkpointing on; swift's own values always win, and bf16 stays off on CPU.
     """
-    from swift_transformers.train.hf_args import training_values
+    from swift_transformers.api import training_values
 
     values = training_values(args, run_dir, has_eval=has_eval, model_dtype=model_dtype)
     accepted = {f.name for f in fields(config_cls) if f.init}

@@ -122,9 +122,9 @@ class RolloutServer:
 
     def __init__(self, model_dir: str, weight_formats=("full", "lora")):
         from swift_transformers.engine.pt import PtEngine
-        from swift_transformers.models.loading import load_model
 
         from swift.arguments import InferArguments
+        from swift.services import load_model
         from swift.template import get_template
 
         args = InferArguments(model=model_dir)

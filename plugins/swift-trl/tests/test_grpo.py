@@ -187,13 +187,13 @@ def test_a_multi_turn_scheduler_is_called_each_turn_and_only_model_turns_are_tra
 def test_the_loss_mask_of_a_multi_turn_rollout_covers_exactly_the_model_answers(
     tiny_model_dir, plugin_file, tmp_path, monkeypatch, swift_kernel
 ):
-    from swift_transformers.models.loading import load_model
     from swift_trl.grpo.engines import LocalEngine
     from swift_trl.grpo.sampling import GroupSampler
 
     from swift.arguments import RLHFArguments
     from swift.protocol import RequestConfig
     from swift.scheduler import load_scheduler
+    from swift.services import load_model
     from swift.template import get_template
 
     monkeypatch.setenv("SCHEDULER_RECORD", str(tmp_path / "calls.jsonl"))

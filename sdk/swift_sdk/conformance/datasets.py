@@ -37,7 +37,7 @@ def check_dataset(
     """
     record = plugin.record("datasets", name)
     try:
-        from swift_transformers.data.loading import load_datasets
+        from swift.services import load_datasets
     except ImportError as exc:
         raise CheckSkipped(
             f"swift-transformers is not installed: it loads datasets ({exc})"

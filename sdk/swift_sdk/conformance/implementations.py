@@ -1,9 +1,14 @@
-"""Every record's implementation imports, and a model type's default template exists."""
+"""Every record's implementation imports and satisfies its family's Protocol
+(:mod:`swift.contracts`), and a model type's default template exists."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from swift import contracts
+from swift.contracts.loaders import check_conforms, check_tuner
 from swift.kernel import SwiftError, load_object
-from swift.kernel.records import CommandRecord, ModelRecord
+from swift.kernel.records import CommandRecord, LossRecord, ModelRecord, Record, RewardRecord, TunerRecord
 from swift_sdk.conformance.errors import fail
 from swift_sdk.conformance.plugin import PluginUnderTest
 
@@ -24,7 +29,9 @@ def check_implementations_load(plugin: PluginUnderTest) -> None:
                     refs.append(("arguments", record.arguments))
                 for attr, ref in refs:
                     try:
-                        load_object(ref, what=f"{family} record {record.name!r}")
+                        obj = load_object(ref, what=f"{family} record {record.name!r}")
+                        if attr == "load":
+                            check_contract(family, record, obj)
                     except Exception as exc:  # noqa: BLE001 - reported to the author
                         reason = (
                             str(exc)
@@ -46,3 +53,30 @@ def check_implementations_load(plugin: PluginUnderTest) -> None:
                             family=family,
                             record=record.name,
                         )
+
+
+# family -> the Protocol its record's `load` object implements (swift.contracts)
+PROTOCOLS: dict[str, type] = {
+    "models": contracts.ModelLoader,
+    "templates": contracts.TemplateMetaLike,
+    "datasets": contracts.DatasetReader,
+    "engines": contracts.InferEngine,
+    "schedulers": contracts.Scheduler,
+    "trainers": contracts.TrainerRun,
+    "commands": contracts.CommandMain,
+}
+
+
+def check_contract(family: str, record: Record, obj: Any) -> None:
+    """Raise ``PluginLoadError`` when ``obj`` does not implement the family's Protocol."""
+    what = f"{record.load}"
+    if isinstance(record, TunerRecord):
+        check_tuner(obj, what, mergeable=record.mergeable)
+    elif isinstance(record, RewardRecord):
+        if record.kind == "function":
+            check_conforms(obj, contracts.RewardFunction, what)
+    elif isinstance(record, LossRecord):
+        if record.kind == "loss":
+            check_conforms(obj, contracts.LossFunction, what)
+    elif family in PROTOCOLS:
+        check_conforms(obj, PROTOCOLS[family], what)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from swift.kernel import load_object
+from swift.contracts.loaders import check_tuner as check_tuner_contract
+from swift.kernel import PluginLoadError, load_object
 from swift_sdk.conformance.arguments import command_args
 from swift_sdk.conformance.errors import fail
 from swift_sdk.conformance.plugin import PluginUnderTest
@@ -30,10 +31,10 @@ def _logits(model: Any, ids: Any) -> Any:
         return model(input_ids=ids).logits.float()
 
 
-def _step(problem: Any, what: str, call: Any, *args: Any) -> Any:
+def _step(problem: Any, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     # An exception inside the tuner is reported as a broken contract, naming the step.
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - reported to the author
         raise problem(f"{what} raised {type(exc).__name__}: {exc}") from exc
 
@@ -67,18 +68,18 @@ def check_tuner(
 
     if args is None:
         args = command_args(plugin, "sft", ["--model", model_dir, "--train_type", name])
-        args.num_training_steps = (
-            10  # set by trainers before prepare(); AdaLoRA's schedule needs it
-        )
     with plugin.active():
         tuner = load_object(record.load, what=f"tuner {name!r}")
-        for method in ("prepare", "save", "load") + (("merge",) if record.mergeable else ()):
-            if not callable(getattr(tuner, method, None)):
-                raise problem(f"the object {record.load} has no {method}() method")
+        try:
+            check_tuner_contract(tuner, f"the object {record.load}", mergeable=record.mergeable)
+        except PluginLoadError as exc:
+            raise problem(str(exc)) from None
         torch.manual_seed(0)
         ids = torch.randint(5, 200, (2, 12), generator=torch.Generator().manual_seed(0))
         base_logits = _logits(_base_model(model_dir), ids)
-        model = _step(problem, "prepare(model, args)", tuner.prepare, _base_model(model_dir), args)
+        model = _step(
+            problem, "prepare(model, args, total_steps=10)", tuner.prepare, _base_model(model_dir), args, total_steps=10
+        )
         params = dict(model.named_parameters())
         trainable = {n: p for n, p in params.items() if p.requires_grad}
         if not trainable:

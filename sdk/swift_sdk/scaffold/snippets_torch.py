@@ -68,12 +68,13 @@ from peft import LoraConfig, PeftModel, get_peft_model
 
 
 class ${Camel}Tuner:
-    """Attach, save, load and merge LoRA adapters; checkpoints load in plain peft.
+    """Attach, save, load and merge LoRA adapters (``swift.contracts.Tuner``);
+    checkpoints load in plain peft.
 
     Reads ``--lora_rank`` and ``--lora_alpha``; adapts every linear layer but the output head.
     """
 
-    def prepare(self, model: Any, args: Any) -> PeftModel:
+    def prepare(self, model: Any, args: Any, *, total_steps: int | None = None) -> PeftModel:
         config = LoraConfig(
             r=getattr(args, "lora_rank", 8),
             lora_alpha=getattr(args, "lora_alpha", 32),
@@ -180,8 +181,8 @@ from typing import Any
 
 import swift.protocol as p
 import torch
+from swift.services import load_model
 from swift.template import get_template
-from swift_transformers.models.loading import load_model
 
 Answer = tuple[str, str, list[int], list[int]]  # text, finish reason, prompt ids, new ids
 
@@ -312,7 +313,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift_transformers.train.recipe import run_training
+from swift_transformers.api import run_training
 
 
 def run(args: Any) -> dict:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swift.contracts import InvalidRow
 from swift.kernel import UsageError
-from swift_transformers.data.readers import InvalidRow
 from swift_transformers.data.report import DropReport, logger
 from swift_transformers.data.standardize import (
     SOURCE_COLUMNS,

@@ -15,22 +15,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swift.contracts import InvalidRow
 from swift.kernel import UsageError
-
-
-@dataclass(frozen=True)
-class InvalidRow:
-    """A record a reader could not parse; counted and reported like any bad row.
-
-    Attributes:
-        reason: What was wrong, e.g. ``invalid JSON (Expecting ',' delimiter)``.
-    """
-
-    reason: str
 
 
 def _json_lines(lines: Iterable[str]) -> Iterator[dict[str, Any] | InvalidRow]:

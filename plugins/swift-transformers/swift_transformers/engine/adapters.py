@@ -3,7 +3,7 @@
 ``--adapters path`` (no name) is always on, as in ``swift infer --adapters ckpt``.
 ``--adapters name=path`` is served on demand: a request that names it gets it, a
 request without a name gets the unnamed adapters (or the base model). Adapters
-are attached through the tuner family (``registry("tuners")``), so whatever
+are attached through the tuner family (``swift.contracts.load_tuner``), so whatever
 method trained them (LoRA, DoRA …) loads them again.
 
 :meth:`AdapterSet.replace` swaps an adapter while the engine serves (GRPO weight
@@ -18,34 +18,12 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from swift.kernel import UsageError, registry
+from swift.contracts import load_tuner
+from swift.kernel import UsageError
 from swift.protocol import InvalidRequestError
+from swift.services import parse_adapter_specs
 
 _UNNAMED = "_swift_default_{}"
-
-
-def parse_adapter_specs(specs: list[str]) -> list[tuple[str | None, str]]:
-    """``["ckpt", "lora2=/path"]`` → ``[(None, "ckpt"), ("lora2", "/path")]``.
-
-    A value containing ``=`` is a path when such a path exists (paths may hold ``=``).
-    """
-    parsed: list[tuple[str | None, str]] = []
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if sep and not os.path.exists(spec):
-            name = name.strip()
-            if not name or "." in name:
-                raise UsageError(
-                    f"--adapters {spec!r}: an adapter name must be non-empty and contain no '.'"
-                )
-            parsed.append((name, path))
-        else:
-            parsed.append((None, spec))
-    names = [n for n, _ in parsed if n]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise UsageError(f"--adapters: the names {', '.join(duplicates)} are given more than once")
-    return parsed
 
 
 class AdapterSet:
@@ -70,7 +48,7 @@ class AdapterSet:
         self._active: tuple[str, ...] | None = None
         self._loaded = len(parsed)
         if parsed:
-            tuner = registry("tuners").load(train_type)
+            tuner = load_tuner(train_type)
             for i, (name, path) in enumerate(parsed):
                 if not os.path.isdir(path):
                     raise UsageError(f"--adapters: {path!r} is not a folder with adapter weights")
@@ -95,7 +73,7 @@ class AdapterSet:
         if name is not None and (not name or "." in name):
             raise InvalidRequestError(f"adapter name {name!r} must be non-empty and contain no '.'")
         internal = _UNNAMED.format(self._loaded)
-        tuner = registry("tuners").load(self._train_type)
+        tuner = load_tuner(self._train_type)
         try:
             model = tuner.load(self.model, adapter_dir, is_trainable=False, adapter_name=internal)
         except (ValueError, KeyError, RuntimeError, OSError) as exc:

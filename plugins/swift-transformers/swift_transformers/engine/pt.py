@@ -31,10 +31,10 @@ from swift.protocol import (
     RequestConfig,
     random_id,
 )
+from swift.services import PromptEncoder, adapter_tuner, load_model, split_stops
 from swift_transformers.engine.adapters import AdapterSet
 from swift_transformers.engine.batching import BatchScheduler, Job
 from swift_transformers.engine.generation import BatchRunner, JobSpec, SamplingParams
-from swift_transformers.engine.prompts import PromptEncoder
 from swift_transformers.engine.sinks import AsyncFutureSink, AsyncQueueSink, FutureSink, QueueSink
 from swift_transformers.engine.weights import adapter_folder, load_weights
 
@@ -68,19 +68,14 @@ class PtEngine:
         self.args = args
         template_name = getattr(args, "template", None)
         if model is None:
-            from swift_transformers.models.loading import load_model
-
             model, tokenizer, record = load_model(args)
             template_name = template_name or record.template
         if template is None:
             from swift.template import get_template
 
             template = get_template(template_name, tokenizer, args)
-        train_type = getattr(args, "train_type", None) or "lora"
         self._adapters = AdapterSet(
-            model,
-            list(getattr(args, "adapters", None) or []),
-            train_type if train_type != "full" else "lora",
+            model, list(getattr(args, "adapters", None) or []), adapter_tuner(getattr(args, "train_type", None))
         )
         self.model = self._adapters.model
         self.model.eval()
@@ -92,7 +87,7 @@ class PtEngine:
         self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
         self._prompts = PromptEncoder(template, tokenizer, self._lock)
         self._token_texts: dict[int, str] = {}
-        self._end_ids, self._stops = self._split_stops(getattr(template, "stop_words", None) or ())
+        self._end_ids, self._stops = split_stops(self.tokenizer, getattr(template, "stop_words", None) or ())
         self._end_ids |= _eos_ids(model, tokenizer)
         pad = (
             tokenizer.pad_token_id
@@ -207,7 +202,7 @@ class PtEngine:
     ) -> Job:
         self._adapters.check(adapter)
         prompt_ids = self.encode(request)
-        request_end_ids, request_stops = self._split_stops(config.stop)
+        request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
         params = self.sampling_params(config)
         spec = JobSpec(
             config=config,
@@ -231,18 +226,6 @@ class PtEngine:
                 f"{self.max_model_len}; shorten the conversation"
             )
         return min(max_tokens or room, room)
-
-    def _split_stops(self, stops: Sequence[str]) -> tuple[set[int], list[str]]:
-        # A stop word that is one special token is matched by id: decoded text skips it.
-        special = set(self.tokenizer.all_special_tokens)
-        ids: set[int] = set()
-        texts: list[str] = []
-        for stop in stops:
-            if stop in special:
-                ids.add(self.tokenizer.convert_tokens_to_ids(stop))
-            elif stop:
-                texts.append(stop)
-        return ids, texts
 
     def _decode(self, ids: Sequence[int]) -> str:
         with self._lock:

@@ -8,7 +8,7 @@ scaling, device map, quantization and ``--model_kwargs`` applied.
 
 Example::
 
-    from swift_transformers.models.loading import load_model
+    from swift.services import load_model       # the seam; this plugin answers it
     model, tokenizer, record = load_model(args)   # args: TrainArguments / InferArguments
     record.template                               # 'qwen2_5'
 """
@@ -20,9 +20,9 @@ import sys
 from typing import Any
 
 from swift.kernel import ModelRecord, SwiftError, UsageError, load_object
+from swift.services.detect import select_model_record
 from swift_transformers.models import options
 from swift_transformers.models.checks import check_model_files
-from swift_transformers.models.detect import select_model_record
 from swift_transformers.models.resolve import resolve_model_dir
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "load_model",
     "load_tokenizer",
     "resolve_model_dir",
-    "select_model_record",
 ]
 
 
@@ -49,7 +48,9 @@ def load_model(
             unknown ``--model_type``, missing packages, bad flag values).
     """
     model_dir = os.fspath(model_dir) if model_dir is not None else resolve_model_dir(args)
-    record = select_model_record(args, model_dir)
+    record = select_model_record(
+        model_dir, model=getattr(args, "model", None), model_type=getattr(args, "model_type", None)
+    )
     check_requirements(record)
     loader = load_object(record.load, what=f"loader of model type {record.name!r}")
     model, tokenizer = loader(model_dir, args, record)

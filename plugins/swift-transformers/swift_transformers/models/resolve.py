@@ -36,6 +36,26 @@ def _hub_error(model: str, reason: str) -> UsageError:
     )
 
 
+def check_local_model(model: str) -> str | None:
+    """The folder ``model`` names when it is local, ``None`` when it is a hub id.
+
+    Light (no download): the check every command runs before any work.
+
+    Raises:
+        UsageError: ``model`` is a file, or looks like a path that does not exist.
+    """
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return str(local)
+    if local.exists():
+        raise UsageError(
+            f"--model {model!r} is a file; pass the directory that contains config.json and the weights."
+        )
+    if _looks_like_path(model):
+        raise UsageError(f"--model {model!r}: no such directory. Pass an existing model directory or a hub id.")
+    return None
+
+
 def resolve_model_dir(args: Any) -> str:
     """The local directory of ``--model``, downloading a hub id when needed.
 
@@ -57,18 +77,9 @@ def resolve_model_dir(args: Any) -> str:
             "--model is required: a hub id (Qwen/Qwen2.5-7B-Instruct) or a local model directory."
         )
     model = os.fspath(model)
-    local = Path(model).expanduser()
-    if local.is_dir():
-        return str(local)
-    if local.exists():
-        raise UsageError(
-            f"--model {model!r} is a file; "
-            "pass the directory that contains config.json and the weights."
-        )
-    if _looks_like_path(model):
-        raise UsageError(
-            f"--model {model!r}: no such directory. Pass an existing model directory or a hub id."
-        )
+    local = check_local_model(model)
+    if local is not None:
+        return local
     return _download(model, getattr(args, "model_revision", None), getattr(args, "hub_token", None))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from swift.kernel import UsageError, load_object, registry
+from swift_transformers.checks import check_lisa, check_metric, check_optimizer
 from swift_transformers.train.callbacks import (
     LOGGING_FILE,
     CopyArgsCallback,
@@ -30,16 +31,11 @@ def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
         make_generation_metric,
     )
 
+    check_metric(args)
     metric = args.metric or ("nlg" if args.predict_with_generate else "acc")
     if metric == "nlg":
-        if not args.predict_with_generate:
-            raise UsageError(
-                "--metric nlg compares generated text: add --predict_with_generate true"
-            )
         return make_generation_metric(tokenizer), None
-    if metric == "acc":
-        return make_accuracy_metric(args.acc_strategy), argmax_logits
-    raise UsageError(f"--metric {metric!r} is not available; choose acc or nlg")
+    return make_accuracy_metric(args.acc_strategy), argmax_logits
 
 
 def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
@@ -58,10 +54,7 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
     if tuner_callback is not None and (cb := tuner_callback(model, args)) is not None:
         callbacks.append(cb)
     if args.lisa_activated_layers:
-        if args.train_type != "full":
-            raise UsageError(
-                "LISA (--lisa_activated_layers) trains base layers: use --train_type full"
-            )
+        check_lisa(args)
         callbacks.append(
             LisaCallback(
                 decoder_layers(model),
@@ -99,13 +92,8 @@ def tuner_param_groups(args: Any, tuner: Any) -> Callable[[Any], list[dict] | No
         UsageError: For an ``--optimizer`` other than ``lorap``, or ``lorap`` without
             ``--lorap_lr_ratio``.
     """
+    check_optimizer(args)
     groups_of = getattr(tuner, "optimizer_param_groups", None)
-    if args.optimizer not in (None, "lorap"):
-        raise UsageError(
-            f"--optimizer {args.optimizer!r} is not available; choose lorap (with --lorap_lr_ratio)"
-        )
-    if args.optimizer == "lorap" and not args.lorap_lr_ratio:
-        raise UsageError("--optimizer lorap needs --lorap_lr_ratio (10 to 16 is typical)")
     if groups_of is None:
         return None
     return lambda model: groups_of(model, args)

@@ -8,7 +8,6 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -101,19 +100,6 @@ class CopyArgsCallback(TrainerCallback):
         checkpoint = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
         if os.path.isdir(checkpoint) and os.path.isfile(self.args_file):
             shutil.copy(self.args_file, os.path.join(checkpoint, os.path.basename(self.args_file)))
-
-
-class OptimizerStepCallback(TrainerCallback):
-    """Call ``fn(global_step)`` after every optimizer step, while gradients still exist.
-
-    AdaLoRA's ``update_and_allocate`` must run there (before ``zero_grad``).
-    """
-
-    def __init__(self, fn: Callable[[int], Any]):
-        self.fn = fn
-
-    def on_optimizer_step(self, args, state, control, **kwargs):
-        self.fn(state.global_step)
 
 
 class LisaCallback(TrainerCallback):

@@ -12,7 +12,6 @@ A recipe reads::
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import sys
@@ -20,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from swift.arguments import save_args
-from swift.kernel import UsageError, registry
+from swift.contracts import load_tuner
+from swift.kernel import UsageError
+from swift.services import trains_full_weights
 from swift.template import get_template
 from swift_transformers.train import run_dir as runs
 from swift_transformers.train.callbacks import LOGGING_FILE, append_jsonl
@@ -54,7 +55,7 @@ class Run:
 def prepare_run(args: Any, label: str) -> Run:
     """The first steps of a run: checks, process group, run folder, seed, model, template.
 
-    Refuses the flags no swift trainer honours (:func:`check_supported`), joins
+    (The flags were checked before the command started: :mod:`swift_transformers.checks`.) Joins
     torchrun's group, agrees on the run folder, seeds, loads ``--model`` and binds its
     template, fills ``args.model_type``/``args.template`` from the model record and
     writes ``args.json`` (main process).
@@ -67,7 +68,6 @@ def prepare_run(args: Any, label: str) -> Run:
 
     from swift_transformers.models.loading import load_model
 
-    check_supported(args)
     runs.init_distributed(args)
     run_dir = runs.choose_run_dir(args)
     checkpoint = runs.resume_checkpoint(args)
@@ -80,35 +80,6 @@ def prepare_run(args: Any, label: str) -> Run:
         save_args(args, run_dir)
     say(f"{label} run folder: {run_dir}")
     return Run(run_dir, checkpoint, model, tokenizer, template)
-
-
-# TorchAcc (Alibaba's XLA fork) flags: accepted for compatibility, nothing reads them
-_TORCHACC_DEFAULTS = {
-    "model_layer_cls_name": None,
-    "metric_warmup_step": 0,
-    "fsdp_num": 1,
-    "acc_steps": 1,
-}
-
-
-def check_supported(args: Any) -> None:
-    """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
-    if getattr(args, "num_labels", None):
-        raise UsageError(
-            "--num_labels (sequence classification) is not supported by this trainer yet; "
-            "train a causal LM on label text instead"
-        )
-    if getattr(args, "sequence_parallel_size", 1) > 1:
-        raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
-    if getattr(args, "use_galore", False) and importlib.util.find_spec("galore_torch") is None:
-        raise UsageError("--use_galore needs the GaLore optimizers: pip install galore-torch")
-    if getattr(args, "galore_with_embedding", False):
-        raise UsageError(
-            "--galore_with_embedding is not supported: GaLore applies to linear layers"
-        )
-    changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
-    if changed:
-        say(f"warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}")
 
 
 def prepare_tuner(args: Any, model: Any, n_rows: int | None) -> tuple[Any, Any, dict]:
@@ -125,10 +96,10 @@ def prepare_tuner(args: Any, model: Any, n_rows: int | None) -> tuple[Any, Any, 
     """
     from transformers import set_seed
 
-    tuner = registry("tuners").load(args.train_type)
-    args.num_training_steps = estimate_steps(args, n_rows)
+    tuner = load_tuner(args.train_type)
+    total_steps = estimate_steps(args, n_rows)
     set_seed(args.seed)  # the tuner initialises weights from the global RNG
-    model = tuner.prepare(model, args)
+    model = tuner.prepare(model, args, total_steps=total_steps)
     parameter_info = describe_parameters(model)
     say(f"{args.train_type}: {parameter_info['summary']}")
     return model, tuner, parameter_info
@@ -214,7 +185,7 @@ def finish_run(args: Any, trainer: Any, output: Any, run_dir: str, parameter_inf
         for key in ("last_model_checkpoint", "best_model_checkpoint", "global_step", "train_loss"):
             print(f"{key}: {summary[key]}")
         if summary["last_model_checkpoint"]:
-            flag = "--adapters" if args.train_type != "full" else "--model"
+            flag = "--model" if trains_full_weights(args.train_type) else "--adapters"
             print(
                 "To chat with the trained model: "
                 f"swift infer {flag} {summary['last_model_checkpoint']}"

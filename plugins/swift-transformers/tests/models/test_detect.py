@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from swift_transformers.models.loading import select_model_record
 
 from swift.kernel import UnknownNameError
+from swift.services import select_model_record as select_for_dir
+
+
+def select_model_record(args, model_dir):
+    """Detection as the model loader calls it, from the model flags of ``args``."""
+    return select_for_dir(model_dir, model=args.model, model_type=args.model_type)
 
 
 def test_tiny_qwen3_is_detected_from_config_with_qwen3_template(tiny_model_dir, make_args):

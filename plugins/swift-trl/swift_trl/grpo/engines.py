@@ -20,7 +20,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from swift.kernel import UsageError, registry
+from swift.contracts import load_engine
+from swift.kernel import UsageError
 from swift_trl.grpo.client import RolloutClient, server_url
 from swift_trl.grpo.weights import changed_weights, push_policy
 
@@ -50,7 +51,7 @@ class LocalEngine:
     """
 
     def __init__(self, args: Any, model: Any, tokenizer: Any, template: Any, batch_size: int):
-        engine_cls = registry("engines").load("pt")
+        engine_cls = load_engine("pt")
         # the engine reads only these flags; the policy's adapter is already attached
         view = SimpleNamespace(
             model=args.model,
@@ -97,7 +98,7 @@ class ServerEngine:
         return self.client.infer(requests, request_config)
 
     def sync_weights(self, model: Any) -> None:
-        from swift_transformers.train import run_dir as runs
+        from swift_transformers import api as runs
 
         if runs.is_main_process():
             push_policy(self.client, model, self.tuner, self.batches)
@@ -115,7 +116,7 @@ class ColocatedEngine:
     """
 
     def __init__(self, args: Any, name: str = "vllm"):
-        engine_cls = registry("engines").load(name)
+        engine_cls = load_engine(name)
         self.engine = engine_cls(args)
         if not callable(getattr(self.engine, "load_weights", None)):
             raise UsageError(

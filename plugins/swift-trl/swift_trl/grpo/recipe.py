@@ -18,36 +18,14 @@ import logging
 import os
 from typing import Any
 
-from swift_transformers.train import steps
-from swift_transformers.train.steps import say
+from swift_transformers import api as steps
+from swift_transformers.api import say
 
-from swift.kernel import UsageError
 from swift.protocol import RequestConfig
 from swift.template import get_template
 from swift_trl.run import config_values, load_reference
 
 logger = logging.getLogger("swift.rlhf")
-
-
-def check_supported(args: Any) -> None:
-    """Refuse GRPO options this trainer does not implement, saying what to do instead."""
-    if not args.reward_funcs:
-        raise UsageError(
-            "GRPO needs at least one reward: pass --reward_funcs (e.g. accuracy format; "
-            "`swift plugins list` shows the installed rewards)"
-        )
-    unsupported = {
-        "--reward_model": bool(args.reward_model),
-        "--dynamic_sample": args.dynamic_sample,
-        "--async_generate": args.async_generate,
-        "--sync_ref_model": args.sync_ref_model,
-    }
-    named = [flag for flag, used in unsupported.items() if used]
-    if named:
-        raise UsageError(
-            f"{', '.join(named)} is not supported by swift-trl's GRPO trainer yet; leave it "
-            "off (reward functions from --reward_funcs and plugins are supported)"
-        )
 
 
 def request_config(args: Any) -> RequestConfig:
@@ -78,18 +56,17 @@ def objective_settings(args: Any) -> Any:
 
 def run_grpo(args: Any) -> dict:
     """``swift rlhf --rlhf_type grpo`` (see the module docstring); returns the run summary."""
-    from swift_transformers.data.loading import load_datasets
-    from swift_transformers.train.build import build_callbacks, tuner_param_groups
+    from swift_transformers.api import build_callbacks, tuner_param_groups
     from transformers import TrainingArguments
 
     from swift.rewards import load_rewards
     from swift.scheduler import scheduler_from_args
+    from swift.services import load_datasets
     from swift_trl.grpo.batches import round_shape
     from swift_trl.grpo.engines import build_engine
     from swift_trl.grpo.sampling import GroupSampler
     from swift_trl.grpo.trainer import GRPOTrainer, completions_path
 
-    check_supported(args)
     scheduler = scheduler_from_args(args)
     if scheduler is not None and args.completion_length_limit_scope == "total":
         logger.warning(

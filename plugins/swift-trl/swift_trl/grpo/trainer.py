@@ -28,7 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 import torch
-from swift_transformers.train.mixins import SwiftTrainerMixin
+from swift_transformers.api import SwiftTrainerMixin
 from torch.utils.data import DataLoader
 from transformers import Trainer
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swift_transformers.data.encoding import rejection_reason
-from swift_transformers.data.report import DropReport
+from swift_transformers.api import DropReport, rejection_reason
 
 from swift.kernel import UsageError
 from swift.template import IGNORE_INDEX, MaxLengthError, TemplateError, get_template

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from swift_transformers.train import steps
-from swift_transformers.train.steps import say
+from swift_transformers import api as steps
+from swift_transformers.api import say
 
 from swift_trl.run import load_reference
 
@@ -64,9 +64,9 @@ def run_preference(args: Any, method: str) -> dict:
         The summary of ``swift sft`` (``output_dir``, ``last_model_checkpoint``,
         ``global_step``, ``train_loss`` …, ``log_history``).
     """
-    from swift_transformers.data.loading import load_datasets
-    from swift_transformers.train.build import build_callbacks, tuner_param_groups
+    from swift_transformers.api import build_callbacks, tuner_param_groups
 
+    from swift.services import load_datasets
     from swift_trl.preference import trainers
     from swift_trl.preference.configs import build_config
     from swift_trl.preference.data import encode_preference_dataset

@@ -1,4 +1,8 @@
-"""Prompt token ids of a request: chat messages through the template, raw prompts without it."""
+"""Prompt token ids of a request: chat messages through the template, raw prompts without it.
+
+Shared by every engine (``pt``, ``vllm`` …), so a request is encoded exactly as training
+and ``swift infer`` encode it.
+"""
 
 from __future__ import annotations
 

@@ -1,25 +1,33 @@
-"""The merge step of ``swift export`` / ``swift merge-lora`` and the output-folder rules.
+"""Merging adapters into their base model: ``swift export --merge_lora``, ``swift merge-lora``
+and ``swift infer/deploy --merge_lora true``.
 
-Merging itself is :func:`swift.pipelines.infer_merge.merge_adapters` (the one merge
-implementation, shared with ``swift infer --merge_lora``): base model through the
-models plugin, adapters loaded and folded in by the tuner that trained them. This
-module adds what exporting needs around it: the checks before any weights load, a
-refusal to overwrite a non-empty folder, and an ``args.json`` recording what was merged.
+:func:`merge_adapters` is the one merge implementation: the base model through the
+model-loading seam (:func:`swift.services.load_model`), the adapters loaded and folded
+in by the tuner that trained them. Exporting adds the checks before any weights load,
+a refusal to overwrite a non-empty folder and an ``args.json`` recording what was
+merged (:func:`merge`); inference merges once into ``<checkpoint>-merged`` and reuses
+it (:func:`merge_before_infer`), as ms-swift does.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from swift.kernel import UsageError
+from swift.arguments.checkpoint import ARGS_FILE, find_run_args
+from swift.kernel import UsageError, registry
+from swift.services import adapter_paths as _paths
+
+if TYPE_CHECKING:
+    from swift.arguments import ExportArguments, InferArguments
 
 
-def adapter_paths(args: Any) -> list[str]:
+def adapter_paths(args: ExportArguments | InferArguments) -> list[str]:
     """The adapter folders of ``--adapters`` / ``--ckpt_dir`` (``name=path`` → ``path``)."""
-    return [a.split("=", 1)[1] if "=" in a and not os.path.exists(a) else a for a in args.adapters]
+    return _paths(args.adapters)
 
 
 def is_nonempty_dir(path: str) -> bool:
@@ -42,7 +50,7 @@ def ensure_writable(output_dir: str, exist_ok: bool) -> None:
         )
 
 
-def check_mergeable(args: Any) -> None:
+def check_mergeable(args: ExportArguments | InferArguments) -> None:
     """Fail before loading anything when there is nothing to merge or no base model.
 
     Raises:
@@ -66,7 +74,7 @@ def check_mergeable(args: Any) -> None:
         )
 
 
-def merge_view(args: Any, output_dir: str) -> Any:
+def merge_view(args: ExportArguments | InferArguments, output_dir: str) -> Any:
     """A copy of ``args`` for merging into ``output_dir``.
 
     The base model is loaded unquantized (``--quant_method`` of the export, or one
@@ -82,7 +90,7 @@ def merge_view(args: Any, output_dir: str) -> Any:
     return view
 
 
-def merge(args: Any, output_dir: str, *, reuse: bool = False) -> str:
+def merge(args: ExportArguments | InferArguments, output_dir: str, *, reuse: bool = False) -> str:
     """Merge the adapters of ``args`` into their base model and save to ``output_dir``.
 
     Args:
@@ -96,7 +104,6 @@ def merge(args: Any, output_dir: str, *, reuse: bool = False) -> str:
         ``output_dir``.
     """
     from swift.arguments import save_args
-    from swift.pipelines.infer_merge import merge_adapters
 
     check_mergeable(args)
     if reuse and os.path.isfile(os.path.join(output_dir, "config.json")):
@@ -117,4 +124,46 @@ def merge(args: Any, output_dir: str, *, reuse: bool = False) -> str:
         f"saved to {output_dir}",
         file=sys.stderr,
     )
+    return output_dir
+
+
+def merged_dir(args: ExportArguments | InferArguments) -> str:
+    """``<checkpoint>-merged`` for the first adapter (or ``--ckpt_dir``)."""
+    source = getattr(args, "ckpt_dir", None) or adapter_paths(args)[0]
+    return source.rstrip("/\\") + "-merged"
+
+
+def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> str:
+    """Load the base model, merge every adapter of ``args`` into it and save to ``output_dir``."""
+    from swift.contracts import load_tuner
+    from swift.services import adapter_tuner, load_model
+
+    train_type = adapter_tuner(args.train_type)
+    if not registry("tuners").get(train_type).mergeable:
+        raise UsageError(f"--merge_lora: adapters of --train_type {train_type} cannot be merged; infer without it")
+    tuner = load_tuner(train_type)
+    model, tokenizer, _ = load_model(args)
+    for path in adapter_paths(args):
+        model = tuner.merge(tuner.load(model, path, is_trainable=False))
+    model.save_pretrained(output_dir, safe_serialization=args.safe_serialization, max_shard_size=args.max_shard_size)
+    tokenizer.save_pretrained(output_dir)
+    run_args = find_run_args(adapter_paths(args)[0])
+    if run_args is not None:
+        # `swift infer --model <merged>` then restores template and system like the checkpoint.
+        shutil.copy(run_args, os.path.join(output_dir, ARGS_FILE))
+    return output_dir
+
+
+def merge_before_infer(args: ExportArguments | InferArguments) -> str:
+    """Merge (or reuse ``<checkpoint>-merged``) and point ``args`` at the merged model."""
+    output_dir = merged_dir(args)
+    if os.path.isfile(os.path.join(output_dir, "config.json")):
+        print(f"swift infer: using the merged model in {output_dir}", file=sys.stderr)
+    else:
+        # unquantized base weights: a QLoRA run's --quant_method must not apply to the merge
+        merge_adapters(merge_view(args, output_dir), output_dir)
+        print(f"swift infer: merged the adapters into {output_dir}", file=sys.stderr)
+    args.model = output_dir
+    args.adapters = []
+    args.ckpt_dir = output_dir
     return output_dir

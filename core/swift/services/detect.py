@@ -1,6 +1,7 @@
 """Pick the model record for a checkpoint: ``--model_type``, else ``config.json`` and hub ids.
 
-Pure Python (reads JSON), so detection is cheap and testable without loading weights.
+Pure Python (reads JSON), so detection is cheap, runs before any model loads, and is
+the same for every plugin that needs it (model loaders, engines, the UI).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swift.kernel import ModelRecord, registry
-from swift_transformers.models.catalog import GENERIC_MODEL_TYPE, MODEL_RECORDS
+from swift.kernel.errors import UsageError
+from swift.kernel.records import ModelRecord
+
+#: The model type used when nothing in the registry matches a checkpoint.
+GENERIC_MODEL_TYPE = "causal_lm"
 
 # huggingface_hub cache folders look like .../models--Qwen--Qwen2.5-7B/snapshots/<sha>.
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[^/]+?)--(?P<name>[^/]+)$")
@@ -118,18 +122,23 @@ def rank_records(records, info: CheckpointInfo) -> list[tuple[tuple, ModelRecord
     return scored
 
 
-def _generic_record(models) -> ModelRecord:
+def _generic_record(models, what: object) -> ModelRecord:
     if GENERIC_MODEL_TYPE in models:
         return models.get(GENERIC_MODEL_TYPE)
-    return next(r for r in MODEL_RECORDS if r.name == GENERIC_MODEL_TYPE)
+    raise UsageError(
+        f"no registered model type matches {what!r} and no generic {GENERIC_MODEL_TYPE!r} type is "
+        "installed; pass --model_type (`swift plugins list -v` lists model types)."
+    )
 
 
 def _warn(message: str) -> None:
     print(f"swift: warning: {message}", file=sys.stderr)
 
 
-def select_model_record(args: Any, model_dir: str | os.PathLike | None) -> ModelRecord:
-    """The model record for ``args`` and the resolved ``model_dir``.
+def select_model_record(
+    model_dir: str | os.PathLike | None, *, model: str | None = None, model_type: str | None = None
+) -> ModelRecord:
+    """The model record for a checkpoint.
 
     ``--model_type`` wins; otherwise ``config.json`` (``architectures``, then
     ``model_type``) and the hub id or folder name choose, preferring the most specific
@@ -137,31 +146,34 @@ def select_model_record(args: Any, model_dir: str | os.PathLike | None) -> Model
     matches, the generic ``causal_lm`` record is used with a warning.
 
     Args:
-        args: Arguments with ``model_type`` and ``model``.
         model_dir: Local checkpoint folder (may lack ``config.json`` for custom loaders).
+        model: ``--model`` as the user typed it (a hub id or a path).
+        model_type: ``--model_type``.
 
     Raises:
-        UnknownNameError: ``--model_type`` names no registered model type.
+        UnknownNameError: ``model_type`` names no registered model type.
     """
+    from swift.kernel import registry
+
     models = registry("models")
-    model_type = getattr(args, "model_type", None)
     if model_type:
         return models.get(model_type)
-    info = checkpoint_info(getattr(args, "model", None), model_dir)
+    info = checkpoint_info(model, model_dir)
     ranked = rank_records(models.records(), info)
     if not ranked:
-        what = info.architectures or info.model_type or getattr(args, "model", None) or model_dir
+        what = info.architectures or info.model_type or model or model_dir
+        record = _generic_record(models, what)
         _warn(
             f"no registered model type matches {what!r}; loading it as a generic causal LM with "
-            f"template 'default'. Pass --model_type and --template to choose "
+            f"template {record.template or 'default'!r}. Pass --model_type and --template to choose "
             "(`swift plugins list -v` lists model types)."
         )
-        return _generic_record(models)
+        return record
     best_score, best = ranked[0]
     tied = [r.name for s, r in ranked[1:] if s == best_score]
     if tied:
         _warn(
-            f"{getattr(args, 'model', None) or model_dir!r} matches model types "
+            f"{model or model_dir!r} matches model types "
             f"{[best.name, *tied]}; using {best.name!r}. Pass --model_type to choose another."
         )
     return best

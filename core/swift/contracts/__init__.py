@@ -1,0 +1,79 @@
+"""The contracts of every plugin family, as Protocols.
+
+A record's ``load`` names an object; the object the kernel loads must satisfy the
+family's Protocol below. The hookspecs, the records' docstrings, the typed loaders
+(:func:`load_tuner` …) and the SDK's conformance suite all point here, so there is
+one definition of what a plugin implements:
+
+============  =============================================  ==============================
+family        ``record.load`` names                           Protocol
+============  =============================================  ==============================
+models        ``fn(model_dir, args, record)``                 :class:`ModelLoader`
+templates     a :class:`swift.template.TemplateMeta`          :class:`TemplateMetaLike`;
+                                                              bound: :class:`Encoder`
+datasets      ``fn(spec_or_path, args) -> rows``              :class:`DatasetReader`
+tuners        a tuner object                                  :class:`Tuner` (+ extras)
+losses        ``fn(outputs, labels, num_items_in_batch)``     :class:`LossFunction`
+rewards       ``fn(completions, **columns)`` or a class      :class:`RewardFunction`
+schedulers    a ``MultiTurnScheduler`` subclass               :class:`Scheduler`
+engines       an engine class                                 :class:`swift.protocol.InferEngine`
+trainers      ``run(args) -> dict``                            :class:`TrainerRun`
+commands      ``main(args)``                                   :class:`CommandMain`
+============  =============================================  ==============================
+
+Everything here is pure Python; importing it imports no torch.
+"""
+
+from __future__ import annotations
+
+from swift.contracts.families import (
+    CommandMain,
+    DatasetReader,
+    InvalidRow,
+    LossFunction,
+    ModelLoader,
+    RewardFunction,
+    Scheduler,
+    TemplateMetaLike,
+    TrainerRun,
+)
+from swift.contracts.loaders import (
+    load_engine,
+    load_loss,
+    load_model_loader,
+    load_reward,
+    load_scheduler,
+    load_template_meta,
+    load_trainer,
+    load_tuner,
+)
+from swift.contracts.services import Encoder, LoadedModel, Quantizer
+from swift.contracts.tuner import Tuner, TunerWithCallback, TunerWithParamGroups
+from swift.protocol.engine import InferEngine
+
+__all__ = [
+    "CommandMain",
+    "DatasetReader",
+    "Encoder",
+    "InferEngine",
+    "InvalidRow",
+    "LoadedModel",
+    "LossFunction",
+    "ModelLoader",
+    "Quantizer",
+    "RewardFunction",
+    "Scheduler",
+    "TemplateMetaLike",
+    "TrainerRun",
+    "Tuner",
+    "TunerWithCallback",
+    "TunerWithParamGroups",
+    "load_engine",
+    "load_loss",
+    "load_model_loader",
+    "load_reward",
+    "load_scheduler",
+    "load_template_meta",
+    "load_trainer",
+    "load_tuner",
+]

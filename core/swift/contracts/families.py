@@ -1,0 +1,101 @@
+"""The call shapes of the function-valued families (models, datasets, losses, rewards …)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from swift.kernel.records import ModelRecord
+
+
+@runtime_checkable
+class ModelLoader(Protocol):
+    """``ModelRecord.load``: load the checkpoint in ``model_dir`` as ``record`` describes.
+
+    Returns ``(model, tokenizer)``. Raise ``UsageError`` for anything a user can fix.
+    """
+
+    def __call__(self, model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]: ...
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    """What a :class:`DatasetReader` yields for a record it could not parse; counted and
+    reported like any bad row (or raised with ``--strict``).
+
+    Attributes:
+        reason: What was wrong, e.g. ``invalid JSON (Expecting ',' delimiter)``.
+    """
+
+    reason: str
+
+
+@runtime_checkable
+class DatasetReader(Protocol):
+    """``DatasetRecord.load``: rows of a named dataset (``kind="dataset"``, called with the
+    ``--dataset`` spec) or of a file (``kind="format"``, called with its path).
+
+    Returns a ``datasets.Dataset`` or an iterable of row dicts; a reader may yield
+    ``InvalidRow(reason)`` so one malformed line costs that row only.
+    """
+
+    def __call__(self, spec_or_path: str, args: Any) -> Any: ...
+
+
+@runtime_checkable
+class LossFunction(Protocol):
+    """``LossRecord.load`` (``kind="loss"``): the training loss of a batch.
+
+    Called as transformers calls ``compute_loss_func``: ``outputs`` of the model,
+    shifted-or-not ``labels`` (-100 = not trained) and the number of trained tokens in
+    the whole (accumulated) batch.
+    """
+
+    def __call__(self, outputs: Any, labels: Any, num_items_in_batch: Any = None, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class RewardFunction(Protocol):
+    """``RewardRecord.load`` (``kind="function"``): TRL's reward convention.
+
+    One float (or ``None`` to skip) per completion; every dataset column arrives as a
+    keyword list. ``async def`` is allowed; a class is built once as ``cls(args)`` and
+    its instance is called the same way.
+    """
+
+    def __call__(self, completions: list[Any], **columns: Any) -> list[float | None]: ...
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    """``SchedulerRecord.load``: a multi-turn scheduler class (``swift.scheduler.MultiTurnScheduler``).
+
+    ``check_finished`` says whether a trajectory stops after a turn; ``step`` returns
+    the request of the next turn (tool results, feedback …).
+    """
+
+    def check_finished(self, request: Any, choice: Any, turn: int) -> bool: ...
+
+    def step(self, request: Any, choice: Any, turn: int) -> Any: ...
+
+
+@runtime_checkable
+class TemplateMetaLike(Protocol):
+    """``TemplateRecord.load``: a template layout (``swift.template.TemplateMeta``)."""
+
+    name: str
+
+
+@runtime_checkable
+class TrainerRun(Protocol):
+    """``TrainerRecord.load``: train for ``args`` and return a summary
+    (``output_dir``, ``last_checkpoint``, ``best_checkpoint``, metrics)."""
+
+    def __call__(self, args: Any) -> dict: ...
+
+
+@runtime_checkable
+class CommandMain(Protocol):
+    """``CommandRecord.load``: run the command for parsed arguments (or raw argv)."""
+
+    def __call__(self, args: Any) -> Any: ...

@@ -1,0 +1,55 @@
+"""Contracts of the shared services: loaded models, encoders (bound templates), quantizers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from swift.kernel.records import ModelRecord
+
+
+class LoadedModel(NamedTuple):
+    """What ``swift.services.load_model`` returns: the model, its tokenizer, its model type."""
+
+    model: Any
+    tokenizer: Any
+    record: ModelRecord
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """A chat template bound to a tokenizer (``swift.template.Template`` is the implementation).
+
+    Training, inference and serving encode through this one object, so what a model
+    was trained on is what it is served with.
+    """
+
+    @property
+    def stop_words(self) -> tuple[str, ...]:
+        """Strings that end a reply (the template's suffix, EOS …)."""
+        ...
+
+    def encode(self, row: Mapping[str, Any]) -> dict[str, list[int]]:
+        """``{"input_ids", "labels"}`` of a training row; labels are -100 outside trained turns."""
+        ...
+
+    def encode_prompt(self, messages: Sequence[Mapping[str, Any]], **kwargs: Any) -> Any:
+        """Token ids of a conversation to answer (with the generation prompt)."""
+        ...
+
+    def decode(self, ids: Sequence[int], **kwargs: Any) -> str:
+        """Text of generated ids."""
+        ...
+
+
+@runtime_checkable
+class Quantizer(Protocol):
+    """``swift export --quant_method``: checked before any weights load, then run."""
+
+    def check_quant_method(self, method: str, bits: int | None) -> None:
+        """Raise ``UsageError`` when ``method``/``bits`` cannot run here (library missing …)."""
+        ...
+
+    def quantize(self, args: Any, model_source: str, output_dir: str) -> str:
+        """Quantize the model at ``model_source`` into ``output_dir`` and return that folder."""
+        ...

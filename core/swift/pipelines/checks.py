@@ -1,0 +1,81 @@
+"""Validation before work: every name a run will look up is resolved first.
+
+Called by :func:`swift.cli.main.run_command` for every command with arguments,
+after parsing and before the command body runs — so before any model loads and
+before a run folder exists. A usage error here exits 2 within a second and leaves
+nothing on disk.
+
+Every plugin first checks the flags it owns through the ``swift_check_args`` hook
+(flags a command refuses, dataset paths, ``--optimizer``, ``--metric``, flag
+combinations, the families its trainer needs …); then the core resolves the names of
+registries (``--train_type``, ``--loss_type``, ``--template``, ``--model_type``,
+``--multi_turn_scheduler``, ``--infer_backend``, ``--reward_funcs``, the trainer).
+A family no installed plugin provides is left to the plugin that needs it: a trainer
+that uses no tuner must not fail for want of swift-peft.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from swift.kernel import UsageError, get_kernel
+from swift.kernel.records import CommandRecord
+
+if TYPE_CHECKING:
+    from swift.arguments import BaseArguments
+
+# (family, flag, commands): the flag names a record of the family (for these commands;
+# empty = every command whose record loads the family).
+NAMED_BY_FLAG = (
+    ("tuners", "train_type", ()),
+    # `swift rlhf --loss_type` is the preference loss of trl (sigmoid, hinge …), not a record
+    ("losses", "loss_type", ("pt", "sft")),
+    ("templates", "template", ()),
+    ("models", "model_type", ()),
+    ("schedulers", "multi_turn_scheduler", ()),
+    ("engines", "infer_backend", ()),
+)
+_TRAINING = ("pt", "sft", "rlhf")
+
+
+def trainer_method(command: str, args: BaseArguments) -> str:
+    """The trainer record a training command runs: the command, or ``--rlhf_type``."""
+    return args.rlhf_type if command == "rlhf" else command
+
+
+def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
+    """Resolve every registry name ``args`` uses and let plugins check their flags.
+
+    Raises:
+        UsageError: An unknown name (listing what exists, with the closest), a trainer
+            of another command, or whatever a plugin's ``swift_check_args`` refuses.
+    """
+    kernel = get_kernel()
+    kernel.check_args(record.name, args)
+    families = set(record.families)
+    for family, flag, commands in NAMED_BY_FLAG:
+        value = getattr(args, flag, None)
+        if commands and record.name not in commands:
+            continue
+        if family in families and isinstance(value, str) and value:
+            _resolve(family, value)
+    if "rewards" in families:
+        for name in getattr(args, "reward_funcs", None) or ():
+            if isinstance(name, str):
+                _resolve("rewards", name)
+    if record.name in _TRAINING and "trainers" in families:
+        method = trainer_method(record.name, args)
+        trainer = kernel.registry("trainers").get(method)
+        if trainer.command != record.name:
+            raise UsageError(
+                f"trainer {method!r} belongs to `swift {trainer.command}`, not `swift {record.name}`"
+            )
+
+
+def _resolve(family: str, name: str) -> None:
+    from swift.kernel import MissingProviderError, registry
+
+    try:
+        registry(family).get(name)
+    except MissingProviderError:
+        pass  # no plugin provides the family: the plugin that needs it says what to install

@@ -1,0 +1,37 @@
+"""The public API of swift-peft, for other plugins.
+
+A plugin that builds a tuner on swift-peft's (a preset, a variant) imports it from
+here; everything else in the package is internal. All tuners implement
+:class:`swift.contracts.Tuner`.
+
+* :class:`PeftTuner` — a tuner from a peft config builder (save/load/merge included);
+* :class:`LoraTuner` — ``--train_type lora`` (DoRA, rsLoRA, PiSSA/OLoRA, LoRA+);
+* :class:`LoraSettings`, :class:`AdaLoraSettings` — their typed settings (``from_args``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "PeftTuner": "swift_peft.base",
+    "LoraTuner": "swift_peft.lora",
+    "LoraSettings": "swift_peft.settings",
+    "AdaLoraSettings": "swift_peft.settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"swift_peft.api has no {name!r}; public names: {', '.join(__all__)}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

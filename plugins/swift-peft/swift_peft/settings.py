@@ -1,0 +1,125 @@
+"""Typed settings of the LoRA family, read from the arguments once.
+
+A tuner builds its settings at the start of ``prepare`` (``LoraSettings.from_args``)
+and passes them on; nothing below it reads the arguments object, and nothing is
+written back into it (the total number of steps arrives as ``total_steps``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from swift.kernel import UsageError
+
+if TYPE_CHECKING:
+    from swift.arguments import TrainArguments
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """``--lora_*`` and friends.
+
+    Attributes:
+        rank: ``--lora_rank``.
+        alpha: ``--lora_alpha``.
+        dropout: ``--lora_dropout``.
+        bias: ``--lora_bias`` (``none`` / ``all``).
+        use_dora: ``--use_dora``.
+        use_rslora: ``--use_rslora``.
+        init_weights: ``--init_lora_weights`` as peft takes it (see ``peft_init_lora_weights``).
+        dtype: ``--lora_dtype`` or ``None``.
+        plus_lr_ratio: ``--lorap_lr_ratio`` (LoRA+), ``None`` when unset.
+        learning_rate: ``--learning_rate`` (LoRA+ groups scale it).
+        weight_decay: ``--weight_decay`` (LoRA+ groups carry it).
+    """
+
+    rank: int = 8
+    alpha: int = 32
+    dropout: float = 0.05
+    bias: str = "none"
+    use_dora: bool = False
+    use_rslora: bool = False
+    init_weights: bool | str = True
+    dtype: str | None = None
+    plus_lr_ratio: float | None = None
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> LoraSettings:
+        """Read the LoRA flags of ``args`` (validating ``--init_lora_weights``)."""
+        from swift_peft.lora import peft_init_lora_weights
+
+        return cls(
+            rank=args.lora_rank,
+            alpha=args.lora_alpha,
+            dropout=args.lora_dropout,
+            bias=args.lora_bias,
+            use_dora=bool(getattr(args, "use_dora", False)),
+            use_rslora=bool(getattr(args, "use_rslora", False)),
+            init_weights=peft_init_lora_weights(getattr(args, "init_lora_weights", True)),
+            dtype=getattr(args, "lora_dtype", None),
+            plus_lr_ratio=getattr(args, "lorap_lr_ratio", None) or None,
+            learning_rate=float(getattr(args, "learning_rate", 1e-4) or 0.0),
+            weight_decay=float(getattr(args, "weight_decay", 0.0) or 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class AdaLoraSettings:
+    """``--adalora_*`` plus the LoRA fields AdaLoRA shares and the run's total steps."""
+
+    lora: LoraSettings
+    total_steps: int
+    init_r: int = 12
+    target_r: int = 8
+    tinit: int = 0
+    tfinal: int = 0
+    delta_t: int = 1
+    beta1: float = 0.85
+    beta2: float = 0.85
+    orth_reg_weight: float = 0.5
+
+    @classmethod
+    def from_args(cls, args: TrainArguments, total_steps: int | None) -> AdaLoraSettings:
+        """Read the AdaLoRA flags; ``--max_steps`` wins over the trainer's ``total_steps``.
+
+        Raises:
+            UsageError: The total is unknown, the schedule leaves no step to reallocate
+                in, or ``--init_lora_weights`` is not a boolean.
+        """
+        lora = LoraSettings.from_args(args)
+        if not isinstance(lora.init_weights, bool):
+            raise UsageError(
+                f"--init_lora_weights {args.init_lora_weights} does not apply to adalora; use true or false."
+            )
+        steps = _total(getattr(args, "max_steps", -1), total_steps)
+        settings = cls(
+            lora=lora,
+            total_steps=steps,
+            init_r=args.adalora_init_r,
+            target_r=args.adalora_target_r,
+            tinit=args.adalora_tinit,
+            tfinal=args.adalora_tfinal,
+            delta_t=args.adalora_deltaT,
+            beta1=args.adalora_beta1,
+            beta2=args.adalora_beta2,
+            orth_reg_weight=args.adalora_orth_reg_weight,
+        )
+        if settings.tinit >= steps - settings.tfinal:
+            raise UsageError(
+                f"--adalora_tinit {settings.tinit} + --adalora_tfinal {settings.tfinal} "
+                f"leave no step of the {steps} to reallocate ranks in; lower them or train longer."
+            )
+        return settings
+
+
+def _total(max_steps: int | None, total_steps: int | None) -> int:
+    for value in (max_steps, total_steps):
+        if value is not None and value > 0:
+            return int(value)
+    raise UsageError(
+        "--train_type adalora needs the total number of training steps: pass --max_steps N "
+        "(trainers pass it to prepare(..., total_steps=N))."
+    )

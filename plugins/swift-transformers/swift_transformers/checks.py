@@ -1,0 +1,101 @@
+"""The flags swift-transformers owns, checked before any work (``swift_check_args``).
+
+Light: no torch, no transformers — only path checks and record lookups — so a
+usage error is reported within a second of starting, before a model loads and
+before a run folder exists.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from swift.kernel import UsageError, registry
+
+if TYPE_CHECKING:
+    from swift.arguments import TrainArguments
+
+TRAINING = ("pt", "sft", "rlhf")
+METRICS = ("acc", "nlg")
+OPTIMIZERS = ("lorap",)
+# TorchAcc (Alibaba's XLA fork) flags: accepted for compatibility, nothing reads them
+_TORCHACC_DEFAULTS = {"model_layer_cls_name": None, "metric_warmup_step": 0, "fsdp_num": 1, "acc_steps": 1}
+
+
+def check_args(command: str, args: TrainArguments) -> None:
+    """Everything this plugin can check about ``args`` without loading anything."""
+    check_model_flag(args)
+    check_dataset_flags(args)
+    if command in TRAINING:
+        registry("tuners").get(args.train_type)  # every swift-transformers run prepares a tuner
+        check_supported(args)
+        check_optimizer(args)
+        check_metric(args)
+        check_lisa(args)
+
+
+def check_model_flag(args: TrainArguments) -> None:
+    """``--model`` is an existing folder or something that can be a hub id."""
+    from swift_transformers.models.resolve import check_local_model
+
+    model = getattr(args, "model", None)
+    if model:
+        check_local_model(os.fspath(model))
+
+
+def check_dataset_flags(args: TrainArguments) -> None:
+    """Every ``--dataset``/``--val_dataset`` entry parses, and local paths exist."""
+    from swift_transformers.data.spec import looks_like_path, parse_dataset_spec
+
+    custom = bool(getattr(args, "custom_dataset_info", None))  # may give a path-like name meaning
+    for flag in ("dataset", "val_dataset"):
+        for raw in getattr(args, flag, None) or ():
+            spec = parse_dataset_spec(str(raw))
+            if not spec.is_path and not custom and looks_like_path(spec.name):
+                raise UsageError(f"dataset file or folder not found: {spec.name} (--{flag} {raw})")
+
+
+def check_supported(args: TrainArguments) -> None:
+    """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
+    if getattr(args, "num_labels", None):
+        raise UsageError(
+            "--num_labels (sequence classification) is not supported by this trainer yet; "
+            "train a causal LM on label text instead"
+        )
+    if getattr(args, "sequence_parallel_size", 1) > 1:
+        raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
+    if getattr(args, "use_galore", False) and importlib.util.find_spec("galore_torch") is None:
+        raise UsageError("--use_galore needs the GaLore optimizers: pip install galore-torch")
+    if getattr(args, "galore_with_embedding", False):
+        raise UsageError("--galore_with_embedding is not supported: GaLore applies to linear layers")
+    changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
+    if changed:
+        print(f"swift: warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}", file=sys.stderr)
+
+
+def check_optimizer(args: TrainArguments) -> None:
+    """``--optimizer``: only ``lorap`` (LoRA+ groups, with ``--lorap_lr_ratio``)."""
+    optimizer = getattr(args, "optimizer", None)
+    if optimizer not in (None, *OPTIMIZERS):
+        raise UsageError(f"--optimizer {optimizer!r} is not available; choose lorap (with --lorap_lr_ratio)")
+    if optimizer == "lorap" and not getattr(args, "lorap_lr_ratio", None):
+        raise UsageError("--optimizer lorap needs --lorap_lr_ratio (10 to 16 is typical)")
+
+
+def check_metric(args: TrainArguments) -> None:
+    """``--metric``: ``acc``, or ``nlg`` with ``--predict_with_generate``."""
+    metric = getattr(args, "metric", None)
+    if metric is None:
+        return
+    if metric not in METRICS:
+        raise UsageError(f"--metric {metric!r} is not available; choose acc or nlg")
+    if metric == "nlg" and not getattr(args, "predict_with_generate", False):
+        raise UsageError("--metric nlg compares generated text: add --predict_with_generate true")
+
+
+def check_lisa(args: TrainArguments) -> None:
+    """LISA trains base layers, so it needs a tuner whose record says ``full``."""
+    if getattr(args, "lisa_activated_layers", 0) and not registry("tuners").get(args.train_type).full:
+        raise UsageError("LISA (--lisa_activated_layers) trains base layers: use --train_type full")

@@ -61,7 +61,7 @@ def _text(rng: random.Random, n_words: int) -> str:
         if r < 0.03:
             parts.append(rng.choice(_CHINESE))
         elif r < 0.08:
-            parts.append(str(rng.randint(0, 10**rng.randint(1, 6))))
+            parts.append(str(rng.randint(0, 10 ** rng.randint(1, 6))))
         elif r < 0.10:
             parts.append(f"f(x{rng.randint(0, 9)}) = [{rng.randint(0, 99)}, {{'k': 1}}]\n")
         else:
@@ -90,7 +90,7 @@ def make_rows(n: int, seed: int = 0) -> list[dict]:
 
 
 # The baseline, run by ms-swift's interpreter: argv = tokenizer dir, rows file, repeats, num_procs, out.
-MS_SWIFT_SCRIPT = r'''
+MS_SWIFT_SCRIPT = r"""
 import json, resource, statistics, sys, time
 def cpu_now():  # this process and its finished children (ms-swift encodes in a child process)
     return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
@@ -121,13 +121,14 @@ for n in [int(x) for x in num_procs.split(",") if x]:
         cpu.append(cpu_now() - start_cpu)
     result[f"dataset num_proc={n}"] = {"seconds": times, "cpu_seconds": cpu, "tokens": sum(encoded["length"])}
 json.dump(result, open(out, "w"))
-'''
+"""
 
 
 def cpu_now() -> float:
     """CPU seconds of this process and of its children that have ended (pool workers)."""
-    return sum(r.ru_utime + r.ru_stime
-               for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+    return sum(
+        r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 def model_dir_for_ms_swift(tokenizer_dir: str, work: str) -> str:
@@ -139,14 +140,19 @@ def model_dir_for_ms_swift(tokenizer_dir: str, work: str) -> str:
     from transformers import AutoConfig, AutoTokenizer
 
     vocab = len(AutoTokenizer.from_pretrained(tokenizer_dir))
-    AutoConfig.for_model("qwen3", vocab_size=vocab, hidden_size=64, num_hidden_layers=1,
-                         num_attention_heads=4, num_key_value_heads=2,
-                         intermediate_size=128).save_pretrained(target)
+    AutoConfig.for_model(
+        "qwen3",
+        vocab_size=vocab,
+        hidden_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=128,
+    ).save_pretrained(target)
     return target
 
 
-def run_ms_swift(python: str, model_dir: str, rows: list[dict], repeats: int,
-                 num_procs: list[int], work: str) -> dict:
+def run_ms_swift(python: str, model_dir: str, rows: list[dict], repeats: int, num_procs: list[int], work: str) -> dict:
     """Run the baseline script in ms-swift's interpreter; its JSON result."""
     script, rows_file, out = (os.path.join(work, n) for n in ("ms.py", "rows.jsonl", "ms.json"))
     with open(script, "w") as fh:
@@ -182,16 +188,16 @@ def run_ours(tokenizer_dir: str, rows: list[dict], repeats: int, num_procs: list
     result["encode loop"] = {"seconds": loop, "cpu_seconds": cpu, "tokens": tokens}
     dataset = Dataset.from_list(rows)
     for n in num_procs:
-        args = SimpleNamespace(lazy_tokenize=False, strict=False, dataset_num_proc=n,
-                               load_from_cache_file=False, data_seed=42)
+        args = SimpleNamespace(
+            lazy_tokenize=False, strict=False, dataset_num_proc=n, load_from_cache_file=False, data_seed=42
+        )
         times, cpu = [], []
         for _ in range(repeats):
             start, start_cpu = time.perf_counter(), cpu_now()
             encoded = encode_dataset(dataset, template, args)
             times.append(time.perf_counter() - start)
             cpu.append(cpu_now() - start_cpu)
-        result[f"dataset num_proc={n}"] = {"seconds": times, "cpu_seconds": cpu,
-                                           "tokens": sum(encoded["length"])}
+        result[f"dataset num_proc={n}"] = {"seconds": times, "cpu_seconds": cpu, "tokens": sum(encoded["length"])}
     return result
 
 
@@ -212,14 +218,14 @@ def compare_samples(ours: list[dict], theirs: list[dict]) -> list[str]:
         line = f"{key}: identical in {equal}/{len(ours)} rows"
         if pairs:
             line += "; differing (ours, ms-swift) ids: " + ", ".join(
-                f"{p}->{q} x{n}" for (p, q), n in sorted(pairs.items()))
+                f"{p}->{q} x{n}" for (p, q), n in sorted(pairs.items())
+            )
         notes.append(line)
     return notes
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--num-proc", type=int, nargs="*", default=[1, 2])
@@ -241,12 +247,10 @@ def main() -> int:
         theirs = None
         if args.ms_swift_python:
             model_dir = model_dir_for_ms_swift(tokenizer_dir, work)
-            theirs = run_ms_swift(args.ms_swift_python, model_dir, rows, args.repeats,
-                                  args.num_proc, work)
+            theirs = run_ms_swift(args.ms_swift_python, model_dir, rows, args.repeats, args.num_proc, work)
 
     print(f"{len(rows)} rows, load average {os.getloadavg()[0]:.2f} (1 min) at the end")
-    print(f"{'case':<22}{'side':<10}{'samples/s':>11}{'tokens/s':>12}{'samples/cpu-s':>15}"
-          "   (ratio: ours/ms-swift)")
+    print(f"{'case':<22}{'side':<10}{'samples/s':>11}{'tokens/s':>12}{'samples/cpu-s':>15}   (ratio: ours/ms-swift)")
     results = {"rows": len(rows), "loadavg": os.getloadavg()}
     for case in [k for k in ours if k != "samples"]:
         row = {}
@@ -255,9 +259,13 @@ def main() -> int:
                 continue
             median = statistics.median(data[case]["seconds"])
             cpu = data[case]["cpu_seconds"]
-            row[side] = {"samples_s": len(rows) / median, "tokens_s": data[case]["tokens"] / median,
-                         "samples_cpu_s": len(rows) / statistics.median(cpu) if cpu else None,
-                         "seconds": data[case]["seconds"], "cpu_seconds": cpu}
+            row[side] = {
+                "samples_s": len(rows) / median,
+                "tokens_s": data[case]["tokens"] / median,
+                "samples_cpu_s": len(rows) / statistics.median(cpu) if cpu else None,
+                "seconds": data[case]["seconds"],
+                "cpu_seconds": cpu,
+            }
             per_cpu = f"{row[side]['samples_cpu_s']:>15.0f}" if cpu else f"{'-':>15}"
             print(f"{case:<22}{side:<10}{row[side]['samples_s']:>11.0f}{row[side]['tokens_s']:>12.0f}{per_cpu}")
         if theirs is not None:

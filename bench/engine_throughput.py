@@ -62,16 +62,22 @@ class Baseline:
         import torch
 
         self.tok.padding_side = "left"
-        batch = self.tok.apply_chat_template(prompts, add_generation_prompt=True, tokenize=True,
-                                             padding=True, return_dict=True, return_tensors="pt")
+        batch = self.tok.apply_chat_template(
+            prompts, add_generation_prompt=True, tokenize=True, padding=True, return_dict=True, return_tensors="pt"
+        )
         batch = {k: v.to(self.model.device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
         with torch.inference_mode():
-            out = self.model.generate(**batch, max_new_tokens=self.max_tokens, do_sample=False,
-                                      pad_token_id=self.tok.pad_token_id, eos_token_id=self.eos)
+            out = self.model.generate(
+                **batch,
+                max_new_tokens=self.max_tokens,
+                do_sample=False,
+                pad_token_id=self.tok.pad_token_id,
+                eos_token_id=self.eos,
+            )
         tokens, answers = 0, []
-        for row in out[:, batch["input_ids"].shape[1]:].tolist():
+        for row in out[:, batch["input_ids"].shape[1] :].tolist():
             end = next((i for i, t in enumerate(row) if t in self.eos_ids), None)
-            row = row if end is None else row[:end + 1]
+            row = row if end is None else row[: end + 1]
             tokens += len(row)
             answers.append(self.tok.decode(row, skip_special_tokens=True))
         return tokens, answers
@@ -161,8 +167,9 @@ def main() -> int:
         if model_dir is None:
             from swift_sdk.tiny import build_tiny_model
 
-            model_dir = str(build_tiny_model(os.path.join(tmp, "tiny"), hidden_size=128, num_layers=4,
-                                             num_heads=4, num_kv_heads=2))
+            model_dir = str(
+                build_tiny_model(os.path.join(tmp, "tiny"), hidden_size=128, num_layers=4, num_heads=4, num_kv_heads=2)
+            )
         dtype = getattr(torch, a.dtype or ("bfloat16" if a.device.startswith("cuda") else "float32"))
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(a.device).eval()
@@ -176,29 +183,39 @@ def main() -> int:
 
     same_ids = sum(
         engine.encode(InferRequest(messages=p))
-        == tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True,
-                                         return_dict=True)["input_ids"]
-        for p in prompts)
+        == tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+        for p in prompts
+    )
     cases = {  # case: (engine side, baseline side)
-        "batch 1": (lambda: one_by_one(lambda ps: engine_sync(engine, config, ps), prompts),
-                    lambda: one_by_one(baseline, prompts)),
+        "batch 1": (
+            lambda: one_by_one(lambda ps: engine_sync(engine, config, ps), prompts),
+            lambda: one_by_one(baseline, prompts),
+        ),
         f"batch {n}": (lambda: engine_sync(engine, config, prompts), lambda: baseline(prompts)),
         f"async {n}": (lambda: engine_async(engine, config, prompts), lambda: baseline(prompts)),
     }
     results: dict = {"model": model_dir, "device": a.device, "prompt_ids_equal": f"{same_ids}/{n}"}
-    print(f"{n} prompts, greedy, max_tokens {a.max_tokens}, {a.device}, median of {a.repeats}; "
-          f"prompt ids equal (template vs apply_chat_template): {same_ids}/{n}")
-    print(f"{'case':<10}{'engine tok/s':>14}{'generate tok/s':>16}{'ratio':>9}"
-          f"{'ratio per CPU-s':>17}   answers equal")
+    print(
+        f"{n} prompts, greedy, max_tokens {a.max_tokens}, {a.device}, median of {a.repeats}; "
+        f"prompt ids equal (template vs apply_chat_template): {same_ids}/{n}"
+    )
+    print(f"{'case':<10}{'engine tok/s':>14}{'generate tok/s':>16}{'ratio':>9}{'ratio per CPU-s':>17}   answers equal")
     for case, (ours_fn, base_fn) in cases.items():
         ours, base = measure_pair(ours_fn, base_fn, a.repeats)
         equal = sum(x == y for x, y in zip(ours.pop("answers"), base.pop("answers")))
         ratio = ours["tokens_s"] / base["tokens_s"]
         ratio_cpu = ours["tokens_cpu_s"] / base["tokens_cpu_s"]
-        print(f"{case:<10}{ours['tokens_s']:>14.0f}{base['tokens_s']:>16.0f}{ratio:>8.3f}x"
-              f"{ratio_cpu:>16.3f}x   {equal}/{n}")
-        results[case] = {"engine": ours, "generate": base, "ratio": ratio, "ratio_cpu": ratio_cpu,
-                         "answers_equal": equal}
+        print(
+            f"{case:<10}{ours['tokens_s']:>14.0f}{base['tokens_s']:>16.0f}{ratio:>8.3f}x"
+            f"{ratio_cpu:>16.3f}x   {equal}/{n}"
+        )
+        results[case] = {
+            "engine": ours,
+            "generate": base,
+            "ratio": ratio,
+            "ratio_cpu": ratio_cpu,
+            "answers_equal": equal,
+        }
     engine.close()
     print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the end")
     if a.json:

@@ -51,9 +51,7 @@ def write_prompts(path: Path, n: int) -> None:
         for _ in range(n):
             a, b = rng.randint(1, 99), rng.randint(1, 99)
             row = {
-                "messages": [
-                    {"role": "user", "content": f"What is {a} plus {b}? Answer in \\boxed{{}}."}
-                ],
+                "messages": [{"role": "user", "content": f"What is {a} plus {b}? Answer in \\boxed{{}}."}],
                 "solution": str(a + b),
             }
             fh.write(json.dumps(row) + "\n")

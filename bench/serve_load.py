@@ -106,13 +106,9 @@ class HttpConnection:
         self.writer.write(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         await self.writer.drain()
         status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
-        headers = {
-            k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)
-        }
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)}
         if "content-length" in headers:
-            return int(status_line.split()[1]), await self.reader.readexactly(
-                int(headers["content-length"])
-            )
+            return int(status_line.split()[1]), await self.reader.readexactly(int(headers["content-length"]))
         parts = []
         while True:  # chunked transfer encoding (SSE streams)
             size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
@@ -125,9 +121,7 @@ class HttpConnection:
         self.writer.close()
 
 
-def run_http_clients(
-    url: str, model: str, concurrency: int, total: int, max_tokens: int, stream: bool
-) -> dict:
+def run_http_clients(url: str, model: str, concurrency: int, total: int, max_tokens: int, stream: bool) -> dict:
     """The same requests over HTTP, one keep-alive connection per client (runs in the client subprocess)."""
     body = {"model": model, "max_tokens": max_tokens, "temperature": 0, "stream": stream}
     if stream:
@@ -165,9 +159,7 @@ def run_http_clients(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url")
     parser.add_argument("model")
     parser.add_argument("--concurrency", type=int, required=True)
@@ -175,9 +167,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, required=True)
     parser.add_argument("--stream", action="store_true")
     args = parser.parse_args()
-    result = run_http_clients(
-        args.url, args.model, args.concurrency, args.requests, args.max_tokens, args.stream
-    )
+    result = run_http_clients(args.url, args.model, args.concurrency, args.requests, args.max_tokens, args.stream)
     print(json.dumps(result))
     return 0
 

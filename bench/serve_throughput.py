@@ -31,18 +31,14 @@ from serve_load import run_clients, summarize  # bench/ is on sys.path when run 
 LOAD_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "serve_load.py")
 
 
-def run_direct(
-    engine, concurrency: int, total: int, max_tokens: int, stream: bool
-) -> dict[str, float]:
+def run_direct(engine, concurrency: int, total: int, max_tokens: int, stream: bool) -> dict[str, float]:
     """The engine's ``infer_async`` called by ``concurrency`` coroutines."""
     from swift.protocol import InferRequest, RequestConfig
 
     config = RequestConfig(max_tokens=max_tokens, temperature=0, stream=stream)
 
     async def call(prompt: str) -> int:
-        result = await engine.infer_async(
-            InferRequest(messages=[{"role": "user", "content": prompt}]), config
-        )
+        result = await engine.infer_async(InferRequest(messages=[{"role": "user", "content": prompt}]), config)
         if not stream:
             return result.usage.completion_tokens
         usage = None
@@ -53,9 +49,7 @@ def run_direct(
     return summarize(*asyncio.run(run_clients(call, concurrency, total)))
 
 
-def run_server(
-    url: str, model: str, concurrency: int, total: int, max_tokens: int, stream: bool
-) -> dict:
+def run_server(url: str, model: str, concurrency: int, total: int, max_tokens: int, stream: bool) -> dict:
     """Start the client subprocess against ``url`` and read its JSON result."""
     argv = [
         sys.executable,
@@ -76,20 +70,14 @@ def run_server(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="model id or path (default: a tiny offline Qwen3)")
     parser.add_argument("--infer-backend", default="pt")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 64])
-    parser.add_argument(
-        "--requests", type=int, default=0, help="requests per level (0: max(32, 4 x clients))"
-    )
+    parser.add_argument("--requests", type=int, default=0, help="requests per level (0: max(32, 4 x clients))")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--max-batch-size", type=int, default=64)
-    parser.add_argument(
-        "--stream", action="store_true", help="stream answers (SSE) instead of whole responses"
-    )
+    parser.add_argument("--stream", action="store_true", help="stream answers (SSE) instead of whole responses")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -118,9 +106,7 @@ def main() -> int:
         app = create_app(engine, deploy_args)
         served = app.state.server.catalog.default.name
         with BackgroundServer(app) as server:
-            run_direct(
-                engine, 1, 4, args.max_tokens, args.stream
-            )  # warm-up: first generate calls are slower
+            run_direct(engine, 1, 4, args.max_tokens, args.stream)  # warm-up: first generate calls are slower
             run_server(server.url, served, 1, 4, args.max_tokens, args.stream)
             for c in args.concurrency:
                 total = args.requests or max(32, 4 * c)

@@ -44,8 +44,7 @@ sys.path.insert(0, BENCH_DIR)
 from encode import make_rows  # noqa: E402  (the shared synthetic chat generator)
 
 LORA = {"lora_rank": 8, "lora_alpha": 32, "lora_dropout": 0.05}
-PHASES = ("start-up", "data prep", "training", "rest", "total",
-          "training CPU", "other CPU", "total CPU")
+PHASES = ("start-up", "data prep", "training", "rest", "total", "training CPU", "other CPU", "total CPU")
 
 
 class TrainMarks(TrainerCallback):
@@ -61,9 +60,10 @@ class TrainMarks(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         self._mark("train_end")
 
+
 # The baseline run, as someone would write it with transformers+peft only.
 # argv: model dir, rows file, output dir, settings JSON. Prints "MARK name unix_time [cpu]" lines.
-BASELINE_SCRIPT = r'''
+BASELINE_SCRIPT = r"""
 import json, sys, time
 import torch
 from peft import LoraConfig, get_peft_model
@@ -103,7 +103,7 @@ output = Trainer(model=model, args=args, train_dataset=samples, data_collator=co
                  callbacks=[TrainMarks()]).train()
 model.save_pretrained(out_dir)
 print("RESULT", json.dumps({"train_runtime": output.metrics["train_runtime"], "train_loss": output.training_loss}))
-'''
+"""
 
 
 def prepare(work: Path, model: str | None, samples: int, max_length: int) -> tuple[str, str]:
@@ -129,8 +129,12 @@ def prepare(work: Path, model: str | None, samples: int, max_length: int) -> tup
 
 def run_timed(argv: list[str], threads: int) -> tuple[float, float, float, list[tuple[float, str]]]:
     """Run ``argv``: start and end (unix time), CPU seconds, each output line with its arrival time."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [BENCH_DIR, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [BENCH_DIR, os.environ.get("PYTHONPATH")])),
+    }
     if threads:  # torch's CPU threads spin-wait: on a shared machine 2 threads ran 5-10x slower than 1
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     start = time.time()
@@ -154,7 +158,7 @@ def _marks(lines: list[tuple[float, str]]) -> dict[str, tuple[float, float]]:
     found = {}
     for _, text in lines:
         if "MARK " in text:
-            _, name, *values = text[text.index("MARK "):].split()
+            _, name, *values = text[text.index("MARK ") :].split()
             found[name] = (float(values[0]), float(values[-1]))
     return found
 
@@ -163,22 +167,58 @@ def phases(start: float, loaded: float, data: float, end: float, cpu: float, mar
     """Seconds of each phase (see the module docstring)."""
     (begin, begin_cpu), (finish, finish_cpu) = marks["train_begin"], marks["train_end"]
     total, training_cpu = end - start, finish_cpu - begin_cpu
-    return {"start-up": loaded - start, "data prep": data - loaded, "training": finish - begin,
-            "rest": total - (data - start) - (finish - begin), "total": total,
-            "training CPU": training_cpu, "other CPU": cpu - training_cpu, "total CPU": cpu}
+    return {
+        "start-up": loaded - start,
+        "data prep": data - loaded,
+        "training": finish - begin,
+        "rest": total - (data - start) - (finish - begin),
+        "total": total,
+        "training CPU": training_cpu,
+        "other CPU": cpu - training_cpu,
+        "total CPU": cpu,
+    }
 
 
 def run_swift(python: str, model: str, rows: str, out: Path, a: argparse.Namespace) -> dict:
     """One ``swift sft`` run through the console script, as a user types it."""
     script = Path(python).with_name("swift")
     head = [str(script)] if script.exists() else [python, "-m", "swift.cli.main"]
-    argv = [*head, "sft", "--model", model, "--train_type", "lora", "--dataset", rows,
-            "--max_steps", str(a.steps), "--per_device_train_batch_size", str(a.batch_size),
-            "--gradient_accumulation_steps", "1", "--learning_rate", str(a.lr),
-            "--target_modules", "all-linear", "--max_length", str(a.max_length),
-            "--logging_steps", "10", "--save_steps", "100000", "--report_to", "none",
-            "--split_dataset_ratio", "0", "--seed", "42", "--output_dir", str(out),
-            "--callbacks", "sft_tiny:TrainMarks"]
+    argv = [
+        *head,
+        "sft",
+        "--model",
+        model,
+        "--train_type",
+        "lora",
+        "--dataset",
+        rows,
+        "--max_steps",
+        str(a.steps),
+        "--per_device_train_batch_size",
+        str(a.batch_size),
+        "--gradient_accumulation_steps",
+        "1",
+        "--learning_rate",
+        str(a.lr),
+        "--target_modules",
+        "all-linear",
+        "--max_length",
+        str(a.max_length),
+        "--logging_steps",
+        "10",
+        "--save_steps",
+        "100000",
+        "--report_to",
+        "none",
+        "--split_dataset_ratio",
+        "0",
+        "--seed",
+        "42",
+        "--output_dir",
+        str(out),
+        "--callbacks",
+        "sft_tiny:TrainMarks",
+    ]
     for key, value in LORA.items():
         argv += [f"--{key}", str(value)]
     if a.template:
@@ -192,17 +232,21 @@ def run_baseline(python: str, model: str, rows: str, out: Path, a: argparse.Name
     """One run of the plain transformers+peft script."""
     script = out.parent / "baseline.py"
     script.write_text(BASELINE_SCRIPT)
-    cfg = {**LORA, "steps": a.steps, "batch": a.batch_size, "lr": a.lr, "seed": 42,
-           "checkpointing": True}  # swift sft's default, as in ms-swift
-    start, end, cpu, lines = run_timed([python, str(script), model, rows, str(out), json.dumps(cfg)],
-                                  a.threads)
+    cfg = {
+        **LORA,
+        "steps": a.steps,
+        "batch": a.batch_size,
+        "lr": a.lr,
+        "seed": 42,
+        "checkpointing": True,
+    }  # swift sft's default, as in ms-swift
+    start, end, cpu, lines = run_timed([python, str(script), model, rows, str(out), json.dumps(cfg)], a.threads)
     marks = _marks(lines)
     return phases(start, marks["loaded"][0], marks["data"][0], end, cpu, marks)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--samples", type=int, default=200)
@@ -210,10 +254,12 @@ def main() -> int:
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--model", help="model folder; default: a tiny Qwen3 built offline")
-    parser.add_argument("--template", help="swift's --template (default: chatml for the tiny model, "
-                        "whose tokenizer template the baseline uses; the model's own with --model)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="OMP_NUM_THREADS of both runs (0: leave unset)")
+    parser.add_argument(
+        "--template",
+        help="swift's --template (default: chatml for the tiny model, "
+        "whose tokenizer template the baseline uses; the model's own with --model)",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of both runs (0: leave unset)")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the swift env")
     parser.add_argument("--json", help="also write the results to this file")
     a = parser.parse_args()
@@ -229,10 +275,11 @@ def main() -> int:
             for label, run in order if i % 2 == 0 else order[::-1]:
                 results[label].append(run(a.python, model, rows, work / f"{label[:5]}-{i}", a))
 
-    medians = {label: {p: statistics.median(r[p] for r in runs) for p in PHASES}
-               for label, runs in results.items()}
-    print(f"{a.samples} chats, LoRA r{LORA['lora_rank']}, {a.steps} steps, batch {a.batch_size}, "
-          f"median of {a.runs} runs; load average {os.getloadavg()[0]:.2f} (1 min) at the end")
+    medians = {label: {p: statistics.median(r[p] for r in runs) for p in PHASES} for label, runs in results.items()}
+    print(
+        f"{a.samples} chats, LoRA r{LORA['lora_rank']}, {a.steps} steps, batch {a.batch_size}, "
+        f"median of {a.runs} runs; load average {os.getloadavg()[0]:.2f} (1 min) at the end"
+    )
     print(f"{'phase (s)':<14}{'swift sft':>12}{'transformers+peft':>20}{'ratio':>9}")
     for p in PHASES:
         ours, base = medians["swift sft"][p], medians["transformers+peft"][p]

@@ -42,20 +42,59 @@ from transformers import TrainerCallback
 
 # Llama modules with Qwen2's q/k/v biases (o_proj gets one too): a "qwen2" config makes
 # AutoTokenizer swap the synthetic word-level tokenizer for Qwen2Tokenizer, breaking the rows.
-_COMMON = {"model_type": "llama", "attention_bias": True, "max_position_embeddings": 32768,
-           "rope_theta": 1e6, "rms_norm_eps": 1e-6, "hidden_act": "silu", "use_cache": False}
-SHAPES = {  # Qwen2.5 shapes (hidden, MLP, layers, heads, kv heads, vocab, tied embeddings)
-    "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
-    "7b": dict(hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
-               num_key_value_heads=4, vocab_size=152064, tie_word_embeddings=False),
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, vocab_size=2048, tie_word_embeddings=False),
+_COMMON = {
+    "model_type": "llama",
+    "attention_bias": True,
+    "max_position_embeddings": 32768,
+    "rope_theta": 1e6,
+    "rms_norm_eps": 1e-6,
+    "hidden_act": "silu",
+    "use_cache": False,
 }
-CASES = {"lora-1.5b": ("1.5b", "lora"), "lora-7b": ("7b", "lora"), "full-0.5b": ("0.5b", "full"),
-         "lora-tiny": ("tiny", "lora")}
+SHAPES = {  # Qwen2.5 shapes (hidden, MLP, layers, heads, kv heads, vocab, tied embeddings)
+    "0.5b": dict(
+        hidden_size=896,
+        intermediate_size=4864,
+        num_hidden_layers=24,
+        num_attention_heads=14,
+        num_key_value_heads=2,
+        vocab_size=151936,
+        tie_word_embeddings=True,
+    ),
+    "1.5b": dict(
+        hidden_size=1536,
+        intermediate_size=8960,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        vocab_size=151936,
+        tie_word_embeddings=True,
+    ),
+    "7b": dict(
+        hidden_size=3584,
+        intermediate_size=18944,
+        num_hidden_layers=28,
+        num_attention_heads=28,
+        num_key_value_heads=4,
+        vocab_size=152064,
+        tie_word_embeddings=False,
+    ),
+    "tiny": dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=2048,
+        tie_word_embeddings=False,
+    ),
+}
+CASES = {
+    "lora-1.5b": ("1.5b", "lora"),
+    "lora-7b": ("7b", "lora"),
+    "full-0.5b": ("0.5b", "full"),
+    "lora-tiny": ("tiny", "lora"),
+}
 SPECIAL = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "[UNK]", "user", "assistant", "system")
 CHILD = {"swift": "swift", "transformers+peft": "hf"}
 CHAT_MARKUP = 6  # <|im_start|> user … <|im_end|> <|im_start|> assistant … <|im_end|>
@@ -86,12 +125,15 @@ def build_model(shape: str, path: Path, dtype: str) -> None:
     vocab = {w: i for i, w in enumerate(SPECIAL)} | {f"w{i}": i for i in range(len(SPECIAL), size)}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>", unk_token="[UNK]",
-                                   additional_special_tokens=["<|im_start|>"])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token="[UNK]",
+        additional_special_tokens=["<|im_start|>"],
+    )
     fast.chat_template = CHATML_TEMPLATE
-    config = AutoConfig.for_model(**_COMMON, **SHAPES[shape], bos_token_id=0, eos_token_id=2,
-                                  pad_token_id=0)
+    config = AutoConfig.for_model(**_COMMON, **SHAPES[shape], bos_token_id=0, eos_token_id=2, pad_token_id=0)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with torch.device(device):
         model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
@@ -111,9 +153,17 @@ def write_rows(path: Path, vocab: int, n: int, seq: int, mix: bool, seed: int = 
             total = min(seq, max(32, int(rng.lognormvariate(5.6, 0.8)))) if mix else seq
             words = [f"w{rng.randrange(len(SPECIAL), vocab)}" for _ in range(total - CHAT_MARKUP)]
             cut = len(words) // 4  # a quarter prompt, the rest the trained answer
-            fh.write(json.dumps({"messages": [
-                {"role": "user", "content": " ".join(words[:cut])},
-                {"role": "assistant", "content": " ".join(words[cut:])}]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "messages": [
+                            {"role": "user", "content": " ".join(words[:cut])},
+                            {"role": "assistant", "content": " ".join(words[cut:])},
+                        ]
+                    }
+                )
+                + "\n"
+            )
 
 
 def check_rows(model_dir: Path, data: Path, seq: int, mix: bool) -> None:
@@ -140,15 +190,36 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
     from swift.llm import sft_main
 
     s = _settings(o)
-    sft_main(TrainArguments(
-        model=o.model_dir, template="chatml", dataset=[o.data], train_type=train_type,
-        torch_dtype=s["dtype"], attn_impl="sdpa", max_length=o.seq, packing=o.packing,
-        per_device_train_batch_size=o.batch, gradient_accumulation_steps=1,
-        gradient_checkpointing=s["checkpointing"], learning_rate=1e-4, lora_rank=8, lora_alpha=32,
-        lora_dropout=0.05, target_modules=["all-linear"], max_steps=o.steps, save_strategy="no",
-        logging_steps=10, report_to=["none"], split_dataset_ratio=0.0, seed=42, output_dir=out,
-        dataloader_num_workers=0, include_num_input_tokens_seen="non_padding",
-        callbacks=["__main__:StepTimer"]))
+    sft_main(
+        TrainArguments(
+            model=o.model_dir,
+            template="chatml",
+            dataset=[o.data],
+            train_type=train_type,
+            torch_dtype=s["dtype"],
+            attn_impl="sdpa",
+            max_length=o.seq,
+            packing=o.packing,
+            per_device_train_batch_size=o.batch,
+            gradient_accumulation_steps=1,
+            gradient_checkpointing=s["checkpointing"],
+            learning_rate=1e-4,
+            lora_rank=8,
+            lora_alpha=32,
+            lora_dropout=0.05,
+            target_modules=["all-linear"],
+            max_steps=o.steps,
+            save_strategy="no",
+            logging_steps=10,
+            report_to=["none"],
+            split_dataset_ratio=0.0,
+            seed=42,
+            output_dir=out,
+            dataloader_num_workers=0,
+            include_num_input_tokens_seen="non_padding",
+            callbacks=["__main__:StepTimer"],
+        )
+    )
 
 
 def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
@@ -159,15 +230,16 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
 
     s = _settings(o)
     tok = AutoTokenizer.from_pretrained(o.model_dir)
-    model = AutoModelForCausalLM.from_pretrained(o.model_dir, dtype=getattr(torch, s["dtype"]),
-                                                 attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(
+        o.model_dir, dtype=getattr(torch, s["dtype"]), attn_implementation="sdpa"
+    )
     samples = []
     for line in open(o.data):
-        enc = tok.apply_chat_template(json.loads(line)["messages"], tokenize=True, return_dict=True,
-                                      return_assistant_tokens_mask=True)
+        enc = tok.apply_chat_template(
+            json.loads(line)["messages"], tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
         ids = list(enc["input_ids"])
-        samples.append({"input_ids": ids, "labels": [t if m else -100 for t, m in
-                                                     zip(ids, enc["assistant_masks"])]})
+        samples.append({"input_ids": ids, "labels": [t if m else -100 for t, m in zip(ids, enc["assistant_masks"])]})
     if o.packing:  # first-fit decreasing into rows of o.seq; positions restart per sample
         rows: list[dict] = []
         for smp in sorted(samples, key=lambda r: -len(r["input_ids"])):
@@ -182,8 +254,10 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
     def collate(batch):
         width = max(len(r["input_ids"]) for r in batch)
         pad = lambda seq, v: seq + [v] * (width - len(seq))  # noqa: E731
-        out = {"input_ids": torch.tensor([pad(r["input_ids"], tok.pad_token_id) for r in batch]),
-               "labels": torch.tensor([pad(r["labels"], -100) for r in batch])}
+        out = {
+            "input_ids": torch.tensor([pad(r["input_ids"], tok.pad_token_id) for r in batch]),
+            "labels": torch.tensor([pad(r["labels"], -100) for r in batch]),
+        }
         if o.packing:
             out["position_ids"] = torch.tensor([pad(r["position_ids"], 0) for r in batch])
         else:
@@ -192,18 +266,37 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
 
     torch.manual_seed(42)
     if train_type == "lora":
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=32, lora_dropout=0.05,
-                                                 target_modules="all-linear", task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model, LoraConfig(r=8, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM")
+        )
     accepted = TrainingArguments.__dataclass_fields__
     ckpt = "activation_checkpointing" if "activation_checkpointing" in accepted else "gradient_checkpointing"
     args = TrainingArguments(
-        output_dir=out, max_steps=o.steps, per_device_train_batch_size=o.batch, learning_rate=1e-4,
-        lr_scheduler_type="cosine", weight_decay=0.1, logging_steps=10, save_strategy="no",
-        report_to=[], seed=42, bf16=s["bf16"], use_cpu=not torch.cuda.is_available(),
-        dataloader_pin_memory=False, remove_unused_columns=False,
-        include_num_input_tokens_seen="non_padding", **{ckpt: s["checkpointing"]})
-    Trainer(model=model, args=args, train_dataset=samples, data_collator=collate,
-            processing_class=tok, callbacks=[StepTimer()]).train()
+        output_dir=out,
+        max_steps=o.steps,
+        per_device_train_batch_size=o.batch,
+        learning_rate=1e-4,
+        lr_scheduler_type="cosine",
+        weight_decay=0.1,
+        logging_steps=10,
+        save_strategy="no",
+        report_to=[],
+        seed=42,
+        bf16=s["bf16"],
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_pin_memory=False,
+        remove_unused_columns=False,
+        include_num_input_tokens_seen="non_padding",
+        **{ckpt: s["checkpointing"]},
+    )
+    Trainer(
+        model=model,
+        args=args,
+        train_dataset=samples,
+        data_collator=collate,
+        processing_class=tok,
+        callbacks=[StepTimer()],
+    ).train()
 
 
 def child(o: argparse.Namespace) -> int:
@@ -218,7 +311,7 @@ def child(o: argparse.Namespace) -> int:
         torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as out:
         (run_swift if o.child == "swift" else run_baseline)(o, train_type, out)
-    marks = StepTimer.marks[o.warmup:] if len(StepTimer.marks) > o.warmup + 1 else StepTimer.marks
+    marks = StepTimer.marks[o.warmup :] if len(StepTimer.marks) > o.warmup + 1 else StepTimer.marks
     (t0, n0), (t1, n1) = marks[0], marks[-1]
     result = {"tokens_s": (n1 - n0) / (t1 - t0), "steps_timed": len(marks) - 1}
     if torch.cuda.is_available():
@@ -259,18 +352,47 @@ def main() -> int:
         model_dir = work / f"qwen2.5-{shape}-{dtype}"
         if not (model_dir / "config.json").exists():
             # in a child process: the caching allocator would keep the weights' GPU memory here
-            subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "build", "--case", case,
-                            "--model-dir", str(model_dir)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--child",
+                    "build",
+                    "--case",
+                    case,
+                    "--model-dir",
+                    str(model_dir),
+                ],
+                check=True,
+            )
         data = work / f"rows-{'mix' if mix else 'fixed'}-{o.seq}-{case}.jsonl"
         n_rows = (o.steps + 2) * o.batch * (10 if mix else 1)
         write_rows(data, SHAPES[shape]["vocab_size"], n_rows, o.seq, mix)
         check_rows(model_dir, data, o.seq, mix)
         for side in ("swift", "transformers+peft"):
             result = work / "result.json"
-            argv = [sys.executable, os.path.abspath(__file__), "--child", CHILD[side],
-                    "--case", case, "--model-dir", str(model_dir), "--data", str(data),
-                    "--result", str(result), "--steps", str(o.steps), "--warmup", str(o.warmup),
-                    "--seq", str(o.seq), "--batch", str(o.batch)] + ["--packing"] * o.packing
+            argv = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--child",
+                CHILD[side],
+                "--case",
+                case,
+                "--model-dir",
+                str(model_dir),
+                "--data",
+                str(data),
+                "--result",
+                str(result),
+                "--steps",
+                str(o.steps),
+                "--warmup",
+                str(o.warmup),
+                "--seq",
+                str(o.seq),
+                "--batch",
+                str(o.batch),
+            ] + ["--packing"] * o.packing
             argv += ["--smoke"] * o.smoke
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
@@ -279,9 +401,11 @@ def main() -> int:
             if proc.returncode != 0:
                 raise SystemExit(f"{case} / {side} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
             results.setdefault(case, {})[side] = json.loads(result.read_text())
-    print(f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "
-          f"({'packed' if o.packing else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "
-          f"{o.steps} steps, load {os.getloadavg()[0]:.2f})")
+    print(
+        f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "
+        f"({'packed' if o.packing else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "
+        f"{o.steps} steps, load {os.getloadavg()[0]:.2f})"
+    )
     for case, sides in results.items():
         for side, r in sides.items():
             mem = f"{r['peak_gib']:.1f} ({r['reserved_gib']:.1f})" if "peak_gib" in r else "-"

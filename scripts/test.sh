@@ -45,6 +45,9 @@ export MPLBACKEND=Agg
 
 # Lint first: cheap, and the config lives in pyproject.toml.
 "$VENV/bin/ruff" check "$ROOT" || { echo "[test] ruff check failed (run: ruff check --fix)" >&2; exit 1; }
+"$VENV/bin/ruff" format --check "$ROOT" >/dev/null || {
+  "$VENV/bin/ruff" format --check "$ROOT" | head -20 >&2
+  echo "[test] ruff format --check failed (run: ruff format)" >&2; exit 1; }
 
 echo "[test] pytest ${paths[*]:-} $* (OMP_NUM_THREADS=$OMP_NUM_THREADS)"
 t0=$(date +%s)

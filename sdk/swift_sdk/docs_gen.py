@@ -74,11 +74,7 @@ def _markdown(docstring: str) -> str:
             i += 1
             while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
                 body = lines[i].strip()
-                entry = (
-                    _ENTRY.match(body)
-                    if lines[i].startswith("    ") and not lines[i].startswith("     ")
-                    else None
-                )
+                entry = _ENTRY.match(body) if lines[i].startswith("    ") and not lines[i].startswith("     ") else None
                 if entry:
                     kind = f" ({entry.group(2)})" if entry.group(2) else ""
                     out.append(_inline(f"- `{entry.group(1)}`{kind}: {entry.group(3)}"))
@@ -127,10 +123,7 @@ def render() -> str:
                 continue
             group = f"`{family.group}`" if family.group else "(any loaded plugin)"
             anchor = name.replace("_", "-")
-            table.append(
-                f"| {family.name} | {group} | [`{name}`](#{anchor}) "
-                f"| `{family.record_type.__name__}` |"
-            )
+            table.append(f"| {family.name} | {group} | [`{name}`](#{anchor}) | `{family.record_type.__name__}` |")
             sections.append(
                 f"## {name}\n\n"
                 f"Family **{family.name}**, entry-point group {group}, yields "
@@ -175,13 +168,9 @@ def _base_record() -> type:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the hook reference."""
-    parser = argparse.ArgumentParser(
-        prog="python -m swift_sdk.docs_gen", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m swift_sdk.docs_gen", description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path, help="the Markdown file (docs/plugins/hooks.md)")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 when the file differs from the docstrings"
-    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when the file differs from the docstrings")
     args = parser.parse_args(argv)
     text = render()
     if args.check:

@@ -84,9 +84,7 @@ FORGETFUL = Forgetful()
 def test_a_tuner_whose_save_loses_the_trained_weights_fails(fake_dist, tiny_model_path):
     module = install(fake_dist, "forgetful", ["tuners"], FORGETFUL)
 
-    with pytest.raises(
-        ConformanceError, match=r"tuner 'forgetful': after save\(\) and load\(\)"
-    ) as caught:
+    with pytest.raises(ConformanceError, match=r"tuner 'forgetful': after save\(\) and load\(\)") as caught:
         check_tuner(load_plugin(module), "forgetful", str(tiny_model_path))
 
     assert "answers like the untrained base model" in str(caught.value)
@@ -113,9 +111,7 @@ def leaky(tokenizer, **options):
 def test_a_template_that_trains_on_user_tokens_fails(fake_dist):
     module = install(fake_dist, "leaky", ["templates"], LEAKY_TEMPLATE)
 
-    with pytest.raises(
-        ConformanceError, match=r"template 'leaky': encode\(\) trains on 'Name a colour please'"
-    ):
+    with pytest.raises(ConformanceError, match=r"template 'leaky': encode\(\) trains on 'Name a colour please'"):
         check_template(load_plugin(module), "leaky")
 
 
@@ -180,9 +176,7 @@ def reward(completions, **columns):
 def test_an_alias_repeating_another_records_name_fails(fake_dist):
     module = install(fake_dist, "alias", ["rewards"], ALIASED)
 
-    with pytest.raises(
-        ConformanceError, match=r"reward 'short': the name 'short' is used twice in rewards"
-    ):
+    with pytest.raises(ConformanceError, match=r"reward 'short': the name 'short' is used twice in rewards"):
         check_records(load_plugin(module))
 
 
@@ -215,9 +209,7 @@ def test_a_name_two_installed_plugins_register_names_the_other_distribution(fake
     install(fake_dist, "first", ["rewards"], _reward_plugin("first", "shared_reward"))
     module = install(fake_dist, "second", ["rewards"], _reward_plugin("second", "shared_reward"))
 
-    with pytest.raises(
-        ConformanceError, match=r"'shared_reward' is already provided by swift-first 0.1.0"
-    ):
+    with pytest.raises(ConformanceError, match=r"'shared_reward' is already provided by swift-first 0.1.0"):
         check_records(load_plugin(module))
 
 
@@ -264,9 +256,7 @@ def test_a_hook_without_its_entry_point_group_is_reported(fake_dist):
 
 
 def test_a_module_that_is_not_installed_is_reported_when_a_distribution_is_expected(fake_dist):
-    with pytest.raises(
-        ConformanceError, match=r"no installed distribution lists it .* expected swift-ghost"
-    ):
+    with pytest.raises(ConformanceError, match=r"no installed distribution lists it .* expected swift-ghost"):
         load_plugin("ghost_hooks", distribution="swift-ghost")
 
 
@@ -288,9 +278,7 @@ def loss(outputs, labels, num_items_in_batch=None, **kwargs):
 def test_a_loss_that_trains_masked_tokens_fails(fake_dist):
     module = install(fake_dist, "unmasked", ["losses"], LEAKY_LOSS)
 
-    with pytest.raises(
-        ConformanceError, match=r"loss 'unmasked': logits whose label is -100 get gradient"
-    ):
+    with pytest.raises(ConformanceError, match=r"loss 'unmasked': logits whose label is -100 get gradient"):
         check_loss(load_plugin(module), "unmasked")
 
 
@@ -311,9 +299,7 @@ class Maybe(MultiTurnScheduler):
 def test_a_scheduler_answering_check_finished_with_a_string_fails(fake_dist):
     module = install(fake_dist, "maybe", ["schedulers"], MAYBE)
 
-    with pytest.raises(
-        ConformanceError, match=r"scheduler 'maybe': check_finished\(\) returned 'maybe'"
-    ):
+    with pytest.raises(ConformanceError, match=r"scheduler 'maybe': check_finished\(\) returned 'maybe'"):
         check_scheduler(load_plugin(module), "maybe")
 
 

@@ -17,9 +17,7 @@ from swift_sdk.scaffold import FAMILIES, PluginNames, create_plugin, parse_famil
 def swift(*argv: str, cwd=None, code: str = "pass") -> subprocess.CompletedProcess:
     """``swift <argv>`` in a subprocess of this interpreter (``code`` runs first)."""
     program = f"import sys; {code}; from swift.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run(
-        [sys.executable, "-c", program, *argv], capture_output=True, text=True, cwd=cwd
-    )
+    return subprocess.run([sys.executable, "-c", program, *argv], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.mark.parametrize("raw", ["acme-tools", "swift-acme-tools", "Swift_Acme-Tools"])
@@ -77,15 +75,8 @@ def test_create_plugin_writes_the_package_and_refuses_to_overwrite(tmp_path):
     root = create_plugin("acme", ["templates"], tmp_path)
 
     assert root == tmp_path / "swift-acme"
-    assert (
-        (root / "swift_acme" / "templates.py")
-        .read_text()
-        .startswith('"""The ``acme`` chat template')
-    )
-    assert (
-        "class TestAcmeConformance(PluginConformance)"
-        in (root / "tests" / "test_conformance.py").read_text()
-    )
+    assert (root / "swift_acme" / "templates.py").read_text().startswith('"""The ``acme`` chat template')
+    assert "class TestAcmeConformance(PluginConformance)" in (root / "tests" / "test_conformance.py").read_text()
     with pytest.raises(UsageError, match="already exists and is not empty"):
         create_plugin("acme", ["templates"], tmp_path)
     create_plugin("acme", ["templates", "rewards"], tmp_path, force=True)
@@ -134,10 +125,7 @@ def test_swift_plugins_new_without_the_sdk_says_what_to_install(tmp_path):
     )
 
     assert proc.returncode == 2
-    assert (
-        "swift-sdk, which is not installed" in proc.stderr
-        and "pip install swift-sdk" in proc.stderr
-    )
+    assert "swift-sdk, which is not installed" in proc.stderr and "pip install swift-sdk" in proc.stderr
     assert not os.listdir(tmp_path)
 
 
@@ -155,9 +143,7 @@ def test_the_generated_package_is_lint_clean_and_formatted(tmp_path):
         text=True,
         cwd=root,
     )
-    form = subprocess.run(
-        [*ruff, "format", "--check", *options, "."], capture_output=True, text=True, cwd=root
-    )
+    form = subprocess.run([*ruff, "format", "--check", *options, "."], capture_output=True, text=True, cwd=root)
 
     assert lint.returncode == 0, lint.stdout
     assert form.returncode == 0, form.stdout

@@ -223,13 +223,7 @@ def main() -> None:
             lines.append(head + body)
         else:
             lines += [head, f"        {body[:-1]}", "    )"]
-    target = (
-        pathlib.Path(__file__).resolve().parents[2]
-        / "core"
-        / "swift"
-        / "arguments"
-        / "hf_training.py"
-    )
+    target = pathlib.Path(__file__).resolve().parents[2] / "core" / "swift" / "arguments" / "hf_training.py"
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {target}", file=sys.stderr)
 

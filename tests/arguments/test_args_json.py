@@ -46,25 +46,19 @@ def test_train_arguments_round_trip_every_field_type(tmp_path):
 
 
 def test_rlhf_arguments_round_trip_with_resolved_defaults(tmp_path):
-    args = RLHFArguments(
-        model="m", rlhf_type="grpo", reward_funcs=["accuracy", "format"], reward_weights=[1.0, 0.5]
-    )
+    args = RLHFArguments(model="m", rlhf_type="grpo", reward_funcs=["accuracy", "format"], reward_weights=[1.0, 0.5])
     rebuilt = _round_trip(args, RLHFArguments, tmp_path)
     assert rebuilt == args
     assert (rebuilt.beta, rebuilt.temperature, rebuilt.reward_weights) == (0.04, 0.9, [1.0, 0.5])
 
 
 def test_infer_arguments_round_trip(tmp_path):
-    args = InferArguments(
-        model="m", adapters=["lora=/nowhere"], infer_backend="transformers", stop_words=["</s>"]
-    )
+    args = InferArguments(model="m", adapters=["lora=/nowhere"], infer_backend="transformers", stop_words=["</s>"])
     assert _round_trip(args, InferArguments, tmp_path) == args
 
 
 def test_plugin_group_values_round_trip(tmp_path):
-    args = parse_args(
-        InferArguments, ["--model", "m", "--engine_memory", "0.3"], extra_groups=[EngineGroup]
-    )
+    args = parse_args(InferArguments, ["--model", "m", "--engine_memory", "0.3"], extra_groups=[EngineGroup])
     rebuilt = _round_trip(args, InferArguments, tmp_path, extra_groups=[EngineGroup])
     assert rebuilt == args and rebuilt.engine_memory == 0.3
 

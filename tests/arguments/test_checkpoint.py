@@ -1,5 +1,3 @@
-
-
 def test_export_never_inherits_the_runs_quantization(tmp_path):
     """A QLoRA run loaded its base in 4 bit; merging it must not quantize the output."""
     from swift.arguments import ExportArguments, TrainArguments, save_args

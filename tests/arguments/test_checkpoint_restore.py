@@ -39,9 +39,7 @@ def full_run(tmp_path):
     """A finished full-parameter run whose checkpoint holds its own args.json."""
     checkpoint = tmp_path / "full" / "checkpoint-5"
     checkpoint.mkdir(parents=True)
-    save_args(
-        TrainArguments(model="base-model", train_type="full", template="chatml"), str(checkpoint)
-    )
+    save_args(TrainArguments(model="base-model", train_type="full", template="chatml"), str(checkpoint))
     (checkpoint / "model.safetensors").write_bytes(b"")
     return checkpoint
 

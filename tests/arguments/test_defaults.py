@@ -234,9 +234,7 @@ def test_engine_settings_are_left_to_engine_plugins():
 def test_invalid_init_lora_weights_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="pissa_niter_<n>"):
         TrainArguments(model="m", init_lora_weights="random")
-    assert TrainArguments(model="m", init_lora_weights="pissa_niter_4").init_lora_weights == (
-        "pissa_niter_4"
-    )
+    assert TrainArguments(model="m", init_lora_weights="pissa_niter_4").init_lora_weights == ("pissa_niter_4")
 
 
 def test_python_api_accepts_flag_aliases():

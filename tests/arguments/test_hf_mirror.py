@@ -32,13 +32,9 @@ def _same(ours, theirs) -> bool:
 def test_mirror_has_every_transformers_field_with_its_default():
     ours = {f.name: default_of(f) for f in dataclasses.fields(HfSeq2SeqTrainingArguments)}
     theirs = _hf_defaults()
-    assert sorted(set(theirs) - set(ours)) == [], (
-        "regenerate with tests/arguments/generate_hf_mirror.py"
-    )
+    assert sorted(set(theirs) - set(ours)) == [], "regenerate with tests/arguments/generate_hf_mirror.py"
     assert sorted(set(ours) - set(theirs)) == []
-    wrong = {
-        name: (ours[name], value) for name, value in theirs.items() if not _same(ours[name], value)
-    }
+    wrong = {name: (ours[name], value) for name, value in theirs.items() if not _same(ours[name], value)}
     assert wrong == {}
 
 

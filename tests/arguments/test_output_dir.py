@@ -30,10 +30,7 @@ def test_versions_increment_over_existing_runs(tmp_path):
 
 
 def test_runs_started_in_the_same_second_get_different_folders(tmp_path):
-    paths = [
-        prepare_output_dir(TrainArguments(model="m", output_dir=str(tmp_path)), now=NOW)
-        for _ in range(3)
-    ]
+    paths = [prepare_output_dir(TrainArguments(model="m", output_dir=str(tmp_path)), now=NOW) for _ in range(3)]
     assert [os.path.basename(p) for p in paths] == [
         "v0-20261122-183005",
         "v1-20261122-183005",
@@ -67,10 +64,7 @@ def _start_run_in_process(output_dir, barrier, queue):
 def test_concurrent_processes_never_share_a_folder(tmp_path):
     ctx = multiprocessing.get_context("spawn")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [
-        ctx.Process(target=_start_run_in_process, args=(str(tmp_path), barrier, queue))
-        for _ in range(2)
-    ]
+    procs = [ctx.Process(target=_start_run_in_process, args=(str(tmp_path), barrier, queue)) for _ in range(2)]
     for p in procs:
         p.start()
     paths = {queue.get(timeout=60) for _ in procs}

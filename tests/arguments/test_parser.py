@@ -51,9 +51,7 @@ def test_dict_from_json_file_path(tmp_path):
 
 def test_dict_or_name_field_keeps_a_name():
     assert sft("--model", "m", "--deepspeed", "zero2").deepspeed == "zero2"
-    assert sft("--model", "m", "--deepspeed", '{"zero_optimization": {}}').deepspeed == {
-        "zero_optimization": {}
-    }
+    assert sft("--model", "m", "--deepspeed", '{"zero_optimization": {}}').deepspeed == {"zero_optimization": {}}
 
 
 def test_bad_json_dict_is_an_argument_error():
@@ -75,9 +73,7 @@ def test_bad_json_dict_is_an_argument_error():
     ],
 )
 def test_bool_spellings(spelling, value):
-    args = parse_args(
-        InferArguments, ["--model", "m", "--stream", *spelling, "--max_new_tokens", "8"]
-    )
+    args = parse_args(InferArguments, ["--model", "m", "--stream", *spelling, "--max_new_tokens", "8"])
     assert args.stream is value
     assert args.max_new_tokens == 8
 
@@ -119,9 +115,7 @@ def test_yaml_config_is_expanded_and_later_flags_win(tmp_path):
 
 def test_json_config_is_expanded(tmp_path):
     config = tmp_path / "infer.json"
-    config.write_text(
-        json.dumps({"model": "m", "infer-backend": "transformers", "stop_words": "x"})
-    )
+    config.write_text(json.dumps({"model": "m", "infer-backend": "transformers", "stop_words": "x"}))
     args = parse_args(InferArguments, [str(config), "--max_batch_size", "4"])
     assert (args.model, args.infer_backend, args.max_batch_size) == ("m", "pt", 4)
     assert args.stop_words == ["x"]
@@ -272,9 +266,7 @@ def test_plugin_group_cannot_redefine_a_core_flag():
 
 
 def test_help_shows_plugin_groups_under_their_own_title():
-    text = format_help(
-        DeployArguments, extra_groups=[VllmGroup], prog="swift deploy", description="Serve."
-    )
+    text = format_help(DeployArguments, extra_groups=[VllmGroup], prog="swift deploy", description="Serve.")
     assert "VllmGroup — vLLM engine." in text
     assert "--gpu_memory_utilization FLOAT" in text
     assert text.index("DeployArguments") < text.index("VllmGroup")

@@ -43,9 +43,7 @@ FULLY_MARKED = {
     "testing.md",
     "troubleshooting.md",
 }
-_BLOCK = re.compile(
-    r"(?:<!--\s*(?P<marker>[^>]*?)\s*-->\s*\n)?```(?P<lang>[\w-]*)\n(?P<body>.*?)```", re.S
-)
+_BLOCK = re.compile(r"(?:<!--\s*(?P<marker>[^>]*?)\s*-->\s*\n)?```(?P<lang>[\w-]*)\n(?P<body>.*?)```", re.S)
 
 
 @dataclass
@@ -96,14 +94,8 @@ def _documents_with(action: str) -> list[Path]:
 
 @pytest.mark.parametrize("doc", [p for p in DOCS if p.name in FULLY_MARKED], ids=lambda p: p.name)
 def test_every_block_of_a_convention_page_is_marked(doc):
-    unmarked = [
-        f"{doc.name}:{b.line}"
-        for b in blocks(doc)
-        if b.action not in ("run", "file", "output", "skip")
-    ]
-    assert unmarked == [], (
-        f"blocks without <!-- run / file: / output / skip: --> markers: {unmarked}"
-    )
+    unmarked = [f"{doc.name}:{b.line}" for b in blocks(doc) if b.action not in ("run", "file", "output", "skip")]
+    assert unmarked == [], f"blocks without <!-- run / file: / output / skip: --> markers: {unmarked}"
 
 
 def test_the_convention_pages_exist():
@@ -143,9 +135,7 @@ def test_the_documented_examples_run(doc, docs_venv, tmp_path):
                 )
                 last_stdout, last_line = proc.stdout, block.line
             elif block.action == "output":
-                assert last_stdout is not None, (
-                    f"{where}: an output block needs a run block before it"
-                )
+                assert last_stdout is not None, f"{where}: an output block needs a run block before it"
                 assert matches(block.body, last_stdout), (
                     f"{where}: the block at line {last_line} printed\n{last_stdout}\nbut the docs say\n{block.body}"
                 )

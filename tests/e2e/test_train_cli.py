@@ -18,9 +18,7 @@ def _log_lines(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "logging.jsonl").read_text().splitlines()]
 
 
-def test_swift_sft_writes_a_checkpoint_that_swift_infer_restores(
-    run_swift, tiny_model_path, chat_file, tmp_path
-):
+def test_swift_sft_writes_a_checkpoint_that_swift_infer_restores(run_swift, tiny_model_path, chat_file, tmp_path):
     output = tmp_path / "out"
     proc = run_swift(
         "sft",
@@ -39,17 +37,13 @@ def test_swift_sft_writes_a_checkpoint_that_swift_infer_restores(
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = _only_run_dir(output)
     checkpoint = run_dir / "checkpoint-3"
-    assert (checkpoint / "adapter_model.safetensors").is_file() and (
-        checkpoint / "args.json"
-    ).is_file()
+    assert (checkpoint / "adapter_model.safetensors").is_file() and (checkpoint / "args.json").is_file()
     assert f"swift infer --adapters {checkpoint}" in proc.stdout
     assert any("loss" in r for r in _log_lines(run_dir))
 
     # the checkpoint alone is enough: base model and template come from its args.json
     question = tmp_path / "question.jsonl"
-    question.write_text(
-        json.dumps({"messages": [{"role": "user", "content": "what is 2 plus 3?"}]})
-    )
+    question.write_text(json.dumps({"messages": [{"role": "user", "content": "what is 2 plus 3?"}]}))
     results = tmp_path / "results.jsonl"
     proc = run_swift(
         "infer",
@@ -93,9 +87,7 @@ def test_swift_pt_trains_on_plain_text(run_swift, tiny_model_path, text_files, t
 
 
 def test_swift_sft_reports_a_bad_flag_without_a_traceback(run_swift, tiny_model_path, chat_file):
-    proc = run_swift(
-        "sft", "--model", str(tiny_model_path), "--dataset", chat_file, "--max_step", "3"
-    )
+    proc = run_swift("sft", "--model", str(tiny_model_path), "--dataset", chat_file, "--max_step", "3")
 
     assert proc.returncode == 2
     assert "max_steps" in proc.stderr and "Traceback" not in proc.stderr
@@ -119,9 +111,7 @@ def test_sft_main_from_python(tiny_model_path, chat_file, tmp_path):
     assert Path(result["output_dir"]).parent == tmp_path / "py"
 
 
-def test_torchrun_with_two_cpu_processes_writes_one_run(
-    run_swift, tiny_model_path, chat_file, tmp_path, port
-):
+def test_torchrun_with_two_cpu_processes_writes_one_run(run_swift, tiny_model_path, chat_file, tmp_path, port):
     output = tmp_path / "ddp"
     proc = run_swift(
         "sft",

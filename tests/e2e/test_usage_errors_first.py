@@ -69,9 +69,7 @@ def _run(argv: list[str], cwd) -> tuple[subprocess.CompletedProcess, float]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_usage_error_exits_2_before_any_model_loads_or_run_folder_exists(
-    case, tiny_model_path, data_file, tmp_path
-):
+def test_a_usage_error_exits_2_before_any_model_loads_or_run_folder_exists(case, tiny_model_path, data_file, tmp_path):
     argv, expected = CASES[case]
     command, *flags = argv
     output = tmp_path / "output"

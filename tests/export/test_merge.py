@@ -24,8 +24,14 @@ def test_merge_lora_cli_writes_checkpoint_merged_with_the_logits_of_base_plus_ad
     assert result.returncode == 0, result.stderr
     merged = Path(f"{checkpoint}-merged")
     assert f"saved to {merged}" in result.stderr
-    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-                 "model.safetensors", "args.json"):
+    for name in (
+        "config.json",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "model.safetensors",
+        "args.json",
+    ):
         assert (merged / name).is_file(), name
     assert not (merged / "adapter_config.json").exists()
     recorded = json.loads((merged / "args.json").read_text())
@@ -44,16 +50,27 @@ def test_export_merge_lora_cli_with_small_shards_writes_an_index_and_loadable_sh
     swift_cli, checkpoint, tiny_model_path, logits, tmp_path
 ):
     out = tmp_path / "merged-sharded"
-    result = swift_cli("export", "--ckpt_dir", str(checkpoint), "--merge_lora", "true",
-                       "--max_shard_size", "100KB", "--output_dir", str(out), cwd=tmp_path)
+    result = swift_cli(
+        "export",
+        "--ckpt_dir",
+        str(checkpoint),
+        "--merge_lora",
+        "true",
+        "--max_shard_size",
+        "100KB",
+        "--output_dir",
+        str(out),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     index = json.loads((out / "model.safetensors.index.json").read_text())
     shards = sorted({name for name in index["weight_map"].values()})
     assert len(shards) > 1
     assert sorted(p.name for p in out.glob("model-*.safetensors")) == shards
     assert not (out / "model.safetensors").exists()
-    torch.testing.assert_close(logits.of(_load_plain(out)),
-                               logits.reference(str(tiny_model_path), checkpoint), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        logits.of(_load_plain(out)), logits.reference(str(tiny_model_path), checkpoint), atol=1e-4, rtol=1e-4
+    )
     assert not Path(f"{checkpoint}-merged").exists()  # --output_dir replaces the default
 
 
@@ -81,13 +98,15 @@ def test_several_adapters_are_merged_one_after_the_other(
 ):
     second = lora_factory(str(tiny_model_path), tmp_path / "second", seed=9, targets=["k_proj", "o_proj"])
     out = tmp_path / "both"
-    code, _, err = run_swift("export", "--adapters", str(checkpoint), str(second), "--merge_lora", "true",
-                             "--output_dir", str(out))
+    code, _, err = run_swift(
+        "export", "--adapters", str(checkpoint), str(second), "--merge_lora", "true", "--output_dir", str(out)
+    )
     assert code == 0, err
     recorded = json.loads((out / "args.json").read_text())
     assert recorded["adapters"] == [str(checkpoint), str(second)]
-    torch.testing.assert_close(logits.of(_load_plain(out)),
-                               logits.reference(str(tiny_model_path), checkpoint, second), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        logits.of(_load_plain(out)), logits.reference(str(tiny_model_path), checkpoint, second), atol=1e-4, rtol=1e-4
+    )
 
 
 def test_a_full_weight_checkpoint_has_nothing_to_merge(run_swift, tmp_path, tiny_model_path):
@@ -114,5 +133,6 @@ def test_python_api_merges_like_the_cli(swift_kernel, checkpoint, tiny_model_pat
     result = export_main(ExportArguments(ckpt_dir=str(checkpoint), merge_lora=True))
     merged = Path(f"{checkpoint}-merged")
     assert result["merged_dir"] == result["output_dir"] == str(merged)
-    torch.testing.assert_close(logits.of(_load_plain(merged)),
-                               logits.reference(str(tiny_model_path), checkpoint), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        logits.of(_load_plain(merged)), logits.reference(str(tiny_model_path), checkpoint), atol=1e-4, rtol=1e-4
+    )

@@ -16,8 +16,9 @@ def _installed(*modules: str) -> bool:
 
 @pytest.mark.skipif(_installed("optimum", "gptqmodel"), reason="optimum and gptqmodel are installed")
 def test_gptq_without_its_libraries_exits_2_naming_the_pip_packages(swift_cli, checkpoint, tmp_path):
-    result = swift_cli("export", "--ckpt_dir", str(checkpoint), "--quant_method", "gptq",
-                       "--quant_bits", "4", cwd=tmp_path)
+    result = swift_cli(
+        "export", "--ckpt_dir", str(checkpoint), "--quant_method", "gptq", "--quant_bits", "4", cwd=tmp_path
+    )
     assert result.returncode == 2
     assert "--quant_method gptq" in result.stderr and "pip install" in result.stderr
     assert "gptqmodel" in result.stderr
@@ -80,13 +81,29 @@ def test_calibration_texts_are_dataset_rows_rendered_by_the_template(tiny_model_
     from swift.template import get_template
 
     data = tmp_path / "calib.jsonl"
-    data.write_text("".join(
-        json.dumps({"messages": [{"role": "user", "content": f"question {i}"},
-                                 {"role": "assistant", "content": f"answer {i}"}]}) + "\n"
-        for i in range(10)))
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": f"question {i}"},
+                        {"role": "assistant", "content": f"answer {i}"},
+                    ]
+                }
+            )
+            + "\n"
+            for i in range(10)
+        )
+    )
     swift_kernel.load_families("templates", "datasets")
-    args = ExportArguments(model=str(tiny_model_path), dataset=[str(data)], quant_method="gptq",
-                           quant_bits=4, quant_n_samples=4, output_dir=str(tmp_path / "out"))
+    args = ExportArguments(
+        model=str(tiny_model_path),
+        dataset=[str(data)],
+        quant_method="gptq",
+        quant_bits=4,
+        quant_n_samples=4,
+        output_dir=str(tmp_path / "out"),
+    )
     template = get_template("qwen3", load_tokenizer(str(tiny_model_path)), args)
     texts = calibration_texts(args, template)
     assert len(texts) == 4 and len(set(texts)) == 4
@@ -100,7 +117,8 @@ def test_calibration_without_a_dataset_uses_the_builtin_text_and_says_so(tmp_pat
 
     from swift.arguments import ExportArguments
 
-    args = ExportArguments(model=str(tmp_path), quant_method="gptq", quant_bits=4, quant_n_samples=3,
-                           output_dir=str(tmp_path / "out"))
+    args = ExportArguments(
+        model=str(tmp_path), quant_method="gptq", quant_bits=4, quant_n_samples=3, output_dir=str(tmp_path / "out")
+    )
     assert calibration_texts(args, template=None) == list(DEFAULT_TEXTS[:3])
     assert "no --dataset given" in capsys.readouterr().err

@@ -14,9 +14,7 @@ def _load_freshvenv():
     # Test folders are not packages (importlib import mode): load the helper by path, once.
     name = "swift_tests_freshvenv"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("freshvenv.py")
-        )
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("freshvenv.py"))
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

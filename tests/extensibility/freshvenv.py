@@ -28,18 +28,12 @@ import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-_IGNORED = shutil.ignore_patterns(
-    "__pycache__", "*.egg-info", "build", "dist", "tests", ".pytest_cache"
-)
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist", "tests", ".pytest_cache")
 _OWN_PREFIXES = ("swift", "__editable__", "_swift")
 
 
 def _is_swift_entry(name: str) -> bool:
-    return (
-        name.lower().replace("-", "_").startswith(_OWN_PREFIXES)
-        or name.endswith(".pth")
-        or name == "__pycache__"
-    )
+    return name.lower().replace("-", "_").startswith(_OWN_PREFIXES) or name.endswith(".pth") or name == "__pycache__"
 
 
 class FreshVenv:
@@ -52,9 +46,7 @@ class FreshVenv:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.prefix = root / "venv"
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--without-pip", str(self.prefix)], check=True
-        )
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(self.prefix)], check=True)
         self.bin = self.prefix / "bin"
         self.python = self.bin / "python"
         site = Path(self._ask("import sysconfig; print(sysconfig.get_paths()['purelib'])"))
@@ -74,9 +66,7 @@ class FreshVenv:
         shim.chmod(0o755)
 
     def _ask(self, code: str) -> str:
-        return subprocess.run(
-            [str(self.python), "-c", code], check=True, capture_output=True, text=True
-        ).stdout.strip()
+        return subprocess.run([str(self.python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for commands in the venv: offline, strict plugins, one thread."""
@@ -94,9 +84,7 @@ class FreshVenv:
         env.update(extra)
         return env
 
-    def run(
-        self, *argv: str, cwd: Path | None = None, timeout: float = 900, **env: str
-    ) -> subprocess.CompletedProcess:
+    def run(self, *argv: str, cwd: Path | None = None, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:
         """Run ``argv`` (``swift …``, ``python …``) with the venv's executables first on PATH."""
         program = self.bin / argv[0]
         command = [str(program) if program.exists() else argv[0], *argv[1:]]
@@ -150,15 +138,11 @@ class FreshVenv:
 
     def distributions(self) -> set[str]:
         """Names of the distributions pip installed into the venv itself."""
-        return {
-            p.name.split("-")[0].replace("_", "-").lower() for p in self.site.glob("*.dist-info")
-        }
+        return {p.name.split("-")[0].replace("_", "-").lower() for p in self.site.glob("*.dist-info")}
 
 
 def new_venv(root: Path) -> FreshVenv:
     """A :class:`FreshVenv` with swift, swift-transformers, swift-peft and swift-sdk pip-installed."""
     venv = FreshVenv(root)
-    venv.install(
-        ROOT, ROOT / "plugins" / "swift-transformers", ROOT / "plugins" / "swift-peft", ROOT / "sdk"
-    )
+    venv.install(ROOT, ROOT / "plugins" / "swift-transformers", ROOT / "plugins" / "swift-peft", ROOT / "sdk")
     return venv

@@ -61,9 +61,7 @@ def test_swift_plugins_list_shows_the_installed_example(venv):
     assert listing["conflicts"] == []
 
 
-def test_sft_trains_with_its_model_type_template_and_tuner_and_infer_reuses_them(
-    venv, tiny_llama, chats, tmp_path
-):
+def test_sft_trains_with_its_model_type_template_and_tuner_and_infer_reuses_them(venv, tiny_llama, chats, tmp_path):
     output = tmp_path / "out"
     proc = _sft(
         venv,
@@ -114,9 +112,7 @@ def test_grpo_scores_completions_with_the_example_reward(venv, tiny_llama, chats
         pytest.skip("swift-trl not installed: plugins/swift-trl does not exist in this checkout")
     venv.install(TRL)
     try:
-        probe = venv.run(
-            "python", "-c", "from swift.kernel import registry; registry('trainers').load('grpo')"
-        )
+        probe = venv.run("python", "-c", "from swift.kernel import registry; registry('trainers').load('grpo')")
         if probe.returncode != 0:
             pytest.skip(
                 f"swift-trl not installed: its grpo trainer does not load yet ({probe.stderr.strip().splitlines()[-1:]})"
@@ -157,11 +153,9 @@ def test_grpo_scores_completions_with_the_example_reward(venv, tiny_llama, chats
         assert proc.returncode == 0, proc.stderr[-3000:]
         [run] = list(output.iterdir())
         logged = [json.loads(line) for line in (run / "logging.jsonl").read_text().splitlines()]
-        assert any(
-            key.endswith("example_politeness") or "example_politeness" in key
-            for r in logged
-            for key in r
-        ), logged
+        assert any(key.endswith("example_politeness") or "example_politeness" in key for r in logged for key in r), (
+            logged
+        )
     finally:
         venv.uninstall("swift-trl")
 

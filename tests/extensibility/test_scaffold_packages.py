@@ -25,12 +25,8 @@ def _fake_install(files: dict[str, str], site: Path, tests: Path) -> None:
     """Write the package as an installed-looking distribution under ``site``; its tests under ``tests``."""
     [pyproject] = [text for path, text in files.items() if path.endswith("/pyproject.toml")]
     project = tomllib.loads(pyproject)["project"]
-    package = {
-        p.split("/", 1)[1]: t for p, t in files.items() if p.split("/")[1].startswith("swift_")
-    }
-    with fake_distribution(
-        site, project["name"], entry_points=project["entry-points"], modules=package
-    ):
+    package = {p.split("/", 1)[1]: t for p, t in files.items() if p.split("/")[1].startswith("swift_")}
+    with fake_distribution(site, project["name"], entry_points=project["entry-points"], modules=package):
         pass  # the files stay; only sys.path and sys.modules are restored on exit
     for path, text in files.items():
         if "/tests/" in path:
@@ -76,15 +72,11 @@ def test_each_family_alone_passes_its_generated_tests(tmp_path):
         label = family.removesuffix("s") if family != "losses" else "loss"
         assert f"::test_{label}[only-{family}] PASSED" in proc.stdout, f"no passing {family} check"
     reasons = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED [")]
-    assert reasons and all("registers no" in line for line in reasons), (
-        reasons
-    )  # only absent families skip
+    assert reasons and all("registers no" in line for line in reasons), reasons  # only absent families skip
 
 
 def test_a_package_with_every_family_installs_with_pip_and_passes_its_tests(fresh_venv, tmp_path):
-    made = fresh_venv.run(
-        "swift", "plugins", "new", "acme", "--family", ",".join(FAMILIES), "--output", str(tmp_path)
-    )
+    made = fresh_venv.run("swift", "plugins", "new", "acme", "--family", ",".join(FAMILIES), "--output", str(tmp_path))
     assert made.returncode == 0, made.stderr
     package = tmp_path / "swift-acme"
     fresh_venv.install(package, editable=True)
@@ -93,9 +85,7 @@ def test_a_package_with_every_family_installs_with_pip_and_passes_its_tests(fres
         [row] = [p for p in listed["plugins"] if p["distribution"] == "swift-acme"]
         assert sorted(row["provides"]) == sorted(FAMILIES) and row["status"] == "active"
 
-        proc = fresh_venv.run(
-            "python", "-m", "pytest", "tests", "-q", "-rs", "-p", "no:cacheprovider", cwd=package
-        )
+        proc = fresh_venv.run("python", "-m", "pytest", "tests", "-q", "-rs", "-p", "no:cacheprovider", cwd=package)
         assert proc.returncode == 0, proc.stdout[-6000:]
         assert "failed" not in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-3000:]
     finally:

@@ -57,9 +57,7 @@ def training_run(tiny_model_path, tmp_path_factory) -> Path:
     data = write_chat_jsonl(run / "data.jsonl", 8)
     torch.manual_seed(2)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_path)
-    config = LoraConfig(
-        r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False
-    )
+    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     get_peft_model(model, config).save_pretrained(run / "checkpoint-1")
     args = {
         "model": str(tiny_model_path),

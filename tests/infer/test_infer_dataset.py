@@ -15,9 +15,7 @@ def _lines(path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
 
 
-def test_val_dataset_results_are_written_one_line_per_row(
-    run_swift, tiny_model_path, chat_data, tmp_path
-):
+def test_val_dataset_results_are_written_one_line_per_row(run_swift, tiny_model_path, chat_data, tmp_path):
     out = tmp_path / "results" / "infer.jsonl"
     code, stdout, _ = run_swift(
         "infer",
@@ -63,9 +61,7 @@ def test_val_dataset_sample_limits_the_rows(run_swift, tiny_model_path, chat_dat
 
 def test_held_out_split_of_the_training_run_with_default_result_path(run_swift, training_run):
     checkpoint = training_run / "checkpoint-1"
-    code, stdout, _ = run_swift(
-        "infer", "--adapters", str(checkpoint), "--load_data_args", "true", *GEN
-    )
+    code, stdout, _ = run_swift("infer", "--adapters", str(checkpoint), "--load_data_args", "true", *GEN)
     assert code == 0
     [result] = (checkpoint / "infer_result").glob("*.jsonl")
     assert len(_lines(result)) == 4  # half of the 8 training rows
@@ -116,9 +112,7 @@ def test_merge_lora_saves_the_merged_model_and_answers_like_the_adapter(
         str(tmp_path / "base.jsonl"),
         *GEN,
     )
-    assert [r["response"] for r in _lines(tmp_path / "base.jsonl")] != [
-        r["response"] for r in _lines(merged)
-    ]
+    assert [r["response"] for r in _lines(tmp_path / "base.jsonl")] != [r["response"] for r in _lines(merged)]
 
 
 def test_an_engine_without_its_plugin_exits_2_naming_the_package(run_swift, tiny_model_path):
@@ -128,9 +122,7 @@ def test_an_engine_without_its_plugin_exits_2_naming_the_package(run_swift, tiny
 
 
 def test_an_unknown_engine_suggests_the_closest(run_swift, tiny_model_path):
-    code, _, err = run_swift(
-        "infer", "--model", str(tiny_model_path), "--infer_backend", "transformer"
-    )
+    code, _, err = run_swift("infer", "--model", str(tiny_model_path), "--infer_backend", "transformer")
     assert code == 2
     assert "unknown engine 'transformer'" in err and "Did you mean 'transformers'?" in err
 

@@ -27,9 +27,7 @@ class Terminal:
             "TRANSFORMERS_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
         }
-        self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
-        )
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
         os.close(slave)
         self.buffer = ""
 
@@ -71,11 +69,7 @@ class Terminal:
 
 def _swift(*flags: str) -> list[str]:
     script = os.path.join(os.path.dirname(sys.executable), "swift")
-    return (
-        [script, *flags]
-        if os.path.exists(script)
-        else [sys.executable, "-m", "swift.cli.main", *flags]
-    )
+    return [script, *flags] if os.path.exists(script) else [sys.executable, "-m", "swift.cli.main", *flags]
 
 
 @pytest.fixture

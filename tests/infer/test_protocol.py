@@ -29,9 +29,7 @@ from swift.protocol import (
 
 
 def _response() -> ChatCompletionResponse:
-    logprobs = ChoiceLogprobs(
-        [TokenLogprob("Hi", -0.25, [72, 105], [TopLogprob("Hi", -0.25, [72, 105])])]
-    )
+    logprobs = ChoiceLogprobs([TokenLogprob("Hi", -0.25, [72, 105], [TopLogprob("Hi", -0.25, [72, 105])])])
     choice = ChatCompletionResponseChoice(0, ChatMessage(content="Hi"), "stop", logprobs)
     return ChatCompletionResponse("tiny", [choice], UsageInfo(3, 2, 5))
 
@@ -61,9 +59,7 @@ def test_completion_shapes_convert_from_chat():
         "top_logprobs": [{"Hi": -0.25}],
         "text_offset": [0],
     }
-    chunk = ChatCompletionStreamResponse(
-        "tiny", [ChatCompletionResponseStreamChoice(0, DeltaMessage(content="H"))]
-    )
+    chunk = ChatCompletionStreamResponse("tiny", [ChatCompletionResponseStreamChoice(0, DeltaMessage(content="H"))])
     assert chunk.to_dict()["object"] == "chat.completion.chunk"
     assert CompletionStreamResponse.from_chat(chunk).choices[0].text == "H"
 
@@ -77,9 +73,7 @@ def test_join_stream_concatenates_one_choice():
                 ChatCompletionResponseStreamChoice(1, DeltaMessage(content="X")),
             ],
         ),
-        ChatCompletionStreamResponse(
-            "m", [ChatCompletionResponseStreamChoice(0, DeltaMessage(content="y"), "stop")]
-        ),
+        ChatCompletionStreamResponse("m", [ChatCompletionResponseStreamChoice(0, DeltaMessage(content="y"), "stop")]),
     ]
     assert join_stream(chunks) == ("Hey", "stop")
     assert join_stream(chunks, 1) == ("X", None)

@@ -60,8 +60,11 @@ def test_a_plugin_overrides_a_builtin_without_conflict(swift_kernel):
 
 
 def test_a_known_name_whose_plugin_failed_says_why_instead_of_install(fake_dist, make_kernel):
-    fake_dist("swift-vllm", entry_points={"swift.engines": {"vllm": "broken_vllm_hooks"}},
-              modules={"broken_vllm_hooks.py": "raise ImportError('vllm library is not installed: pip install vllm')\n"})
+    fake_dist(
+        "swift-vllm",
+        entry_points={"swift.engines": {"vllm": "broken_vllm_hooks"}},
+        modules={"broken_vllm_hooks.py": "raise ImportError('vllm library is not installed: pip install vllm')\n"},
+    )
     kernel = make_kernel(strict=False)
     with pytest.raises(MissingProviderError) as err:
         kernel.registry("engines").get("vllm")

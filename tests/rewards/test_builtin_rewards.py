@@ -77,9 +77,7 @@ def test_format_requires_think_then_answer_and_nothing_else(text, expected):
 def cosine_scores(lengths, answers, args=None):
     reward = CosineReward(args or GRPOArguments(cosine_max_len=100))
     completions = [rf"\boxed{{{a}}}" for a in answers]
-    return reward(
-        completions, solution=["7"] * len(answers), completion_ids=[[0] * n for n in lengths]
-    )
+    return reward(completions, solution=["7"] * len(answers), completion_ids=[[0] * n for n in lengths])
 
 
 def test_cosine_prefers_a_shorter_correct_answer():
@@ -100,9 +98,7 @@ def test_cosine_hits_the_configured_values_at_length_zero_and_max():
         cosine_min_len_value_wrong=-3.0,
         cosine_max_len_value_wrong=-1.0,
     )
-    right0, right_max, right_over, wrong0, wrong_max = cosine_scores(
-        [0, 50, 500, 0, 50], [7, 7, 7, 1, 1], args
-    )
+    right0, right_max, right_over, wrong0, wrong_max = cosine_scores([0, 50, 500, 0, 50], [7, 7, 7, 1, 1], args)
     assert (right0, right_max, right_over) == pytest.approx((2.0, 1.0, 1.0))
     assert (wrong0, wrong_max) == pytest.approx((-3.0, -1.0))
 
@@ -138,12 +134,10 @@ def test_repetition_penalises_repetitive_text_and_leaves_varied_text_alone():
 
 def test_repetition_scales_with_max_penalty_and_n():
     text = "one two one two one two"
-    assert RepetitionPenalty(GRPOArguments(repetition_max_penalty=-2.0, repetition_n_grams=2))(
-        [text]
-    ) == [pytest.approx(-2.0 * (1 - 2 / 5))]
-    assert RepetitionPenalty(GRPOArguments(repetition_n_grams=10))([text]) == [
-        0.0
-    ]  # shorter than n
+    assert RepetitionPenalty(GRPOArguments(repetition_max_penalty=-2.0, repetition_n_grams=2))([text]) == [
+        pytest.approx(-2.0 * (1 - 2 / 5))
+    ]
+    assert RepetitionPenalty(GRPOArguments(repetition_n_grams=10))([text]) == [0.0]  # shorter than n
 
 
 def test_repetition_rejects_a_positive_max_penalty():

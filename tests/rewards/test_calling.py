@@ -100,17 +100,13 @@ def test_an_exception_inside_a_reward_names_it():
 
 
 def test_combine_rewards_weighs_each_reward(kernel):
-    per_reward, totals = combine_rewards(
-        ["accuracy", "format"], [1.0, 0.5], COMPLETIONS, solution=["2", "2"]
-    )
+    per_reward, totals = combine_rewards(["accuracy", "format"], [1.0, 0.5], COMPLETIONS, solution=["2", "2"])
     assert per_reward == [[1.0, 1.0], [0.0, 0.0]]
     assert totals == [1.5, 0.0]
 
 
 def test_combine_rewards_defaults_every_weight_to_one(kernel):
-    _, totals = combine_rewards(
-        ["format", length_reward], None, ["<think></think><answer></answer>"]
-    )
+    _, totals = combine_rewards(["format", length_reward], None, ["<think></think><answer></answer>"])
     assert totals == [1.0 + len("<think></think><answer></answer>")]
 
 
@@ -151,9 +147,7 @@ def test_combine_rewards_runs_async_rewards_concurrently():
 
 
 def test_combine_rewards_awaits_async_rewards_from_sync_code():
-    assert combine_rewards(
-        [async_contains, length_reward], [1, 1], ["xy"], needle=["y"]
-    ).totals == [3.0]
+    assert combine_rewards([async_contains, length_reward], [1, 1], ["xy"], needle=["y"]).totals == [3.0]
 
 
 def test_reward_classes_are_built_with_args(kernel):
@@ -161,9 +155,7 @@ def test_reward_classes_are_built_with_args(kernel):
     [overlong] = load_rewards(["soft_overlong"], args)
     assert overlong.name == "soft_overlong"
     assert call_reward(overlong, ["a", "b"], completion_ids=[[0] * 5, [0] * 11]) == [0.0, -1.0]
-    per_reward, _ = combine_rewards(
-        ["repetition"], None, ["a b a b a b"], args=GRPOArguments(repetition_n_grams=2)
-    )
+    per_reward, _ = combine_rewards(["repetition"], None, ["a b a b a b"], args=GRPOArguments(repetition_n_grams=2))
     assert per_reward == [[pytest.approx(-(1 - 2 / 5))]]
 
 
@@ -172,9 +164,7 @@ def test_a_reward_class_that_cannot_take_args_is_a_clear_error():
         def __init__(self, args, extra):
             pass
 
-    with pytest.raises(
-        UsageError, match=r"reward class 'NeedsTwo' must be constructible as NeedsTwo\(args\)"
-    ):
+    with pytest.raises(UsageError, match=r"reward class 'NeedsTwo' must be constructible as NeedsTwo\(args\)"):
         load_reward(NeedsTwo)
 
 

@@ -62,9 +62,7 @@ def test_a_reward_from_a_plugin_file_is_found_and_called(make_kernel, tmp_path):
     class Args:
         bonus = 2.0
 
-    per_reward, totals = combine_rewards(
-        ["shouting", "bonus", "format"], [1, 1, 3], ["LOUD"], args=Args()
-    )
+    per_reward, totals = combine_rewards(["shouting", "bonus", "format"], [1, 1, 3], ["LOUD"], args=Args())
     assert per_reward == [[1.0, 2.0, 0.0]] and totals == [3.0]
 
 
@@ -143,8 +141,6 @@ def test_the_plugin_guide_example_runs(tmp_path):
     plugin, usage = re.findall(r"```python\n(.*?)```", doc, flags=re.S)[-2:]
     (tmp_path / "acme_rewards.py").write_text(plugin, encoding="utf-8")
     env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", usage], cwd=tmp_path, capture_output=True, text=True, env=env
-    )
+    out = subprocess.run([sys.executable, "-c", usage], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout == re.search(r"prints:\n\n```text\n(.*?)```", doc, flags=re.S).group(1)

@@ -101,9 +101,7 @@ def test_swift_rlhf_grpo_passes_the_solution_column_to_a_plugin_file_reward(
     )
 
     assert done.returncode == 0, done.stderr[-3000:]
-    solutions = {
-        r["messages"][0]["content"]: r["solution"] for r in read_jsonl(rlhf_data["prompts"])
-    }
+    solutions = {r["messages"][0]["content"]: r["solution"] for r in read_jsonl(rlhf_data["prompts"])}
     calls = read_jsonl(record)
     assert len(calls) == 2
     for call in calls:

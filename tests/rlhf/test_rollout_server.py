@@ -84,10 +84,7 @@ def _probe(engine) -> list:
 def _same_answers(served: list, local: list) -> bool:
     return all(
         a.message.content == b.message.content
-        and all(
-            abs(x.logprob - y.logprob) < 1e-3
-            for x, y in zip(a.logprobs.content, b.logprobs.content)
-        )
+        and all(abs(x.logprob - y.logprob) < 1e-3 for x, y in zip(a.logprobs.content, b.logprobs.content))
         for a, b in zip(served, local)
     )
 

@@ -24,9 +24,21 @@ def _questions(prompts_file: Path) -> list[str]:
 def test_sample_cli_writes_num_return_sequences_responses_per_prompt(
     swift_cli, tiny_model_path, prompts_file, tmp_path, read_results
 ):
-    result = swift_cli("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                       "--num_return_sequences", "3", "--output_dir", "out", "--output_file", "s.jsonl",
-                       *GEN, cwd=tmp_path)
+    result = swift_cli(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--num_return_sequences",
+        "3",
+        "--output_dir",
+        "out",
+        "--output_file",
+        "s.jsonl",
+        *GEN,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     path = tmp_path / "out" / "s.jsonl"
     assert f"wrote 12 responses for 4 prompts to {Path('out') / 's.jsonl'}" in result.stderr
@@ -46,10 +58,26 @@ def test_orm_reward_scores_every_kept_response_and_keeps_the_n_best(
     run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path, read_results
 ):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--external_plugins", str(rewards_plugin), "--orm_model", "length",
-                             "--num_return_sequences", "4", "--n_best_to_keep", "2",
-                             "--output_dir", str(out), "--output_file", "r.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--external_plugins",
+        str(rewards_plugin),
+        "--orm_model",
+        "length",
+        "--num_return_sequences",
+        "4",
+        "--n_best_to_keep",
+        "2",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "r.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     groups = _by_id(read_results(out / "r.jsonl"))
     assert len(groups) == 4
@@ -69,10 +97,28 @@ def test_prm_threshold_drops_responses_scored_below_it(
     run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path, read_results
 ):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--external_plugins", str(rewards_plugin), "--prm_model", "position",
-                             "--prm_threshold", "1.5", "--num_return_sequences", "4", "--n_best_to_keep", "4",
-                             "--output_dir", str(out), "--output_file", "p.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--external_plugins",
+        str(rewards_plugin),
+        "--prm_model",
+        "position",
+        "--prm_threshold",
+        "1.5",
+        "--num_return_sequences",
+        "4",
+        "--n_best_to_keep",
+        "4",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "p.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     groups = _by_id(read_results(out / "p.jsonl"))
     assert len(groups) == 4
@@ -83,9 +129,26 @@ def test_prm_threshold_drops_responses_scored_below_it(
 
 def test_a_builtin_reward_scores_the_responses(run_swift, tiny_model_path, prompts_file, tmp_path, read_results):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--prm_model", "repetition", "--prm_threshold", "-2", "--num_return_sequences", "2",
-                             "--n_best_to_keep", "2", "--output_dir", str(out), "--output_file", "b.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--prm_model",
+        "repetition",
+        "--prm_threshold",
+        "-2",
+        "--num_return_sequences",
+        "2",
+        "--n_best_to_keep",
+        "2",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "b.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     rows = read_results(out / "b.jsonl")
     assert len(rows) == 8
@@ -94,10 +157,26 @@ def test_a_builtin_reward_scores_the_responses(run_swift, tiny_model_path, promp
 
 def test_easy_prompts_are_skipped(run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path, read_results):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--external_plugins", str(rewards_plugin), "--orm_model", "always_one",
-                             "--easy_query_threshold", "0.5", "--num_return_sequences", "2",
-                             "--output_dir", str(out), "--output_file", "e.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--external_plugins",
+        str(rewards_plugin),
+        "--orm_model",
+        "always_one",
+        "--easy_query_threshold",
+        "0.5",
+        "--num_return_sequences",
+        "2",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "e.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     assert read_results(out / "e.jsonl") == []
     assert "wrote 0 responses for 4 prompts" in err
@@ -107,14 +186,43 @@ def test_cached_responses_are_reused_without_an_engine(
     run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path, read_results
 ):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--num_return_sequences", "3", "--output_dir", str(out), "--output_file", "a.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--num_return_sequences",
+        "3",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "a.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     first = _by_id(read_results(out / "a.jsonl"))
-    code, _, err = run_swift("sample", "--sampler_engine", "no", "--dataset", str(prompts_file),
-                             "--cache_files", str(out / "a.jsonl"), "--num_return_sequences", "3",
-                             "--external_plugins", str(rewards_plugin), "--orm_model", "length",
-                             "--n_best_to_keep", "1", "--output_dir", str(out), "--output_file", "b.jsonl")
+    code, _, err = run_swift(
+        "sample",
+        "--sampler_engine",
+        "no",
+        "--dataset",
+        str(prompts_file),
+        "--cache_files",
+        str(out / "a.jsonl"),
+        "--num_return_sequences",
+        "3",
+        "--external_plugins",
+        str(rewards_plugin),
+        "--orm_model",
+        "length",
+        "--n_best_to_keep",
+        "1",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "b.jsonl",
+    )
     assert code == 0, err
     assert "loaded model" not in err
     second = _by_id(read_results(out / "b.jsonl"))
@@ -124,18 +232,42 @@ def test_cached_responses_are_reused_without_an_engine(
 
 
 def test_no_engine_without_enough_cached_responses_is_an_error(run_swift, prompts_file, tmp_path):
-    code, _, err = run_swift("sample", "--sampler_engine", "no", "--dataset", str(prompts_file),
-                             "--num_return_sequences", "2", "--output_dir", str(tmp_path / "out"))
+    code, _, err = run_swift(
+        "sample",
+        "--sampler_engine",
+        "no",
+        "--dataset",
+        str(prompts_file),
+        "--num_return_sequences",
+        "2",
+        "--output_dir",
+        str(tmp_path / "out"),
+    )
     assert code == 2
     assert "--sampler_engine no: 1 prompt(s) have fewer than 2 responses" in err
 
 
 def test_data_range_samples_one_shard(run_swift, tiny_model_path, prompts_file, tmp_path, read_results):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--data_range", "1", "2", "--num_return_sequences", "1",
-                             "--num_sampling_per_gpu_batch_size", "2",
-                             "--output_dir", str(out), "--output_file", "shard.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--data_range",
+        "1",
+        "2",
+        "--num_return_sequences",
+        "1",
+        "--num_sampling_per_gpu_batch_size",
+        "2",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "shard.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     questions = [row["messages"][0]["content"] for row in read_results(out / "shard.jsonl")]
     assert questions == _questions(prompts_file)[2:]
@@ -145,8 +277,20 @@ def test_an_existing_result_is_kept_unless_overridden(run_swift, tiny_model_path
     out = tmp_path / "out"
     out.mkdir()
     (out / "s.jsonl").write_text("old\n")
-    argv = ("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file), "--num_return_sequences", "1",
-            "--output_dir", str(out), "--output_file", "s.jsonl", *GEN)
+    argv = (
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--num_return_sequences",
+        "1",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "s.jsonl",
+        *GEN,
+    )
     code, _, err = run_swift(*argv)
     assert code == 0 and "pass --override_exist_file true" in err
     assert (out / "s.jsonl").read_text() == "old\n"
@@ -157,27 +301,66 @@ def test_an_existing_result_is_kept_unless_overridden(run_swift, tiny_model_path
 
 def test_default_output_file_is_a_timestamped_jsonl(run_swift, tiny_model_path, prompts_file, tmp_path, read_results):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--num_return_sequences", "2", "--output_dir", str(out), *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--num_return_sequences",
+        "2",
+        "--output_dir",
+        str(out),
+        *GEN,
+    )
     assert code == 0, err
     [result] = out.glob("*.jsonl")
     assert result.name[:4].isdigit() and len(read_results(result)) == 8
 
 
-def test_a_misspelled_reward_fails_before_the_model_loads(run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path):
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--external_plugins", str(rewards_plugin), "--orm_model", "lenght",
-                             "--output_dir", str(tmp_path / "out"))
+def test_a_misspelled_reward_fails_before_the_model_loads(
+    run_swift, tiny_model_path, prompts_file, rewards_plugin, tmp_path
+):
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--external_plugins",
+        str(rewards_plugin),
+        "--orm_model",
+        "lenght",
+        "--output_dir",
+        str(tmp_path / "out"),
+    )
     assert code == 2
     assert "unknown reward 'lenght'" in err and "Did you mean 'length'?" in err
     assert "loaded model" not in err
 
 
-def test_num_sampling_per_gpu_batches_limits_the_prompts(run_swift, tiny_model_path, prompts_file, tmp_path, read_results):
+def test_num_sampling_per_gpu_batches_limits_the_prompts(
+    run_swift, tiny_model_path, prompts_file, tmp_path, read_results
+):
     out = tmp_path / "out"
-    code, _, err = run_swift("sample", "--model", str(tiny_model_path), "--dataset", str(prompts_file),
-                             "--num_sampling_per_gpu_batch_size", "3", "--num_sampling_per_gpu_batches", "1",
-                             "--num_return_sequences", "2", "--output_dir", str(out), "--output_file", "few.jsonl", *GEN)
+    code, _, err = run_swift(
+        "sample",
+        "--model",
+        str(tiny_model_path),
+        "--dataset",
+        str(prompts_file),
+        "--num_sampling_per_gpu_batch_size",
+        "3",
+        "--num_sampling_per_gpu_batches",
+        "1",
+        "--num_return_sequences",
+        "2",
+        "--output_dir",
+        str(out),
+        "--output_file",
+        "few.jsonl",
+        *GEN,
+    )
     assert code == 0, err
     questions = [row["messages"][0]["content"] for row in read_results(out / "few.jsonl")]
     assert sorted(set(questions)) == sorted(_questions(prompts_file)[:3]) and len(questions) == 6

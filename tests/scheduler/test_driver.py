@@ -30,9 +30,7 @@ from swift.scheduler import (
 
 
 def answer(text: str, finish: str = "stop") -> ChatCompletionResponseChoice:
-    return ChatCompletionResponseChoice(
-        index=0, message=ChatMessage(content=text), finish_reason=finish
-    )
+    return ChatCompletionResponseChoice(index=0, message=ChatMessage(content=text), finish_reason=finish)
 
 
 def counting_model(request, request_config=None):
@@ -50,9 +48,7 @@ class AskAgain(MultiTurnScheduler):
 
     def step(self, request, choice, turn):
         self.steps.append(turn)
-        return append_messages(
-            super().step(request, choice, turn), {"role": "user", "content": f"again {turn}"}
-        )
+        return append_messages(super().step(request, choice, turn), {"role": "user", "content": f"again {turn}"})
 
 
 def prompt(text: str = "start") -> InferRequest:
@@ -167,10 +163,7 @@ class BatchEngine:
 
     def infer(self, requests, request_config=None, *, adapter=None):
         self.batches.append(len(requests))
-        return [
-            ChatCompletionResponse(model="fake", choices=[counting_model(r)], usage=UsageInfo())
-            for r in requests
-        ]
+        return [ChatCompletionResponse(model="fake", choices=[counting_model(r)], usage=UsageInfo()) for r in requests]
 
     async def infer_async(self, request, request_config=None, *, adapter=None):
         await asyncio.sleep(0)
@@ -180,14 +173,10 @@ class BatchEngine:
 def test_the_batch_driver_sends_one_batch_per_turn_with_the_unfinished_rollouts():
     class StopOnShort(AskAgain):
         def check_finished(self, request, choice, turn):
-            return request.messages[0]["content"] == "short" or super().check_finished(
-                request, choice, turn
-            )
+            return request.messages[0]["content"] == "short" or super().check_finished(request, choice, turn)
 
     engine = BatchEngine()
-    short, long = run_multi_turn_batch(
-        engine, [prompt("short"), prompt("long")], None, StopOnShort(max_turns=3)
-    )
+    short, long = run_multi_turn_batch(engine, [prompt("short"), prompt("long")], None, StopOnShort(max_turns=3))
     assert engine.batches == [2, 1, 1]
     assert (short.turns, long.turns) == (1, 3)
 
@@ -196,13 +185,8 @@ def test_the_async_driver_uses_infer_async_and_keeps_the_request_data():
     engine = BatchEngine()
 
     async def main():
-        requests = [
-            RolloutRequest(messages=[{"role": "user", "content": str(i)}], data={"id": i})
-            for i in range(3)
-        ]
-        return await asyncio.gather(
-            *(run_multi_turn_async(engine, r, None, AskAgain(max_turns=2)) for r in requests)
-        )
+        requests = [RolloutRequest(messages=[{"role": "user", "content": str(i)}], data={"id": i}) for i in range(3)]
+        return await asyncio.gather(*(run_multi_turn_async(engine, r, None, AskAgain(max_turns=2)) for r in requests))
 
     trajectories = asyncio.run(main())
     assert [t.data for t in trajectories] == [{"id": 0}, {"id": 1}, {"id": 2}]

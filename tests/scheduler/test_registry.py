@@ -46,9 +46,7 @@ def test_the_builtin_schedulers_are_registered(kernel):
 
 
 def test_the_command_line_flags_pick_the_scheduler_and_its_max_turns(kernel):
-    scheduler = scheduler_from_args(
-        grpo_args("--multi_turn_scheduler", "retry_wrong", "--max_turns", "2")
-    )
+    scheduler = scheduler_from_args(grpo_args("--multi_turn_scheduler", "retry_wrong", "--max_turns", "2"))
     assert isinstance(scheduler, RetryWrongAnswer) and scheduler.max_turns == 2
     assert scheduler.args.rlhf_type == "grpo"
     default = scheduler_from_args(grpo_args("--multi_turn_scheduler", "default"))
@@ -70,9 +68,7 @@ def test_a_scheduler_from_a_plugin_file_is_found(make_kernel, tmp_path):
     make_kernel(use_entry_points=False, strict=True, external_plugins=[str(path)])
     scheduler = load_scheduler("countdown", max_turns=9)
     assert isinstance(scheduler, MultiTurnScheduler) and scheduler.max_turns == 9
-    with pytest.raises(
-        UsageError, match="'bogus' is NotAScheduler, which has no check_finished/step"
-    ):
+    with pytest.raises(UsageError, match="'bogus' is NotAScheduler, which has no check_finished/step"):
         load_scheduler("bogus")
 
 
@@ -109,8 +105,6 @@ def test_the_plugin_guide_example_runs(tmp_path):
     plugin, usage = re.findall(r"```python\n(.*?)```", doc, flags=re.S)[-2:]
     (tmp_path / "calc_scheduler.py").write_text(plugin, encoding="utf-8")
     env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", usage], cwd=tmp_path, capture_output=True, text=True, env=env
-    )
+    out = subprocess.run([sys.executable, "-c", usage], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout == re.search(r"prints:\n\n```text\n(.*?)```", doc, flags=re.S).group(1)

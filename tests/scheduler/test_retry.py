@@ -14,17 +14,13 @@ def student(*answers: str):
 
     def model(request, request_config):
         n = sum(m["role"] == "assistant" for m in request.messages)
-        return ChatCompletionResponseChoice(
-            index=0, message=ChatMessage(content=answers[n]), finish_reason="stop"
-        )
+        return ChatCompletionResponseChoice(index=0, message=ChatMessage(content=answers[n]), finish_reason="stop")
 
     return model
 
 
 def question(solution: str | None = "12") -> RolloutRequest:
-    return RolloutRequest(
-        messages=[{"role": "user", "content": "3 * 4?"}], data={"solution": solution}
-    )
+    return RolloutRequest(messages=[{"role": "user", "content": "3 * 4?"}], data={"solution": solution})
 
 
 def test_a_wrong_answer_gets_feedback_and_another_try(kernel):
@@ -37,25 +33,18 @@ def test_a_wrong_answer_gets_feedback_and_another_try(kernel):
 
 
 def test_a_right_first_answer_ends_the_rollout(kernel):
-    trajectory = run_multi_turn(
-        student(r"\boxed{12}"), question(), None, load_scheduler("retry_wrong")
-    )
+    trajectory = run_multi_turn(student(r"\boxed{12}"), question(), None, load_scheduler("retry_wrong"))
     assert trajectory.turns == 1
 
 
 def test_retries_end_at_max_turns_three_by_default(kernel):
     wrong = student(*[rf"\boxed{{{i}}}" for i in range(10)])
     assert run_multi_turn(wrong, question(), None, load_scheduler("retry_wrong")).turns == 3
-    assert (
-        run_multi_turn(wrong, question(), None, load_scheduler("retry_wrong", max_turns=5)).turns
-        == 5
-    )
+    assert run_multi_turn(wrong, question(), None, load_scheduler("retry_wrong", max_turns=5)).turns == 5
 
 
 def test_an_answer_that_cannot_be_judged_ends_the_rollout(kernel):
-    trajectory = run_multi_turn(
-        student(r"\boxed{7}"), question("no number"), None, load_scheduler("retry_wrong")
-    )
+    trajectory = run_multi_turn(student(r"\boxed{7}"), question("no number"), None, load_scheduler("retry_wrong"))
     assert trajectory.turns == 1
 
 

@@ -42,12 +42,8 @@ def test_default_loss_trains_every_reply_and_its_end_of_turn(chatml_tokenizer):
 
 
 def test_last_round_trains_only_the_final_reply(chatml_tokenizer):
-    encoded = get_template("chatml", chatml_tokenizer, loss_scale="last_round").encode(
-        {"messages": CHAT}
-    )
-    assert trained_spans(chatml_tokenizer, encoded) == [
-        "Four, because two plus two is four.<|im_end|>"
-    ]
+    encoded = get_template("chatml", chatml_tokenizer, loss_scale="last_round").encode({"messages": CHAT})
+    assert trained_spans(chatml_tokenizer, encoded) == ["Four, because two plus two is four.<|im_end|>"]
 
 
 def test_loss_scale_all_trains_every_token(chatml_tokenizer):
@@ -59,9 +55,7 @@ def test_a_message_loss_key_overrides_loss_scale(chatml_tokenizer):
     messages = [dict(m) for m in CHAT]
     messages[2]["loss"] = True  # trained even under last_round
     messages[4]["loss"] = False  # never trained
-    encoded = get_template("chatml", chatml_tokenizer, loss_scale="last_round").encode(
-        {"messages": messages}
-    )
+    encoded = get_template("chatml", chatml_tokenizer, loss_scale="last_round").encode({"messages": messages})
     assert trained_spans(chatml_tokenizer, encoded) == ["Two.<|im_end|>"]
 
 
@@ -70,9 +64,7 @@ def test_ids_equal_encoding_the_rendered_text_whatever_the_loss_scale(name, chat
     text = get_template(name, chatml_tokenizer).render(CHAT)
     expected = chatml_tokenizer.encode(text, add_special_tokens=False)
     for loss_scale in ("default", "last_round", "all"):
-        encoded = get_template(name, chatml_tokenizer, loss_scale=loss_scale).encode(
-            {"messages": CHAT}
-        )
+        encoded = get_template(name, chatml_tokenizer, loss_scale=loss_scale).encode({"messages": CHAT})
         assert encoded["input_ids"] == expected
 
 
@@ -85,9 +77,9 @@ def test_left_truncation_keeps_the_last_tokens_with_their_labels(chatml_tokenize
 
 def test_right_truncation_keeps_the_first_tokens(chatml_tokenizer):
     full = get_template("chatml", chatml_tokenizer).encode({"messages": CHAT})
-    cut = get_template(
-        "chatml", chatml_tokenizer, max_length=12, truncation_strategy="right"
-    ).encode({"messages": CHAT})
+    cut = get_template("chatml", chatml_tokenizer, max_length=12, truncation_strategy="right").encode(
+        {"messages": CHAT}
+    )
     assert cut == {"input_ids": full["input_ids"][:12], "labels": full["labels"][:12]}
 
 
@@ -97,22 +89,15 @@ def test_delete_truncation_rejects_a_row_that_is_too_long(chatml_tokenizer):
         template.encode({"messages": CHAT})
     assert err.value.length > 12
     short = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hi"}]
-    assert (
-        len(
-            get_template("chatml", chatml_tokenizer, max_length=50).encode({"messages": short})[
-                "input_ids"
-            ]
-        )
-        < 50
-    )
+    assert len(get_template("chatml", chatml_tokenizer, max_length=50).encode({"messages": short})["input_ids"]) < 50
 
 
 def test_a_row_of_exactly_max_length_is_kept_whole(chatml_tokenizer):
     full = get_template("chatml", chatml_tokenizer).encode({"messages": CHAT})
     n = len(full["input_ids"])
-    kept = get_template(
-        "chatml", chatml_tokenizer, max_length=n, truncation_strategy="delete"
-    ).encode({"messages": CHAT})
+    kept = get_template("chatml", chatml_tokenizer, max_length=n, truncation_strategy="delete").encode(
+        {"messages": CHAT}
+    )
     assert kept == full
 
 
@@ -140,9 +125,7 @@ def test_pretraining_rows_train_on_all_text_without_a_chat_template(chatml_token
     template = get_template("qwen", chatml_tokenizer, use_chat_template=False, loss_scale="all")
     text = "Hello world, this is a plain document."
     encoded = template.encode({"messages": [{"role": "assistant", "content": text}]})
-    assert encoded["input_ids"] == chatml_tokenizer.encode(
-        text + "<|im_end|>", add_special_tokens=False
-    )
+    assert encoded["input_ids"] == chatml_tokenizer.encode(text + "<|im_end|>", add_special_tokens=False)
     assert encoded["labels"] == encoded["input_ids"]
 
 
@@ -154,9 +137,7 @@ def test_the_rows_system_wins_over_system_option_which_wins_over_the_default(cha
     assert "helpful" not in custom.render(user)
     row_system = custom.render([{"role": "system", "content": "Row system."}, *user])
     assert "Row system." in row_system and "Be terse." not in row_system
-    assert custom.render(user, system="Given separately.").startswith(
-        "<|im_start|>system\nGiven separately."
-    )
+    assert custom.render(user, system="Given separately.").startswith("<|im_start|>system\nGiven separately.")
 
 
 def test_options_are_read_from_an_arguments_object(chatml_tokenizer):
@@ -220,9 +201,7 @@ TOOL_CHAT = [
 
 @pytest.mark.parametrize("name", ["qwen2_5", "qwen3"])
 @pytest.mark.parametrize("system", [None, "Use tools."])
-def test_tools_and_tool_results_render_like_the_published_qwen_template(
-    name, system, family_tokenizer
-):
+def test_tools_and_tool_results_render_like_the_published_qwen_template(name, system, family_tokenizer):
     tokenizer = family_tokenizer(name)
     messages = ([{"role": "system", "content": system}] if system else []) + TOOL_CHAT
     expected = tokenizer.apply_chat_template(messages, tools=QWEN_TOOLS, tokenize=False)

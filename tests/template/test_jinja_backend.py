@@ -34,9 +34,7 @@ def test_jinja_backend_gives_the_ids_and_mask_of_the_swift_backend_on_chatml(
 ):
     row = {"messages": CONVERSATIONS[conversation]}
     swift = get_template("chatml", chatml_tokenizer, loss_scale=loss_scale).encode(row)
-    jinja = get_template(
-        "chatml", chatml_tokenizer, loss_scale=loss_scale, template_backend="jinja"
-    ).encode(row)
+    jinja = get_template("chatml", chatml_tokenizer, loss_scale=loss_scale, template_backend="jinja").encode(row)
     assert jinja == swift
     assert any(label != -100 for label in jinja["labels"])
 
@@ -44,13 +42,9 @@ def test_jinja_backend_gives_the_ids_and_mask_of_the_swift_backend_on_chatml(
 def test_jinja_backend_generation_prompt_is_the_tokenizers_own(chatml_tokenizer):
     messages = CONVERSATIONS[1][:4]
     template = get_template("chatml", chatml_tokenizer, template_backend="jinja")
-    expected = chatml_tokenizer.apply_chat_template(
-        messages, tokenize=False, add_generation_prompt=True
-    )
+    expected = chatml_tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert template.render(messages, add_generation_prompt=True) == expected
-    assert template.encode_prompt(messages) == chatml_tokenizer.encode(
-        expected, add_special_tokens=False
-    )
+    assert template.encode_prompt(messages) == chatml_tokenizer.encode(expected, add_special_tokens=False)
 
 
 REASONED = [
@@ -62,20 +56,14 @@ REASONED = [
 
 
 @pytest.mark.parametrize("enable_thinking", [None, False])
-@pytest.mark.parametrize(
-    "messages", [REASONED, REASONED[:2], [REASONED[0], {"role": "assistant", "content": "5"}]]
-)
-def test_jinja_backend_masks_qwen3_like_the_swift_backend(
-    messages, enable_thinking, family_tokenizer
-):
+@pytest.mark.parametrize("messages", [REASONED, REASONED[:2], [REASONED[0], {"role": "assistant", "content": "5"}]])
+def test_jinja_backend_masks_qwen3_like_the_swift_backend(messages, enable_thinking, family_tokenizer):
     # Qwen3's published template rewrites old turns (reasoning dropped) and, with
     # thinking off, puts an empty think block into the prompt: the mask must follow.
     tokenizer = family_tokenizer("qwen3")
     row = {"messages": messages}
     swift = get_template("qwen3", tokenizer, enable_thinking=enable_thinking).encode(row)
-    jinja = get_template(
-        "qwen3", tokenizer, enable_thinking=enable_thinking, template_backend="jinja"
-    ).encode(row)
+    jinja = get_template("qwen3", tokenizer, enable_thinking=enable_thinking, template_backend="jinja").encode(row)
     assert jinja == swift
 
 

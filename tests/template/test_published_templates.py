@@ -53,9 +53,7 @@ CONVERSATIONS = {
 }
 # (conversation, add_generation_prompt): answered conversations render without a
 # generation prompt; open ones both with and without.
-CASES = [(c, False) for c in CONVERSATIONS] + [
-    (c, True) for c, m in CONVERSATIONS.items() if m[-1]["role"] == "user"
-]
+CASES = [(c, False) for c in CONVERSATIONS] + [(c, True) for c, m in CONVERSATIONS.items() if m[-1]["role"] == "user"]
 
 # GLM-4's published template writes no end of turn after the final reply; swift trains
 # the <|user|> token the model stops at (and renders it, so ids equal the text).
@@ -77,9 +75,7 @@ def test_exactly_the_documented_templates_are_built_in(fresh_kernel):
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
-@pytest.mark.parametrize(
-    ("conversation", "add_generation_prompt"), CASES, ids=[f"{c}-gen{int(g)}" for c, g in CASES]
-)
+@pytest.mark.parametrize(("conversation", "add_generation_prompt"), CASES, ids=[f"{c}-gen{int(g)}" for c, g in CASES])
 def test_swift_rendering_equals_the_published_chat_template(
     name, conversation, add_generation_prompt, family_tokenizer
 ):
@@ -153,9 +149,7 @@ def test_glm4_trains_the_user_token_that_ends_its_last_reply(family_tokenizer):
         ("mistral", f"<s>[INST] {SYSTEM}\n\n{Q1} [/INST]"),
     ],
 )
-def test_families_without_a_system_turn_fold_it_into_the_first_user_message(
-    name, first_user, family_tokenizer
-):
+def test_families_without_a_system_turn_fold_it_into_the_first_user_message(name, first_user, family_tokenizer):
     text = get_template(name, family_tokenizer(name)).render(CONVERSATIONS["multi+system"])
     assert first_user in text
     assert text.count(SYSTEM) == 1

@@ -31,9 +31,7 @@ def test_aliases_resolve_to_their_template(fresh_kernel, chatml_tokenizer):
 
 def test_a_plugin_template_overrides_the_builtin_of_the_same_name(fresh_kernel, chatml_tokenizer):
     plugin = types.ModuleType("acme_templates_test")
-    plugin.CHATML = TemplateMeta(
-        user="U: {content}\n", assistant_prefix="A: ", assistant="{content}<|im_end|>"
-    )
+    plugin.CHATML = TemplateMeta(user="U: {content}\n", assistant_prefix="A: ", assistant="{content}<|im_end|>")
 
     @hookimpl
     def swift_register_templates():
@@ -45,10 +43,7 @@ def test_a_plugin_template_overrides_the_builtin_of_the_same_name(fresh_kernel, 
         fresh_kernel.register(plugin, "acme")
         template = get_template("chatml", chatml_tokenizer)
         assert template.name == "chatml"  # the record's name fills a nameless meta
-        assert (
-            template.render([{"role": "user", "content": "Hi"}], add_generation_prompt=True)
-            == "U: Hi\nA: "
-        )
+        assert template.render([{"role": "user", "content": "Hi"}], add_generation_prompt=True) == "U: Hi\nA: "
         assert template.stop_words == ("U:", "<|im_end|>")
     finally:
         del sys.modules[plugin.__name__]
@@ -101,9 +96,7 @@ def test_the_plugin_guide_example_runs(tmp_path):
     assert len(blocks) >= 2
     (tmp_path / "acme_templates.py").write_text(blocks[0], encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", blocks[1]], cwd=tmp_path, capture_output=True, text=True, env=env
-    )
+    out = subprocess.run([sys.executable, "-c", blocks[1]], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     expected = re.search(r"prints:\n\n```text\n(.*?)```", doc, flags=re.S).group(1)
     assert out.stdout == expected

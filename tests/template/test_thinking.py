@@ -15,21 +15,15 @@ REASONED = [
 
 
 def trained_text(tokenizer, encoded) -> str:
-    return tokenizer.decode(
-        [i for i, lab in zip(encoded["input_ids"], encoded["labels"]) if lab != IGNORE_INDEX]
-    )
+    return tokenizer.decode([i for i, lab in zip(encoded["input_ids"], encoded["labels"]) if lab != IGNORE_INDEX])
 
 
 @pytest.mark.parametrize("enable_thinking", [None, True, False])
-def test_qwen3_generation_prompt_follows_enable_thinking_like_the_published_template(
-    enable_thinking, family_tokenizer
-):
+def test_qwen3_generation_prompt_follows_enable_thinking_like_the_published_template(enable_thinking, family_tokenizer):
     tokenizer = family_tokenizer("qwen3")
     template = get_template("qwen3", tokenizer, enable_thinking=enable_thinking)
     kwargs = {} if enable_thinking is None else {"enable_thinking": enable_thinking}
-    expected = tokenizer.apply_chat_template(
-        REASONED[:3], tokenize=False, add_generation_prompt=True, **kwargs
-    )
+    expected = tokenizer.apply_chat_template(REASONED[:3], tokenize=False, add_generation_prompt=True, **kwargs)
     prompt = template.render(REASONED[:3], add_generation_prompt=True)
     assert prompt == expected
     assert prompt.endswith("<think>\n\n</think>\n\n") == (enable_thinking is False)
@@ -53,13 +47,8 @@ def test_qwen3_writes_an_empty_think_block_on_a_last_reply_without_reasoning(fam
 
 def test_qwen3_trains_the_reasoning_of_the_last_reply(family_tokenizer):
     tokenizer = family_tokenizer("qwen3")
-    encoded = get_template("qwen3", tokenizer, loss_scale="last_round").encode(
-        {"messages": REASONED}
-    )
-    assert (
-        trained_text(tokenizer, encoded)
-        == "<think>\nFour plus five is nine.\n</think>\n\nIt is 9.<|im_end|>"
-    )
+    encoded = get_template("qwen3", tokenizer, loss_scale="last_round").encode({"messages": REASONED})
+    assert trained_text(tokenizer, encoded) == "<think>\nFour plus five is nine.\n</think>\n\nIt is 9.<|im_end|>"
 
 
 @pytest.mark.parametrize(
@@ -69,25 +58,19 @@ def test_qwen3_trains_the_reasoning_of_the_last_reply(family_tokenizer):
         (False, "Hello!<|im_end|>"),  # the empty block is part of the prompt, as at inference
     ],
 )
-def test_qwen3_empty_think_block_is_trained_only_when_thinking_is_on(
-    enable_thinking, trained, family_tokenizer
-):
+def test_qwen3_empty_think_block_is_trained_only_when_thinking_is_on(enable_thinking, trained, family_tokenizer):
     tokenizer = family_tokenizer("qwen3")
     messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
     template = get_template("qwen3", tokenizer, enable_thinking=enable_thinking)
     encoded = template.encode({"messages": messages})
     assert trained_text(tokenizer, encoded) == trained
-    assert encoded["input_ids"] == tokenizer.encode(
-        template.render(messages), add_special_tokens=False
-    )
+    assert encoded["input_ids"] == tokenizer.encode(template.render(messages), add_special_tokens=False)
 
 
 def test_deepseek_r1_opens_the_think_block_in_the_generation_prompt(family_tokenizer):
     tokenizer = family_tokenizer("deepseek_r1")
     prompt = get_template("deepseek_r1", tokenizer).render(REASONED[:3], add_generation_prompt=True)
-    assert prompt == tokenizer.apply_chat_template(
-        REASONED[:3], tokenize=False, add_generation_prompt=True
-    )
+    assert prompt == tokenizer.apply_chat_template(REASONED[:3], tokenize=False, add_generation_prompt=True)
     assert prompt.endswith("<｜User｜>And 4+5?<｜Assistant｜><think>\n")
     assert "Two plus three" not in prompt  # history reasoning is dropped, as published
 

@@ -61,15 +61,11 @@ def test_a_template_without_a_tool_role_rejects_tool_messages(family_tokenizer):
 
 def test_a_template_without_a_tool_list_format_rejects_tools(chatml_tokenizer):
     with pytest.raises(TemplateError, match="no format for a tool list"):
-        get_template("chatml", chatml_tokenizer).encode(
-            {"messages": [U, A], "tools": [{"name": "f"}]}
-        )
+        get_template("chatml", chatml_tokenizer).encode({"messages": [U, A], "tools": [{"name": "f"}]})
 
 
 def test_a_template_without_a_system_prompt_rejects_one(chatml_tokenizer):
-    bare = TemplateMeta(
-        name="bare", user="Q: {content}\n", assistant_prefix="A: ", assistant="{content}{eos}"
-    )
+    bare = TemplateMeta(name="bare", user="Q: {content}\n", assistant_prefix="A: ", assistant="{content}{eos}")
     template = get_template(bare, chatml_tokenizer)
     assert template.render([U, A]) == "Q: Hi\nA: Hello<|im_end|>"
     with pytest.raises(TemplateError, match="'bare' has no system prompt"):
@@ -116,7 +112,5 @@ def test_a_malformed_template_meta_is_refused_at_definition(fields, reason):
 
 
 def test_message_text_is_never_scanned_for_placeholders(chatml_tokenizer):
-    text = get_template("qwen", chatml_tokenizer).render(
-        [{"role": "user", "content": "Show {system} and {eos}"}]
-    )
+    text = get_template("qwen", chatml_tokenizer).render([{"role": "user", "content": "Show {system} and {eos}"}])
     assert "Show {system} and {eos}<|im_end|>" in text

@@ -15,7 +15,4 @@ def politeness(completions: list[Any], **columns: Any) -> list[float]:
     Completions may be strings or chat messages; ``columns`` holds the dataset's
     other columns (unused here).
     """
-    return [
-        1.0 if any(w in text.lower() for w in POLITE_WORDS) else 0.0
-        for text in completion_texts(completions)
-    ]
+    return [1.0 if any(w in text.lower() for w in POLITE_WORDS) else 0.0 for text in completion_texts(completions)]

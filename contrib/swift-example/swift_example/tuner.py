@@ -38,9 +38,7 @@ def with_preset(args: Any) -> Any:
     """``args`` with the preset applied to the fields still at their defaults."""
     if not is_dataclass(args):
         return _PresetArgs(args, dict(PRESET))
-    overrides = {
-        k: v for k, v in PRESET.items() if getattr(args, k, MISSING) == _swift_default(args, k)
-    }
+    overrides = {k: v for k, v in PRESET.items() if getattr(args, k, MISSING) == _swift_default(args, k)}
     return _PresetArgs(args, overrides)
 
 

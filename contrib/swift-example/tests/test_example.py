@@ -27,9 +27,7 @@ def tiny_llama(tmp_path_factory):
 def test_the_example_template_renders_its_markers(swift_kernel):
     template = get_template("example", build_tokenizer())
     text = template.render([{"role": "user", "content": "Hi"}], add_generation_prompt=True)
-    assert (
-        text == "<|system|>You are Example, a tiny demo model.<|end|>\n<|user|>Hi<|end|>\n<|bot|>"
-    )
+    assert text == "<|system|>You are Example, a tiny demo model.<|end|>\n<|user|>Hi<|end|>\n<|bot|>"
 
 
 def test_the_model_type_defaults_to_the_example_template(swift_kernel):
@@ -40,9 +38,7 @@ def test_example_lora_uses_rank_4_alpha_8_unless_told_otherwise(swift_kernel, ti
     from transformers import AutoModelForCausalLM
 
     tuner = registry("tuners").load("example-lora")
-    model = tuner.prepare(
-        AutoModelForCausalLM.from_pretrained(tiny_llama), TrainArguments(train_type="example-lora")
-    )
+    model = tuner.prepare(AutoModelForCausalLM.from_pretrained(tiny_llama), TrainArguments(train_type="example-lora"))
     tuner.save(model, str(tmp_path / "preset"))
     saved = json.loads((tmp_path / "preset" / "adapter_config.json").read_text())
     assert (saved["r"], saved["lora_alpha"]) == (4, 8)
@@ -75,9 +71,7 @@ def test_the_pt_engine_prompts_with_the_example_template(swift_kernel, tiny_llam
 
     engine = PtEngine(InferArguments(model=tiny_llama, model_type="example-tiny"))
     try:
-        prompt = engine.template.decode(
-            engine.encode(InferRequest(messages=[{"role": "user", "content": "Hi"}]))
-        )
+        prompt = engine.template.decode(engine.encode(InferRequest(messages=[{"role": "user", "content": "Hi"}])))
     finally:
         engine.close()
     assert prompt.endswith("<|user|>Hi<|end|>\n<|bot|>")

@@ -84,8 +84,7 @@ def parse_dict(text: str) -> dict:
             value = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise ConversionError(
-                "expects a JSON object (e.g. '{\"key\": 1}') or a path to a .json file, "
-                f"got {text!r}"
+                f"expects a JSON object (e.g. '{{\"key\": 1}}') or a path to a .json file, got {text!r}"
             ) from exc
     if not isinstance(value, dict):
         raise ConversionError(f"expects a JSON object, got {type(value).__name__} from {text!r}")
@@ -125,9 +124,7 @@ def _from_text(text: str, tp: Any) -> Any:
             if str(option) == text or (isinstance(option, str) and option.lower() == text.lower()):
                 return option
         shown = ", ".join(str(o) for o in options)
-        raise ConversionError(
-            f"invalid choice {text!r} (choose from {shown})", choices=options, value=text
-        )
+        raise ConversionError(f"invalid choice {text!r} (choose from {shown})", choices=options, value=text)
     if tp is dict or origin is dict:
         return parse_dict(text)
     if _is_union(tp):

@@ -20,13 +20,9 @@ class WebUIArguments:
 class AppArguments(WebUIArguments, DeployArguments):
     """Arguments of ``swift app``: a chat UI over a local deployment or a remote server."""
 
-    base_url: str | None = arg(
-        None, "OpenAI-compatible server to chat with, e.g. http://127.0.0.1:8000/v1."
-    )
+    base_url: str | None = arg(None, "OpenAI-compatible server to chat with, e.g. http://127.0.0.1:8000/v1.")
     studio_title: str | None = arg(None, "Page title; unset = the model name.")
-    is_multimodal: bool | None = arg(
-        None, "Show image/audio inputs; unset = detected from the model."
-    )
+    is_multimodal: bool | None = arg(None, "Show image/audio inputs; unset = detected from the model.")
     lang: Literal["zh", "en"] = arg("en", "Interface language.")
     verbose: bool = arg(False, "Log every request of the local server.")
     stream: bool = arg(True, "Stream the output.")

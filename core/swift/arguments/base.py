@@ -18,9 +18,7 @@ from swift.arguments.groups import (
 
 
 @argclass
-class BaseArguments(
-    GenerationArguments, QuantizeArguments, DataArguments, TemplateArguments, ModelArguments
-):
+class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, TemplateArguments, ModelArguments):
     """Base: plugins, tuner choice, adapters, seed and hub access."""
 
     external_plugins: list[str] = arg(
@@ -33,20 +31,14 @@ class BaseArguments(
         "Tuning method: lora, full, adalora, llamapro, vera, boft, fourierft, reft … (plugins).",
         aliases=("tuner_type",),
     )
-    tuner_backend: str = arg(
-        "peft", "Library implementing the tuner: peft or unsloth (tuner plugins)."
-    )
+    tuner_backend: str = arg("peft", "Library implementing the tuner: peft or unsloth (tuner plugins).")
     adapters: list[str] = arg([], "Adapter ids or paths to load (optionally `name=path`).")
     seed: int = arg(42, "Global random seed.")
     load_args: bool = arg(True, "Fill unset arguments from the args.json of the checkpoint given.")
     load_data_args: bool = arg(False, "With --load_args, also restore the data arguments.")
-    use_hf: bool = arg(
-        False, "Download models/datasets from (and push to) Hugging Face instead of ModelScope."
-    )
+    use_hf: bool = arg(False, "Download models/datasets from (and push to) Hugging Face instead of ModelScope.")
     hub_token: str | None = arg(None, "Hub access token.")
-    ignore_args_error: bool = arg(
-        False, "Warn about unknown flags instead of failing (notebook use)."
-    )
+    ignore_args_error: bool = arg(False, "Warn about unknown flags instead of failing (notebook use).")
 
     def __post_init__(self) -> None:
         normalize_scalars_to_lists(self)
@@ -64,7 +56,6 @@ class BaseArguments(
     def model_suffix(self) -> str | None:
         """The last path component of ``model`` (``Qwen/Qwen2.5-7B`` → ``Qwen2.5-7B``)."""
         return model_suffix(self.model)
-
 
 
 def model_suffix(model: str | None) -> str | None:

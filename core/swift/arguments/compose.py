@@ -32,9 +32,7 @@ def check_groups(cls: type, groups: Sequence[type]) -> None:
             raise TypeError(f"argument group {_provider(group)} must be a dataclass")
         for f in fields(group):
             if f.default is MISSING and f.default_factory is MISSING:
-                raise TypeError(
-                    f"argument group {_provider(group)}: field {f.name!r} needs a default"
-                )
+                raise TypeError(f"argument group {_provider(group)}: field {f.name!r} needs a default")
             for name in (f.name, *aliases_of(f)):
                 if name in owners:
                     raise ConflictError("argument", f"--{name}", [owners[name], _provider(group)])
@@ -77,9 +75,7 @@ def compose(cls: type, groups: tuple[type, ...] = ()) -> type:
         BASE_ATTR: cls,
         GROUPS_ATTR: groups,
     }
-    combined = make_dataclass(
-        cls.__name__, [], bases=(cls, *groups), namespace=namespace, kw_only=True
-    )
+    combined = make_dataclass(cls.__name__, [], bases=(cls, *groups), namespace=namespace, kw_only=True)
     combined.__doc__ = cls.__doc__
     return accept_aliases(combined)
 

@@ -49,9 +49,7 @@ def _format_default(value: Any) -> str:
     return str(value)
 
 
-def format_help(
-    cls: type, *, extra_groups: Sequence[type] = (), prog: str = "swift", description: str = ""
-) -> str:
+def format_help(cls: type, *, extra_groups: Sequence[type] = (), prog: str = "swift", description: str = "") -> str:
     """Render the help of a command.
 
     Args:

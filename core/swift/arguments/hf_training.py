@@ -29,13 +29,9 @@ class HfSeq2SeqTrainingArguments:
     adam_beta1: float = arg(0.9, "Adam beta1.")
     adam_beta2: float = arg(0.999, "Adam beta2.")
     adam_epsilon: float = arg(1e-08, "Adam epsilon.")
-    optim_target_modules: list[str] | None = arg(
-        None, "Modules a projected optimizer (GaLore, APOLLO) applies to."
-    )
+    optim_target_modules: list[str] | None = arg(None, "Modules a projected optimizer (GaLore, APOLLO) applies to.")
     gradient_accumulation_steps: int = arg(1, "Micro-batches accumulated per optimizer step.")
-    average_tokens_across_devices: bool = arg(
-        True, "Average the token count over devices for an exact loss."
-    )
+    average_tokens_across_devices: bool = arg(True, "Average the token count over devices for an exact loss.")
     max_grad_norm: float = arg(1.0, "Gradient clipping norm; 0 disables clipping.")
     label_smoothing_factor: float = arg(0.0, "Label smoothing; 0 disables it.")
     bf16: bool = arg(False, "bfloat16 mixed precision.")
@@ -43,65 +39,39 @@ class HfSeq2SeqTrainingArguments:
     bf16_full_eval: bool = arg(False, "Evaluate fully in bfloat16.")
     fp16_full_eval: bool = arg(False, "Evaluate fully in float16.")
     tf32: bool | None = arg(None, "Allow TF32 matmuls on Ampere or newer GPUs.")
-    activation_checkpointing: bool | None = arg(
-        None, "Recompute activations in backward to save memory."
-    )
-    activation_checkpointing_kwargs: dict | None = arg(
-        None, "Options of activation checkpointing as JSON."
-    )
-    gradient_checkpointing: bool | None = arg(
-        None, "Recompute activations in backward to save memory (older name)."
-    )
-    gradient_checkpointing_kwargs: dict | None = arg(
-        None, "Options of gradient checkpointing as JSON (older name)."
-    )
+    activation_checkpointing: bool | None = arg(None, "Recompute activations in backward to save memory.")
+    activation_checkpointing_kwargs: dict | None = arg(None, "Options of activation checkpointing as JSON.")
+    gradient_checkpointing: bool | None = arg(None, "Recompute activations in backward to save memory (older name).")
+    gradient_checkpointing_kwargs: dict | None = arg(None, "Options of gradient checkpointing as JSON (older name).")
     torch_compile: bool = arg(False, "Compile the model with torch.compile.")
-    torch_compile_backend: str | None = arg(
-        None, "torch.compile backend; setting it enables compilation."
-    )
-    torch_compile_mode: str | None = arg(
-        None, "torch.compile mode; setting it enables compilation."
-    )
+    torch_compile_backend: str | None = arg(None, "torch.compile backend; setting it enables compilation.")
+    torch_compile_mode: str | None = arg(None, "torch.compile mode; setting it enables compilation.")
     use_liger_kernel: bool = arg(False, "Patch the model with Liger kernels.")
     liger_kernel_config: dict | None = arg(None, "Liger kernel options as JSON.")
     use_cache: bool = arg(False, "Keep the KV cache during training.")
     neftune_noise_alpha: float | None = arg(None, "NEFTune noise alpha; unset disables NEFTune.")
-    torch_empty_cache_steps: int | None = arg(
-        None, "Steps between emptying the device cache; unset never empties it."
-    )
+    torch_empty_cache_steps: int | None = arg(None, "Steps between emptying the device cache; unset never empties it.")
     auto_find_batch_size: bool = arg(False, "Halve the batch size on out-of-memory until it fits.")
-    logging_strategy: Literal["no", "steps", "epoch"] = arg(
-        "steps", "When to log: no, steps or epoch."
-    )
-    logging_steps: float = arg(
-        500, "Steps between logs; a value in [0, 1) is a fraction of all steps."
-    )
+    logging_strategy: Literal["no", "steps", "epoch"] = arg("steps", "When to log: no, steps or epoch.")
+    logging_steps: float = arg(500, "Steps between logs; a value in [0, 1) is a fraction of all steps.")
     logging_first_step: bool = arg(False, "Log the first step too.")
     log_on_each_node: bool = arg(True, "Log on every node in multi-node runs.")
     logging_nan_inf_filter: bool = arg(True, "Leave NaN/inf losses out of the logs.")
-    include_num_input_tokens_seen: str = arg(
-        "no", "Count input tokens seen: all, non_padding or no."
-    )
+    include_num_input_tokens_seen: str = arg("no", "Count input tokens seen: all, non_padding or no.")
     log_level: Literal["detail", "debug", "info", "warning", "error", "critical", "passive"] = arg(
         "passive", "Log level of the main process."
     )
-    log_level_replica: Literal[
-        "detail", "debug", "info", "warning", "error", "critical", "passive"
-    ] = arg("warning", "Log level of replica processes.")
-    disable_tqdm: bool | None = arg(None, "Hide progress bars.")
-    report_to: list[str] = arg(
-        ["none"], "Where to report metrics (tensorboard, wandb, swanlab …, all, none)."
+    log_level_replica: Literal["detail", "debug", "info", "warning", "error", "critical", "passive"] = arg(
+        "warning", "Log level of replica processes."
     )
+    disable_tqdm: bool | None = arg(None, "Hide progress bars.")
+    report_to: list[str] = arg(["none"], "Where to report metrics (tensorboard, wandb, swanlab …, all, none).")
     run_name: str | None = arg(None, "Name of the run for experiment trackers.")
     project: str = arg("huggingface", "Project name used by Trackio.")
     trackio_space_id: str | None = arg(None, "Hugging Face Space for live Trackio logging.")
     trackio_bucket_id: str | None = arg(None, "Hugging Face Bucket used with a Trackio Space.")
-    trackio_static_space_id: bool | str | None = arg(
-        None, "Static read-only Trackio Space; false disables it."
-    )
-    eval_strategy: Literal["no", "steps", "epoch"] = arg(
-        "no", "When to evaluate: no, steps or epoch."
-    )
+    trackio_static_space_id: bool | str | None = arg(None, "Static read-only Trackio Space; false disables it.")
+    eval_strategy: Literal["no", "steps", "epoch"] = arg("no", "When to evaluate: no, steps or epoch.")
     eval_steps: float | None = arg(None, "Steps between evaluations; defaults to --logging_steps.")
     eval_delay: float = arg(0, "Epochs or steps to wait before the first evaluation.")
     per_device_eval_batch_size: int = arg(8, "Evaluation batch size per device.")
@@ -109,18 +79,12 @@ class HfSeq2SeqTrainingArguments:
     eval_on_start: bool = arg(False, "Evaluate once before training as a sanity check.")
     eval_do_concat_batches: bool = arg(True, "Concatenate evaluation outputs across batches.")
     eval_use_gather_object: bool = arg(False, "Gather nested evaluation objects from all devices.")
-    eval_accumulation_steps: int | None = arg(
-        None, "Prediction steps accumulated on device before moving to CPU."
-    )
+    eval_accumulation_steps: int | None = arg(None, "Prediction steps accumulated on device before moving to CPU.")
     include_for_metrics: list[str] = arg([], "Extra data passed to compute_metrics: inputs, loss.")
     batch_eval_metrics: bool = arg(False, "Compute evaluation metrics batch by batch.")
     save_only_model: bool = arg(False, "Save only the weights (no optimizer state; cannot resume).")
-    save_strategy: Literal["no", "steps", "epoch", "best"] = arg(
-        "steps", "When to save: no, steps, epoch or best."
-    )
-    save_steps: float = arg(
-        500, "Steps between checkpoints; a value in [0, 1) is a fraction of all steps."
-    )
+    save_strategy: Literal["no", "steps", "epoch", "best"] = arg("steps", "When to save: no, steps, epoch or best.")
+    save_steps: float = arg(500, "Steps between checkpoints; a value in [0, 1) is a fraction of all steps.")
     save_on_each_node: bool = arg(False, "Save on every node in multi-node runs.")
     save_total_limit: int | None = arg(None, "Keep at most this many checkpoints.")
     enable_jit_checkpoint: bool = arg(False, "Save a checkpoint when SIGTERM arrives.")
@@ -135,12 +99,8 @@ class HfSeq2SeqTrainingArguments:
     hub_revision: str | None = arg(None, "Hub revision (branch, tag, commit) to push to.")
     load_best_model_at_end: bool = arg(False, "Load the best checkpoint after training.")
     metric_for_best_model: str | None = arg(None, "Metric that decides the best checkpoint.")
-    greater_is_better: bool | None = arg(
-        None, "Whether a larger --metric_for_best_model is better."
-    )
-    ignore_data_skip: bool = arg(
-        False, "On resume, start from the beginning of the data instead of skipping."
-    )
+    greater_is_better: bool | None = arg(None, "Whether a larger --metric_for_best_model is better.")
+    ignore_data_skip: bool = arg(False, "On resume, start from the beginning of the data instead of skipping.")
     restore_callback_states_from_checkpoint: bool = arg(False, "Restore callback states on resume.")
     full_determinism: bool = arg(False, "Make training fully deterministic (slow; for debugging).")
     seed: int = arg(42, "Global random seed.")
@@ -149,28 +109,20 @@ class HfSeq2SeqTrainingArguments:
     accelerator_config: dict | str | None = arg(None, "Accelerate options as JSON or a .json path.")
     parallelism_config: dict | None = arg(None, "Accelerate parallelism configuration.")
     dataloader_drop_last: bool = arg(False, "Drop the last incomplete batch.")
-    dataloader_num_workers: int = arg(
-        0, "Data loading worker processes; 0 loads in the main process."
-    )
+    dataloader_num_workers: int = arg(0, "Data loading worker processes; 0 loads in the main process.")
     dataloader_pin_memory: bool = arg(True, "Pin data loader memory.")
-    dataloader_persistent_workers: bool = arg(
-        False, "Keep data loader workers alive between epochs."
-    )
+    dataloader_persistent_workers: bool = arg(False, "Keep data loader workers alive between epochs.")
     dataloader_prefetch_factor: int | None = arg(None, "Batches prefetched by each worker.")
     dataloader_multiprocessing_context: Literal["fork", "spawn", "forkserver"] | None = arg(
         None, "Start method of data loader workers."
     )
     dataloader_in_order: bool = arg(True, "Yield batches in dispatch order.")
-    remove_unused_columns: bool = arg(
-        True, "Drop dataset columns the model's forward does not take."
-    )
+    remove_unused_columns: bool = arg(True, "Drop dataset columns the model's forward does not take.")
     label_names: list[str] | None = arg(None, "Input keys that hold the labels.")
-    train_sampling_strategy: Literal[
-        "random", "sequential", "group_by_length", "batch_rebalance"
-    ] = arg("random", "Training sampler: random, sequential, group_by_length or batch_rebalance.")
-    length_column_name: str = arg(
-        "length", "Column with precomputed lengths for length-aware sampling."
+    train_sampling_strategy: Literal["random", "sequential", "group_by_length", "batch_rebalance"] = arg(
+        "random", "Training sampler: random, sequential, group_by_length or batch_rebalance."
     )
+    length_column_name: str = arg("length", "Column with precomputed lengths for length-aware sampling.")
     ddp_find_unused_parameters: bool | None = arg(None, "DDP find_unused_parameters.")
     ddp_bucket_cap_mb: int | None = arg(None, "DDP bucket_cap_mb.")
     ddp_broadcast_buffers: bool | None = arg(None, "DDP broadcast_buffers.")
@@ -183,9 +135,7 @@ class HfSeq2SeqTrainingArguments:
         None, "Enable FSDP; a bare --fsdp means on, or give FSDP options as a string.", const=True
     )
     fsdp_config: dict | str | None = arg(None, "FSDP options as JSON or a .json path.")
-    deepspeed: dict | str | None = arg(
-        None, "DeepSpeed config: JSON, a .json path or a preset name."
-    )
+    deepspeed: dict | str | None = arg(None, "DeepSpeed config: JSON, a .json path or a preset name.")
     debug: str = arg("", "Debug features to enable.")
     skip_memory_metrics: bool = arg(True, "Skip memory profiling in the metrics.")
     do_train: bool = arg(False, "Run training (for scripts; the trainer ignores it).")
@@ -194,13 +144,7 @@ class HfSeq2SeqTrainingArguments:
     resume_from_checkpoint: str | None = arg(None, "Checkpoint folder to resume training from.")
     local_rank: int = arg(-1, "Local rank passed by old distributed launchers.")
     sortish_sampler: bool = arg(False, "Use a sortish sampler.")
-    predict_with_generate: bool = arg(
-        False, "Evaluate by generating text (for generative metrics)."
-    )
-    generation_max_length: int | None = arg(
-        None, "max_length used when evaluating with generation."
-    )
+    predict_with_generate: bool = arg(False, "Evaluate by generating text (for generative metrics).")
+    generation_max_length: int | None = arg(None, "max_length used when evaluating with generation.")
     generation_num_beams: int | None = arg(None, "num_beams used when evaluating with generation.")
-    generation_config: str | None = arg(
-        None, "GenerationConfig file, model id or URL used for prediction."
-    )
+    generation_config: str | None = arg(None, "GenerationConfig file, model id or URL used for prediction.")

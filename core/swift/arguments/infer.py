@@ -27,21 +27,13 @@ class MergeArguments:
 class InferArguments(MergeArguments, BaseArguments):
     """Arguments of ``swift infer``."""
 
-    ckpt_dir: str | None = arg(
-        None, "Checkpoint folder: adapters or full weights of a training run."
-    )
-    infer_backend: str = arg(
-        "pt", "Inference engine: pt (transformers), vllm, lmdeploy, sglang … (engine plugins)."
-    )
-    result_path: str | None = arg(
-        None, "Where results are written; unset = next to the checkpoint."
-    )
+    ckpt_dir: str | None = arg(None, "Checkpoint folder: adapters or full weights of a training run.")
+    infer_backend: str = arg("pt", "Inference engine: pt (transformers), vllm, lmdeploy, sglang … (engine plugins).")
+    result_path: str | None = arg(None, "Where results are written; unset = next to the checkpoint.")
     writer_buffer_size: int = arg(65536, "Buffer size of the result writer, in bytes.")
     max_batch_size: int | None = arg(1, "Batch size of the pt backend.")
     val_dataset_sample: int | None = arg(None, "Number of validation samples to infer on.")
-    metric: Literal["acc", "rouge"] | None = arg(
-        None, "Metric computed over the inference results."
-    )
+    metric: Literal["acc", "rouge"] | None = arg(None, "Metric computed over the inference results.")
 
     def __post_init__(self) -> None:
         self.infer_backend = normalize_backend(self.infer_backend)
@@ -66,9 +58,7 @@ class DeployArguments(InferArguments):
     owned_by: str = arg("swift", "Owner reported by /v1/models.")
     # Concurrent clients (and GRPO rounds on a rollout server) are batched together.
     max_batch_size: int | None = arg(64, "pt backend: most requests generated in one batch.")
-    served_model_name: str | None = arg(
-        None, "Model name clients use; unset = the model's folder name."
-    )
+    served_model_name: str | None = arg(None, "Model name clients use; unset = the model's folder name.")
     verbose: bool = arg(True, "Log every request.")
     log_interval: int = arg(20, "Seconds between statistics logs; 0 or less disables them.")
     max_logprobs: int = arg(20, "Most logprobs a request may ask for.")
@@ -78,12 +68,8 @@ class DeployArguments(InferArguments):
 class RolloutArguments(DeployArguments):
     """Arguments of ``swift rollout``: generation server for GRPO with weight sync."""
 
-    infer_backend: str = arg(
-        "vllm", "Inference engine; rollout needs one that can update weights (vllm)."
-    )
-    multi_turn_scheduler: str | None = arg(
-        None, "Multi-turn scheduler name (scheduler plugins); unset = one turn."
-    )
+    infer_backend: str = arg("vllm", "Inference engine; rollout needs one that can update weights (vllm).")
+    multi_turn_scheduler: str | None = arg(None, "Multi-turn scheduler name (scheduler plugins); unset = one turn.")
     max_turns: int | None = arg(None, "Maximum turns of a multi-turn rollout.")
 
 
@@ -94,17 +80,11 @@ class EvalArguments(DeployArguments):
     eval_dataset: list[str] = arg([], "Evaluation datasets (benchmark names).")
     eval_limit: int | None = arg(None, "Samples taken from each evaluation dataset.")
     eval_output_dir: str = arg("eval_output", "Folder for evaluation results.")
-    eval_backend: Literal["Native", "OpenCompass", "VLMEvalKit"] = arg(
-        "Native", "Evaluation backend."
-    )
+    eval_backend: Literal["Native", "OpenCompass", "VLMEvalKit"] = arg("Native", "Evaluation backend.")
     eval_dataset_args: dict | None = arg(None, "Per-dataset options as JSON.")
     eval_generation_config: dict | None = arg(None, "Generation options for evaluation as JSON.")
     eval_num_proc: int = arg(16, "Concurrent evaluation requests.")
-    eval_url: str | None = arg(
-        None, "Evaluate a running OpenAI-compatible server (with --model and --api_key)."
-    )
+    eval_url: str | None = arg(None, "Evaluate a running OpenAI-compatible server (with --model and --api_key).")
     temperature: float | None = arg(0.0, "Sampling temperature; 0 for reproducible scores.")
     verbose: bool = arg(False, "Log every request of the local server.")
-    max_batch_size: int | None = arg(
-        None, "Largest batch; unset = 256 for text, 16 for multimodal models."
-    )
+    max_batch_size: int | None = arg(None, "Largest batch; unset = 256 for text, 16 for multimodal models.")

@@ -82,9 +82,7 @@ def load_args_file(path: str) -> dict[str, Any]:
     return data
 
 
-def args_from_json(
-    cls: type, path: str, *, extra_groups: Sequence[type] = (), **overrides: Any
-) -> Any:
+def args_from_json(cls: type, path: str, *, extra_groups: Sequence[type] = (), **overrides: Any) -> Any:
     """Rebuild arguments from an ``args.json``.
 
     Keys this version does not know (from an older or newer swift, or from a
@@ -111,8 +109,6 @@ def args_from_json(
         if name in known:
             values[name] = value
         else:
-            logger.warning(
-                "%s: ignoring unknown argument %r (from another swift version or plugin)", path, key
-            )
+            logger.warning("%s: ignoring unknown argument %r (from another swift version or plugin)", path, key)
     values.update({aliases.get(k, k): v for k, v in overrides.items()})
     return build(target, values)

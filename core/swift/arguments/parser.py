@@ -139,9 +139,7 @@ def _unknown(name: str, table: dict, prog: str) -> ArgumentError:
     return ArgumentError(message, suggestion=f"--{suggestion}" if suggestion else None)
 
 
-def parse_args(
-    cls: type, argv: Sequence[str], *, extra_groups: Sequence[type] = (), prog: str = "swift"
-) -> Any:
+def parse_args(cls: type, argv: Sequence[str], *, extra_groups: Sequence[type] = (), prog: str = "swift") -> Any:
     """Parse command-line tokens into an instance of ``cls`` (plus plugin groups).
 
     Args:

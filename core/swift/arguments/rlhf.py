@@ -1,6 +1,5 @@
 """``RLHFArguments`` for ``swift rlhf``: preference and reinforcement learning."""
 
-
 from swift.arguments._fields import arg, argclass
 from swift.arguments.errors import ArgumentError
 from swift.arguments.grpo import GRPOArguments, PPOArguments, RewardModelArguments
@@ -17,17 +16,11 @@ class RLHFArguments(GRPOArguments, PPOArguments, RewardModelArguments, TrainArgu
     """Arguments of ``swift rlhf``."""
 
     # Any trainer a plugin registers for `swift rlhf` is valid; the registry checks the name.
-    rlhf_type: str = arg(
-        "dpo", "Alignment method: dpo, orpo, simpo, kto, cpo, grpo … (trainer plugins may add more)."
-    )
-    ref_model: str | None = arg(
-        None, "Reference model id or path (DPO and others); unset = the model itself."
-    )
+    rlhf_type: str = arg("dpo", "Alignment method: dpo, orpo, simpo, kto, cpo, grpo … (trainer plugins may add more).")
+    ref_model: str | None = arg(None, "Reference model id or path (DPO and others); unset = the model itself.")
     ref_model_type: str | None = arg(None, "model_type of the reference model.")
     ref_model_revision: str | None = arg(None, "Revision of the reference model.")
-    beta: float | None = arg(
-        None, "KL regularisation coefficient; unset = 2.0 for simpo, 0.04 for grpo, else 0.1."
-    )
+    beta: float | None = arg(None, "KL regularisation coefficient; unset = 2.0 for simpo, 0.04 for grpo, else 0.1.")
     label_smoothing: float = arg(0.0, "DPO label smoothing (0 to 0.5).")
     rpo_alpha: float | None = arg(
         1.0, "Weight of the SFT loss added to DPO (loss = KL + rpo_alpha * sft); none disables."

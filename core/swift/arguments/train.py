@@ -31,9 +31,7 @@ TUNER_LEARNING_RATE = 1e-4
 class SwiftTrainingFields:
     """Swift training: options transformers does not have."""
 
-    add_version: bool = arg(
-        True, "Append `v<N>-<YYYYMMDD-HHMMSS>` to output_dir so runs never overwrite each other."
-    )
+    add_version: bool = arg(True, "Append `v<N>-<YYYYMMDD-HHMMSS>` to output_dir so runs never overwrite each other.")
     resume_only_model: bool = arg(False, "With --resume_from_checkpoint, restore only the weights.")
     check_model: bool = arg(True, "Check local model files for damage or modification.")
     loss_type: str | None = arg(None, "Loss function name (loss plugins); unset is cross-entropy.")
@@ -42,9 +40,7 @@ class SwiftTrainingFields:
     lazy_tokenize: bool | None = arg(
         None, "Tokenize on the fly; unset means False for text models, True for multimodal."
     )
-    acc_strategy: Literal["token", "sentence"] = arg(
-        "token", "Training accuracy per token or per sentence."
-    )
+    acc_strategy: Literal["token", "sentence"] = arg("token", "Training accuracy per token or per sentence.")
     optimizer: str | None = arg(None, "Custom optimizer name provided by a plugin.")
     metric: str | None = arg(None, "Custom metric name provided by a plugin.")
     callbacks: list[str] = arg([], "Callback names provided by plugins.")
@@ -53,41 +49,25 @@ class SwiftTrainingFields:
 
 
 @argclass
-class TrainArguments(
-    SwiftTrainingFields, HfSeq2SeqTrainingArguments, TunerArguments, BaseArguments
-):
+class TrainArguments(SwiftTrainingFields, HfSeq2SeqTrainingArguments, TunerArguments, BaseArguments):
     """Arguments of ``swift sft`` (and, with other defaults, ``swift pt``)."""
 
     # transformers fields with swift's defaults
-    output_dir: str | None = arg(
-        None, "Output folder; unset means output/<model name> (plus a version)."
-    )
-    gradient_checkpointing: bool | None = arg(
-        True, "Recompute activations in backward to save memory."
-    )
+    output_dir: str | None = arg(None, "Output folder; unset means output/<model name> (plus a version).")
+    gradient_checkpointing: bool | None = arg(True, "Recompute activations in backward to save memory.")
     per_device_train_batch_size: int = arg(1, "Training batch size per device.")
     per_device_eval_batch_size: int = arg(1, "Evaluation batch size per device.")
     logging_steps: float = arg(5, "Steps between logs.")
-    learning_rate: float | None = arg(
-        None, "Learning rate; unset means 1e-5 for full training, 1e-4 for tuners."
-    )
+    learning_rate: float | None = arg(None, "Learning rate; unset means 1e-5 for full training, 1e-4 for tuners.")
     weight_decay: float = arg(0.1, "Weight decay.")
     lr_scheduler_type: str = arg("cosine", "Learning-rate schedule.")
-    report_to: list[str] = arg(
-        ["tensorboard"], "Where to report metrics (tensorboard, wandb, swanlab …, all, none)."
-    )
-    remove_unused_columns: bool = arg(
-        False, "Drop dataset columns the model's forward does not take."
-    )
+    report_to: list[str] = arg(["tensorboard"], "Where to report metrics (tensorboard, wandb, swanlab …, all, none).")
+    remove_unused_columns: bool = arg(False, "Drop dataset columns the model's forward does not take.")
     logging_first_step: bool = arg(True, "Log the first step too.")
     data_seed: int = arg(42, "Random seed for dataset shuffling and splitting.")
     # generation during evaluation (predict_with_generate)
-    max_new_tokens: int | None = arg(
-        64, "Maximum new tokens when evaluating with --predict_with_generate."
-    )
-    temperature: float | None = arg(
-        0.0, "Temperature when evaluating with --predict_with_generate."
-    )
+    max_new_tokens: int | None = arg(64, "Maximum new tokens when evaluating with --predict_with_generate.")
+    temperature: float | None = arg(0.0, "Temperature when evaluating with --predict_with_generate.")
     # training never reads a checkpoint's args.json unless asked
     load_args: bool = arg(False, "Fill unset arguments from the args.json of the checkpoint given.")
 
@@ -112,7 +92,5 @@ SftArguments = TrainArguments
 class PretrainArguments(TrainArguments):
     """Arguments of ``swift pt``: plain text, loss on every token."""
 
-    use_chat_template: bool = arg(
-        False, "Use the chat template (True) or the plain generation template (False)."
-    )
+    use_chat_template: bool = arg(False, "Use the chat template (True) or the plain generation template (False).")
     loss_scale: str = arg("all", "Per-token loss weighting; 'all' trains on every token.")

@@ -52,12 +52,8 @@ class LoraArguments:
         ["all-linear"],
         "Modules to attach the tuner to; all-linear = every linear layer but lm_head.",
     )
-    target_regex: str | None = arg(
-        None, "Regex selecting the modules to tune; overrides --target_modules."
-    )
-    modules_to_save: list[str] = arg(
-        [], "Original modules that are also trained and saved next to the tuner."
-    )
+    target_regex: str | None = arg(None, "Regex selecting the modules to tune; overrides --target_modules.")
+    modules_to_save: list[str] = arg([], "Original modules that are also trained and saved next to the tuner.")
     lora_rank: int = arg(8, "LoRA rank r.")
     lora_alpha: int = arg(32, "LoRA alpha (scaling numerator).")
     lora_dropout: float = arg(0.05, "LoRA dropout.")
@@ -67,23 +63,17 @@ class LoraArguments:
     lora_dtype: Literal["float16", "bfloat16", "float32"] | None = arg(
         None, "dtype of the LoRA weights; unset follows the model."
     )
-    init_lora_weights: str = arg(
-        "true", "LoRA init: true, false, gaussian, pissa, pissa_niter_<n>, olora, loftq …"
-    )
+    init_lora_weights: str = arg("true", "LoRA init: true, false, gaussian, pissa, pissa_niter_<n>, olora, loftq …")
     use_dora: bool = arg(False, "Use DoRA.")
     use_rslora: bool = arg(False, "Use rank-stabilised LoRA.")
-    lorap_lr_ratio: float | None = arg(
-        None, "LoRA+ learning-rate ratio of B to A (10-16 suggested); unset disables."
-    )
+    lorap_lr_ratio: float | None = arg(None, "LoRA+ learning-rate ratio of B to A (10-16 suggested); unset disables.")
 
 
 @argclass
 class NEFTuneArguments:
     """NEFTune: noisy embeddings for instruction tuning."""
 
-    neftune_noise_alpha: float | None = arg(
-        None, "NEFTune noise alpha (5, 10 or 15 are typical); unset disables."
-    )
+    neftune_noise_alpha: float | None = arg(None, "NEFTune noise alpha (5, 10 or 15 are typical); unset disables.")
 
 
 @argclass
@@ -128,9 +118,7 @@ class GaLoreArguments:
     """GaLore: gradient low-rank projection."""
 
     use_galore: bool = arg(False, "Use GaLore.")
-    galore_target_modules: list[str] | None = arg(
-        None, "Modules GaLore applies to; unset means attention and mlp."
-    )
+    galore_target_modules: list[str] | None = arg(None, "Modules GaLore applies to; unset means attention and mlp.")
     galore_rank: int = arg(128, "GaLore rank.")
     galore_update_proj_gap: int = arg(50, "Steps between projection updates.")
     galore_scale: float = arg(1.0, "Scale of the projected update.")
@@ -141,9 +129,7 @@ class GaLoreArguments:
     galore_proj_quant: bool = arg(False, "Quantize the SVD projection matrices.")
     galore_proj_bits: int = arg(4, "Bits of the quantized projection.")
     galore_proj_group_size: int = arg(256, "Group size of the quantized projection.")
-    galore_cos_threshold: float = arg(
-        0.4, "Cosine similarity above which the projection update is delayed."
-    )
+    galore_cos_threshold: float = arg(0.4, "Cosine similarity above which the projection update is delayed.")
     galore_gamma_proj: int = arg(2, "Factor stretching the update gap as projections converge.")
     galore_queue_size: int = arg(5, "Length of the queue used for projection similarity.")
 
@@ -152,9 +138,7 @@ class GaLoreArguments:
 class LisaArguments:
     """LISA: layerwise importance sampling (full training only)."""
 
-    lisa_activated_layers: int = arg(
-        0, "Layers trained at a time; 0 disables LISA (2 or 8 suggested)."
-    )
+    lisa_activated_layers: int = arg(0, "Layers trained at a time; 0 disables LISA (2 or 8 suggested).")
     lisa_step_interval: int = arg(20, "Steps between switching the trained layers.")
 
 
@@ -163,9 +147,7 @@ class LlamaProArguments:
     """LLaMA-Pro: block expansion."""
 
     llamapro_num_new_blocks: int = arg(4, "Number of new layers inserted.")
-    llamapro_num_groups: int | None = arg(
-        None, "Groups the new blocks are inserted in; unset = one per block."
-    )
+    llamapro_num_groups: int | None = arg(None, "Groups the new blocks are inserted in; unset = one per block.")
 
 
 @argclass
@@ -187,9 +169,7 @@ class ReftArguments:
     """ReFT: representation fine-tuning (cannot be merged; no gradient checkpointing)."""
 
     reft_layer_key: str | None = arg(None, "Layer key the intervention attaches to.")
-    reft_layers: list[int] | None = arg(
-        None, "Layer indices to intervene on; unset means all layers."
-    )
+    reft_layers: list[int] | None = arg(None, "Layer indices to intervene on; unset means all layers.")
     reft_rank: int = arg(4, "Rank of the ReFT matrices.")
     reft_intervention_type: Literal[
         "NoreftIntervention",
@@ -243,7 +223,5 @@ class TunerArguments(
         if self.boft_block_num:
             # block_size has a non-zero default, so asking for block_num means "use it instead"
             if self.boft_block_size not in (0, 4):
-                raise ArgumentError(
-                    "--boft_block_size and --boft_block_num cannot be used together; set only one."
-                )
+                raise ArgumentError("--boft_block_size and --boft_block_num cannot be used together; set only one.")
             self.boft_block_size = 0

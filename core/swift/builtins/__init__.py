@@ -5,6 +5,8 @@ overridable by any installed plugin that registers the same name.
 """
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "swift.builtins.commands", "swift.builtins.templates",
-    "swift.builtins.rewards", "swift.builtins.schedulers",
+    "swift.builtins.commands",
+    "swift.builtins.templates",
+    "swift.builtins.rewards",
+    "swift.builtins.schedulers",
 )

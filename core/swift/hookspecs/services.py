@@ -103,4 +103,3 @@ def swift_push_to_hub(
     ``token`` is the value of ``--hub_token`` (or the environment's); a plugin must
     refuse to upload without credentials rather than fail half-way.
     """
-

@@ -67,9 +67,7 @@ def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
         method = trainer_method(record.name, args)
         trainer = kernel.registry("trainers").get(method)
         if trainer.command != record.name:
-            raise UsageError(
-                f"trainer {method!r} belongs to `swift {trainer.command}`, not `swift {record.name}`"
-            )
+            raise UsageError(f"trainer {method!r} belongs to `swift {trainer.command}`, not `swift {record.name}`")
 
 
 def _resolve(family: str, name: str) -> None:

@@ -28,9 +28,7 @@ DEFAULT_CHUNK = 16
 def wants_dataset(args: InferArguments) -> bool:
     """Whether ``args`` name data to infer on (else ``swift infer`` is interactive)."""
     ratio = float(getattr(args, "split_dataset_ratio", 0) or 0)
-    return bool(getattr(args, "val_dataset", None)) or (
-        bool(getattr(args, "dataset", None)) and ratio > 0
-    )
+    return bool(getattr(args, "val_dataset", None)) or (bool(getattr(args, "dataset", None)) and ratio > 0)
 
 
 def load_rows(args: InferArguments) -> list[dict]:
@@ -42,8 +40,7 @@ def load_rows(args: InferArguments) -> list[dict]:
     _, val = load_datasets(args, require_response=False)
     if val is None:
         raise UsageError(
-            "no validation rows to infer on: pass --val_dataset, "
-            "or --dataset with --split_dataset_ratio > 0"
+            "no validation rows to infer on: pass --val_dataset, or --dataset with --split_dataset_ratio > 0"
         )
     total = len(val)
     indices = list(range(total))
@@ -59,11 +56,7 @@ def default_result_path(args: InferArguments) -> str:
     base = getattr(args, "ckpt_dir", None) or (adapters[0] if adapters else None)
     if base is None:
         model = args.model or "model"
-        base = (
-            model
-            if os.path.isdir(model)
-            else os.path.join("result", os.path.basename(model.rstrip("/")))
-        )
+        base = model if os.path.isdir(model) else os.path.join("result", os.path.basename(model.rstrip("/")))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return os.path.join(base, "infer_result", f"{stamp}.jsonl")
 
@@ -82,9 +75,7 @@ def split_row(row: dict) -> tuple[InferRequest, str | None]:
     labels = None
     if messages and messages[-1]["role"] == "assistant":
         labels = messages.pop()["content"]
-    return InferRequest(
-        messages=messages, tools=row.get("tools") or None, system=row.get("system")
-    ), labels
+    return InferRequest(messages=messages, tools=row.get("tools") or None, system=row.get("system")), labels
 
 
 def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) -> dict:
@@ -113,8 +104,6 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
                     record["system"] = request.system
                 writer.write(json.dumps(record, ensure_ascii=False) + "\n")
                 query = request.messages[-1]["content"] if request.messages else ""
-                print(
-                    f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out
-                )
+                print(f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out)
     print(f"swift infer: wrote {len(rows)} results to {path}", file=out)
     return {"result_path": path, "num_samples": len(rows)}

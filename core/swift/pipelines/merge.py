@@ -112,16 +112,14 @@ def merge(args: ExportArguments | InferArguments, output_dir: str, *, reuse: boo
     ensure_writable(output_dir, args.exist_ok)
     if not args.safe_serialization:
         print(
-            "swift export: note: transformers 5 writes safetensors only; "
-            "--safe_serialization false has no effect.",
+            "swift export: note: transformers 5 writes safetensors only; --safe_serialization false has no effect.",
             file=sys.stderr,
         )
     view = merge_view(args, output_dir)
     merge_adapters(view, output_dir)
     save_args(view, output_dir)
     print(
-        f"swift export: merged {', '.join(adapter_paths(args))} into {args.model}; "
-        f"saved to {output_dir}",
+        f"swift export: merged {', '.join(adapter_paths(args))} into {args.model}; saved to {output_dir}",
         file=sys.stderr,
     )
     return output_dir

@@ -46,8 +46,7 @@ def sample_main(args: SamplingArguments) -> dict:
     """
     if args.sampler_type != "sample":
         raise UsageError(
-            f"--sampler_type {args.sampler_type} is not available; this swift samples with "
-            "--sampler_type sample."
+            f"--sampler_type {args.sampler_type} is not available; this swift samples with --sampler_type sample."
         )
     if args.num_return_sequences < 1:
         raise UsageError(f"--num_return_sequences must be >= 1, got {args.num_return_sequences}.")
@@ -96,10 +95,7 @@ def _check_engine_kwargs(engine_class: type, kwargs: dict, name: str) -> None:
     unknown = sorted(set(kwargs) - set(parameters))
     if unknown:
         accepted = ", ".join(p for p in parameters if p != "args") or "none"
-        raise UsageError(
-            f"--engine_kwargs: engine {name!r} does not take {', '.join(unknown)} "
-            f"(it takes {accepted})."
-        )
+        raise UsageError(f"--engine_kwargs: engine {name!r} does not take {', '.join(unknown)} (it takes {accepted}).")
 
 
 def _run(
@@ -117,9 +113,7 @@ def _run(
         with open(tmp, "w", encoding="utf-8") as out:
             for number in range(batches):
                 chunk = rows[number * size : (number + 1) * size]
-                for record in sample_batch(
-                    engine, args, scorer, chunk, cache, seed=args.seed + number
-                ):
+                for record in sample_batch(engine, args, scorer, chunk, cache, seed=args.seed + number):
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     lines += 1
                 prompts += len(chunk)

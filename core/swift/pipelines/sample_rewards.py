@@ -59,9 +59,7 @@ def sampling_reward(name: str, flag: str, args: Any) -> NamedReward:
     return load_reward(name, args)
 
 
-def reward_columns(
-    row: dict, prompt: list[dict], completions: list[str], reference: str | None
-) -> dict:
+def reward_columns(row: dict, prompt: list[dict], completions: list[str], reference: str | None) -> dict:
     """The keyword arguments of a reward call for the completions of one row."""
     n = len(completions)
     columns = {k: [v] * n for k, v in row.items() if k != "messages"}
@@ -111,14 +109,10 @@ class RewardScorer:
         if self.prm is not None:
             for item, value in zip(scored, call_reward(self.prm, completions, **columns)):
                 item.prm = _number(value)
-                item.passed = (
-                    item.passed and item.prm is not None and item.prm > self.args.prm_threshold
-                )
+                item.passed = item.passed and item.prm is not None and item.prm > self.args.prm_threshold
         return scored
 
-    def select(
-        self, scored: list[ScoredResponse]
-    ) -> tuple[list[ScoredResponse], ScoredResponse | None]:
+    def select(self, scored: list[ScoredResponse]) -> tuple[list[ScoredResponse], ScoredResponse | None]:
         """The responses to keep (best first) and the rejected (lowest-ranked) one.
 
         Without rewards every response is kept, in sampling order, and none is rejected.

@@ -43,9 +43,7 @@ def shard_bounds(total: int, data_range: list[int]) -> tuple[int, int]:
     if not data_range:
         return 0, total
     if len(data_range) != 2 or not 0 <= data_range[0] < data_range[1]:
-        raise UsageError(
-            f"--data_range takes `index count` with 0 <= index < count, got {data_range}."
-        )
+        raise UsageError(f"--data_range takes `index count` with 0 <= index < count, got {data_range}.")
     index, count = data_range
     size = total // count
     return size * index, size * (index + 1)

@@ -61,19 +61,14 @@ class InferRequest(Serializable):
                 raise ValueError("InferRequest.prompt must be a string")
             return
         if not isinstance(self.messages, list) or not self.messages:
-            raise ValueError(
-                "InferRequest.messages must be a non-empty list of {role, content} dicts"
-            )
+            raise ValueError("InferRequest.messages must be a non-empty list of {role, content} dicts")
         normalized = []
         for i, message in enumerate(self.messages):
             if not isinstance(message, dict) or "role" not in message:
-                raise ValueError(
-                    f"InferRequest.messages[{i}] must be a dict with 'role' and 'content'"
-                )
+                raise ValueError(f"InferRequest.messages[{i}] must be a dict with 'role' and 'content'")
             if message["role"] not in ROLES:
                 raise ValueError(
-                    f"InferRequest.messages[{i}] has role {message['role']!r}; "
-                    f"expected one of {', '.join(ROLES)}"
+                    f"InferRequest.messages[{i}] has role {message['role']!r}; expected one of {', '.join(ROLES)}"
                 )
             normalized.append({**message, "content": _text_of(message.get("content"))})
         self.messages = normalized
@@ -148,11 +143,7 @@ class RequestConfig(Serializable):
             ("n", self.n < 1, ">= 1"),
             ("top_logprobs", self.top_logprobs is not None and self.top_logprobs < 0, ">= 0"),
         )
-        bad = [
-            (name, f"{name} must be {rule}, got {getattr(self, name)}")
-            for name, failed, rule in checks
-            if failed
-        ]
+        bad = [(name, f"{name} must be {rule}, got {getattr(self, name)}") for name, failed, rule in checks if failed]
         if bad:
             raise InvalidConfigError(
                 [name for name, _ in bad], "invalid request config: " + "; ".join(m for _, m in bad)

@@ -166,9 +166,7 @@ class CompletionLogprobs(Serializable):
     text_offset: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_chat(
-        cls, logprobs: ChoiceLogprobs | None, offset: int = 0
-    ) -> CompletionLogprobs | None:
+    def from_chat(cls, logprobs: ChoiceLogprobs | None, offset: int = 0) -> CompletionLogprobs | None:
         """Convert chat logprobs; ``offset`` is where the text starts in the full answer."""
         if logprobs is None:
             return None
@@ -278,9 +276,7 @@ def response_text(response: ChatCompletionResponse, index: int = 0) -> str:
     return response.choices[index].message.content
 
 
-def join_stream(
-    chunks: list[ChatCompletionStreamResponse], index: int = 0
-) -> tuple[str, str | None]:
+def join_stream(chunks: list[ChatCompletionStreamResponse], index: int = 0) -> tuple[str, str | None]:
     """Concatenated text and finish reason of choice ``index`` over stream chunks."""
     parts: list[str] = []
     finish: str | None = None

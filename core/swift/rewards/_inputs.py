@@ -47,9 +47,7 @@ def completion_text(completion: Any) -> str:
             return _content_text(chosen.get("content"))
     if isinstance(completion, Sequence) and not completion:
         return ""
-    raise TypeError(
-        f"a completion must be a string or a list of chat messages, got {type(completion).__name__}"
-    )
+    raise TypeError(f"a completion must be a string or a list of chat messages, got {type(completion).__name__}")
 
 
 def completion_texts(completions: Sequence[Any]) -> list[str]:
@@ -65,9 +63,7 @@ def _encode_length(tokenizer: Any, text: str) -> int:
     return len(getattr(ids, "ids", ids))
 
 
-def completion_lengths(
-    reward: str, completions: Sequence[Any], columns: Mapping[str, Any]
-) -> list[int]:
+def completion_lengths(reward: str, completions: Sequence[Any], columns: Mapping[str, Any]) -> list[int]:
     """Token length of each completion, for rewards that scale with length.
 
     ``completion_ids`` (token ids per completion, as TRL's GRPO trainer passes
@@ -81,8 +77,7 @@ def completion_lengths(
     if ids is not None:
         if len(ids) != len(completions):
             raise UsageError(
-                f"reward {reward!r}: completion_ids has {len(ids)} entries "
-                f"for {len(completions)} completions"
+                f"reward {reward!r}: completion_ids has {len(ids)} entries for {len(completions)} completions"
             )
         return [len(x) for x in ids]
     tokenizer = columns.get("tokenizer")

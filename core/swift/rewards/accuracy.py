@@ -54,9 +54,7 @@ class _Checker:
         tagged = _ANSWER_TAG.findall(text)
         if tagged:
             # An <answer> block *is* the answer: a bare "42" inside it counts.
-            return self.mv.parse(
-                tagged[-1], extraction_mode="first_match", parsing_timeout=self.parse_timeout
-            )
+            return self.mv.parse(tagged[-1], extraction_mode="first_match", parsing_timeout=self.parse_timeout)
         return self.mv.parse(
             text,
             extraction_config=self.anchored,
@@ -68,9 +66,7 @@ class _Checker:
         return bool(answer) and self.mv.verify(gold, answer, timeout_seconds=self.verify_timeout)
 
 
-def accuracy(
-    completions: Sequence[Any], solution: Sequence[Any] | None = None, **kwargs: Any
-) -> list[float | None]:
+def accuracy(completions: Sequence[Any], solution: Sequence[Any] | None = None, **kwargs: Any) -> list[float | None]:
     """1.0 when a completion's answer equals the reference ``solution``, else 0.0.
 
     The answer is the content of the last ``<answer>...</answer>`` block if there
@@ -100,9 +96,7 @@ def accuracy(
             "prompt); add it to the dataset or drop 'accuracy' from --reward_funcs."
         )
     if len(solution) != len(completions):
-        raise UsageError(
-            f"reward 'accuracy': {len(solution)} solutions for {len(completions)} completions"
-        )
+        raise UsageError(f"reward 'accuracy': {len(solution)} solutions for {len(completions)} completions")
     checker = _Checker()
     rewards: list[float | None] = []
     for text, sol in zip(completion_texts(completions), solution):

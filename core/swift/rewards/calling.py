@@ -109,9 +109,7 @@ def _run(coro: Any) -> Any:
     return box["value"]
 
 
-def _call_all(
-    rewards: list[NamedReward], completions: Sequence[Any], columns: dict[str, Any]
-) -> list[Any]:
+def _call_all(rewards: list[NamedReward], completions: Sequence[Any], columns: dict[str, Any]) -> list[Any]:
     outputs: list[Any] = []
     try:
         for reward in rewards:
@@ -171,9 +169,7 @@ def _weights(rewards: list[NamedReward], weights: Sequence[float] | None) -> lis
     return [float(w) for w in weights]
 
 
-def _combine(
-    rewards: list[NamedReward], weights: list[float], outputs: list[Any], count: int
-) -> RewardScores:
+def _combine(rewards: list[NamedReward], weights: list[float], outputs: list[Any], count: int) -> RewardScores:
     columns = [_as_scores(r.name, out, count) for r, out in zip(rewards, outputs)]
     per_reward = [list(row) for row in zip(*columns)] if count else []
     # Skipped (nan) scores drop out of the sum, as TRL's nansum does; a completion

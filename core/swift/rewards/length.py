@@ -15,17 +15,13 @@ from swift.rewards._inputs import completion_lengths, setting
 from swift.rewards.accuracy import accuracy
 
 
-def cosine_interpolate(
-    length: int, max_len: int, value_at_zero: float, value_at_max: float
-) -> float:
+def cosine_interpolate(length: int, max_len: int, value_at_zero: float, value_at_max: float) -> float:
     """Move from ``value_at_zero`` (length 0) to ``value_at_max`` along half a cosine.
 
     Lengths beyond ``max_len`` keep ``value_at_max``.
     """
     progress = min(length, max_len) / max_len
-    return value_at_max + 0.5 * (value_at_zero - value_at_max) * (
-        1.0 + math.cos(math.pi * progress)
-    )
+    return value_at_max + 0.5 * (value_at_zero - value_at_max) * (1.0 + math.cos(math.pi * progress))
 
 
 class CosineReward:
@@ -55,9 +51,7 @@ class CosineReward:
             float(setting(args, "cosine_min_len_value_wrong")),
             float(setting(args, "cosine_max_len_value_wrong")),
         )
-        self.max_len = int(
-            setting(args, "cosine_max_len") or setting(args, "max_completion_length")
-        )
+        self.max_len = int(setting(args, "cosine_max_len") or setting(args, "max_completion_length"))
         if self.max_len < 1:
             raise UsageError(f"--cosine_max_len must be >= 1, got {self.max_len}")
 
@@ -96,9 +90,7 @@ class SoftOverlong:
 
     def __init__(self, args: Any = None) -> None:
         cache = setting(args, "soft_cache_length")
-        self.max_len = int(
-            setting(args, "soft_max_length") or setting(args, "max_completion_length")
-        )
+        self.max_len = int(setting(args, "soft_max_length") or setting(args, "max_completion_length"))
         if cache is None:
             raise UsageError(
                 "reward 'soft_overlong' needs --soft_cache_length (the length of the penalty ramp "
@@ -107,8 +99,7 @@ class SoftOverlong:
         self.cache = int(cache)
         if not 0 < self.cache <= self.max_len:
             raise UsageError(
-                f"--soft_cache_length must be in (0, {self.max_len}] (--soft_max_length), "
-                f"got {self.cache}"
+                f"--soft_cache_length must be in (0, {self.max_len}] (--soft_max_length), got {self.cache}"
             )
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float]:

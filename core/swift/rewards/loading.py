@@ -67,17 +67,13 @@ def load_reward(spec: Any, args: Any = None) -> NamedReward:
                 f"{name}, not --reward_funcs (reward models are loaded by the trainer plugin)."
             )
         if record.kind != "function":
-            raise UsageError(
-                f"reward {name!r} has unknown kind {record.kind!r}; expected 'function'"
-            )
+            raise UsageError(f"reward {name!r} has unknown kind {record.kind!r}; expected 'function'")
         target = load_object(record.load, what=f"reward {name!r}")
     if inspect.isclass(target):
         try:
             target = target(args)
         except TypeError as exc:
-            raise UsageError(
-                f"reward class {name!r} must be constructible as {target.__name__}(args): {exc}"
-            ) from exc
+            raise UsageError(f"reward class {name!r} must be constructible as {target.__name__}(args): {exc}") from exc
     if not callable(target):
         raise UsageError(f"reward {name!r} is {type(target).__name__}, not a callable")
     return NamedReward(name, target)

@@ -41,15 +41,12 @@ class RepetitionPenalty:
         self.n = int(setting(args, "repetition_n_grams"))
         self.max_penalty = float(setting(args, "repetition_max_penalty"))
         if self.max_penalty > 0:
-            raise UsageError(
-                f"--repetition_max_penalty must be <= 0 (it is a penalty), got {self.max_penalty}"
-            )
+            raise UsageError(f"--repetition_max_penalty must be <= 0 (it is a penalty), got {self.max_penalty}")
         if self.n < 1:
             raise UsageError(f"--repetition_n_grams must be >= 1, got {self.n}")
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float]:
         """The penalty of each completion (0.0 down to ``repetition_max_penalty``)."""
         return [
-            (repeated_ngram_ratio(text, self.n) * self.max_penalty) or 0.0
-            for text in completion_texts(completions)
+            (repeated_ngram_ratio(text, self.n) * self.max_penalty) or 0.0 for text in completion_texts(completions)
         ]

@@ -78,9 +78,7 @@ class MultiTurnScheduler:
         """Name shown in errors (the class name unless a subclass says otherwise)."""
         return type(self).__name__
 
-    def check_finished(
-        self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int
-    ) -> bool:
+    def check_finished(self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int) -> bool:
         """Whether the rollout ends with this answer.
 
         Args:
@@ -97,9 +95,7 @@ class MultiTurnScheduler:
             return True
         return self.max_turns is not None and turn >= self.max_turns
 
-    def step(
-        self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int
-    ) -> InferRequest:
+    def step(self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int) -> InferRequest:
         """The next request, built from this one and its answer.
 
         The default appends the answer as an assistant message. Subclasses add

@@ -97,8 +97,7 @@ def rollout(
         following = scheduler.step(request, choice, len(choices))
         if not isinstance(following, InferRequest):
             raise UsageError(
-                f"scheduler {scheduler.name}.step() returned {type(following).__name__}; "
-                "it must return an InferRequest"
+                f"scheduler {scheduler.name}.step() returned {type(following).__name__}; it must return an InferRequest"
             )
         flags = _carry_flags(answered, answered_flags, following.messages)
         request = following

@@ -9,9 +9,7 @@ from swift.kernel.errors import UsageError
 from swift.scheduler.base import MultiTurnScheduler
 
 
-def load_scheduler(
-    spec: Any, *, max_turns: int | None = None, args: Any = None
-) -> MultiTurnScheduler:
+def load_scheduler(spec: Any, *, max_turns: int | None = None, args: Any = None) -> MultiTurnScheduler:
     """Build a scheduler from a registered name, a class or an instance.
 
     Args:
@@ -34,10 +32,7 @@ def load_scheduler(
         target = registry("schedulers").load(spec)
     if inspect.isclass(target):
         target = target(max_turns=max_turns, args=args)
-    if not (
-        callable(getattr(target, "check_finished", None))
-        and callable(getattr(target, "step", None))
-    ):
+    if not (callable(getattr(target, "check_finished", None)) and callable(getattr(target, "step", None))):
         raise UsageError(
             f"multi-turn scheduler {name!r} is {type(target).__name__}, which has no "
             "check_finished/step: subclass swift.scheduler.MultiTurnScheduler"

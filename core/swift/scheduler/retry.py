@@ -27,10 +27,7 @@ class RetryWrongAnswer(MultiTurnScheduler):
 
     reward: Any = "accuracy"
     threshold: float = 1.0
-    feedback: str = (
-        "Your answer is not correct. Check your reasoning step by step and give the "
-        "final answer again."
-    )
+    feedback: str = "Your answer is not correct. Check your reasoning step by step and give the final answer again."
     default_max_turns = 3
 
     def __init__(self, max_turns: int | None = None, **kwargs: Any) -> None:
@@ -55,19 +52,13 @@ class RetryWrongAnswer(MultiTurnScheduler):
         columns = {key: [value] for key, value in data.items()}
         return call_reward(self._reward, [choice.message.content], **columns)[0]
 
-    def check_finished(
-        self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int
-    ) -> bool:
+    def check_finished(self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int) -> bool:
         """Finished when the base rules say so, or the answer passes or cannot be judged."""
         if super().check_finished(request, choice, turn):
             return True
         score = self._score(request, choice)
         return math.isnan(score) or score >= self.threshold
 
-    def step(
-        self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int
-    ) -> InferRequest:
+    def step(self, request: InferRequest, choice: ChatCompletionResponseChoice, turn: int) -> InferRequest:
         """The answer, then the feedback as a user message."""
-        return append_messages(
-            super().step(request, choice, turn), {"role": "user", "content": self.feedback}
-        )
+        return append_messages(super().step(request, choice, turn), {"role": "user", "content": self.feedback})

@@ -84,9 +84,7 @@ def call_service(hook: str, **kwargs: Any) -> Any:
     if result is None:
         what, family = _PROVIDERS[hook]
         provider = get_family(family).provided_by
-        raise MissingProviderError(
-            f"no installed plugin provides {what} ({hook}); {install_hint(provider)}.", family
-        )
+        raise MissingProviderError(f"no installed plugin provides {what} ({hook}); {install_hint(provider)}.", family)
     return result
 
 

@@ -58,8 +58,7 @@ class Conversation:
         for i in range(len(self.messages) - 1, -1, -1):
             msg = self.messages[i]
             if msg.role == "user" and not (
-                msg.content.startswith("<tool_response>")
-                and msg.content.endswith("</tool_response>")
+                msg.content.startswith("<tool_response>") and msg.content.endswith("</tool_response>")
             ):
                 return i
         return len(self.messages) - 1
@@ -94,28 +93,17 @@ def parse_messages(messages: Any, system: str | None = None, tools: Any = None) 
     parsed: list[Message] = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
-            raise TemplateError(
-                f"message {i} must be a dict with 'role' and 'content', "
-                f"got {type(message).__name__}"
-            )
+            raise TemplateError(f"message {i} must be a dict with 'role' and 'content', got {type(message).__name__}")
         role, content = message.get("role"), message.get("content")
         if role not in ROLES:
-            raise TemplateError(
-                f"message {i} has unknown role {role!r}; expected one of {', '.join(ROLES)}"
-            )
+            raise TemplateError(f"message {i} has unknown role {role!r}; expected one of {', '.join(ROLES)}")
         if not isinstance(content, str):
-            raise TemplateError(
-                f"message {i} ({role}) content must be a string, got {type(content).__name__}"
-            )
+            raise TemplateError(f"message {i} ({role}) content must be a string, got {type(content).__name__}")
         if role == "system":
             if i != 0:
-                raise TemplateError(
-                    f"message {i} is a system message; only the first message may be one"
-                )
+                raise TemplateError(f"message {i} is a system message; only the first message may be one")
             if system is not None:
-                raise TemplateError(
-                    "the row has both a 'system' key and a system message; keep one"
-                )
+                raise TemplateError("the row has both a 'system' key and a system message; keep one")
             system = content
             continue
         loss = message.get("loss")
@@ -131,8 +119,6 @@ def parse_messages(messages: Any, system: str | None = None, tools: Any = None) 
             raise TemplateError(f"'tools' is a string but not JSON: {exc}") from None
     if tools is not None:
         if isinstance(tools, (bytes, Mapping)) or not isinstance(tools, Sequence):
-            raise TemplateError(
-                f"'tools' must be a list of tool definitions, got {type(tools).__name__}"
-            )
+            raise TemplateError(f"'tools' must be a list of tool definitions, got {type(tools).__name__}")
         tools = tuple(tools) or None
     return Conversation(tuple(parsed), system, tools)

@@ -51,9 +51,7 @@ class JinjaRenderer:
     def __init__(self, tokenizer: Any, stops: Sequence[str], kwargs: dict[str, Any]):
         self.tokenizer, self.stops, self.kwargs = tokenizer, tuple(stops), kwargs
 
-    def _apply(
-        self, messages: list[dict], tools, add_generation_prompt: bool, kwargs: dict | None = None
-    ) -> str:
+    def _apply(self, messages: list[dict], tools, add_generation_prompt: bool, kwargs: dict | None = None) -> str:
         if not messages:
             return ""
         kwargs = self.kwargs if kwargs is None else kwargs
@@ -66,13 +64,9 @@ class JinjaRenderer:
                 **kwargs,
             )
         except Exception as exc:  # jinja2 errors, raise_exception() in templates
-            raise TemplateError(
-                f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise TemplateError(f"the tokenizer's chat template failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(text, str):
-            raise TemplateError(
-                f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not text"
-            )
+            raise TemplateError(f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not text")
         return text
 
     def _prompt_length(self, head: list[dict], tools, tail: str, rest: str) -> int:
@@ -84,17 +78,13 @@ class JinjaRenderer:
             # Thinking off, yet the reply holds reasoning: its think block is output,
             # so the prompt is the one the template writes without the switch.
             plain = {k: v for k, v in self.kwargs.items() if k != "enable_thinking"}
-            alt = self._apply(head, tools, True, plain)[
-                len(self._apply(head, tools, False, plain)) :
-            ]
+            alt = self._apply(head, tools, True, plain)[len(self._apply(head, tools, False, plain)) :]
             if alt and rest.startswith(alt):
                 return len(alt)
         # Partly repeated (R1's prompt opens "<think>\n" that old replies lack).
         return _common_prefix(tail, rest)
 
-    def segments(
-        self, conv: Conversation, *, system: str | None, add_generation_prompt: bool
-    ) -> list[Segment]:
+    def segments(self, conv: Conversation, *, system: str | None, add_generation_prompt: bool) -> list[Segment]:
         """Rendered text split into prompt and assistant-output segments."""
         messages = [{"role": m.role, "content": m.content} for m in conv.messages]
         offset = 0
@@ -118,10 +108,7 @@ class JinjaRenderer:
                     "use --template_backend swift"
                 )
             bases.append(len(base))
-            starts.append(
-                len(base)
-                + self._prompt_length(messages[:k], tools, prompt[len(base) :], full[len(base) :])
-            )
+            starts.append(len(base) + self._prompt_length(messages[:k], tools, prompt[len(base) :], full[len(base) :]))
 
         out: list[Segment] = []
         cursor = 0
@@ -138,9 +125,7 @@ class JinjaRenderer:
                     )
                 end = len(upto)
             if start < cursor:
-                raise TemplateError(
-                    f"message {k - offset}: overlapping turns in the chat template's output"
-                )
+                raise TemplateError(f"message {k - offset}: overlapping turns in the chat template's output")
             out += [Segment(full[cursor:start]), Segment(full[start:end], turn=k - offset)]
             cursor = end
         out.append(Segment(full[cursor:]))

@@ -23,17 +23,12 @@ OPTIONS: dict[str, Any] = {
 
 def template_options(args: Any = None, **overrides: Any) -> dict[str, Any]:
     """The keyword options of :class:`Template` taken from ``args`` (``--max_length`` …)."""
-    options = {
-        name: getattr(args, name, default) if args is not None else default
-        for name, default in OPTIONS.items()
-    }
+    options = {name: getattr(args, name, default) if args is not None else default for name, default in OPTIONS.items()}
     options.update(overrides)
     return options
 
 
-def get_template(
-    name: str | TemplateMeta | None, tokenizer: Any, args: Any = None, **overrides: Any
-) -> Any:
+def get_template(name: str | TemplateMeta | None, tokenizer: Any, args: Any = None, **overrides: Any) -> Any:
     """Build the template ``name`` for ``tokenizer``.
 
     Args:
@@ -62,9 +57,7 @@ def get_template(
     if name is None and args is not None:
         name = getattr(args, "template", None)
     if name is None:
-        raise UsageError(
-            "no template given: pass --template (custom models need it) or --model_type"
-        )
+        raise UsageError("no template given: pass --template (custom models need it) or --model_type")
     options = template_options(args, **overrides)
     if isinstance(name, TemplateMeta):
         return Template(name, tokenizer, **options)

@@ -150,9 +150,7 @@ class TemplateMeta:
 
     def __post_init__(self) -> None:
         if self.system_prefix is not None and self.system_in_user is not None:
-            raise ValueError(
-                f"template {self.name!r}: set system_prefix or system_in_user, not both"
-            )
+            raise ValueError(f"template {self.name!r}: set system_prefix or system_in_user, not both")
         for name, needed in (("user", "{content}"), ("assistant", "{content}")):
             if needed not in getattr(self, name):
                 raise ValueError(f"template {self.name!r}: {name} must contain {needed}")

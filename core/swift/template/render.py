@@ -71,9 +71,7 @@ def _assistant_text(th: ThinkingFormat | None, conv: Conversation, i: int, last_
             reasoning = head.rstrip("\n").split(th.open)[-1].lstrip("\n")
             content = content.split(th.close)[-1].lstrip("\n")
         if i == len(conv.messages) - 1 or reasoning:
-            return fill(
-                th.last_round, {"reasoning": reasoning.strip("\n"), "content": content.lstrip("\n")}
-            )
+            return fill(th.last_round, {"reasoning": reasoning.strip("\n"), "content": content.lstrip("\n")})
     return content
 
 
@@ -113,10 +111,7 @@ def render_segments(
     else:
         add(fill(meta.prefix, values))
         if system is not None and meta.system_in_user is None:
-            raise TemplateError(
-                f"template {meta.name!r} has no system prompt; "
-                "remove the system message or --system"
-            )
+            raise TemplateError(f"template {meta.name!r} has no system prompt; remove the system message or --system")
         if system is not None:
             pending_system = fill(meta.system_in_user, {**values, "system": system})
 
@@ -145,11 +140,7 @@ def render_segments(
             head = fill(meta.assistant_prefix, values)
             # A response that starts with what the generation prompt already holds
             # (an empty think block) keeps it on the prompt side, as at inference.
-            if (
-                gen_prefix
-                and meta.assistant.startswith("{content}")
-                and text.startswith(gen_prefix)
-            ):
+            if gen_prefix and meta.assistant.startswith("{content}") and text.startswith(gen_prefix):
                 head, text = head + gen_prefix, text[len(gen_prefix) :]
             add(head)
             add(fill(meta.assistant, {**values, "content": text}), turn=i)
@@ -157,9 +148,7 @@ def render_segments(
                 add(fill(meta.suffix, values), turn=i)
             add(fill(meta.turn_sep, values))
     if pending_system is not None:
-        raise TemplateError(
-            f"template {meta.name!r} puts the system prompt in a user message, but there is none"
-        )
+        raise TemplateError(f"template {meta.name!r} puts the system prompt in a user message, but there is none")
     if add_generation_prompt:
         add(fill(meta.assistant_prefix, values) + gen_prefix)
     else:

@@ -26,9 +26,7 @@ BACKENDS = ("swift", "jinja")
 
 def _check_choice(option: str, value: Any, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise UsageError(
-            f"--{option} {value!r} is not supported; choose one of {', '.join(choices)}"
-        )
+        raise UsageError(f"--{option} {value!r} is not supported; choose one of {', '.join(choices)}")
 
 
 class Template:
@@ -74,8 +72,7 @@ class Template:
         unknown = sorted(set(variables or ()) - set(known))
         if unknown:
             raise UsageError(
-                f"template {meta.name!r} has no variable {', '.join(unknown)}; "
-                f"it has: {', '.join(known) or 'none'}"
+                f"template {meta.name!r} has no variable {', '.join(unknown)}; it has: {', '.join(known) or 'none'}"
             )
         self.meta, self.tokenizer = meta, tokenizer
         self.max_length = max_length
@@ -95,9 +92,7 @@ class Template:
         self._jinja = None
         if template_backend == "jinja" and use_chat_template:
             if not getattr(tokenizer, "chat_template", None):
-                raise UsageError(
-                    "--template_backend jinja needs a tokenizer with a chat_template; use swift"
-                )
+                raise UsageError("--template_backend jinja needs a tokenizer with a chat_template; use swift")
             kwargs = dict(self.variables)
             if enable_thinking is not None:
                 kwargs["enable_thinking"] = enable_thinking
@@ -129,15 +124,11 @@ class Template:
 
     def _segments(self, conv: Conversation, add_generation_prompt: bool) -> list[Segment]:
         if add_generation_prompt and conv.ends_with_assistant:
-            raise TemplateError(
-                "a generation prompt needs a conversation ending with a user or tool message"
-            )
+            raise TemplateError("a generation prompt needs a conversation ending with a user or tool message")
         if self._jinja is not None:
             # The tokenizer's template adds its own default system; pass only explicit ones.
             system = conv.system if conv.system is not None else self.system
-            return self._jinja.segments(
-                conv, system=system, add_generation_prompt=add_generation_prompt
-            )
+            return self._jinja.segments(conv, system=system, add_generation_prompt=add_generation_prompt)
         return render_segments(
             self.layout,
             conv,
@@ -206,9 +197,7 @@ class Template:
             TemplateError: When the messages are invalid or end with an assistant message.
             MaxLengthError: When too long and ``truncation_strategy`` is ``delete``.
         """
-        ids = self._encode_text(
-            self.render(messages, add_generation_prompt, system=system, tools=tools)
-        )
+        ids = self._encode_text(self.render(messages, add_generation_prompt, system=system, tools=tools))
         return self._truncate(ids)
 
     def _trained(self, seg: Segment, conv: Conversation, last_turn: int) -> bool:
@@ -221,9 +210,7 @@ class Template:
             return explicit
         return self.loss_scale == "default" or seg.turn == last_turn
 
-    def _chunks(
-        self, segments: list[Segment], conv: Conversation, last_turn: int
-    ) -> list[tuple[str, bool]]:
+    def _chunks(self, segments: list[Segment], conv: Conversation, last_turn: int) -> list[tuple[str, bool]]:
         # Fewer, longer pieces: fewer tokenizer calls and fewer artificial token boundaries.
         chunks: list[tuple[str, bool]] = []
         for seg in segments:
@@ -242,16 +229,10 @@ class Template:
             return ids
         if self.truncation_strategy == "delete":
             raise MaxLengthError(len(ids), self.max_length)
-        return (
-            ids[-self.max_length :]
-            if self.truncation_strategy == "left"
-            else ids[: self.max_length]
-        )
+        return ids[-self.max_length :] if self.truncation_strategy == "left" else ids[: self.max_length]
 
     # -- decoding ------------------------------------------------------------------
-    def decode(
-        self, ids: Sequence[int], *, skip_special_tokens: bool = False, until_stop: bool = False
-    ) -> str:
+    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False, until_stop: bool = False) -> str:
         """Text of ``ids``; with ``until_stop`` cut before the first stop word (a reply)."""
         text = self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
         if until_stop:

@@ -96,9 +96,7 @@ class PeftTuner:
         if isinstance(model, PeftModel):
             model.load_adapter(adapter_dir, adapter_name=adapter_name, is_trainable=is_trainable)
             return model
-        return PeftModel.from_pretrained(
-            model, adapter_dir, adapter_name=adapter_name, is_trainable=is_trainable
-        )
+        return PeftModel.from_pretrained(model, adapter_dir, adapter_name=adapter_name, is_trainable=is_trainable)
 
     def merge(self, model: PeftModel) -> torch.nn.Module:
         """Fold the active adapters into the base weights; returns the plain transformers model."""

@@ -113,9 +113,7 @@ class LoraTuner(PeftTuner):
         if initial is None:
             model.save_pretrained(output_dir, **kwargs)
             return
-        model.save_pretrained(
-            output_dir, path_initial_model_for_weight_conversion=initial, **kwargs
-        )
+        model.save_pretrained(output_dir, path_initial_model_for_weight_conversion=initial, **kwargs)
         _restore_extra_weights(model, output_dir, kwargs.get("state_dict"))
 
     def optimizer_param_groups(self, model: torch.nn.Module, args: Any) -> list[dict] | None:

@@ -34,9 +34,7 @@ def vera_config(args: Any, common: dict[str, Any]) -> VeraConfig:
 
 def fourierft_config(args: Any, common: dict[str, Any]) -> FourierFTConfig:
     """FourierFT from ``--fourier_n_frequency`` and ``--fourier_scaling``."""
-    return FourierFTConfig(
-        n_frequency=args.fourier_n_frequency, scaling=args.fourier_scaling, **common
-    )
+    return FourierFTConfig(n_frequency=args.fourier_n_frequency, scaling=args.fourier_scaling, **common)
 
 
 BOFT = PeftTuner("boft", boft_config)

@@ -36,9 +36,7 @@ def linear_module_names(model: torch.nn.Module) -> list[str]:
     return [
         name
         for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear)
-        and name not in excluded
-        and name.rsplit(".", 1)[-1] not in HEAD_NAMES
+        if isinstance(module, torch.nn.Linear) and name not in excluded and name.rsplit(".", 1)[-1] not in HEAD_NAMES
     ]
 
 
@@ -90,9 +88,7 @@ def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str
         try:
             pattern = re.compile(regex)
         except re.error as exc:
-            raise UsageError(
-                f"--target_regex {regex!r} is not a valid regular expression: {exc}"
-            ) from exc
+            raise UsageError(f"--target_regex {regex!r} is not a valid regular expression: {exc}") from exc
         if not any(pattern.fullmatch(name) for name, _ in model.named_modules() if name):
             raise UsageError(
                 f"--target_regex {regex!r} matches no module name; it must match a whole "

@@ -60,9 +60,7 @@ def logits_of(batch):
     def run(model):
         model.eval()
         with torch.no_grad():
-            return model(
-                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-            ).logits.float()
+            return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
 
     return run
 
@@ -78,9 +76,7 @@ def train_step(batch):
 
     def step(model, params=None, lr=1e-2, callback=None):
         model.train()
-        params = (
-            params if params is not None else [p for p in model.parameters() if p.requires_grad]
-        )
+        params = params if params is not None else [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
         loss = model(**batch).loss
         loss.backward()

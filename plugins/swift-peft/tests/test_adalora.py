@@ -68,7 +68,5 @@ def test_trainer_with_the_callback_reallocates_ranks_and_the_checkpoint_reloads(
     kept = [sum(mask) for mask in config["rank_pattern"].values()]
     # 14 adapted linears start with 4 ranks each; the budget leaves 2 per linear on average
     assert len(kept) == 14 and sum(kept) == 2 * 14
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path / "adapter")
-    )
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path / "adapter"))
     torch.testing.assert_close(logits_of(reloaded), logits_of(model), atol=1e-5, rtol=0)

@@ -22,9 +22,7 @@ def test_full_training_unfreezes_every_weight_and_saves_a_plain_checkpoint(
 
     full.save(model, str(tmp_path))
     assert not (tmp_path / "adapter_config.json").exists()
-    torch.testing.assert_close(
-        logits_of(AutoModelForCausalLM.from_pretrained(tmp_path)), trained, atol=1e-5, rtol=0
-    )
+    torch.testing.assert_close(logits_of(AutoModelForCausalLM.from_pretrained(tmp_path)), trained, atol=1e-5, rtol=0)
     loaded = full.load(load_base(), str(tmp_path))
     assert not any(p.requires_grad for p in loaded.parameters())
     torch.testing.assert_close(logits_of(loaded), trained, atol=1e-5, rtol=0)

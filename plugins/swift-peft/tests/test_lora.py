@@ -60,9 +60,7 @@ def test_rslora_scales_by_alpha_over_sqrt_rank(make_args, load_base):
     assert q_proj.scaling["default"] == pytest.approx(32 / math.sqrt(16))
 
 
-def test_lora_dtype_casts_only_the_adapter_and_is_saved_in_that_dtype(
-    make_args, load_base, tmp_path, train_step
-):
+def test_lora_dtype_casts_only_the_adapter_and_is_saved_in_that_dtype(make_args, load_base, tmp_path, train_step):
     torch.manual_seed(0)
     model = LORA.prepare(load_base(), make_args(lora_dtype="bfloat16"))
     dtypes = {("lora_" in n, p.dtype) for n, p in model.named_parameters()}
@@ -94,23 +92,15 @@ def biased_base(tmp_path_factory, base_path):
     return path
 
 
-def test_lora_bias_all_trains_the_biases_and_saves_them(
-    biased_base, make_args, tmp_path, logits_of, train_step
-):
+def test_lora_bias_all_trains_the_biases_and_saves_them(biased_base, make_args, tmp_path, logits_of, train_step):
     torch.manual_seed(0)
-    model = LORA.prepare(
-        AutoModelForCausalLM.from_pretrained(biased_base), make_args(lora_bias="all")
-    )
-    trainable_biases = [
-        n for n, p in model.named_parameters() if p.requires_grad and n.endswith("bias")
-    ]
+    model = LORA.prepare(AutoModelForCausalLM.from_pretrained(biased_base), make_args(lora_bias="all"))
+    trainable_biases = [n for n, p in model.named_parameters() if p.requires_grad and n.endswith("bias")]
     assert len(trainable_biases) == 4  # q, k, v, o
     train_step(model)
     LORA.save(model, str(tmp_path))
     assert sum(k.endswith("bias") for k in load_file(tmp_path / "adapter_model.safetensors")) == 4
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(biased_base), str(tmp_path)
-    )
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(biased_base), str(tmp_path))
     torch.testing.assert_close(logits_of(reloaded), logits_of(model), atol=1e-5, rtol=0)
 
 
@@ -141,18 +131,14 @@ def test_pissa_checkpoint_keeps_modules_to_save_and_training_continues(
     make_args, load_base, base_path, tmp_path, logits_of, train_step
 ):
     torch.manual_seed(0)
-    model = LORA.prepare(
-        load_base(), make_args(init_lora_weights="pissa", modules_to_save=["lm_head"])
-    )
+    model = LORA.prepare(load_base(), make_args(init_lora_weights="pissa", modules_to_save=["lm_head"]))
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     train_step(model)
     LORA.save(model, str(tmp_path / "first"))
     assert [n for n, p in model.named_parameters() if p.requires_grad] == trainable
     train_step(model)
     LORA.save(model, str(tmp_path / "second"))
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path / "second")
-    )
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path / "second"))
     torch.testing.assert_close(logits_of(reloaded), logits_of(model), atol=1e-5, rtol=0)
 
 
@@ -164,9 +150,7 @@ def _trained_adapter(make_args, load_base, train_step, seed, directory):
     return model
 
 
-def test_several_adapters_load_by_name_and_switch(
-    make_args, load_base, tmp_path, logits_of, train_step
-):
+def test_several_adapters_load_by_name_and_switch(make_args, load_base, tmp_path, logits_of, train_step):
     first = logits_of(_trained_adapter(make_args, load_base, train_step, 1, tmp_path / "a"))
     second = logits_of(_trained_adapter(make_args, load_base, train_step, 2, tmp_path / "b"))
     model = LORA.load(load_base(), str(tmp_path / "a"))
@@ -177,9 +161,7 @@ def test_several_adapters_load_by_name_and_switch(
 
 
 @pytest.mark.parametrize("is_trainable", [False, True])
-def test_loaded_adapter_is_trainable_only_when_asked(
-    make_args, load_base, tmp_path, train_step, is_trainable
-):
+def test_loaded_adapter_is_trainable_only_when_asked(make_args, load_base, tmp_path, train_step, is_trainable):
     _trained_adapter(make_args, load_base, train_step, 0, tmp_path)
     model = LORA.load(load_base(), str(tmp_path), is_trainable=is_trainable)
     assert any(p.requires_grad for p in model.parameters()) is is_trainable

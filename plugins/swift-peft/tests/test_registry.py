@@ -57,7 +57,5 @@ def test_listing_the_records_imports_no_heavy_library():
         "heavy = [m for m in ('torch', 'peft', 'transformers') if m in sys.modules]; "
         "print(len(names), heavy)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"{len(EXPECTED)} []"

@@ -37,9 +37,7 @@ def _prepare(make_args, load_base, **flags):
     return LORA.prepare(load_base(), make_args(**flags))
 
 
-def test_all_linear_adapts_every_attention_and_mlp_projection_and_not_lm_head(
-    make_args, load_base, tmp_path
-):
+def test_all_linear_adapts_every_attention_and_mlp_projection_and_not_lm_head(make_args, load_base, tmp_path):
     model = _prepare(make_args, load_base)
     assert _adapted(model) == {f"model.layers.{i}.{p}" for i in range(2) for p in PROJECTIONS}
     LORA.save(model, str(tmp_path))
@@ -70,9 +68,7 @@ class _HeadSharingAName(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.block = torch.nn.ModuleDict(
-            {"proj": torch.nn.Linear(4, 4), "out": torch.nn.Linear(4, 4)}
-        )
+        self.block = torch.nn.ModuleDict({"proj": torch.nn.Linear(4, 4), "out": torch.nn.Linear(4, 4)})
         self.out = torch.nn.Linear(4, 8)
 
     def get_output_embeddings(self):
@@ -83,9 +79,7 @@ def test_head_sharing_a_short_name_with_a_projection_is_excluded_by_full_names()
     assert expand_all_linear(_HeadSharingAName()) == ["block.proj", "block.out"]
 
 
-def test_target_regex_wins_over_target_modules_and_selects_only_matching_modules(
-    make_args, load_base, tmp_path
-):
+def test_target_regex_wins_over_target_modules_and_selects_only_matching_modules(make_args, load_base, tmp_path):
     regex = r"model\.layers\.0\.self_attn\.(q|v)_proj"
     model = _prepare(make_args, load_base, target_regex=regex, target_modules=["down_proj"])
     assert _adapted(model) == {"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj"}
@@ -95,9 +89,7 @@ def test_target_regex_wins_over_target_modules_and_selects_only_matching_modules
 
 def test_explicit_target_modules_adapt_only_those_names(make_args, load_base):
     model = _prepare(make_args, load_base, target_modules=["q_proj", "v_proj"])
-    assert _adapted(model) == {
-        f"model.layers.{i}.self_attn.{p}" for i in range(2) for p in ("q_proj", "v_proj")
-    }
+    assert _adapted(model) == {f"model.layers.{i}.self_attn.{p}" for i in range(2) for p in ("q_proj", "v_proj")}
 
 
 def test_all_linear_combines_with_other_names(make_args, load_base):
@@ -119,9 +111,7 @@ def test_all_linear_combines_with_other_names(make_args, load_base):
     ],
     ids=["unknown-name", "regex-matches-nothing", "bad-regex", "unknown-module-to-save"],
 )
-def test_targets_that_match_nothing_are_usage_errors_naming_the_linears(
-    make_args, load_base, flags, message
-):
+def test_targets_that_match_nothing_are_usage_errors_naming_the_linears(make_args, load_base, flags, message):
     with pytest.raises(UsageError) as err:
         _prepare(make_args, load_base, **flags)
     assert message in str(err.value)
@@ -141,7 +131,5 @@ def test_modules_to_save_trains_saves_and_reloads_the_whole_module(
     LORA.save(model, str(tmp_path))
     saved = load_file(tmp_path / "adapter_model.safetensors")
     assert torch.equal(saved["base_model.model.lm_head.weight"], trained_head.detach())
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path)
-    )
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path))
     torch.testing.assert_close(logits_of(reloaded), logits_of(model), atol=1e-5, rtol=0)

@@ -68,31 +68,24 @@ def test_trained_adapter_reloads_in_plain_peft_with_identical_logits(
 ):
     tuner, args, model = prepared
     base_logits = logits_of(load_base())
-    train_step(
-        model, tuner.optimizer_param_groups(model, args), callback=tuner.callback(model, args)
-    )
+    train_step(model, tuner.optimizer_param_groups(model, args), callback=tuner.callback(model, args))
     trained = logits_of(model)
     assert not torch.allclose(trained, base_logits, atol=1e-4), "the optimizer step changed nothing"
 
     tuner.save(model, str(tmp_path))
     assert (tmp_path / "adapter_model.safetensors").is_file()
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path)
-    )
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(tmp_path))
     torch.testing.assert_close(logits_of(reloaded), trained, atol=1e-5, rtol=0)
 
 
 def test_merged_model_gives_the_logits_of_base_plus_adapter(prepared, logits_of, train_step):
     tuner, args, model = prepared
-    train_step(
-        model, tuner.optimizer_param_groups(model, args), callback=tuner.callback(model, args)
-    )
+    train_step(model, tuner.optimizer_param_groups(model, args), callback=tuner.callback(model, args))
     trained = logits_of(model)
     merged = tuner.merge(model)
     assert not isinstance(merged, PeftModel)
     assert not any(
-        "lora_" in n or "boft_" in n or "vera_" in n or "fourierft_" in n
-        for n, _ in merged.named_parameters()
+        "lora_" in n or "boft_" in n or "vera_" in n or "fourierft_" in n for n, _ in merged.named_parameters()
     )
     torch.testing.assert_close(logits_of(merged), trained, atol=1e-4, rtol=0)
 

@@ -99,9 +99,7 @@ class Server:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         try:
-            responses = await asyncio.gather(
-                *(self._call(r, parsed, entry) for r in parsed.requests)
-            )
+            responses = await asyncio.gather(*(self._call(r, parsed, entry) for r in parsed.requests))
         except BaseException:
             self.stats.end(failed=True)
             raise
@@ -109,9 +107,7 @@ class Server:
         self.stats.end(usage.prompt_tokens, usage.completion_tokens)
         for response in responses:
             response.model = entry.name
-        body = (
-            _completion_body(responses, parsed.config.n) if completions else responses[0].to_dict()
-        )
+        body = _completion_body(responses, parsed.config.n) if completions else responses[0].to_dict()
         return JSONResponse(body)
 
     async def _call(self, request: Any, parsed: ParsedRequest, entry: ServedModel) -> Any:
@@ -123,14 +119,10 @@ class Server:
             raise
         except Exception as exc:
             logger.error("swift deploy: the engine failed: %s", exc, exc_info=True)
-            raise APIError(
-                500, f"the engine failed: {type(exc).__name__}: {exc}", code="engine_error"
-            ) from exc
+            raise APIError(500, f"the engine failed: {type(exc).__name__}: {exc}", code="engine_error") from exc
 
     def _stream_ended(self, usage: UsageInfo | None, failed: bool) -> None:
-        self.stats.end(
-            usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0, failed
-        )
+        self.stats.end(usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0, failed)
 
 
 def _sum_usage(usages: Any) -> UsageInfo:

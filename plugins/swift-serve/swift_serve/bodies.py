@@ -114,9 +114,7 @@ def _include_usage(body: dict) -> bool:
     if not options:
         return False
     if not body.get("stream"):
-        raise bad_request(
-            "'stream_options' is only allowed with \"stream\": true", "stream_options"
-        )
+        raise bad_request("'stream_options' is only allowed with \"stream\": true", "stream_options")
     return bool(options.get("include_usage"))
 
 
@@ -166,13 +164,9 @@ def parse_completion(body: Any, defaults: RequestConfig | None, max_logprobs: in
             raise bad_request(f"'{unsupported}' is not supported by this server", unsupported)
     # The legacy API's `logprobs` is the number of alternatives per token.
     top_logprobs = _int(body, "logprobs")
-    config = _config(
-        body, defaults, max_logprobs, logprobs=top_logprobs is not None, top_logprobs=top_logprobs
-    )
+    config = _config(body, defaults, max_logprobs, logprobs=top_logprobs is not None, top_logprobs=top_logprobs)
     if config.stream and len(prompts) > 1:
-        raise bad_request(
-            "streaming takes one prompt per request; send the prompts separately", "prompt"
-        )
+        raise bad_request("streaming takes one prompt per request; send the prompts separately", "prompt")
     requests: list[InferRequest] = [InferRequest.completion(p) for p in prompts]
     return ParsedRequest(_model(body), requests, config, _include_usage(body))
 

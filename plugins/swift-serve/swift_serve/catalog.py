@@ -55,11 +55,7 @@ class ModelCatalog:
     def __init__(self, engine: Any, args: Any):
         self.owned_by = getattr(args, "owned_by", None) or "swift"
         self.created = int(time.time())
-        base = (
-            getattr(args, "served_model_name", None)
-            or getattr(engine, "model_name", None)
-            or "model"
-        )
+        base = getattr(args, "served_model_name", None) or getattr(engine, "model_name", None) or "model"
         named = tuple(getattr(engine, "adapter_names", ()) or ())
         root = str(getattr(args, "model", None) or base)
         entries = [ServedModel(base, None, None, root)]

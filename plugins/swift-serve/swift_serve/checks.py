@@ -22,11 +22,7 @@ def check_single_turn(args: RolloutArguments) -> None:
     Raises:
         UsageError: ``--multi_turn_scheduler`` or ``--max_turns`` was given.
     """
-    given = [
-        flag
-        for flag in ("multi_turn_scheduler", "max_turns")
-        if getattr(args, flag, None) is not None
-    ]
+    given = [flag for flag in ("multi_turn_scheduler", "max_turns") if getattr(args, flag, None) is not None]
     if given:
         flags = " ".join(f"--{flag} {getattr(args, flag)}" for flag in given)
         raise UsageError(

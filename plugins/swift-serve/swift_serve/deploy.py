@@ -42,14 +42,8 @@ def check_port(host: str, port: int, command: str = "swift deploy") -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            why = (
-                "is in use"
-                if exc.errno == errno.EADDRINUSE
-                else f"cannot be bound ({exc.strerror})"
-            )
-            raise UsageError(
-                f"{command}: {host}:{port} {why}; pass another --port or --host"
-            ) from exc
+            why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
+            raise UsageError(f"{command}: {host}:{port} {why}; pass another --port or --host") from exc
 
 
 def configure_logging() -> None:

@@ -30,9 +30,7 @@ class APIError(Exception):
         param: The request field at fault, if one is.
     """
 
-    def __init__(
-        self, status: int, message: str, *, code: str | None = None, param: str | None = None
-    ):
+    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -44,9 +42,7 @@ class APIError(Exception):
         return error_body(self.status, self.message, code=self.code, param=self.param)
 
 
-def error_body(
-    status: int, message: str, *, code: str | None = None, param: str | None = None
-) -> dict[str, Any]:
+def error_body(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:
     """``{"error": {...}}`` for ``status`` (server errors get type ``server_error``)."""
     kind = _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}

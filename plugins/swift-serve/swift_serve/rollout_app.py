@@ -102,9 +102,7 @@ class WeightSync:
             except APIError:
                 raise
             except Exception as exc:
-                raise refused(
-                    f"applying the weights failed: {type(exc).__name__}: {exc}", 500
-                ) from exc
+                raise refused(f"applying the weights failed: {type(exc).__name__}: {exc}", 500) from exc
             finally:
                 if applied:
                     self.partial = None if last else chunk
@@ -120,9 +118,7 @@ class WeightSync:
             return  # a new update; one that stopped half way is given up
         expected = (self.partial[0] + 1, self.partial[1]) if self.partial else (1, total)
         if chunk != expected:
-            raise refused(
-                f"{CHUNK_HEADER}: expected part {expected[0]}/{expected[1]}, got {part}/{total}"
-            )
+            raise refused(f"{CHUNK_HEADER}: expected part {expected[0]}/{expected[1]}, got {part}/{total}")
 
 
 async def _read_json(request: Request) -> Any:

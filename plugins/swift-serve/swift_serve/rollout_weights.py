@@ -83,9 +83,7 @@ def _read_tensors(data: bytes) -> dict[str, Any]:
     try:
         return load(data)
     except Exception as exc:  # safetensors raises its own error types for a bad header
-        raise refused(
-            f"the body is not a safetensors file ({exc}); send safetensors.torch.save(tensors)"
-        ) from exc
+        raise refused(f"the body is not a safetensors file ({exc}); send safetensors.torch.save(tensors)") from exc
 
 
 def _engine_call(fn: Any, *args: Any, **kwargs: Any) -> int:

@@ -39,9 +39,7 @@ def event(payload: dict[str, Any]) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _completion_chunk(
-    chunk: ChatCompletionStreamResponse, offsets: dict[int, int]
-) -> CompletionStreamResponse:
+def _completion_chunk(chunk: ChatCompletionStreamResponse, offsets: dict[int, int]) -> CompletionStreamResponse:
     # Logprobs text offsets count from the start of each choice's whole answer.
     choices = []
     for c in chunk.choices:
@@ -49,9 +47,7 @@ def _completion_chunk(
         start = offsets.get(c.index, 0)
         offsets[c.index] = start + len(text)
         choices.append(
-            CompletionResponseChoice(
-                c.index, text, c.finish_reason, CompletionLogprobs.from_chat(c.logprobs, start)
-            )
+            CompletionResponseChoice(c.index, text, c.finish_reason, CompletionLogprobs.from_chat(c.logprobs, start))
         )
     return CompletionStreamResponse(
         chunk.model, choices, None, chunk.id.replace("chatcmpl", "cmpl", 1), created=chunk.created
@@ -132,9 +128,7 @@ async def stream_events(
                     yield "".join(events)
             if include_usage:
                 kind = CompletionStreamResponse if completions else ChatCompletionStreamResponse
-                final = kind(
-                    model, [], usage or UsageInfo(), **({"id": last_id} if last_id else {})
-                )
+                final = kind(model, [], usage or UsageInfo(), **({"id": last_id} if last_id else {}))
                 final.created = created or final.created
                 yield event(final.to_dict())
         except Exception as exc:  # noqa: BLE001 - reported to the client, the server stays up

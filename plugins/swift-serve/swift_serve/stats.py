@@ -54,9 +54,7 @@ class ServerStats:
         )
 
 
-def format_interval(
-    stats: ServerStats, previous: tuple[int, int, int, int, float], label: str = "swift deploy"
-) -> str:
+def format_interval(stats: ServerStats, previous: tuple[int, int, int, int, float], label: str = "swift deploy") -> str:
     """The log line for the time since ``previous`` (a :meth:`ServerStats.snapshot`)."""
     requests, failed, prompt, generated, now = stats.snapshot()
     seconds = max(now - previous[4], 1e-9)

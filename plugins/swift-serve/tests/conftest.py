@@ -57,9 +57,7 @@ def lora_dir(tiny_model_dir, tmp_path_factory) -> str:
 
     torch.manual_seed(1)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    config = LoraConfig(
-        r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False
-    )
+    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False)
     path = tmp_path_factory.mktemp("lora") / "checkpoint-7"
     get_peft_model(model, config).save_pretrained(path)
     return str(path)
@@ -88,9 +86,7 @@ def make_deploy_args():
 
 @pytest.fixture(scope="session")
 def serve_args(tiny_model_dir, lora_dir):
-    return deploy_args(
-        tiny_model_dir, adapters=[f"lora1={lora_dir}"], max_batch_size=16, max_logprobs=5
-    )
+    return deploy_args(tiny_model_dir, adapters=[f"lora1={lora_dir}"], max_batch_size=16, max_logprobs=5)
 
 
 @pytest.fixture(scope="session")
@@ -166,9 +162,7 @@ def client(server):
     """The official OpenAI client pointed at :func:`server`."""
     import openai
 
-    with openai.OpenAI(
-        base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=120
-    ) as c:
+    with openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=120) as c:
         yield c
 
 

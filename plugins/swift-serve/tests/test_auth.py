@@ -27,18 +27,14 @@ def test_wrong_key_is_401(secured_server, ask, key):
     assert info.value.code == "invalid_api_key"
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic sk-test-key"}]
-)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic sk-test-key"}])
 def test_missing_key_is_401_in_openai_shape(secured_server, headers):
     for method, path in (
         ("GET", "/v1/models"),
         ("POST", "/v1/completions"),
         ("POST", "/v1/chat/completions"),
     ):
-        resp = httpx.request(
-            method, secured_server.url + path, json={"prompt": "x"}, headers=headers, timeout=60
-        )
+        resp = httpx.request(method, secured_server.url + path, json={"prompt": "x"}, headers=headers, timeout=60)
         assert resp.status_code == 401, path
         assert resp.headers["www-authenticate"] == "Bearer"
         error = resp.json()["error"]
@@ -51,7 +47,5 @@ def test_health_needs_no_key(secured_server):
 
 
 def test_server_without_key_ignores_any_key(server):
-    resp = httpx.get(
-        server.url + "/v1/models", headers={"Authorization": "Bearer whatever"}, timeout=60
-    )
+    resp = httpx.get(server.url + "/v1/models", headers={"Authorization": "Bearer whatever"}, timeout=60)
     assert resp.status_code == 200

@@ -7,9 +7,7 @@ import pytest
 
 
 def test_chat_answers_with_text_usage_and_the_served_name(client, ask):
-    resp = client.chat.completions.create(
-        model="tiny-qwen3", messages=ask("hello"), max_tokens=8, temperature=0
-    )
+    resp = client.chat.completions.create(model="tiny-qwen3", messages=ask("hello"), max_tokens=8, temperature=0)
     assert resp.object == "chat.completion"
     assert resp.model == "tiny-qwen3"
     [choice] = resp.choices
@@ -32,9 +30,7 @@ def test_max_completion_tokens_bounds_the_answer(client, ask):
 
 def test_streamed_chunks_concatenate_to_the_greedy_answer(client, ask):
     messages = ask("What is the weather today in the city?")
-    full = client.chat.completions.create(
-        model="tiny-qwen3", messages=messages, max_tokens=12, temperature=0
-    )
+    full = client.chat.completions.create(model="tiny-qwen3", messages=messages, max_tokens=12, temperature=0)
     stream = client.chat.completions.create(
         model="tiny-qwen3", messages=messages, max_tokens=12, temperature=0, stream=True
     )
@@ -89,9 +85,7 @@ def test_seed_makes_sampling_repeatable(client, ask):
 
 def test_stop_string_cuts_the_answer_before_it(client, ask):
     messages = ask("one two three")
-    free = client.chat.completions.create(
-        model="tiny-qwen3", messages=messages, max_tokens=12, temperature=0
-    )
+    free = client.chat.completions.create(model="tiny-qwen3", messages=messages, max_tokens=12, temperature=0)
     text = free.choices[0].message.content
     assert len(text) > 3, "the tiny model should say something"
     stop = text[2:4]

@@ -166,9 +166,7 @@ def test_a_taken_port_fails_before_loading_the_model(deployed, tiny_model_dir):
 def test_ctrl_c_stops_the_server_cleanly(deployed):
     _, proc, log_path, _ = deployed
     proc.send_signal(signal.SIGINT)
-    assert (
-        proc.wait(120) == 130
-    )  # the shell's code for "ended by Ctrl-C", after a graceful shutdown
+    assert proc.wait(120) == 130  # the shell's code for "ended by Ctrl-C", after a graceful shutdown
     log = _read(log_path)
     assert "Application shutdown complete" in log
     assert "Traceback" not in log
@@ -183,8 +181,6 @@ def test_plugins_list_shows_swift_serve_providing_deploy():
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    [serve] = [
-        p for p in json.loads(result.stdout)["plugins"] if p["distribution"] == "swift-serve"
-    ]
+    [serve] = [p for p in json.loads(result.stdout)["plugins"] if p["distribution"] == "swift-serve"]
     assert serve["status"] == "active"
     assert serve["provides"]["commands"] == ["deploy", "rollout"]

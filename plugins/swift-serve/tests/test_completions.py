@@ -26,9 +26,7 @@ def test_completion_continues_the_raw_prompt(client, tokenizer):
 
 def test_streamed_completion_equals_the_plain_one(client):
     prompt = "The answer is"
-    full = client.completions.create(
-        model="tiny-qwen3", prompt=prompt, max_tokens=10, temperature=0
-    )
+    full = client.completions.create(model="tiny-qwen3", prompt=prompt, max_tokens=10, temperature=0)
     chunks = list(
         client.completions.create(
             model="tiny-qwen3",
@@ -47,21 +45,15 @@ def test_streamed_completion_equals_the_plain_one(client):
 
 def test_several_prompts_get_choices_in_order(client):
     prompts = ["one two", "hello there", "def f():"]
-    resp = client.completions.create(
-        model="tiny-qwen3", prompt=prompts, max_tokens=4, temperature=0
-    )
+    resp = client.completions.create(model="tiny-qwen3", prompt=prompts, max_tokens=4, temperature=0)
     assert [c.index for c in resp.choices] == [0, 1, 2]
     for prompt, choice in zip(prompts, resp.choices):
-        alone = client.completions.create(
-            model="tiny-qwen3", prompt=prompt, max_tokens=4, temperature=0
-        )
+        alone = client.completions.create(model="tiny-qwen3", prompt=prompt, max_tokens=4, temperature=0)
         assert choice.text == alone.choices[0].text
 
 
 def test_completion_logprobs_in_the_legacy_shape(client):
-    resp = client.completions.create(
-        model="tiny-qwen3", prompt="hello", max_tokens=3, temperature=0, logprobs=2
-    )
+    resp = client.completions.create(model="tiny-qwen3", prompt="hello", max_tokens=3, temperature=0, logprobs=2)
     logprobs = resp.choices[0].logprobs
     assert len(logprobs.tokens) == len(logprobs.token_logprobs) == resp.usage.completion_tokens
     assert all(len(alternatives) <= 2 for alternatives in logprobs.top_logprobs)
@@ -69,11 +61,7 @@ def test_completion_logprobs_in_the_legacy_shape(client):
 
 
 def test_completion_with_an_adapter(client):
-    base = client.completions.create(
-        model="tiny-qwen3", prompt="one two three", max_tokens=8, temperature=0
-    )
-    tuned = client.completions.create(
-        model="lora1", prompt="one two three", max_tokens=8, temperature=0
-    )
+    base = client.completions.create(model="tiny-qwen3", prompt="one two three", max_tokens=8, temperature=0)
+    tuned = client.completions.create(model="lora1", prompt="one two three", max_tokens=8, temperature=0)
     assert tuned.model == "lora1"
     assert tuned.choices[0].text != base.choices[0].text

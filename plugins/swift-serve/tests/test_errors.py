@@ -17,9 +17,7 @@ def _post(http, path, **kwargs):
 CASES = [
     pytest.param(CHAT, {"content": b"{not json"}, 400, "not valid JSON", id="bad-json"),
     pytest.param(CHAT, {"content": b"[1, 2]"}, 400, "JSON object", id="not-an-object"),
-    pytest.param(
-        CHAT, {"json": {"model": "tiny-qwen3"}}, 400, "'messages' is required", id="no-messages"
-    ),
+    pytest.param(CHAT, {"json": {"model": "tiny-qwen3"}}, 400, "'messages' is required", id="no-messages"),
     pytest.param(
         CHAT,
         {"json": {"model": "tiny-qwen3", "messages": []}},

@@ -80,9 +80,7 @@ def test_server_counts_what_it_served(server):
     stats = server.app.state.server.stats
     before = stats.snapshot()
     with httpx.Client(base_url=server.url, timeout=120) as http:
-        http.post(
-            "/v1/completions", json={"model": "tiny-qwen3", "prompt": "hello", "max_tokens": 3}
-        )
+        http.post("/v1/completions", json={"model": "tiny-qwen3", "prompt": "hello", "max_tokens": 3})
     requests, failed, prompt, generated, _ = stats.snapshot()
     assert requests == before[0] + 1 and failed == before[1]
     assert prompt > before[2] and 0 < generated - before[3] <= 3

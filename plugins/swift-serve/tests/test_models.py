@@ -22,9 +22,7 @@ def test_one_model_can_be_retrieved(client):
 
 def test_adapter_by_name_answers_differently_from_the_base(client, ask):
     def answer(model):
-        resp = client.chat.completions.create(
-            model=model, messages=ask("hello"), max_tokens=10, temperature=0
-        )
+        resp = client.chat.completions.create(model=model, messages=ask("hello"), max_tokens=10, temperature=0)
         assert resp.model == model
         return resp.choices[0].message.content
 
@@ -43,9 +41,7 @@ def test_unknown_model_is_404_listing_the_served_names(client, ask):
     assert info.value.code == "model_not_found"
 
 
-def test_served_model_name_and_unnamed_adapter_folders(
-    engine, tiny_model_dir, lora_dir, make_deploy_args
-):
+def test_served_model_name_and_unnamed_adapter_folders(engine, tiny_model_dir, lora_dir, make_deploy_args):
     from swift_serve.catalog import ModelCatalog
 
     args = make_deploy_args(
@@ -70,7 +66,5 @@ def test_a_name_served_twice_is_refused(engine, tiny_model_dir, lora_dir, make_d
     with pytest.raises(UsageError, match="served twice"):
         ModelCatalog(
             engine,
-            make_deploy_args(
-                tiny_model_dir, served_model_name="lora1", adapters=[f"lora1={lora_dir}"]
-            ),
+            make_deploy_args(tiny_model_dir, served_model_name="lora1", adapters=[f"lora1={lora_dir}"]),
         )

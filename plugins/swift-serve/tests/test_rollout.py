@@ -109,9 +109,7 @@ def test_token_ids_come_back_when_asked_and_decode_to_the_answers(rollout, token
 
     assert plain[0].prompt_token_ids is None and plain[0].choices[0].token_ids is None
     for response in with_ids:
-        assert response.prompt_token_ids and response.usage.prompt_tokens == len(
-            response.prompt_token_ids
-        )
+        assert response.prompt_token_ids and response.usage.prompt_tokens == len(response.prompt_token_ids)
         for choice in response.choices:
             text = tokenizer.decode(choice.token_ids, skip_special_tokens=True)
             assert text == choice.message.content
@@ -149,9 +147,7 @@ def test_bad_updates_are_400_with_the_reason_and_change_nothing(rollout, tokeniz
         (push(rollout, {"lm_head.weight": head}, kind="qlora"), "takes full, lora"),
         (push(rollout, {"x": head}, kind="lora"), "X-Swift-Lora-Config"),
         (
-            rollout.post(
-                "/update_weights", content=b"not safetensors", headers={"X-Swift-Weights": "full"}
-            ),
+            rollout.post("/update_weights", content=b"not safetensors", headers={"X-Swift-Weights": "full"}),
             "not a safetensors file",
         ),
         (
@@ -200,8 +196,7 @@ def test_a_chunked_update_applies_like_one_push_and_counts_once(tiny_model_dir):
     with running_rollout(tiny_model_dir) as http:
         before = greedy(http)
         versions = [
-            push(http, part, **{"X-Swift-Weights-Chunk": f"{i}/3"}).json()["version"]
-            for i, part in enumerate(parts, 1)
+            push(http, part, **{"X-Swift-Weights-Chunk": f"{i}/3"}).json()["version"] for i, part in enumerate(parts, 1)
         ]
         chunked = greedy(http)
         push(http, {n: weights[n] for n in names})
@@ -225,9 +220,7 @@ def test_infer_during_a_chunked_update_waits_for_its_last_part(tiny_model_dir):
         assert waiting.result() == greedy(http)
 
 
-def test_a_lora_push_answers_like_the_adapter_and_a_second_push_replaces_it(
-    tiny_model_dir, lora_dir, tmp_path
-):
+def test_a_lora_push_answers_like_the_adapter_and_a_second_push_replaces_it(tiny_model_dir, lora_dir, tmp_path):
     import json
     from pathlib import Path
 
@@ -265,9 +258,7 @@ def test_a_lora_push_answers_like_the_adapter_and_a_second_push_replaces_it(
         assert greedy(http) == with_second
 
 
-def test_the_json_path_form_loads_weight_folders_and_adapter_folders(
-    tiny_model_dir, lora_dir, tmp_path
-):
+def test_the_json_path_form_loads_weight_folders_and_adapter_folders(tiny_model_dir, lora_dir, tmp_path):
     from safetensors.torch import save_file
 
     head = _weights(tiny_model_dir)["lm_head.weight"]

@@ -25,9 +25,7 @@ def test_https_with_the_certificate(tls_server, tls_files):
     context = ssl.create_default_context(cafile=tls_files[1])
     with (
         httpx.Client(verify=context, timeout=120) as http,
-        openai.OpenAI(
-            base_url=tls_server.url + "/v1", api_key="-", http_client=http, max_retries=0
-        ) as client,
+        openai.OpenAI(base_url=tls_server.url + "/v1", api_key="-", http_client=http, max_retries=0) as client,
     ):
         resp = client.chat.completions.create(
             model="tiny-qwen3", max_tokens=3, messages=[{"role": "user", "content": "hi"}]
@@ -37,6 +35,4 @@ def test_https_with_the_certificate(tls_server, tls_files):
 
 def test_plain_http_is_not_served_on_the_tls_port(tls_server):
     with pytest.raises(httpx.HTTPError):
-        httpx.get(
-            tls_server.url.replace("https://", "http://") + "/health", timeout=30
-        ).raise_for_status()
+        httpx.get(tls_server.url.replace("https://", "http://") + "/health", timeout=30).raise_for_status()

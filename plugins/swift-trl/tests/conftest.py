@@ -216,9 +216,7 @@ class RolloutServer:
                     elif self.path == "/update_weights":
                         kind = self.headers.get("X-Swift-Weights", "full")
                         chunk = self.headers.get("X-Swift-Weights-Chunk")
-                        server.calls.append(
-                            ("POST /update_weights", {"kind": kind, "chunk": chunk})
-                        )
+                        server.calls.append(("POST /update_weights", {"kind": kind, "chunk": chunk}))
                         updated = server.apply(kind, body, self.headers)
                         server.version += 1
                         self._reply(200, {"version": server.version, "updated": updated})

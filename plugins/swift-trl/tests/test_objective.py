@@ -99,9 +99,7 @@ def test_loss_types_average_over_sequences_tokens_or_a_fixed_length():
 def test_gradients_flow_only_through_trained_tokens():
     logps = torch.zeros(1, 3, requires_grad=True)
     mask = torch.tensor([[0.0, 1.0, 1.0]])
-    loss, _ = policy_loss(
-        logps, logps.detach(), None, torch.tensor([1.0]), mask, ObjectiveSettings(beta=0.0)
-    )
+    loss, _ = policy_loss(logps, logps.detach(), None, torch.tensor([1.0]), mask, ObjectiveSettings(beta=0.0))
     loss.backward()
     assert logps.grad[0, 0] == 0 and (logps.grad[0, 1:] != 0).all()
 

@@ -31,9 +31,7 @@ def test_each_preference_method_trains_and_its_adapter_loads_in_plain_peft(
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
     ckpt = Path(result["last_model_checkpoint"])
     assert ckpt == run_dir / "checkpoint-2" and (ckpt / "args.json").is_file()
-    assert not (ckpt / "ref").exists(), (
-        "trl's frozen reference adapter must stay out of checkpoints"
-    )
+    assert not (ckpt / "ref").exists(), "trl's frozen reference adapter must stay out of checkpoints"
     assert _adapter_was_trained(ckpt)
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), ckpt)
     ids = torch.tensor([[1, 2, 3]])
@@ -47,9 +45,7 @@ def test_simpo_trains_with_beta_2_and_the_simpo_loss_by_default(rlhf_args, rlhf)
     assert args.beta is None or args.beta == 2.0  # unset on the command line
     result = rlhf(args)
 
-    config = torch.load(
-        Path(result["last_model_checkpoint"]) / "training_args.bin", weights_only=False
-    )
+    config = torch.load(Path(result["last_model_checkpoint"]) / "training_args.bin", weights_only=False)
     assert type(config).__name__ == "CPOConfig"
     assert config.beta == 2.0 and config.loss_type == "simpo"
     assert config.simpo_gamma == 1.0 and config.cpo_alpha == 1.0
@@ -60,20 +56,14 @@ def test_dpo_defaults_add_the_sft_term_weighted_by_rpo_alpha(rlhf_args, rlhf):
 
     result = rlhf(rlhf_args("dpo", rpo_alpha=0.5))
 
-    config = torch.load(
-        Path(result["last_model_checkpoint"]) / "training_args.bin", weights_only=False
-    )
+    config = torch.load(Path(result["last_model_checkpoint"]) / "training_args.bin", weights_only=False)
     assert type(config).__name__ == "DPOConfig" and config.beta == 0.1
     assert config.loss_type == ["sigmoid", "sft"] and config.loss_weights == [1.0, 0.5]
 
 
 def test_kto_desirable_and_undesirable_weights_change_the_loss(rlhf_args, rlhf, read_logs):
     def first_loss(**weights) -> float:
-        result = rlhf(
-            rlhf_args(
-                "kto", max_steps=1, save_steps=1, per_device_train_batch_size=4, seed=7, **weights
-            )
-        )
+        result = rlhf(rlhf_args("kto", max_steps=1, save_steps=1, per_device_train_batch_size=4, seed=7, **weights))
         logs = read_logs(Path(result["output_dir"]) / "logging.jsonl")
         return next(r["loss"] for r in logs if "loss" in r)
 
@@ -101,15 +91,11 @@ def test_full_dpo_trains_against_a_separate_reference_and_saves_loadable_weights
     assert any(not torch.equal(a, b) for a, b in zip(trained.parameters(), base.parameters()))
 
 
-def test_rows_without_a_rejected_answer_are_dropped_and_counted(
-    rlhf_args, rlhf, data_dir, tmp_path, caplog
-):
+def test_rows_without_a_rejected_answer_are_dropped_and_counted(rlhf_args, rlhf, data_dir, tmp_path, caplog):
     from swift.kernel import UsageError
 
     lines = (data_dir / "pairs.jsonl").read_text().splitlines()
-    bad = (
-        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}'
-    )
+    bad = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}'
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join([*lines, bad]) + "\n")
 
@@ -149,9 +135,7 @@ def test_dpo_trains_every_adapter_method_and_saves_what_plain_peft_loads(
     assert torch.isfinite(model(input_ids=torch.tensor([[1, 2, 3]])).logits).all()
 
 
-def test_an_explicit_reference_model_is_loaded_for_an_adapter_run(
-    rlhf_args, rlhf, tiny_model_dir, capfd
-):
+def test_an_explicit_reference_model_is_loaded_for_an_adapter_run(rlhf_args, rlhf, tiny_model_dir, capfd):
     result = rlhf(rlhf_args("kto", ref_model=tiny_model_dir, per_device_train_batch_size=4))
 
     assert f"reference model: {tiny_model_dir}" in capfd.readouterr().err

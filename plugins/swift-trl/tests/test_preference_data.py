@@ -71,9 +71,7 @@ def test_truncation_keeps_the_answers_and_drops_the_oldest_prompt_tokens():
 
 
 def test_kto_rows_take_a_label_or_are_unpaired_from_a_pair(template):
-    labelled = encode_unpaired(
-        template, {"messages": ROW["messages"], "label": "false"}, None, "left"
-    )
+    labelled = encode_unpaired(template, {"messages": ROW["messages"], "label": "false"}, None, "left")
     assert [r["label"] for r in labelled] == [False]
 
     unpaired = encode_unpaired(template, ROW, None, "left")

@@ -21,6 +21,4 @@ def command_args(plugin: PluginUnderTest, command: str, argv: Sequence[str]) -> 
     with plugin.active() as kernel:
         record = kernel.registry("commands").get(command)
         arguments_cls = load_object(record.arguments, what=f"arguments of {command!r}")
-        return parse_args(
-            arguments_cls, list(argv), extra_groups=argument_groups(record), prog=f"swift {command}"
-        )
+        return parse_args(arguments_cls, list(argv), extra_groups=argument_groups(record), prog=f"swift {command}")

@@ -26,10 +26,7 @@ def check_trainer(plugin: PluginUnderTest, name: str) -> None:
         return fail(plugin.label, text, family="trainers", record=name)
 
     if record.command not in COMMANDS_OF_TRAINERS:
-        raise problem(
-            f"command={record.command!r}; a trainer belongs to one of "
-            f"{', '.join(COMMANDS_OF_TRAINERS)}"
-        )
+        raise problem(f"command={record.command!r}; a trainer belongs to one of {', '.join(COMMANDS_OF_TRAINERS)}")
     with plugin.active():
         run = load_object(record.load, what=f"trainer {name!r}")
     try:

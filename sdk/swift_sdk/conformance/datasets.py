@@ -39,17 +39,13 @@ def check_dataset(
     try:
         from swift.services import load_datasets
     except ImportError as exc:
-        raise CheckSkipped(
-            f"swift-transformers is not installed: it loads datasets ({exc})"
-        ) from exc
+        raise CheckSkipped(f"swift-transformers is not installed: it loads datasets ({exc})") from exc
     from swift.arguments import TrainArguments
     from swift.template import get_template
 
     if record.kind == "format":
         if sample is None:
-            raise CheckSkipped(
-                f"format {name!r}: give a sample file (dataset_samples = {{{name!r}: path}})"
-            )
+            raise CheckSkipped(f"format {name!r}: give a sample file (dataset_samples = {{{name!r}: path}})")
         spec = sample
     else:
         spec = f"{name}#{SAMPLE_ROWS}"
@@ -59,9 +55,7 @@ def check_dataset(
 
     with plugin.active():
         try:
-            train, _ = load_datasets(
-                TrainArguments(dataset=[spec], split_dataset_ratio=0.0, **(arguments or {}))
-            )
+            train, _ = load_datasets(TrainArguments(dataset=[spec], split_dataset_ratio=0.0, **(arguments or {})))
         except Exception as exc:  # noqa: BLE001 - reported to the author
             raise problem(f"`--dataset {spec}` fails: {type(exc).__name__}: {exc}") from exc
         rows = [dict(train[i]) for i in range(len(train))]
@@ -73,8 +67,6 @@ def check_dataset(
         for i, row in enumerate(rows):
             messages = row.get("messages") or []
             if not messages or messages[-1].get("role") != "assistant":
-                raise problem(
-                    f"row {i} has messages {messages!r}; training rows end with an assistant reply"
-                )
+                raise problem(f"row {i} has messages {messages!r}; training rows end with an assistant reply")
             if not any(label != -100 for label in template.encode(row)["labels"]):
                 raise problem(f"row {i} encodes to no trained token")

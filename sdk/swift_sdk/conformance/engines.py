@@ -28,9 +28,7 @@ def _with(config: Any, **changes: Any) -> Any:
     return dataclasses.replace(config, **changes)
 
 
-def check_engine(
-    plugin: PluginUnderTest, name: str, model_dir: str | None = None, *, args: Any = None
-) -> None:
+def check_engine(plugin: PluginUnderTest, name: str, model_dir: str | None = None, *, args: Any = None) -> None:
     """Answer requests with the engine ``name`` on a tiny model, as ``swift infer`` would.
 
     Checks: the class builds from ``swift infer --infer_backend name``'s arguments and has
@@ -69,44 +67,30 @@ def check_engine(
                     for m in ("model_name", "adapter_names", "infer", "infer_async", "close")
                     if not hasattr(engine, m)
                 ]
-                raise problem(
-                    f"{type(engine).__name__} lacks {', '.join(missing)} "
-                    "of swift.protocol.InferEngine"
-                )
+                raise problem(f"{type(engine).__name__} lacks {', '.join(missing)} of swift.protocol.InferEngine")
             ask = InferRequest(messages=[{"role": "user", "content": "Say something short."}])
             other = InferRequest(messages=[{"role": "user", "content": "Count to three."}])
             config = RequestConfig(max_tokens=MAX_TOKENS, temperature=0)
             answers = engine.infer([ask, other], config)
             if not isinstance(answers, list) or len(answers) != 2:
-                raise problem(
-                    f"infer() of 2 requests returned {answers!r}, not a list of 2 responses"
-                )
+                raise problem(f"infer() of 2 requests returned {answers!r}, not a list of 2 responses")
             for answer in answers:
                 if not isinstance(answer, ChatCompletionResponse):
-                    raise problem(
-                        f"infer() returned a {type(answer).__name__}, not a ChatCompletionResponse"
-                    )
+                    raise problem(f"infer() returned a {type(answer).__name__}, not a ChatCompletionResponse")
                 choice = answer.choices[0]
                 if not isinstance(choice.message.content, str) or choice.finish_reason not in (
                     "stop",
                     "length",
                 ):
-                    raise problem(
-                        f"a choice needs text and finish_reason 'stop' or 'length', got {choice!r}"
-                    )
+                    raise problem(f"a choice needs text and finish_reason 'stop' or 'length', got {choice!r}")
                 usage = answer.usage
                 if not 0 <= usage.completion_tokens <= MAX_TOKENS or usage.prompt_tokens <= 0:
-                    raise problem(
-                        f"usage {usage!r} does not fit the request (max_tokens={MAX_TOKENS})"
-                    )
+                    raise problem(f"usage {usage!r} does not fit the request (max_tokens={MAX_TOKENS})")
             [single] = engine.infer([ask], config)
             text, finish = single.choices[0].message.content, single.choices[0].finish_reason
             streams = engine.infer([ask], _with(config, stream=True))
             if not isinstance(streams, list) or len(streams) != 1:
-                raise problem(
-                    f"infer(stream=True) of 1 request returned {streams!r}, "
-                    "not a list of 1 iterator"
-                )
+                raise problem(f"infer(stream=True) of 1 request returned {streams!r}, not a list of 1 iterator")
             chunks = list(streams[0])
             if not chunks or not all(isinstance(c, ChatCompletionStreamResponse) for c in chunks):
                 raise problem("infer(stream=True) must yield ChatCompletionStreamResponse chunks")
@@ -117,14 +101,10 @@ def check_engine(
                 )
             response, async_chunks = _collect_async(engine, ask, config)
             if response.choices[0].message.content != text:
-                raise problem(
-                    f"infer_async() answered {response.choices[0].message.content!r}, "
-                    f"infer() {text!r}"
-                )
+                raise problem(f"infer_async() answered {response.choices[0].message.content!r}, infer() {text!r}")
             if join_stream(async_chunks) != (text, finish):
                 raise problem(
-                    f"infer_async(stream=True) chunks give {join_stream(async_chunks)!r}, "
-                    f"not {(text, finish)!r}"
+                    f"infer_async(stream=True) chunks give {join_stream(async_chunks)!r}, not {(text, finish)!r}"
                 )
         finally:
             engine.close()

@@ -33,11 +33,7 @@ def check_implementations_load(plugin: PluginUnderTest) -> None:
                         if attr == "load":
                             check_contract(family, record, obj)
                     except Exception as exc:  # noqa: BLE001 - reported to the author
-                        reason = (
-                            str(exc)
-                            if isinstance(exc, SwiftError)
-                            else f"{type(exc).__name__}: {exc}"
-                        )
+                        reason = str(exc) if isinstance(exc, SwiftError) else f"{type(exc).__name__}: {exc}"
                         raise fail(
                             plugin.label,
                             f"{attr}={ref!r} does not load: {reason}",
@@ -48,8 +44,7 @@ def check_implementations_load(plugin: PluginUnderTest) -> None:
                     if record.template not in plugin.kernel.registry("templates"):
                         raise fail(
                             plugin.label,
-                            f"its default template {record.template!r} is not registered by any "
-                            "installed plugin",
+                            f"its default template {record.template!r} is not registered by any installed plugin",
                             family=family,
                             record=record.name,
                         )

@@ -63,9 +63,7 @@ print("SWIFT-LIGHT " + json.dumps(loaded))
 """
 
 
-def heavy_imports(
-    module: str, also: Sequence[str] = (), heavy: Sequence[str] = HEAVY_MODULES
-) -> dict[str, str]:
+def heavy_imports(module: str, also: Sequence[str] = (), heavy: Sequence[str] = HEAVY_MODULES) -> dict[str, str]:
     """Heavy libraries that importing ``module`` (and ``also``) and listing its records load.
 
     Args:
@@ -93,9 +91,7 @@ def heavy_imports(
     return json.loads(lines[-1].removeprefix("SWIFT-LIGHT "))
 
 
-def check_hooks_light(
-    module: str, also: Sequence[str] = (), heavy: Sequence[str] = HEAVY_MODULES
-) -> None:
+def check_hooks_light(module: str, also: Sequence[str] = (), heavy: Sequence[str] = HEAVY_MODULES) -> None:
     """Raise when the hooks module (or ``also``) imports a heavy library.
 
     Raises:

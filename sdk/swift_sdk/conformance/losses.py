@@ -22,9 +22,7 @@ def check_loss(plugin: PluginUnderTest, name: str) -> None:
 
     record = plugin.record("losses", name)
     if record.kind != "loss":
-        raise CheckSkipped(
-            f"loss {name!r} is a {record.kind!r} record; only kind='loss' has a behavioural check"
-        )
+        raise CheckSkipped(f"loss {name!r} is a {record.kind!r} record; only kind='loss' has a behavioural check")
 
     def problem(text: str) -> Exception:
         return fail(plugin.label, text, family="losses", record=name)
@@ -37,10 +35,7 @@ def check_loss(plugin: PluginUnderTest, name: str) -> None:
     labels[:, :3] = -100  # a prompt: nothing is trained there
     loss = fn(CausalLMOutputWithPast(logits=logits), labels, num_items_in_batch=None)
     if not torch.is_tensor(loss) or loss.dim() != 0:
-        raise problem(
-            f"returned {type(loss).__name__} {getattr(loss, 'shape', '')}; "
-            "a loss is a scalar tensor"
-        )
+        raise problem(f"returned {type(loss).__name__} {getattr(loss, 'shape', '')}; a loss is a scalar tensor")
     if not torch.isfinite(loss):
         raise problem(f"returned {loss.item()} on ordinary logits")
     loss.backward()
@@ -49,6 +44,4 @@ def check_loss(plugin: PluginUnderTest, name: str) -> None:
     # position t predicts labels[t + 1]; t = 0, 1 predict masked labels, t = 5 predicts nothing
     leaked = logits.grad[:, [0, 1, 5]].abs().max().item()
     if leaked > 0:
-        raise problem(
-            f"logits whose label is -100 get gradient {leaked:.3g}; masked tokens must not count"
-        )
+        raise problem(f"logits whose label is -100 get gradient {leaked:.3g}; masked tokens must not count")

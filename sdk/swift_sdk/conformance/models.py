@@ -24,9 +24,7 @@ def config_model_type(record: ModelRecord) -> str | None:
     for model_type in record.config_model_types:
         if model_type in CONFIG_MAPPING_NAMES:
             return model_type
-    by_class = {
-        cls: mt for mt, cls in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.items() if isinstance(cls, str)
-    }
+    by_class = {cls: mt for mt, cls in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.items() if isinstance(cls, str)}
     for architecture in record.architectures:
         if architecture in by_class:
             return by_class[architecture]
@@ -49,9 +47,7 @@ def _runnable_tiny_model(model_type: str) -> str:
         with torch.no_grad():
             AutoModelForCausalLM.from_pretrained(path)(input_ids=torch.tensor([[1, 2, 3]]))
     except Exception as exc:  # noqa: BLE001 - some architectures need more than a generic config
-        raise CheckSkipped(
-            f"no runnable tiny {model_type!r} checkpoint can be built offline: {exc}"
-        ) from exc
+        raise CheckSkipped(f"no runnable tiny {model_type!r} checkpoint can be built offline: {exc}") from exc
     return path
 
 
@@ -95,14 +91,9 @@ def check_model(plugin: PluginUnderTest, name: str, model_dir: str | None = None
         try:
             loaded = loader(model_dir, args, record)
         except Exception as exc:  # noqa: BLE001 - reported to the author
-            raise problem(
-                f"its loader fails on a tiny checkpoint that transformers loads: {exc}"
-            ) from exc
+            raise problem(f"its loader fails on a tiny checkpoint that transformers loads: {exc}") from exc
         if not isinstance(loaded, tuple) or len(loaded) != 2:
-            raise problem(
-                f"the loader {record.load} must return (model, tokenizer), "
-                f"got {type(loaded).__name__}"
-            )
+            raise problem(f"the loader {record.load} must return (model, tokenizer), got {type(loaded).__name__}")
         model, tokenizer = loaded
         ids = tokenizer.encode("hello there", add_special_tokens=False)
         if not ids:
@@ -110,15 +101,10 @@ def check_model(plugin: PluginUnderTest, name: str, model_dir: str | None = None
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([ids])).logits
         if tuple(logits.shape[:2]) != (1, len(ids)) or logits.shape[-1] < len(tokenizer):
-            raise problem(
-                f"logits of shape {tuple(logits.shape)} do not cover {len(ids)} tokens "
-                "× the vocabulary"
-            )
+            raise problem(f"logits of shape {tuple(logits.shape)} do not cover {len(ids)} tokens × the vocabulary")
         if record.template:
             from swift.template import get_template
 
-            prompt = get_template(record.template, tokenizer).encode_prompt(
-                [{"role": "user", "content": "hi"}]
-            )
+            prompt = get_template(record.template, tokenizer).encode_prompt([{"role": "user", "content": "hi"}])
             if not prompt:
                 raise problem(f"its template {record.template!r} encodes a prompt to no tokens")

@@ -118,14 +118,8 @@ def load_plugin(module: str, *, distribution: str | None = None) -> PluginUnderT
             f"{distribution} to (is it installed? run `pip install -e .` in the plugin folder; is "
             f'the group quoted, as in [project.entry-points."swift.tuners"]?)',
         )
-    if (
-        info is not None
-        and distribution
-        and _normalize(info.source.distribution) != _normalize(distribution)
-    ):
-        raise fail(
-            module, f"is listed by distribution {info.source.distribution!r}, not {distribution!r}"
-        )
+    if info is not None and distribution and _normalize(info.source.distribution) != _normalize(distribution):
+        raise fail(module, f"is listed by distribution {info.source.distribution!r}, not {distribution!r}")
     if info is None:
         try:
             imported = importlib.import_module(module)
@@ -137,9 +131,7 @@ def load_plugin(module: str, *, distribution: str | None = None) -> PluginUnderT
         raise fail(module, "is disabled by SWIFT_DISABLE_PLUGINS; unset it to test the plugin")
     if info.status == FAILED:
         raise fail(module, str(info.error))
-    plugin = PluginUnderTest(
-        module, kernel, info, hook_families=_hook_families(importlib.import_module(module))
-    )
+    plugin = PluginUnderTest(module, kernel, info, hook_families=_hook_families(importlib.import_module(module)))
     for family in FAMILIES:
         plugin.records[family] = _own_records(kernel, info, family)
     if info.status == FAILED:  # a hook may raise or yield bad records while collected

@@ -23,11 +23,7 @@ DEFAULT_COLUMNS: dict[str, Sequence[Any]] = {
 
 def _columns(columns: Mapping[str, Sequence[Any]], n: int) -> dict[str, list[Any]]:
     # one value per completion, cycling the examples given
-    return {
-        key: [values[i % len(values)] for i in range(n)]
-        for key, values in columns.items()
-        if values
-    }
+    return {key: [values[i % len(values)] for i in range(n)] for key, values in columns.items() if values}
 
 
 def check_reward(
@@ -58,13 +54,9 @@ def check_reward(
     merged = {**DEFAULT_COLUMNS, **(columns or {})}
     with plugin.active():
         try:
-            reward = load_reward(
-                name, RLHFArguments(rlhf_type="grpo", reward_funcs=[name], **(arguments or {}))
-            )
+            reward = load_reward(name, RLHFArguments(rlhf_type="grpo", reward_funcs=[name], **(arguments or {})))
         except Exception as exc:  # noqa: BLE001 - reported to the author
-            raise fail(
-                plugin.label, f"cannot be built: {exc}", family="rewards", record=name
-            ) from exc
+            raise fail(plugin.label, f"cannot be built: {exc}", family="rewards", record=name) from exc
         for completions in (list(COMPLETIONS), list(COMPLETIONS[:1])):
             try:
                 call_reward(reward, completions, **_columns(merged, len(completions)))

@@ -68,9 +68,7 @@ def check_plugin_module(
     family_checks = {
         "models": lambda name: check_model(plugin, name),
         "templates": lambda name: check_template(plugin, name),
-        "datasets": lambda name: check_dataset(
-            plugin, name, (dataset_samples or {}).get(name), dataset_arguments
-        ),
+        "datasets": lambda name: check_dataset(plugin, name, (dataset_samples or {}).get(name), dataset_arguments),
         "tuners": lambda name: check_tuner(plugin, name, model_dir),
         "losses": lambda name: check_loss(plugin, name),
         "rewards": lambda name: check_reward(plugin, name, reward_columns, reward_arguments),

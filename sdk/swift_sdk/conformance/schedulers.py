@@ -27,13 +27,9 @@ def check_scheduler(plugin: PluginUnderTest, name: str) -> None:
             scheduler = load_scheduler(name, max_turns=3)
         except Exception as exc:  # noqa: BLE001 - reported to the author
             raise problem(f"cannot be built with max_turns=3: {type(exc).__name__}: {exc}") from exc
-    request = RolloutRequest(
-        messages=[{"role": "user", "content": "What is 2 + 2?"}], data={"solution": "4"}
-    )
+    request = RolloutRequest(messages=[{"role": "user", "content": "What is 2 + 2?"}], data={"solution": "4"})
     for reason in ("stop", "length"):
-        choice = ChatCompletionResponseChoice(
-            index=0, message=ChatMessage(content="It is 5."), finish_reason=reason
-        )
+        choice = ChatCompletionResponseChoice(index=0, message=ChatMessage(content="It is 5."), finish_reason=reason)
         finished = scheduler.check_finished(request, choice, 1)
         if not isinstance(finished, bool):
             raise problem(f"check_finished() returned {finished!r}; it must return True or False")
@@ -41,14 +37,8 @@ def check_scheduler(plugin: PluginUnderTest, name: str) -> None:
             continue
         following = scheduler.step(request, choice, 1)
         if not isinstance(following, InferRequest):
-            raise problem(
-                f"step() returned {type(following).__name__}; it must return an InferRequest"
-            )
-        if not following.messages or not all(
-            isinstance(m, dict) and "role" in m for m in following.messages
-        ):
-            raise problem(
-                f"step() returned messages {following.messages!r}; expected role/content dicts"
-            )
+            raise problem(f"step() returned {type(following).__name__}; it must return an InferRequest")
+        if not following.messages or not all(isinstance(m, dict) and "role" in m for m in following.messages):
+            raise problem(f"step() returned messages {following.messages!r}; expected role/content dicts")
         if isinstance(following, RolloutRequest) and following.data != request.data:
             raise problem("step() lost the rollout's data (use swift.scheduler.append_messages)")

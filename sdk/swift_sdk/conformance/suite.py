@@ -83,9 +83,7 @@ class BasicConformance:
     def loaded(self) -> PluginUnderTest:
         """The plugin under test (loaded once per ``sys.path``)."""
         if not self.plugin:
-            raise ConformanceError(
-                type(self).__name__, "set plugin = 'your_package.hooks' on the class"
-            )
+            raise ConformanceError(type(self).__name__, "set plugin = 'your_package.hooks' on the class")
         return plugin_under_test(self.plugin, self.distribution)
 
     def pytest_generate_tests(self, metafunc: Any) -> None:
@@ -98,13 +96,8 @@ class BasicConformance:
             names, why = [], f"the plugin does not load: {exc}"
         else:
             why = f"{self.plugin} registers no {family}"
-        params = [
-            pytest.param(n, marks=pytest.mark.skip(reason=self.skip[n])) if n in self.skip else n
-            for n in names
-        ]
-        metafunc.parametrize(
-            "record_name", params or [pytest.param(None, marks=pytest.mark.skip(reason=why))]
-        )
+        params = [pytest.param(n, marks=pytest.mark.skip(reason=self.skip[n])) if n in self.skip else n for n in names]
+        metafunc.parametrize("record_name", params or [pytest.param(None, marks=pytest.mark.skip(reason=why))])
 
     def test_plugin_loads_and_its_records_are_valid(self) -> None:
         check_records(self.loaded(), overrides=self.overrides)

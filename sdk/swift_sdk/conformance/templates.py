@@ -88,9 +88,7 @@ def check_template(plugin: PluginUnderTest, name: str, tokenizer: Any = None) ->
             )
     for reply in (REPLY_1, REPLY_2):
         if reply not in trained:
-            raise problem(
-                f"encode() does not train on the reply {reply!r}. Trained text: {trained!r}"
-            )
+            raise problem(f"encode() does not train on the reply {reply!r}. Trained text: {trained!r}")
     if ids[: len(prompt)] != prompt:
         raise problem(
             "encode_prompt(conversation without its last reply) is not a prefix of encode()'s "
@@ -106,9 +104,7 @@ def check_template(plugin: PluginUnderTest, name: str, tokenizer: Any = None) ->
     if callable(render):
         text = render(messages)
         if tokenizer.decode(ids) != text:
-            raise problem(
-                f"input_ids decode to {tokenizer.decode(ids)!r} but render() gives {text!r}"
-            )
+            raise problem(f"input_ids decode to {tokenizer.decode(ids)!r} but render() gives {text!r}")
     stops = getattr(template, "stop_words", ())
     if not stops or not all(isinstance(s, str) and s for s in stops):
         raise problem(f"stop_words must be non-empty strings that end a reply, got {stops!r}")

@@ -39,9 +39,7 @@ def _step(problem: Any, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         raise problem(f"{what} raised {type(exc).__name__}: {exc}") from exc
 
 
-def check_tuner(
-    plugin: PluginUnderTest, name: str, model_dir: str | None = None, *, args: Any = None
-) -> None:
+def check_tuner(plugin: PluginUnderTest, name: str, model_dir: str | None = None, *, args: Any = None) -> None:
     """Train one step with the tuner ``name`` on a tiny model and round-trip it through disk.
 
     Checks, in order: ``prepare`` leaves some (and, unless the record says ``full``, not
@@ -85,18 +83,14 @@ def check_tuner(
         if not trainable:
             raise problem("prepare() left no parameter trainable")
         if not record.full and len(trainable) == len(params):
-            raise problem(
-                "prepare() made every parameter trainable; set full=True on the record if meant"
-            )
+            raise problem("prepare() made every parameter trainable; set full=True on the record if meant")
         before = {n: p.detach().clone() for n, p in trainable.items()}
         model.train()
         loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         torch.optim.AdamW(list(trainable.values()), lr=1e-2).step()
         if all(torch.equal(before[n], p.detach()) for n, p in trainable.items()):
-            raise problem(
-                "one optimizer step changed no trainable parameter: no gradient reaches them"
-            )
+            raise problem("one optimizer step changed no trainable parameter: no gradient reaches them")
         trained_logits = _logits(model, ids)
         if torch.allclose(trained_logits, base_logits, atol=1e-6):
             raise problem("one training step did not change the model's outputs")
@@ -104,12 +98,8 @@ def check_tuner(
         _step(problem, "save(model, output_dir)", tuner.save, model, out)
         if not os.listdir(out):
             raise problem(f"save(model, {out!r}) wrote no file")
-        torch.manual_seed(
-            1
-        )  # a load() that initialises afresh instead of reading gets other weights
-        loaded = _step(
-            problem, "load(base_model, saved_dir)", tuner.load, _base_model(model_dir), out
-        )
+        torch.manual_seed(1)  # a load() that initialises afresh instead of reading gets other weights
+        loaded = _step(problem, "load(base_model, saved_dir)", tuner.load, _base_model(model_dir), out)
         loaded_logits = _logits(loaded, ids)
         diff = (loaded_logits - trained_logits).abs().max().item()
         if diff > LOGITS_ATOL:

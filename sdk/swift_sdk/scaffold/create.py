@@ -106,9 +106,7 @@ def render_plugin(raw_name: str, families: Iterable[str]) -> dict[str, str]:
     files = {
         f"{root}/pyproject.toml": pyproject(names, snippets),
         f"{root}/README.md": readme(names, snippets),
-        f"{root}/{names.pkg}/__init__.py": (
-            f'"""{names.dist}: a swift plugin."""\n\n__version__ = "0.1.0"\n'
-        ),
+        f"{root}/{names.pkg}/__init__.py": (f'"""{names.dist}: a swift plugin."""\n\n__version__ = "0.1.0"\n'),
         f"{root}/{names.pkg}/hooks.py": hooks_module(names, snippets),
         f"{root}/tests/test_conformance.py": tests_module(names),
     }
@@ -120,9 +118,7 @@ def render_plugin(raw_name: str, families: Iterable[str]) -> dict[str, str]:
     return {path: _fill(text, names, chosen) for path, text in files.items()}
 
 
-def create_plugin(
-    name: str, families: Iterable[str], output: str | Path = ".", *, force: bool = False
-) -> Path:
+def create_plugin(name: str, families: Iterable[str], output: str | Path = ".", *, force: bool = False) -> Path:
     """Write the package ``swift-NAME/`` under ``output`` and return its folder.
 
     Args:
@@ -142,9 +138,7 @@ def create_plugin(
     files = render_plugin(name, families)
     root = Path(output) / PluginNames.of(name).dist
     if root.exists() and any(root.iterdir()) and not force:
-        raise UsageError(
-            f"{root} already exists and is not empty; pick another --output or pass --force"
-        )
+        raise UsageError(f"{root} already exists and is not empty; pick another --output or pass --force")
     for rel, text in files.items():
         path = Path(output) / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,9 +19,7 @@ def pyproject(names: PluginNames, snippets: list[FamilySnippet]) -> str:
     for snippet in snippets:
         deps += [d for d in snippet.dependencies if d not in deps]
     dep_lines = "".join(f'    "{d}",\n' for d in deps)
-    groups = "".join(
-        f'[project.entry-points."swift.{s.family}"]\n$name = "$pkg.hooks"\n' for s in snippets
-    )
+    groups = "".join(f'[project.entry-points."swift.{s.family}"]\n$name = "$pkg.hooks"\n' for s in snippets)
     return (
         '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
         '[project]\nname = "$dist"\nversion = "0.1.0"\n'

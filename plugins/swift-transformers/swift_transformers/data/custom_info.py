@@ -58,9 +58,7 @@ class CustomDataset:
         opts = dataclasses.replace(opts, columns=columns)
         if self.path:
             if not os.path.exists(self.path):
-                raise UsageError(
-                    f"custom dataset {spec.name!r}: dataset_path {self.path} does not exist"
-                )
+                raise UsageError(f"custom dataset {spec.name!r}: dataset_path {self.path} does not exist")
             return load_path(self.path, args, opts)
         hub_spec = dataclasses.replace(spec, name=self.hub_id, subsets=spec.subsets or self.subsets)
         return load_hub(hub_spec, args, opts)
@@ -74,17 +72,13 @@ def _entry(item: Any, source: Path, index: int) -> CustomDataset:
     if not isinstance(columns, dict):
         raise UsageError(f"{where}: 'columns' must be an object mapping old to new names")
     subsets = item.get("subsets") or ()
-    subsets = tuple(
-        s if isinstance(s, str) else s.get("subset", s.get("name", "")) for s in subsets
-    )
+    subsets = tuple(s if isinstance(s, str) else s.get("subset", s.get("name", "")) for s in subsets)
     names = tuple(str(item[k]) for k in ("dataset_name", *_ID_KEYS) if item.get(k))
     path = ""
     if item.get("dataset_path"):
         path = os.path.join(source.parent, os.path.expanduser(item["dataset_path"]))
     hub_id = item.get("hf_dataset_id") or item.get("ms_dataset_id") or ""
-    return CustomDataset(
-        names=names, path=path, hub_id=hub_id, subsets=subsets, columns=dict(columns)
-    )
+    return CustomDataset(names=names, path=path, hub_id=hub_id, subsets=subsets, columns=dict(columns))
 
 
 def load_custom_info(files: Sequence[str]) -> list[CustomDataset]:

@@ -48,9 +48,7 @@ def rejection_reason(exc: Exception, row: dict[str, Any]) -> str:
     return f"{exc or type(exc).__name__} (row starting {preview!r})"
 
 
-def _encode_batch(
-    batch: dict[str, list], *, template: Any, keys: tuple[str, ...]
-) -> dict[str, list]:
+def _encode_batch(batch: dict[str, list], *, template: Any, keys: tuple[str, ...]) -> dict[str, list]:
     errors_types = _template_errors()
     names = list(batch)
     size = len(batch[names[0]]) if names else 0
@@ -100,9 +98,7 @@ class _StreamingDrops:
             return True
         self.report.bad(index + 1, error)
         if self.report.dropped == 1:
-            logger.warning(
-                "dropping rows the template rejects (streaming, so no total): %s", self.report.first
-            )
+            logger.warning("dropping rows the template rejects (streaming, so no total): %s", self.report.first)
         return False
 
 
@@ -128,14 +124,10 @@ def encode_dataset(dataset, template: Any, args: Any, *, name: str = "the datase
 
     strict = bool(getattr(args, "strict", False))
     if getattr(args, "lazy_tokenize", False) and not isinstance(dataset, IterableDataset):
-        return LazyEncodedDataset(
-            dataset, template, strict=strict, seed=int(getattr(args, "data_seed", 42)), name=name
-        )
+        return LazyEncodedDataset(dataset, template, strict=strict, seed=int(getattr(args, "data_seed", 42)), name=name)
     if isinstance(dataset, IterableDataset):
         encoded = dataset.map(functools.partial(_encode_stream, template=template))
-        encoded = encoded.filter(
-            _StreamingDrops(name, strict), input_columns=[ERROR_COLUMN], with_indices=True
-        )
+        encoded = encoded.filter(_StreamingDrops(name, strict), input_columns=[ERROR_COLUMN], with_indices=True)
         # a stream may not declare its columns: keep what the template produces
         sample = _probe(dataset, template)
         return encoded.select_columns(list(sample) if sample else list(_BASE_KEYS))
@@ -219,9 +211,7 @@ class LazyEncodedDataset(TorchDataset):
             except errors as exc:
                 reason = f"row {current + 1}: {rejection_reason(exc, row)}"
                 if self.strict:
-                    raise UsageError(
-                        f"{self.name} {reason} (encoding; --strict stops at the first bad row)"
-                    ) from exc
+                    raise UsageError(f"{self.name} {reason} (encoding; --strict stops at the first bad row)") from exc
                 self.dropped += 1
                 first = first or reason
                 if self.dropped == 1:

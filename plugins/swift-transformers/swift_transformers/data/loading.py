@@ -114,9 +114,7 @@ def split_dataset(dataset, ratio: float, seed: int):
     if ratio == 0:
         return dataset, None
     if len(dataset) < 2:
-        logger.warning(
-            "only %d row(s): no validation split (split_dataset_ratio=%s)", len(dataset), ratio
-        )
+        logger.warning("only %d row(s): no validation split (split_dataset_ratio=%s)", len(dataset), ratio)
         return dataset, None
     parts = dataset.train_test_split(test_size=ratio, seed=seed, shuffle=True)
     return parts["train"], parts["test"]
@@ -148,18 +146,14 @@ def load_datasets(args: Any, *, require_response: bool | None = None):
     specs = list(getattr(args, "dataset", None) or [])
     val_specs = list(getattr(args, "val_dataset", None) or [])
     if not specs and not val_specs:
-        raise UsageError(
-            "no dataset given: pass --dataset <file, folder or id> (e.g. --dataset data.jsonl)"
-        )
+        raise UsageError("no dataset given: pass --dataset <file, folder or id> (e.g. --dataset data.jsonl)")
     opts = row_options(args, require_response=require_response)
     train = load_dataset_list(specs, args, opts) if specs else None
     val = load_dataset_list(val_specs, args, opts, "--val_dataset") if val_specs else None
     ratio = float(getattr(args, "split_dataset_ratio", 0.0) or 0.0)
     if train is not None and val is None and ratio > 0:
         if opts.streaming:
-            logger.warning(
-                "streaming: --split_dataset_ratio is ignored; pass --val_dataset to validate"
-            )
+            logger.warning("streaming: --split_dataset_ratio is ignored; pass --val_dataset to validate")
         else:
             train, val = split_dataset(train, ratio, int(getattr(args, "data_seed", 42)))
     return train, val

@@ -196,9 +196,7 @@ def standardize_table(ds, source: str, opts: RowOptions):
     fn = functools.partial(_standardize_batch, require_response=opts.require_response)
     if not isinstance(ds, Dataset):
         ds = ds.map(fn, batched=True, remove_columns=consumed or None)
-        ds = ds.filter(
-            _StreamingDrops(source, opts.strict), input_columns=[ERROR_COLUMN], with_indices=True
-        )
+        ds = ds.filter(_StreamingDrops(source, opts.strict), input_columns=[ERROR_COLUMN], with_indices=True)
         return ds.remove_columns([ERROR_COLUMN])
     kept = {k: v for k, v in ds.features.items() if k not in consumed}
     features = Features({**kept, "messages": messages_feature(), ERROR_COLUMN: Value("string")})

@@ -54,9 +54,7 @@ def read_json(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidR
     if isinstance(data, dict):
         data = data["data"] if isinstance(data.get("data"), list) else [data]
     if not isinstance(data, list):
-        raise UsageError(
-            f'{path}: expected a list of objects (or {{"data": [...]}}), got {type(data).__name__}'
-        )
+        raise UsageError(f'{path}: expected a list of objects (or {{"data": [...]}}), got {type(data).__name__}')
     yield from data
 
 

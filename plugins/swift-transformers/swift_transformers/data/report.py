@@ -52,9 +52,7 @@ class DropReport:
     def log(self) -> None:
         """Warn about dropped rows (nothing when every row was fine)."""
         if self.dropped:
-            logger.warning(
-                "%s (%s; pass --strict true to stop at bad rows)", self.summary(), self.stage
-            )
+            logger.warning("%s (%s; pass --strict true to stop at bad rows)", self.summary(), self.stage)
 
     def check_not_empty(self) -> None:
         """Raise when every row was bad: training on nothing hides the real problem.

@@ -28,25 +28,17 @@ def _pair(value: str | Sequence[str] | None, flag: str) -> tuple[str, str]:
             f"the model's name and its author, Chinese then English, e.g. {_EXAMPLE}"
         )
     if len(names) > 2:
-        raise UsageError(
-            f"{flag} takes a Chinese and an English name, got {len(names)} values: {names}"
-        )
+        raise UsageError(f"{flag} takes a Chinese and an English name, got {len(names)} values: {names}")
     return names[0], names[-1]  # one value serves both languages
 
 
 def bundled_rows() -> list[dict[str, str]]:
     """The template rows, placeholders unfilled (``query``, ``response``, ``tag``)."""
-    text = (
-        resources.files("swift_transformers.data")
-        .joinpath("bundled/self_cognition.jsonl")
-        .read_text("utf-8")
-    )
+    text = resources.files("swift_transformers.data").joinpath("bundled/self_cognition.jsonl").read_text("utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def self_cognition_rows(
-    model_name: Sequence[str] | str, model_author: Sequence[str] | str
-) -> list[dict[str, str]]:
+def self_cognition_rows(model_name: Sequence[str] | str, model_author: Sequence[str] | str) -> list[dict[str, str]]:
     """Rows with ``{{NAME}}`` / ``{{AUTHOR}}`` filled per language.
 
     Raises:

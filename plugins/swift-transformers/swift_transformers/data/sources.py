@@ -62,9 +62,7 @@ def standardize(result: Any, source: str, opts: RowOptions, reopen: Callable[[],
             raise UsageError(f"{source}: no 'train' split (splits: {', '.join(result)})")
         result = result["train"]
     if isinstance(result, datasets.Dataset):
-        return standardize_table(
-            result.to_iterable_dataset() if opts.streaming else result, source, opts
-        )
+        return standardize_table(result.to_iterable_dataset() if opts.streaming else result, source, opts)
     if isinstance(result, datasets.IterableDataset):
         if not opts.streaming:
             result = rows_to_dataset(list(result), source)
@@ -113,9 +111,7 @@ def load_path(path: str, args: Any, opts: RowOptions) -> list:
         return [load_file(target, args, opts, source=path)]
     files = folder_files(target)
     if not files:
-        raise UsageError(
-            f"{path}: folder holds no supported dataset file ({_supported(format_records())})"
-        )
+        raise UsageError(f"{path}: folder holds no supported dataset file ({_supported(format_records())})")
     return [load_file(f, args, opts, source=str(Path(path) / f.relative_to(target))) for f in files]
 
 

@@ -103,9 +103,7 @@ def _history(row: Mapping[str, Any]) -> list[dict[str, str]]:
     # csv cells hold an empty string for "no history"
     history = _maybe_json(history, "'history'") if history not in (None, "") else []
     if not isinstance(history, (list, tuple)):
-        raise RowError(
-            f"'history' must be a list of [query, response] pairs, got {type(history).__name__}"
-        )
+        raise RowError(f"'history' must be a list of [query, response] pairs, got {type(history).__name__}")
     turns = []
     for i, pair in enumerate(history, 1):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
@@ -129,9 +127,7 @@ def _from_messages(row: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
             raise RowError(f"message {i} must be an object with role and content")
         # arrow unifies message structs, so absent keys arrive as None
         role = message.get("role") if message.get("role") is not None else message.get("from")
-        content = (
-            message.get("content") if message.get("content") is not None else message.get("value")
-        )
+        content = message.get("content") if message.get("content") is not None else message.get("value")
         messages.append({"role": role, "content": content})
     if messages and messages[0]["role"] != "system":
         messages = _system(row) + messages
@@ -226,9 +222,7 @@ def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> lis
         if content is None:
             raise RowError(f"message {i} ({role}) has no content")
         if not isinstance(content, str):
-            raise RowError(
-                f"message {i} ({role}) content must be a string, got {type(content).__name__}"
-            )
+            raise RowError(f"message {i} ({role}) content must be a string, got {type(content).__name__}")
         if not content.strip():
             if role == "system":
                 continue  # an empty system prompt means "no system prompt"
@@ -239,9 +233,7 @@ def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> lis
     if not any(m["role"] != "system" for m in messages):
         raise RowError("conversation has no user or assistant message")
     if require_response and messages[-1]["role"] != "assistant":
-        raise RowError(
-            f"conversation ends with a {messages[-1]['role']} turn, not an assistant turn"
-        )
+        raise RowError(f"conversation ends with a {messages[-1]['role']} turn, not an assistant turn")
     return messages
 
 

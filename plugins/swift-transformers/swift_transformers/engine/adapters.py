@@ -98,9 +98,7 @@ class AdapterSet:
         """Raise :class:`InvalidRequestError` unless ``name`` is None or a served adapter."""
         if name is None or name in self.names:
             return
-        available = (
-            ", ".join(self.names) if self.names else "none (start with --adapters name=path)"
-        )
+        available = ", ".join(self.names) if self.names else "none (start with --adapters name=path)"
         raise InvalidRequestError(f"unknown adapter {name!r}; available adapters: {available}")
 
     @contextlib.contextmanager

@@ -77,9 +77,7 @@ class _ScoreTap(LogitsProcessor):
 
 
 class _RowWatch(StoppingCriteria):
-    def __init__(
-        self, runner: BatchRunner, jobs: list[Job], rows: list[list[Row]], tap: _ScoreTap | None
-    ):
+    def __init__(self, runner: BatchRunner, jobs: list[Job], rows: list[list[Row]], tap: _ScoreTap | None):
         self.runner, self.jobs, self.rows, self.tap = runner, jobs, rows, tap
         self.flat = [row for job_rows in rows for row in job_rows]
         self.delivered = [False] * len(jobs)
@@ -96,9 +94,7 @@ class _RowWatch(StoppingCriteria):
                 for row in job_rows:
                     row.stop("stop")
             self.delivered[i] = self.runner.deliver(job, job_rows)
-        return torch.tensor(
-            [row.done for row in self.flat], dtype=torch.bool, device=input_ids.device
-        )
+        return torch.tensor([row.done for row in self.flat], dtype=torch.bool, device=input_ids.device)
 
 
 class BatchRunner:
@@ -141,9 +137,7 @@ class BatchRunner:
         spec0: JobSpec = jobs[0].payload
         beams = spec0.params.num_beams > 1
         kwargs = {
-            "generation_config": self._generation_config(
-                spec0.params, max(s.payload.limit for s in jobs)
-            ),
+            "generation_config": self._generation_config(spec0.params, max(s.payload.limit for s in jobs)),
         }
         watch = None
         if not beams:
@@ -157,9 +151,7 @@ class BatchRunner:
         if spec0.params.seed is not None:
             torch.manual_seed(spec0.params.seed)
         with self.activate(spec0.adapter), torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **kwargs
-            )
+            output = self.model.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         sequences = output if isinstance(output, torch.Tensor) else output.sequences
         width = input_ids.shape[1]
         for i, (job, job_rows) in enumerate(zip(jobs, rows)):
@@ -212,9 +204,7 @@ class BatchRunner:
         config.return_dict_in_generate = False
         return config
 
-    def logprob_entries(
-        self, tap: _ScoreTap | None, tokens: list[int], rows: list[Row]
-    ) -> dict[int, TokenLogprob]:
+    def logprob_entries(self, tap: _ScoreTap | None, tokens: list[int], rows: list[Row]) -> dict[int, TokenLogprob]:
         """The logprob entry of this step's token for every row that asked for logprobs."""
         wanted = [r for r in rows if not r.done and r.want_logprobs]
         if tap is None or tap.scores is None or not wanted:
@@ -222,9 +212,7 @@ class BatchRunner:
         logprobs = torch.log_softmax(tap.scores.float(), dim=-1)
         slots = [r.slot for r in wanted]
         index = torch.tensor(slots, device=logprobs.device)
-        chosen = logprobs[
-            index, torch.tensor([tokens[s] for s in slots], device=logprobs.device)
-        ].tolist()
+        chosen = logprobs[index, torch.tensor([tokens[s] for s in slots], device=logprobs.device)].tolist()
         k = max(r.top_logprobs for r in wanted)
         top_values = top_ids = None
         if k > 0:
@@ -238,9 +226,7 @@ class BatchRunner:
                 # -inf (a banned token) is not valid JSON; such alternatives are left out.
                 alternatives = [self._top(t, v) for t, v in pairs if v != float("-inf")]
             text = self.token_text(tokens[row.slot])
-            entries[row.slot] = TokenLogprob(
-                text, chosen[j], list(text.encode("utf-8")), alternatives
-            )
+            entries[row.slot] = TokenLogprob(text, chosen[j], list(text.encode("utf-8")), alternatives)
         return entries
 
     def _top(self, token: int, value: float) -> TopLogprob:
@@ -287,9 +273,5 @@ class BatchRunner:
             for row in rows
         ]
         prompt_ids = list(job.prompt_ids) if ids else None
-        job.sink.finish(
-            ChatCompletionResponse(
-                name, choices, usage, id=spec.request_id, prompt_token_ids=prompt_ids
-            )
-        )
+        job.sink.finish(ChatCompletionResponse(name, choices, usage, id=spec.request_id, prompt_token_ids=prompt_ids))
         return True

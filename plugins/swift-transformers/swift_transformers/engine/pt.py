@@ -89,11 +89,7 @@ class PtEngine:
         self._token_texts: dict[int, str] = {}
         self._end_ids, self._stops = split_stops(self.tokenizer, getattr(template, "stop_words", None) or ())
         self._end_ids |= _eos_ids(model, tokenizer)
-        pad = (
-            tokenizer.pad_token_id
-            if tokenizer.pad_token_id is not None
-            else min(self._end_ids, default=0)
-        )
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self._end_ids, default=0)
         self._runner = runner = BatchRunner(
             self.model,
             self._decode,
@@ -197,9 +193,7 @@ class PtEngine:
             seed=config.seed,
         )
 
-    def _job(
-        self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any
-    ) -> Job:
+    def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
         self._adapters.check(adapter)
         prompt_ids = self.encode(request)
         request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
@@ -229,17 +223,13 @@ class PtEngine:
 
     def _decode(self, ids: Sequence[int]) -> str:
         with self._lock:
-            return self.tokenizer.decode(
-                list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False
-            )
+            return self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
     def _token_text(self, token: int) -> str:
         text = self._token_texts.get(token)
         if text is None:
             with self._lock:
-                text = self.tokenizer.decode(
-                    [token], skip_special_tokens=False, clean_up_tokenization_spaces=False
-                )
+                text = self.tokenizer.decode([token], skip_special_tokens=False, clean_up_tokenization_spaces=False)
             self._token_texts[token] = text
         return text
 

@@ -84,10 +84,7 @@ class Row:
         if self._track_text:
             before = len(self.text)
             self._advance_text()
-            if (
-                self.stops
-                and find_stop(self.text, self.stops, before - self._longest_stop + 1) is not None
-            ):
+            if self.stops and find_stop(self.text, self.stops, before - self._longest_stop + 1) is not None:
                 self.finish_reason = "stop"
                 return
         if len(self.tokens) >= self.limit:

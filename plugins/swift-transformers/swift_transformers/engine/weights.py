@@ -70,8 +70,7 @@ def load_weights(model: Any, named_tensors: Iterable[tuple[str, Any]]) -> int:
     for name, tensor in updates:
         if tuple(tensor.shape) != tuple(targets[name].shape):
             raise InvalidRequestError(
-                f"weight {name} has shape {list(tensor.shape)}, the model's is "
-                f"{list(targets[name].shape)}"
+                f"weight {name} has shape {list(tensor.shape)}, the model's is {list(targets[name].shape)}"
             )
     with torch.no_grad():
         for name, tensor in updates:
@@ -80,9 +79,7 @@ def load_weights(model: Any, named_tensors: Iterable[tuple[str, Any]]) -> int:
 
 
 @contextlib.contextmanager
-def adapter_folder(
-    adapter: str | os.PathLike | Mapping[str, Any], config: Mapping[str, Any] | None
-) -> Iterator[str]:
+def adapter_folder(adapter: str | os.PathLike | Mapping[str, Any], config: Mapping[str, Any] | None) -> Iterator[str]:
     """A folder peft can load: ``adapter`` itself, or its tensors and config written out.
 
     Raises:
@@ -91,15 +88,11 @@ def adapter_folder(
     if isinstance(adapter, (str, os.PathLike)):
         path = os.fspath(adapter)
         if not os.path.isfile(os.path.join(path, "adapter_config.json")):
-            raise InvalidRequestError(
-                f"{path!r} is not a peft adapter folder (no adapter_config.json)"
-            )
+            raise InvalidRequestError(f"{path!r} is not a peft adapter folder (no adapter_config.json)")
         yield path
         return
     if config is None:
-        raise InvalidRequestError(
-            "an adapter given as tensors needs its adapter_config.json content (config=)"
-        )
+        raise InvalidRequestError("an adapter given as tensors needs its adapter_config.json content (config=)")
     from safetensors.torch import save_file
 
     with tempfile.TemporaryDirectory(prefix="swift-adapter-") as folder:

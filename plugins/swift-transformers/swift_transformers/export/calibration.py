@@ -85,6 +85,4 @@ def calibration_texts(args: Any, template: Any) -> list[str]:
 
 def render_row(template: Any, row: dict) -> str:
     """The text of one standardized row as the model sees it (whole conversation)."""
-    return template.render(
-        row["messages"], system=row.get("system"), tools=row.get("tools") or None
-    )
+    return template.render(row["messages"], system=row.get("system"), tools=row.get("tools") or None)

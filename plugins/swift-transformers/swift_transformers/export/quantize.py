@@ -75,13 +75,10 @@ def check_quant_method(method: str, bits: int | None) -> QuantMethod:
             "`swift infer`/`swift sft` instead)."
         )
     if bits is None:
-        raise UsageError(
-            f"--quant_method {method} needs --quant_bits ({' or '.join(map(str, spec.bits))})."
-        )
+        raise UsageError(f"--quant_method {method} needs --quant_bits ({' or '.join(map(str, spec.bits))}).")
     if bits not in spec.bits:
         raise UsageError(
-            f"--quant_method {method} supports --quant_bits {' or '.join(map(str, spec.bits))}, "
-            f"got {bits}."
+            f"--quant_method {method} supports --quant_bits {' or '.join(map(str, spec.bits))}, got {bits}."
         )
     missing = [pkg for mod, pkg in zip(spec.modules, spec.packages) if not _importable(mod)]
     if missing:

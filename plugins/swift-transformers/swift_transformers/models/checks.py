@@ -47,11 +47,7 @@ def _safetensors_problem(path: Path) -> str | None:
             header = json.loads(fh.read(header_len))
     except (OSError, ValueError) as exc:
         return f"unreadable safetensors header ({exc})"
-    ends = [
-        t["data_offsets"][1]
-        for k, t in header.items()
-        if k != "__metadata__" and "data_offsets" in t
-    ]
+    ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__" and "data_offsets" in t]
     if ends and 8 + header_len + max(ends) > size:
         return f"truncated ({size} bytes, the header describes {8 + header_len + max(ends)})"
     return None
@@ -79,13 +75,9 @@ def check_model_files(model_dir: str | os.PathLike, *, verify: bool = True) -> N
         if not index.is_file():
             continue
         try:
-            shards = sorted(
-                set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
-            )
+            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
         except (OSError, ValueError, KeyError, AttributeError) as exc:
-            raise ModelFilesError(
-                f"model directory {str(root)!r}: {index_name} is unreadable ({exc})."
-            ) from None
+            raise ModelFilesError(f"model directory {str(root)!r}: {index_name} is unreadable ({exc}).") from None
         missing = [s for s in shards if not (root / s).is_file()]
         if missing:
             raise ModelFilesError(

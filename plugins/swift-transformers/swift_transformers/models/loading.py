@@ -34,9 +34,7 @@ __all__ = [
 ]
 
 
-def load_model(
-    args: Any, *, model_dir: str | os.PathLike | None = None
-) -> tuple[Any, Any, ModelRecord]:
+def load_model(args: Any, *, model_dir: str | os.PathLike | None = None) -> tuple[Any, Any, ModelRecord]:
     """Resolve, detect and load: ``(model, tokenizer, record)`` for ``args``.
 
     Args:
@@ -119,9 +117,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     try:
         config = AutoConfig.from_pretrained(model_dir, trust_remote_code=True, **_revision(args))
     except (OSError, ValueError) as exc:
-        raise UsageError(
-            f"cannot read the config of {model_dir!r} (model type {record.name!r}): {exc}"
-        ) from exc
+        raise UsageError(f"cannot read the config of {model_dir!r} (model type {record.name!r}): {exc}") from exc
     dtype = options.torch_dtype(getattr(args, "torch_dtype", None))
     # Config overrides travel as keywords (not a config object) so that --model_kwargs
     # entries naming config attributes update the config, as from_pretrained does.
@@ -131,9 +127,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         "trust_remote_code": True,
         **_revision(args),
     }
-    rope = options.rope_parameters(
-        config, getattr(args, "rope_scaling", None), getattr(args, "max_length", None)
-    )
+    rope = options.rope_parameters(config, getattr(args, "rope_scaling", None), getattr(args, "max_length", None))
     if rope is not None:
         kwargs["rope_parameters"] = rope
     device_map = options.device_map(getattr(args, "device_map", None))
@@ -152,10 +146,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         raise UsageError(
             f"cannot load {model_dir!r} as model type {record.name!r}: {type(exc).__name__}: {exc}"
         ) from exc
-    if (
-        getattr(model, "generation_config", None) is not None
-        and model.generation_config.pad_token_id is None
-    ):
+    if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     _print_summary(model, record, kwargs)
     return model, tokenizer
@@ -166,7 +157,6 @@ def _print_summary(model: Any, record: ModelRecord, kwargs: dict) -> None:
     attn = getattr(model.config, "_attn_implementation", kwargs.get("attn_implementation"))
     dtype = getattr(model, "dtype", None)
     print(
-        f"swift: loaded model type {record.name!r} "
-        f"(template {record.template!r}, dtype {dtype}, attention {attn})",
+        f"swift: loaded model type {record.name!r} (template {record.template!r}, dtype {dtype}, attention {attn})",
         file=sys.stderr,
     )

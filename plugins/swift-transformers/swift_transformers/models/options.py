@@ -29,9 +29,7 @@ def torch_dtype(name: Any):
         return name
     key = str(name).removeprefix("torch.")
     if key not in _DTYPES:
-        raise UsageError(
-            f"--torch_dtype {name!r} is not supported; choose one of {', '.join(_DTYPES)}."
-        )
+        raise UsageError(f"--torch_dtype {name!r} is not supported; choose one of {', '.join(_DTYPES)}.")
     return getattr(torch, key)
 
 
@@ -114,9 +112,7 @@ def rope_parameters(config: Any, rope_scaling: Any, max_length: int | None) -> d
     if isinstance(rope_scaling, dict):
         return {**current, **rope_scaling}
     if rope_scaling not in ("linear", "dynamic"):
-        raise UsageError(
-            f"--rope_scaling {rope_scaling!r} is not supported; choose linear or dynamic."
-        )
+        raise UsageError(f"--rope_scaling {rope_scaling!r} is not supported; choose linear or dynamic.")
     if not max_length:
         raise UsageError(
             f"--rope_scaling {rope_scaling} needs --max_length: the scaling factor is max_length / "
@@ -124,13 +120,9 @@ def rope_parameters(config: Any, rope_scaling: Any, max_length: int | None) -> d
         )
     nested = bool(current) and all(isinstance(v, dict) for v in current.values())
     first = next(iter(current.values()), {}) if nested else current
-    original = first.get("original_max_position_embeddings") or getattr(
-        config, "max_position_embeddings", None
-    )
+    original = first.get("original_max_position_embeddings") or getattr(config, "max_position_embeddings", None)
     if not original:
-        raise UsageError(
-            "--rope_scaling: the model config has no max_position_embeddings to scale from."
-        )
+        raise UsageError("--rope_scaling: the model config has no max_position_embeddings to scale from.")
     if max_length <= original:
         print(
             f"swift: warning: --rope_scaling {rope_scaling} ignored: --max_length {max_length} "
@@ -186,20 +178,15 @@ def quantization_config(args: Any, dtype: Any):
         from transformers import EetqConfig
 
         if bits not in (None, 8):
-            raise UsageError(
-                f"--quant_method eetq quantizes to 8 bits only, got --quant_bits {bits}."
-            )
+            raise UsageError(f"--quant_method eetq quantizes to 8 bits only, got --quant_bits {bits}.")
         return EetqConfig("int8")
-    raise UsageError(
-        f"--quant_method {method!r} is not supported for loading; choose bnb, hqq or eetq."
-    )
+    raise UsageError(f"--quant_method {method!r} is not supported for loading; choose bnb, hqq or eetq.")
 
 
 def _require(module: str, method: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise UsageError(
-            f"--quant_method {method} needs the {module} package, which is not installed: "
-            f"pip install {module}."
+            f"--quant_method {method} needs the {module} package, which is not installed: pip install {module}."
         )
 
 

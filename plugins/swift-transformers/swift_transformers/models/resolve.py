@@ -48,9 +48,7 @@ def check_local_model(model: str) -> str | None:
     if local.is_dir():
         return str(local)
     if local.exists():
-        raise UsageError(
-            f"--model {model!r} is a file; pass the directory that contains config.json and the weights."
-        )
+        raise UsageError(f"--model {model!r} is a file; pass the directory that contains config.json and the weights.")
     if _looks_like_path(model):
         raise UsageError(f"--model {model!r}: no such directory. Pass an existing model directory or a hub id.")
     return None
@@ -73,9 +71,7 @@ def resolve_model_dir(args: Any) -> str:
     """
     model = getattr(args, "model", None)
     if not model:
-        raise UsageError(
-            "--model is required: a hub id (Qwen/Qwen2.5-7B-Instruct) or a local model directory."
-        )
+        raise UsageError("--model is required: a hub id (Qwen/Qwen2.5-7B-Instruct) or a local model directory.")
     model = os.fspath(model)
     local = check_local_model(model)
     if local is not None:
@@ -95,28 +91,21 @@ def _download(model: str, revision: str | None, token: str | None) -> str:
     )
 
     try:
-        return snapshot_download(
-            model, revision=revision, token=token, ignore_patterns=list(_IGNORE_PATTERNS)
-        )
+        return snapshot_download(model, revision=revision, token=token, ignore_patterns=list(_IGNORE_PATTERNS))
     except HFValidationError as exc:
-        raise UsageError(
-            f"--model {model!r} is neither an existing directory nor a valid hub id ({exc})."
-        ) from None
+        raise UsageError(f"--model {model!r} is neither an existing directory nor a valid hub id ({exc}).") from None
     except GatedRepoError:
         raise _hub_error(
             model, "the repository is gated; accept its license on the hub and pass --hub_token."
         ) from None
     except RepositoryNotFoundError:
-        raise _hub_error(
-            model, "no such repository on the hub (or it is private: pass --hub_token)."
-        ) from None
+        raise _hub_error(model, "no such repository on the hub (or it is private: pass --hub_token).") from None
     except RevisionNotFoundError:
         raise _hub_error(model, f"the hub has no revision {revision!r} of it.") from None
     except LocalEntryNotFoundError:
         # Raised both offline and when the hub cannot be reached, once the local cache misses.
         why = (
-            "the model hub is unreachable (offline mode: HF_HUB_OFFLINE=1) "
-            "and it is not in the local cache."
+            "the model hub is unreachable (offline mode: HF_HUB_OFFLINE=1) and it is not in the local cache."
             if is_offline_mode()
             else "the model hub is unreachable (no connection) and it is not in the local cache."
         )

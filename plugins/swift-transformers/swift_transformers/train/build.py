@@ -65,9 +65,7 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
         )
     for name in args.callbacks:
         if ":" not in name:
-            raise UsageError(
-                f"--callbacks {name!r}: give a TrainerCallback as 'package.module:ClassName'"
-            )
+            raise UsageError(f"--callbacks {name!r}: give a TrainerCallback as 'package.module:ClassName'")
         callback = load_object(name, what=f"callback {name!r}")
         callbacks.append(callback() if isinstance(callback, type) else callback)
     return callbacks
@@ -113,9 +111,7 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
     if args.loss_type:
         loss_record = registry("losses").get(args.loss_type)
         if loss_record.kind != "loss":
-            raise UsageError(
-                f"--loss_type {args.loss_type!r} is a {loss_record.kind} strategy, not a loss"
-            )
+            raise UsageError(f"--loss_type {args.loss_type!r} is a {loss_record.kind} strategy, not a loss")
         loss_fn = load_object(loss_record.load, what=f"loss {loss_record.name!r}")
     return SwiftTrainer(
         model=model,

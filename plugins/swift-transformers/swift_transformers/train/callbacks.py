@@ -56,10 +56,7 @@ class JsonlLoggingCallback(TrainerCallback):
 
 def append_jsonl(path: str, record: dict[str, Any]) -> None:
     """Append one JSON object as a line (non-finite floats written as strings)."""
-    clean = {
-        k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v)
-        for k, v in record.items()
-    }
+    clean = {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(clean, ensure_ascii=False, default=str) + "\n")
 

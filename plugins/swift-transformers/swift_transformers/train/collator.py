@@ -53,9 +53,7 @@ class PaddingCollator:
             n = len(row["input_ids"])
             batch["input_ids"][i, :n] = torch.as_tensor(row["input_ids"])
             labels = row.get("labels")
-            batch["labels"][i, :n] = torch.as_tensor(
-                labels if labels is not None else row["input_ids"]
-            )
+            batch["labels"][i, :n] = torch.as_tensor(labels if labels is not None else row["input_ids"])
             if packed:
                 batch["position_ids"][i, :n] = torch.as_tensor(row["position_ids"])
                 batch["position_ids"][i, n:] = torch.arange(width - n)

@@ -41,9 +41,7 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def _mixed_precision(
-    values: dict[str, Any], use_cpu: bool, model_dtype: torch.dtype | None
-) -> None:
+def _mixed_precision(values: dict[str, Any], use_cpu: bool, model_dtype: torch.dtype | None) -> None:
     if not values.get("bf16") and not values.get("fp16") and not use_cpu:
         # as ms-swift: train in the precision the weights were loaded in
         if model_dtype == torch.bfloat16:
@@ -62,12 +60,8 @@ def _galore(args: Any, values: dict[str, Any]) -> None:
     if not getattr(args, "use_galore", False):
         return
     if getattr(args, "galore_quantization", False):
-        raise UsageError(
-            "--galore_quantization (Q-GaLore) is not supported by the transformers trainer"
-        )
-    values["optim"] = (
-        "galore_adamw_layerwise" if args.galore_optim_per_parameter else "galore_adamw"
-    )
+        raise UsageError("--galore_quantization (Q-GaLore) is not supported by the transformers trainer")
+    values["optim"] = "galore_adamw_layerwise" if args.galore_optim_per_parameter else "galore_adamw"
     values["optim_target_modules"] = args.galore_target_modules or ["attn", "mlp"]
     options = {
         "rank": args.galore_rank,
@@ -92,9 +86,7 @@ def training_values(
     from transformers import Seq2SeqTrainingArguments
 
     accepted = {f.name for f in fields(Seq2SeqTrainingArguments) if f.init}
-    values = {
-        name: getattr(args, name) for name in accepted - _NOT_FORWARDED if hasattr(args, name)
-    }
+    values = {name: getattr(args, name) for name in accepted - _NOT_FORWARDED if hasattr(args, name)}
     values["output_dir"] = output_dir
     # transformers 5 renamed gradient_checkpointing*; pass the new name to avoid its warning
     for old, new in (
@@ -121,10 +113,7 @@ def training_values(
         values["deepspeed"] = resolve_deepspeed(values["deepspeed"])
     if getattr(args, "warmup_ratio", None) is not None:
         values["warmup_steps"] = args.warmup_ratio
-    if (
-        not getattr(args, "train_dataloader_shuffle", True)
-        and "train_sampling_strategy" in accepted
-    ):
+    if not getattr(args, "train_dataloader_shuffle", True) and "train_sampling_strategy" in accepted:
         values["train_sampling_strategy"] = "sequential"
     _galore(args, values)
     _evaluation(values, has_eval)
@@ -134,9 +123,7 @@ def training_values(
 def _evaluation(values: dict[str, Any], has_eval: bool) -> None:
     if not has_eval:
         if values.get("eval_strategy", "no") != "no":
-            logger.warning(
-                "No validation set (see --val_dataset/--split_dataset_ratio): not evaluating."
-            )
+            logger.warning("No validation set (see --val_dataset/--split_dataset_ratio): not evaluating.")
         values["eval_strategy"] = "no"
         values["load_best_model_at_end"] = False
         return

@@ -43,9 +43,7 @@ def _reduce(loss: torch.Tensor, mask: torch.Tensor, num_items_in_batch) -> torch
     return total / mask.sum().clamp(min=1)
 
 
-def cross_entropy(
-    outputs, labels: torch.Tensor, num_items_in_batch=None, **_: object
-) -> torch.Tensor:
+def cross_entropy(outputs, labels: torch.Tensor, num_items_in_batch=None, **_: object) -> torch.Tensor:
     """Mean cross-entropy over trained tokens (what the model computes itself)."""
     loss, mask = token_losses(outputs["logits"], labels)
     return _reduce(loss, mask, num_items_in_batch)

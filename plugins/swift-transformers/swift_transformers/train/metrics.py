@@ -105,9 +105,7 @@ def make_generation_metric(tokenizer):
 
     def compute_metrics(eval_prediction) -> dict[str, float]:
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        preds = np.where(
-            np.asarray(eval_prediction.predictions) < 0, pad, eval_prediction.predictions
-        )
+        preds = np.where(np.asarray(eval_prediction.predictions) < 0, pad, eval_prediction.predictions)
         labels = np.where(np.asarray(eval_prediction.label_ids) < 0, pad, eval_prediction.label_ids)
         texts = tokenizer.batch_decode(preds, skip_special_tokens=True)
         refs = tokenizer.batch_decode(labels, skip_special_tokens=True)

@@ -105,9 +105,7 @@ class TunerOptimizerMixin:
         if self.optimizer is None and self.swift_param_groups is not None:
             groups = self.swift_param_groups(opt_model)
             if groups:
-                optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(
-                    self.args, opt_model
-                )
+                optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
                 self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
         return super().create_optimizer(model)
 

@@ -76,14 +76,8 @@ def _pack(args: Any, model: Any, template: Any, train_set: Any, val_set: Any):
     if args.lazy_tokenize:
         raise UsageError("--packing needs every sample encoded up front; drop --lazy_tokenize")
     if args.predict_with_generate:
-        raise UsageError(
-            "--predict_with_generate cannot split packed rows into prompts; drop --packing"
-        )
-    max_length = (
-        args.max_length
-        or template.max_length
-        or getattr(model.config, "max_position_embeddings", None)
-    )
+        raise UsageError("--predict_with_generate cannot split packed rows into prompts; drop --packing")
+    max_length = args.max_length or template.max_length or getattr(model.config, "max_position_embeddings", None)
     if not max_length:
         raise UsageError("--packing needs --max_length (the length of a packed row)")
     packed_train = pack_dataset(train_set, max_length)

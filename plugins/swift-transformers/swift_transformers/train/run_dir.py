@@ -46,9 +46,7 @@ def init_distributed(args: Any) -> bool:
         backend = backend or "nccl"
     else:
         backend = backend or "gloo"
-    dist.init_process_group(
-        backend=backend, timeout=timedelta(seconds=getattr(args, "ddp_timeout", 1800))
-    )
+    dist.init_process_group(backend=backend, timeout=timedelta(seconds=getattr(args, "ddp_timeout", 1800)))
     return True
 
 

@@ -126,8 +126,7 @@ def describe_parameters(model: Any) -> dict[str, Any]:
         "total(M)": round(total / 1e6, 4),
         "trainable(M)": round(trainable / 1e6, 4),
         "trainable(%)": round(share, 4),
-        "summary": f"trainable params: {trainable:,} || all params: {total:,} || "
-        f"trainable%: {share:.4f}",
+        "summary": f"trainable params: {trainable:,} || all params: {total:,} || trainable%: {share:.4f}",
     }
 
 
@@ -186,9 +185,6 @@ def finish_run(args: Any, trainer: Any, output: Any, run_dir: str, parameter_inf
             print(f"{key}: {summary[key]}")
         if summary["last_model_checkpoint"]:
             flag = "--model" if trains_full_weights(args.train_type) else "--adapters"
-            print(
-                "To chat with the trained model: "
-                f"swift infer {flag} {summary['last_model_checkpoint']}"
-            )
+            print(f"To chat with the trained model: swift infer {flag} {summary['last_model_checkpoint']}")
     summary["log_history"] = state.log_history
     return summary

@@ -49,16 +49,12 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         """The usual loss; in training also count next-token accuracy for the logs."""
         labels = inputs.get("labels")
         position_ids = inputs.get("position_ids")
-        loss, outputs = super().compute_loss(
-            model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch
-        )
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
         # liger's fused loss returns no logits: then there is no accuracy to count
         if model.training and labels is not None and logits is not None:
             with torch.no_grad():
-                counts = accuracy_counts(
-                    logits.argmax(dim=-1), labels, self.acc_strategy, position_ids
-                )
+                counts = accuracy_counts(logits.argmax(dim=-1), labels, self.acc_strategy, position_ids)
             # kept on the device: reading it every step would stall the GPU
             self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
         return (loss, outputs) if return_outputs else loss
@@ -87,15 +83,11 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         inputs = self._prepare_inputs(inputs)
         with torch.no_grad():
             loss = self.compute_loss(model, dict(inputs)).detach().mean()
-        prompts, references = split_prompts(
-            inputs["input_ids"], inputs["labels"], inputs.get("attention_mask")
-        )
+        prompts, references = split_prompts(inputs["input_ids"], inputs["labels"], inputs.get("attention_mask"))
         generated = self._generate(model, prompts, {**self._generation_kwargs, **gen_kwargs})
         return loss, generated, references
 
-    def _generate(
-        self, model, prompts: list[torch.Tensor], options: dict[str, Any]
-    ) -> torch.Tensor:
+    def _generate(self, model, prompts: list[torch.Tensor], options: dict[str, Any]) -> torch.Tensor:
         pad_id = self.processing_class.pad_token_id
         width = max(len(p) for p in prompts)
         device = self.args.device
@@ -113,9 +105,7 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         options.setdefault("pad_token_id", pad_id)
         unwrapped = self.accelerator.unwrap_model(model)
         with torch.no_grad():
-            output = unwrapped.generate(
-                input_ids=input_ids, attention_mask=attention_mask, **options
-            )
+            output = unwrapped.generate(input_ids=input_ids, attention_mask=attention_mask, **options)
         return output[:, width:]
 
 
@@ -146,9 +136,7 @@ def split_prompts(
         prompts.append(input_ids[i, :start])
         refs.append(labels[i, start:stop])
     width = max((len(r) for r in refs), default=0) or 1
-    references = torch.full(
-        (len(refs), width), IGNORE_INDEX, dtype=torch.long, device=labels.device
-    )
+    references = torch.full((len(refs), width), IGNORE_INDEX, dtype=torch.long, device=labels.device)
     for i, ref in enumerate(refs):
         references[i, : len(ref)] = ref
     return prompts, references

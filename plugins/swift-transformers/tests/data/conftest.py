@@ -26,9 +26,7 @@ def _write(path: Path, rows: list, fmt: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = fmt or path.suffix.lstrip(".")
     if fmt == "jsonl":
-        text = "".join(
-            (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows
-        )
+        text = "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows)
         path.write_text(text, encoding="utf-8")
     elif fmt == "json":
         path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")

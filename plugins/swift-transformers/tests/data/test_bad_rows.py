@@ -48,9 +48,7 @@ def test_the_warning_counts_every_dropped_row_and_names_the_first(write, make_ar
     train, _ = load_datasets(make_args(dataset=[path]))
 
     assert len(train) == 97
-    assert warnings_of()[0].startswith(
-        f"dropped 3 of 100 rows from {path}: row 98: missing 'response'"
-    )
+    assert warnings_of()[0].startswith(f"dropped 3 of 100 rows from {path}: row 98: missing 'response'")
 
 
 def test_bad_rows_of_a_csv_file_are_counted_too(write, make_args, warnings_of):
@@ -90,7 +88,5 @@ def test_a_file_without_a_single_usable_row_is_an_error(write, make_args):
 def test_a_table_without_any_readable_column_says_how_to_map_it(write, make_args):
     path = write("data.csv", [{"question": "q", "answer": "a"}])
 
-    with pytest.raises(
-        UsageError, match=r"no column swift can read \(columns: question, answer\).*--columns"
-    ):
+    with pytest.raises(UsageError, match=r"no column swift can read \(columns: question, answer\).*--columns"):
         load_datasets(make_args(dataset=[path]))

@@ -14,9 +14,7 @@ def test_importing_the_catalog_imports_no_heavy_library():
         "heavy = [m for m in ('datasets', 'torch', 'transformers', 'pyarrow') if m in sys.modules]; "
         "print(len(c.DATASET_RECORDS), heavy)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
     assert out.split(" ", 1)[1].strip() == "[]"
     assert int(out.split()[0]) >= 6

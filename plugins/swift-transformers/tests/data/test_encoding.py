@@ -37,9 +37,7 @@ def test_encoded_rows_have_ids_labels_and_length(write, make_args, chatml, token
     assert tokenizer.decode([t for t in encoded[1]["labels"] if t != -100]) == "4<|im_end|>"
 
 
-def test_too_long_rows_are_dropped_and_counted(
-    write, make_args, strict_length_template, warnings_of
-):
+def test_too_long_rows_are_dropped_and_counted(write, make_args, strict_length_template, warnings_of):
     train, args = _load(write, make_args, [SHORT, LONG, SHORT])
 
     encoded = encode_dataset(train, strict_length_template, args)
@@ -76,9 +74,7 @@ def test_several_processes_encode_the_same_rows(write, make_args, chatml):
 def test_lazy_tokenize_encodes_on_access(write, make_args, chatml):
     from torch.utils.data import DataLoader, Dataset
 
-    train, args = _load(
-        write, make_args, [SHORT, {"query": "2+2?", "response": "4"}], lazy_tokenize=True
-    )
+    train, args = _load(write, make_args, [SHORT, {"query": "2+2?", "response": "4"}], lazy_tokenize=True)
 
     lazy = encode_dataset(train, chatml, args)
 
@@ -89,9 +85,7 @@ def test_lazy_tokenize_encodes_on_access(write, make_args, chatml):
     assert len(list(DataLoader(lazy, batch_size=None))) == 2
 
 
-def test_lazy_tokenize_replaces_a_rejected_row_and_counts_it(
-    write, make_args, strict_length_template
-):
+def test_lazy_tokenize_replaces_a_rejected_row_and_counts_it(write, make_args, strict_length_template):
     train, args = _load(write, make_args, [SHORT, LONG, LONG], lazy_tokenize=True)
     lazy = encode_dataset(train, strict_length_template, args)
 

@@ -54,9 +54,7 @@ LAYOUTS = {
 
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])  # read in Python / as an arrow table
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_each_layout_gives_the_same_messages_and_the_same_tokens(
-    layout, suffix, write, make_args, chatml, tokenizer
-):
+def test_each_layout_gives_the_same_messages_and_the_same_tokens(layout, suffix, write, make_args, chatml, tokenizer):
     path = write(f"{layout}.{suffix}", [LAYOUTS[layout]])
     args = make_args(dataset=[path])
 
@@ -69,9 +67,7 @@ def test_each_layout_gives_the_same_messages_and_the_same_tokens(
     assert encoded["labels"] == chatml.encode({"messages": EXPECTED})["labels"]
     assert encoded["length"] == len(encoded["input_ids"])
     # the loss covers the answers, not the prompt
-    assert (
-        tokenizer.decode([t for t in encoded["labels"] if t != -100]) == "Two.<|im_end|>3<|im_end|>"
-    )
+    assert tokenizer.decode([t for t in encoded["labels"] if t != -100]) == "Two.<|im_end|>3<|im_end|>"
 
 
 ROWS = [
@@ -80,8 +76,7 @@ ROWS = [
     {"query": "Name a colour.", "response": "Blue."},
 ]
 EXPECTED_ROWS = [
-    [{"role": "user", "content": r["query"]}, {"role": "assistant", "content": r["response"]}]
-    for r in ROWS
+    [{"role": "user", "content": r["query"]}, {"role": "assistant", "content": r["response"]}] for r in ROWS
 ]
 
 
@@ -139,9 +134,7 @@ def test_text_column_is_pretraining_data(write, make_args):
 def test_column_mapping_from_the_command_line(write, make_args):
     path = write("mapped.csv", [{"src": "bonjour", "tgt": "hello", "id": "7"}])
 
-    train, _ = load_datasets(
-        make_args(dataset=[path], columns='{"src": "query", "tgt": "response"}')
-    )
+    train, _ = load_datasets(make_args(dataset=[path], columns='{"src": "query", "tgt": "response"}'))
 
     assert train[0]["messages"] == [
         {"role": "user", "content": "bonjour"},

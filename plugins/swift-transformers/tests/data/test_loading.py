@@ -125,9 +125,7 @@ def test_default_split_ratio_keeps_at_least_one_validation_row(write, make_args)
 
 
 def test_split_ratio_zero_gives_no_validation_set(write, make_args):
-    train, val = load_datasets(
-        make_args(dataset=[write("d.jsonl", _rows(10))], split_dataset_ratio=0)
-    )
+    train, val = load_datasets(make_args(dataset=[write("d.jsonl", _rows(10))], split_dataset_ratio=0))
 
     assert len(train) == 10 and val is None
 
@@ -186,9 +184,7 @@ def test_an_unsupported_file_type_lists_the_supported_ones(tmp_path, make_args):
     path = tmp_path / "data.xml"
     path.write_text("<rows/>")
 
-    with pytest.raises(
-        UsageError, match=r"unsupported file type '\.xml'; supported: \.csv, \.json, \.jsonl"
-    ):
+    with pytest.raises(UsageError, match=r"unsupported file type '\.xml'; supported: \.csv, \.json, \.jsonl"):
         load_datasets(make_args(dataset=[str(path)]))
 
 

@@ -58,10 +58,7 @@ def test_a_plugin_format_reads_its_suffix(acme, tmp_path, make_args):
 def test_a_plugin_named_dataset_gets_spec_subsets_and_count(acme, make_args):
     train, _ = load_datasets(make_args(dataset=["acme/support:de#2"]))
 
-    assert (
-        train["messages"]
-        == [[{"role": "user", "content": "Greet"}, {"role": "assistant", "content": "Hallo"}]] * 2
-    )
+    assert train["messages"] == [[{"role": "user", "content": "Greet"}, {"role": "assistant", "content": "Hallo"}]] * 2
     assert train["ticket"] == [1, 1]
 
 

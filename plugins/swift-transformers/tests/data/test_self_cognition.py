@@ -38,9 +38,7 @@ def test_self_cognition_mixes_with_other_data_and_repeats_to_its_count(write, ma
     assert train["messages"][0][1]["content"] == "4"
 
 
-@pytest.mark.parametrize(
-    "given", [{}, {"model_name": ["小黄", "Xiao Huang"]}, {"model_author": ["魔搭"]}]
-)
+@pytest.mark.parametrize("given", [{}, {"model_name": ["小黄", "Xiao Huang"]}, {"model_author": ["魔搭"]}])
 def test_without_names_it_says_both_flags_are_required(given, make_args):
     with pytest.raises(UsageError) as excinfo:
         load_datasets(make_args(dataset=["swift/self-cognition"], **given))
@@ -49,8 +47,6 @@ def test_without_names_it_says_both_flags_are_required(given, make_args):
 
 
 def test_a_single_name_serves_both_languages(make_args):
-    train, _ = load_datasets(
-        make_args(dataset=["self-cognition"], model_name=["Robo"], model_author=["Acme"])
-    )
+    train, _ = load_datasets(make_args(dataset=["self-cognition"], model_name=["Robo"], model_author=["Acme"]))
 
     assert all("Robo" in m[1]["content"] or "Acme" in m[1]["content"] for m in train["messages"])

@@ -76,9 +76,7 @@ def lora_dir(tiny_model_dir, tmp_path_factory) -> str:
     torch.manual_seed(1)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     # init_lora_weights=False draws B at random too, so the adapter changes the output.
-    config = LoraConfig(
-        r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False
-    )
+    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False)
     peft_model = get_peft_model(model, config)
     path = tmp_path_factory.mktemp("lora") / "checkpoint-1"
     peft_model.save_pretrained(path)

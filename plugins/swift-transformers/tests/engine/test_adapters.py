@@ -20,15 +20,11 @@ def _text(response) -> str:
 def base_answers(engine):
     from swift.protocol import InferRequest
 
-    requests = [
-        InferRequest(messages=[{"role": "user", "content": q}]) for q in ("hello", "one two three")
-    ]
+    requests = [InferRequest(messages=[{"role": "user", "content": q}]) for q in ("hello", "one two three")]
     return requests, [_text(r) for r in engine.infer(requests, GREEDY)]
 
 
-def test_named_adapter_is_used_only_when_asked_for(
-    tiny_model_dir, lora_dir, make_engine, base_answers
-):
+def test_named_adapter_is_used_only_when_asked_for(tiny_model_dir, lora_dir, make_engine, base_answers):
     requests, base = base_answers
     engine = make_engine(tiny_model_dir, adapters=[f"mylora={lora_dir}"], max_batch_size=4)
     assert engine.adapter_names == ("mylora",)
@@ -48,9 +44,7 @@ def test_unnamed_adapter_is_always_on(tiny_model_dir, lora_dir, make_engine, bas
     assert [_text(r) for r in default.infer(requests, GREEDY)] == tuned != base
 
 
-def test_concurrent_requests_for_different_adapters_get_their_own(
-    tiny_model_dir, lora_dir, make_engine, base_answers
-):
+def test_concurrent_requests_for_different_adapters_get_their_own(tiny_model_dir, lora_dir, make_engine, base_answers):
     requests, base = base_answers
     engine = make_engine(tiny_model_dir, adapters=[f"mylora={lora_dir}"], max_batch_size=8)
     tuned = [_text(r) for r in engine.infer(requests, GREEDY, adapter="mylora")]
@@ -66,9 +60,7 @@ def test_concurrent_requests_for_different_adapters_get_their_own(
 
 def test_unknown_adapter_is_a_clear_error(tiny_model_dir, lora_dir, make_engine, engine, ask):
     with_adapter = make_engine(tiny_model_dir, adapters=[f"mylora={lora_dir}"])
-    with pytest.raises(
-        InvalidRequestError, match="unknown adapter 'other'; available adapters: mylora"
-    ):
+    with pytest.raises(InvalidRequestError, match="unknown adapter 'other'; available adapters: mylora"):
         with_adapter.infer([ask("hi")], GREEDY, adapter="other")
     with pytest.raises(InvalidRequestError, match="available adapters: none"):
         asyncio.run(engine.infer_async(ask("hi"), GREEDY, adapter="mylora"))

@@ -48,16 +48,10 @@ def test_requests_with_different_max_tokens_share_a_batch(engine, ask, prompts, 
 
     async def main():
         return await asyncio.gather(
-            *(
-                engine.infer_async(ask(p), RequestConfig(max_tokens=n, temperature=0))
-                for p, n in zip(prompts, limits)
-            )
+            *(engine.infer_async(ask(p), RequestConfig(max_tokens=n, temperature=0)) for p, n in zip(prompts, limits))
         )
 
-    singles = [
-        engine.infer([ask(p)], RequestConfig(max_tokens=n, temperature=0))[0]
-        for p, n in zip(prompts, limits)
-    ]
+    singles = [engine.infer([ask(p)], RequestConfig(max_tokens=n, temperature=0))[0] for p, n in zip(prompts, limits)]
     count_generate.clear()
     results = asyncio.run(main())
     assert len(count_generate) < len(limits)
@@ -88,9 +82,7 @@ def test_a_list_is_generated_in_chunks_of_max_batch_size(tiny_model_dir, make_en
     small = make_engine(tiny_model_dir, max_batch_size=2)
     sizes: list[int] = []
     original = small.model.generate
-    small.model.generate = lambda *a, **kw: (
-        sizes.append(kw["input_ids"].shape[0]) or original(*a, **kw)
-    )
+    small.model.generate = lambda *a, **kw: sizes.append(kw["input_ids"].shape[0]) or original(*a, **kw)
     small.infer([ask(p) for p in prompts], RequestConfig(max_tokens=3, temperature=0))
     assert sizes == [2, 2, 1]
 
@@ -100,9 +92,7 @@ def test_async_stream_yields_chunks_of_the_same_answer(engine, ask):
     [answer] = engine.infer([ask("hello")], config)
 
     async def main():
-        stream = await engine.infer_async(
-            ask("hello"), RequestConfig(max_tokens=10, temperature=0, stream=True)
-        )
+        stream = await engine.infer_async(ask("hello"), RequestConfig(max_tokens=10, temperature=0, stream=True))
         return [chunk async for chunk in stream]
 
     chunks = asyncio.run(main())
@@ -124,9 +114,7 @@ def test_closing_a_stream_early_stops_its_generation(engine, ask, monkeypatch):
     monkeypatch.setattr(engine.model, "generate", measuring)
 
     async def main():
-        stream = await engine.infer_async(
-            ask("hello"), RequestConfig(max_tokens=400, temperature=0, stream=True)
-        )
+        stream = await engine.infer_async(ask("hello"), RequestConfig(max_tokens=400, temperature=0, stream=True))
         async for _ in stream:
             break
         await stream.aclose()
@@ -148,9 +136,7 @@ def test_closing_a_sync_stream_early_stops_its_generation(engine, ask, monkeypat
         return output
 
     monkeypatch.setattr(engine.model, "generate", measuring)
-    [stream] = engine.infer(
-        [ask("hello")], RequestConfig(max_tokens=400, temperature=0, stream=True)
-    )
+    [stream] = engine.infer([ask("hello")], RequestConfig(max_tokens=400, temperature=0, stream=True))
     next(stream)
     stream.close()
     [after] = engine.infer([ask("hi")], RequestConfig(max_tokens=3, temperature=0))

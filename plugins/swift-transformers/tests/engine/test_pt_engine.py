@@ -28,9 +28,7 @@ def test_engine_satisfies_the_protocol(engine):
 def test_greedy_answer_equals_plain_generate(engine, ask):
     request = ask("hello")
     ids = engine.encode(request)
-    expected = engine.model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)[
-        0, len(ids) :
-    ]
+    expected = engine.model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)[0, len(ids) :]
     [response] = engine.infer([request], GREEDY)
     assert _text(response) == engine.tokenizer.decode(expected, skip_special_tokens=True)
     assert response.object == "chat.completion" and response.choices[0].message.role == "assistant"
@@ -85,17 +83,13 @@ def test_end_of_turn_token_ends_the_answer_with_stop(tiny_model_dir, engine, ask
 
     request = ask("hello")
     ids = engine.encode(request)
-    generated = engine.model.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False)[
-        0, len(ids) :
-    ].tolist()
+    generated = engine.model.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False)[0, len(ids) :].tolist()
     end = generated[3]
     # a model whose end-of-turn token is the 4th token this prompt produces
     args = InferArguments(model=tiny_model_dir)
     model, tokenizer, _ = load_model(args)
     model.generation_config.eos_token_id = [end]
-    other = PtEngine(
-        args, model=model, tokenizer=tokenizer, template=get_template("qwen3", tokenizer, args)
-    )
+    other = PtEngine(args, model=model, tokenizer=tokenizer, template=get_template("qwen3", tokenizer, args))
     try:
         [response] = other.infer([request], RequestConfig(max_tokens=8, temperature=0))
     finally:
@@ -128,9 +122,7 @@ def test_logprobs_match_log_softmax_of_generate_scores(engine, ask):
         output_scores=True,
         return_dict_in_generate=True,
     )
-    [response] = engine.infer(
-        [request], RequestConfig(max_tokens=6, temperature=0, logprobs=True, top_logprobs=3)
-    )
+    [response] = engine.infer([request], RequestConfig(max_tokens=6, temperature=0, logprobs=True, top_logprobs=3))
     entries = response.choices[0].logprobs.content
     assert len(entries) == 6
     for step, entry in enumerate(entries):
@@ -139,18 +131,12 @@ def test_logprobs_match_log_softmax_of_generate_scores(engine, ask):
         assert entry.logprob == pytest.approx(expected[token].item(), abs=1e-4)
         assert entry.bytes == list(entry.token.encode("utf-8"))
         assert len(entry.top_logprobs) == 3
-        assert [t.logprob for t in entry.top_logprobs] == sorted(
-            (t.logprob for t in entry.top_logprobs), reverse=True
-        )
-        assert entry.top_logprobs[0].logprob == pytest.approx(
-            entry.logprob
-        )  # greedy picks the top token
+        assert [t.logprob for t in entry.top_logprobs] == sorted((t.logprob for t in entry.top_logprobs), reverse=True)
+        assert entry.top_logprobs[0].logprob == pytest.approx(entry.logprob)  # greedy picks the top token
 
 
 def test_response_round_trips_through_json(engine, ask):
-    [response] = engine.infer(
-        [ask("hi")], RequestConfig(max_tokens=4, temperature=0, logprobs=True, top_logprobs=2)
-    )
+    [response] = engine.infer([ask("hi")], RequestConfig(max_tokens=4, temperature=0, logprobs=True, top_logprobs=2))
     assert ChatCompletionResponse.from_dict(response.to_dict()) == response
 
 
@@ -165,9 +151,7 @@ def test_n_answers_and_seeded_sampling_repeat(engine, ask):
 
 
 def test_beam_search_answers(engine, ask):
-    [response] = engine.infer(
-        [ask("hello")], RequestConfig(max_tokens=6, num_beams=2, temperature=0)
-    )
+    [response] = engine.infer([ask("hello")], RequestConfig(max_tokens=6, num_beams=2, temperature=0))
     assert response.choices[0].finish_reason == "length"
     assert response.usage.completion_tokens == 6 and _text(response)
 
@@ -180,8 +164,6 @@ def test_a_prompt_longer_than_the_model_is_refused(engine, ask):
 def test_an_invalid_conversation_is_refused(engine):
     from swift.protocol import InferRequest
 
-    request = InferRequest(
-        messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
-    )
+    request = InferRequest(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
     with pytest.raises(InvalidRequestError, match="cannot encode"):
         engine.infer([request], GREEDY)

@@ -55,11 +55,7 @@ def test_stop_string_is_held_back_then_cut(tokenizer):
 
 def test_end_token_counts_but_is_not_text(tokenizer):
     end = tokenizer.eos_token_id
-    ids = (
-        tokenizer.encode("hello there", add_special_tokens=False)
-        + [end]
-        + tokenizer.encode(" more")
-    )
+    ids = tokenizer.encode("hello there", add_special_tokens=False) + [end] + tokenizer.encode(" more")
     row = _row(tokenizer, end_ids=frozenset({end}))
     for token in ids:
         row.step(token)

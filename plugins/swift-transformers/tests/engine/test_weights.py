@@ -28,9 +28,7 @@ def second_lora_dir(tiny_model_dir, tmp_path_factory) -> str:
 
     torch.manual_seed(2)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    config = LoraConfig(
-        r=4, lora_alpha=32, target_modules=["k_proj", "down_proj"], init_lora_weights=False
-    )
+    config = LoraConfig(r=4, lora_alpha=32, target_modules=["k_proj", "down_proj"], init_lora_weights=False)
     path = tmp_path_factory.mktemp("lora2") / "checkpoint-2"
     get_peft_model(model, config).save_pretrained(path)
     return str(path)
@@ -43,9 +41,7 @@ def test_the_pt_engine_declares_both_weight_formats(engine):
     assert weight_formats(engine) == ["full", "lora"]
 
 
-def test_full_weights_change_the_answers_and_the_originals_restore_them(
-    make_engine, tiny_model_dir, ask, prompts
-):
+def test_full_weights_change_the_answers_and_the_originals_restore_them(make_engine, tiny_model_dir, ask, prompts):
     engine = make_engine(tiny_model_dir, max_batch_size=8)
     before = _answers(engine, ask, prompts)
     original = engine.model.lm_head.weight.detach().clone()
@@ -63,9 +59,7 @@ def test_full_weights_are_cast_to_the_serving_dtype(make_engine, tiny_model_dir)
     engine = make_engine(tiny_model_dir)
     weight = engine.model.model.norm.weight
 
-    engine.load_weights(
-        [("model.norm.weight", torch.full(weight.shape, 0.5, dtype=torch.bfloat16))]
-    )
+    engine.load_weights([("model.norm.weight", torch.full(weight.shape, 0.5, dtype=torch.bfloat16))])
 
     assert weight.dtype == torch.float32 and torch.all(weight == 0.5)
 
@@ -83,9 +77,7 @@ def test_an_unknown_name_or_shape_changes_nothing(make_engine, tiny_model_dir, a
     assert _answers(engine, ask, prompts) == before
 
 
-def test_a_loaded_adapter_answers_like_one_given_at_start(
-    make_engine, tiny_model_dir, lora_dir, ask, prompts
-):
+def test_a_loaded_adapter_answers_like_one_given_at_start(make_engine, tiny_model_dir, lora_dir, ask, prompts):
     engine = make_engine(tiny_model_dir)
     base = _answers(engine, ask, prompts)
     started_with = _answers(make_engine(tiny_model_dir, adapters=[lora_dir]), ask, prompts)
@@ -110,9 +102,7 @@ def test_a_second_adapter_replaces_the_first_instead_of_stacking(
     assert len(engine.model.peft_config) == 1
 
 
-def test_an_adapter_given_as_tensors_equals_its_folder(
-    make_engine, tiny_model_dir, lora_dir, ask, prompts
-):
+def test_an_adapter_given_as_tensors_equals_its_folder(make_engine, tiny_model_dir, lora_dir, ask, prompts):
     from safetensors.torch import load_file
 
     from_folder = make_engine(tiny_model_dir)
@@ -128,9 +118,7 @@ def test_an_adapter_given_as_tensors_equals_its_folder(
         from_tensors.load_adapter(tensors)
 
 
-def test_a_named_adapter_is_served_by_name_and_the_base_stays(
-    make_engine, tiny_model_dir, lora_dir, ask, prompts
-):
+def test_a_named_adapter_is_served_by_name_and_the_base_stays(make_engine, tiny_model_dir, lora_dir, ask, prompts):
     engine = make_engine(tiny_model_dir)
     base = _answers(engine, ask, prompts)
 
@@ -141,9 +129,7 @@ def test_a_named_adapter_is_served_by_name_and_the_base_stays(
     assert _answers(engine, ask, prompts, adapter="policy") != base
 
 
-def test_full_weights_reach_the_base_layers_under_an_adapter(
-    make_engine, tiny_model_dir, lora_dir, ask, prompts
-):
+def test_full_weights_reach_the_base_layers_under_an_adapter(make_engine, tiny_model_dir, lora_dir, ask, prompts):
     engine = make_engine(tiny_model_dir, adapters=[lora_dir])
     with_adapter = _answers(engine, ask, prompts)
     name = "model.layers.0.self_attn.q_proj.weight"
@@ -167,9 +153,7 @@ def test_generation_never_mixes_old_and_new_weights(make_engine, tiny_model_dir,
     async def main():
         tasks = [asyncio.ensure_future(engine.infer_async(r, config)) for r in requests]
         await asyncio.sleep(0)
-        swap = threading.Thread(
-            target=engine.load_weights, args=([("lm_head.weight", original.flip(0))],)
-        )
+        swap = threading.Thread(target=engine.load_weights, args=([("lm_head.weight", original.flip(0))],))
         swap.start()
         results = await asyncio.gather(*tasks)
         swap.join()
@@ -185,12 +169,10 @@ def test_token_ids_are_the_sampled_ids_and_decode_to_the_text(engine, ask, promp
     request = ask(prompts[1])
     prompt_ids = engine.encode(request)
 
-    [response] = engine.infer(
-        [request], RequestConfig(max_tokens=12, temperature=0, return_token_ids=True)
-    )
-    expected = engine.model.generate(
-        input_ids=torch.tensor([prompt_ids]), max_new_tokens=12, do_sample=False
-    )[0, len(prompt_ids) :].tolist()
+    [response] = engine.infer([request], RequestConfig(max_tokens=12, temperature=0, return_token_ids=True))
+    expected = engine.model.generate(input_ids=torch.tensor([prompt_ids]), max_new_tokens=12, do_sample=False)[
+        0, len(prompt_ids) :
+    ].tolist()
 
     choice = response.choices[0]
     assert response.prompt_token_ids == prompt_ids

@@ -24,9 +24,7 @@ def test_tiny_llama_without_hub_id_is_the_llama_family_default(tiny_llama_dir, m
 
 
 def test_explicit_model_type_overrides_detection(tiny_model_dir, make_args):
-    record = select_model_record(
-        make_args(model=tiny_model_dir, model_type="deepseek_r1_distill"), tiny_model_dir
-    )
+    record = select_model_record(make_args(model=tiny_model_dir, model_type="deepseek_r1_distill"), tiny_model_dir)
     assert (record.name, record.template) == ("deepseek_r1_distill", "deepseek_r1")
 
 
@@ -69,9 +67,7 @@ def test_unknown_model_type_lists_names_and_suggests_the_closest(tiny_model_dir,
 def test_name_or_path_picks_the_most_specific_record(
     fake_checkpoint, make_args, architecture, config_type, hub_id, expected
 ):
-    folder = fake_checkpoint(
-        architectures=[architecture], model_type=config_type, _name_or_path=hub_id
-    )
+    folder = fake_checkpoint(architectures=[architecture], model_type=config_type, _name_or_path=hub_id)
     assert select_model_record(make_args(model=folder), folder).name == expected
 
 
@@ -97,9 +93,7 @@ def test_qwen2_architecture_without_an_id_is_qwen2(fake_checkpoint, make_args):
 
 def test_a_misleading_name_does_not_override_the_architecture(fake_checkpoint, make_args):
     # Named like Qwen2.5 but the weights are Llama: the config wins over the name.
-    folder = fake_checkpoint(
-        "Qwen2.5-7B-Instruct", architectures=["LlamaForCausalLM"], model_type="llama"
-    )
+    folder = fake_checkpoint("Qwen2.5-7B-Instruct", architectures=["LlamaForCausalLM"], model_type="llama")
     assert select_model_record(make_args(model=folder), folder).name == "llama"
 
 
@@ -108,9 +102,7 @@ def test_config_model_type_alone_is_enough(fake_checkpoint, make_args):
     assert select_model_record(make_args(model=folder), folder).name == "gemma2"
 
 
-def test_unknown_architecture_falls_back_to_generic_causal_lm_with_a_warning(
-    fake_checkpoint, make_args, capsys
-):
+def test_unknown_architecture_falls_back_to_generic_causal_lm_with_a_warning(fake_checkpoint, make_args, capsys):
     folder = fake_checkpoint(architectures=["AcmeForCausalLM"], model_type="acme")
     record = select_model_record(make_args(model=folder), folder)
     assert (record.name, record.template) == ("causal_lm", "default")

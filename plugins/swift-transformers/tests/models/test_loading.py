@@ -35,9 +35,7 @@ def test_attn_impl_reaches_the_model_config(tiny_llama_dir, make_args, attn_impl
     assert model.config._attn_implementation == attn_impl
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("flash_attn") is not None, reason="flash-attn is installed"
-)
+@pytest.mark.skipif(importlib.util.find_spec("flash_attn") is not None, reason="flash-attn is installed")
 def test_flash_attn_without_the_package_says_what_to_install(tiny_llama_dir, make_args):
     with pytest.raises(UsageError, match="flash-attn"):
         load_model(make_args(model=tiny_llama_dir, attn_impl="flash_attn"))
@@ -45,9 +43,7 @@ def test_flash_attn_without_the_package_says_what_to_install(tiny_llama_dir, mak
 
 def test_rope_scaling_linear_scales_by_max_length_over_positions(tiny_llama_dir, make_args):
     plain, _, _ = load_model(make_args(model=tiny_llama_dir))
-    model, _, _ = load_model(
-        make_args(model=tiny_llama_dir, rope_scaling="linear", max_length=8192)
-    )
+    model, _, _ = load_model(make_args(model=tiny_llama_dir, rope_scaling="linear", max_length=8192))
     assert model.config.rope_parameters["rope_type"] == "linear"
     assert model.config.rope_parameters["factor"] == pytest.approx(8192 / 4096)
     # Linear scaling divides every rotary frequency by the factor.
@@ -55,9 +51,7 @@ def test_rope_scaling_linear_scales_by_max_length_over_positions(tiny_llama_dir,
 
 
 def test_rope_scaling_is_skipped_when_max_length_fits(tiny_llama_dir, make_args, capsys):
-    model, _, _ = load_model(
-        make_args(model=tiny_llama_dir, rope_scaling="dynamic", max_length=1024)
-    )
+    model, _, _ = load_model(make_args(model=tiny_llama_dir, rope_scaling="dynamic", max_length=1024))
     assert model.config.rope_parameters["rope_type"] == "default"
     assert "does not exceed" in capsys.readouterr().err
 
@@ -74,9 +68,7 @@ def test_model_kwargs_update_the_config_and_override_loading_options(tiny_model_
     assert model.dtype == torch.float16
 
 
-def test_device_map_json_offloads_modules_and_the_model_still_runs(
-    tiny_model_dir, tmp_path, make_args
-):
+def test_device_map_json_offloads_modules_and_the_model_still_runs(tiny_model_dir, tmp_path, make_args):
     device_map = {"model": "cpu", "lm_head": "disk"}
     args = make_args(
         model=tiny_model_dir,
@@ -135,9 +127,7 @@ def test_truncated_weights_are_reported_as_damaged(tiny_model_dir, tmp_path, mak
         load_model(make_args(model=str(folder)))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("bitsandbytes") is not None, reason="bitsandbytes is installed"
-)
+@pytest.mark.skipif(importlib.util.find_spec("bitsandbytes") is not None, reason="bitsandbytes is installed")
 def test_bnb_without_bitsandbytes_says_what_to_install(tiny_model_dir, make_args):
     with pytest.raises(UsageError, match="pip install bitsandbytes"):
         load_model(make_args(model=tiny_model_dir, quant_method="bnb", quant_bits=4))

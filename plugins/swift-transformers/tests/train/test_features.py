@@ -18,9 +18,7 @@ def _lora_b_norm(checkpoint) -> float:
 
 
 def test_lorap_lr_ratio_makes_lora_b_learn_faster(train_args, sft, tmp_path):
-    plain = sft(
-        train_args(max_steps=3, save_steps=3, learning_rate=1e-3, output_dir=str(tmp_path / "a"))
-    )
+    plain = sft(train_args(max_steps=3, save_steps=3, learning_rate=1e-3, output_dir=str(tmp_path / "a")))
     plus = sft(
         train_args(
             max_steps=3,
@@ -31,23 +29,14 @@ def test_lorap_lr_ratio_makes_lora_b_learn_faster(train_args, sft, tmp_path):
         )
     )
 
-    assert _lora_b_norm(plus["last_model_checkpoint"]) > 4 * _lora_b_norm(
-        plain["last_model_checkpoint"]
-    )
+    assert _lora_b_norm(plus["last_model_checkpoint"]) > 4 * _lora_b_norm(plain["last_model_checkpoint"])
 
 
 def test_neftune_adds_noise_to_embeddings_while_training(train_args, sft, loss_logs, tmp_path):
     plain = sft(train_args(max_steps=1, save_steps=1, output_dir=str(tmp_path / "a")))
-    noisy = sft(
-        train_args(
-            max_steps=1, save_steps=1, neftune_noise_alpha=15, output_dir=str(tmp_path / "b")
-        )
-    )
+    noisy = sft(train_args(max_steps=1, save_steps=1, neftune_noise_alpha=15, output_dir=str(tmp_path / "b")))
 
-    assert (
-        abs(loss_logs(plain["output_dir"])[0]["loss"] - loss_logs(noisy["output_dir"])[0]["loss"])
-        > 1e-3
-    )
+    assert abs(loss_logs(plain["output_dir"])[0]["loss"] - loss_logs(noisy["output_dir"])[0]["loss"]) > 1e-3
 
 
 def test_adalora_reallocates_ranks_during_training(train_args, sft):
@@ -76,8 +65,7 @@ def test_lisa_trains_only_the_drawn_layers(train_args, sft, tiny_model_dir):
     trained = AutoModelForCausalLM.from_pretrained(result["last_model_checkpoint"]).model.layers
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir).model.layers
     changed = [
-        any(not torch.equal(a, b) for a, b in zip(t.parameters(), o.parameters()))
-        for t, o in zip(trained, base)
+        any(not torch.equal(a, b) for a, b in zip(t.parameters(), o.parameters())) for t, o in zip(trained, base)
     ]
     assert sorted(changed) == [False, True]
 
@@ -105,9 +93,7 @@ def test_pt_trains_on_every_token_of_plain_text(train_args, text_file, loss_logs
     from swift.arguments import PretrainArguments
     from swift.llm import pt_main
 
-    result = pt_main(
-        train_args(PretrainArguments, dataset=[text_file], max_steps=12, save_steps=12)
-    )
+    result = pt_main(train_args(PretrainArguments, dataset=[text_file], max_steps=12, save_steps=12))
 
     losses = [r["loss"] for r in loss_logs(result["output_dir"])]
     assert losses[0] > losses[-1]
@@ -143,9 +129,7 @@ def test_galore_without_its_package_says_what_to_install(train_args, sft):
     ("flag", "value"),
     [("num_labels", 2), ("sequence_parallel_size", 2), ("galore_with_embedding", True)],
 )
-def test_flags_the_trainer_cannot_honour_are_refused_before_any_work(
-    train_args, sft, tmp_path, flag, value
-):
+def test_flags_the_trainer_cannot_honour_are_refused_before_any_work(train_args, sft, tmp_path, flag, value):
     from swift.kernel import UsageError
 
     with pytest.raises(UsageError, match=flag):

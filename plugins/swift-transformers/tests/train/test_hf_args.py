@@ -8,9 +8,7 @@ from swift_transformers.train.hf_args import build_training_arguments, training_
 
 
 def test_seed_defaults_reach_transformers_and_cpu_is_used_without_a_gpu(train_args, tmp_path):
-    hf = build_training_arguments(
-        train_args(learning_rate=None, logging_steps=5), str(tmp_path), has_eval=False
-    )
+    hf = build_training_arguments(train_args(learning_rate=None, logging_steps=5), str(tmp_path), has_eval=False)
 
     assert hf.output_dir == str(tmp_path)
     assert hf.learning_rate == 1e-4 and hf.weight_decay == 0.1 and hf.lr_scheduler_type == "cosine"
@@ -20,9 +18,7 @@ def test_seed_defaults_reach_transformers_and_cpu_is_used_without_a_gpu(train_ar
 
 
 def test_full_training_defaults_to_a_smaller_learning_rate(train_args, tmp_path):
-    hf = build_training_arguments(
-        train_args(train_type="full", learning_rate=None), str(tmp_path), has_eval=False
-    )
+    hf = build_training_arguments(train_args(train_type="full", learning_rate=None), str(tmp_path), has_eval=False)
 
     assert hf.learning_rate == 1e-5
 
@@ -57,9 +53,7 @@ def test_deepspeed_accepts_json_text_and_paths_and_names_presets_on_typos(tmp_pa
     path = tmp_path / "ds.json"
     path.write_text("{}")
 
-    assert resolve_deepspeed('{"zero_optimization": {"stage": 1}}') == {
-        "zero_optimization": {"stage": 1}
-    }
+    assert resolve_deepspeed('{"zero_optimization": {"stage": 1}}') == {"zero_optimization": {"stage": 1}}
     assert resolve_deepspeed(str(path)) == str(path)
     assert set(PRESETS) >= {"zero2", "zero3"}
     with pytest.raises(UsageError, match="zero2"):
@@ -77,9 +71,7 @@ def test_evaluation_follows_saving_when_there_is_a_validation_set(train_args, tm
 
 def test_warmup_ratio_shuffle_and_galore_map_to_transformers_names(train_args, tmp_path):
     values = training_values(
-        train_args(
-            warmup_ratio=0.1, train_dataloader_shuffle=False, use_galore=True, galore_rank=16
-        ),
+        train_args(warmup_ratio=0.1, train_dataloader_shuffle=False, use_galore=True, galore_rank=16),
         str(tmp_path),
         has_eval=False,
     )

@@ -26,9 +26,7 @@ def test_cross_entropy_equals_the_models_own_loss(tiny_model_dir):
     assert torch.allclose(cross_entropy(outputs, labels), outputs.loss, atol=1e-5)
     # with the token count given (gradient accumulation), it divides by that count instead
     trained = int(labels[:, 1:].ne(-100).sum())
-    assert torch.allclose(
-        cross_entropy(outputs, labels, num_items_in_batch=2 * trained), outputs.loss / 2, atol=1e-5
-    )
+    assert torch.allclose(cross_entropy(outputs, labels, num_items_in_batch=2 * trained), outputs.loss / 2, atol=1e-5)
 
 
 def test_dft_weighs_tokens_by_their_probability(tiny_model_dir):

@@ -13,9 +13,7 @@ def test_two_runs_with_one_output_dir_get_different_versions(train_args, sft):
 
     assert first["output_dir"] != second["output_dir"]
     assert Path(first["output_dir"]).parent == Path(second["output_dir"]).parent
-    assert Path(first["output_dir"]).name.startswith("v0-") and Path(
-        second["output_dir"]
-    ).name.startswith("v1-")
+    assert Path(first["output_dir"]).name.startswith("v0-") and Path(second["output_dir"]).name.startswith("v1-")
     assert (Path(first["output_dir"]) / "checkpoint-1").is_dir() and (
         Path(second["output_dir"]) / "checkpoint-1"
     ).is_dir()

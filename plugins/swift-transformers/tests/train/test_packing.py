@@ -65,30 +65,22 @@ def test_the_model_sees_packed_samples_as_separate_sequences(tiny_model_dir):
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
     model.config.use_cache = False
-    samples = [
-        {"input_ids": list(range(10, 10 + n)), "labels": list(range(10, 10 + n))} for n in (7, 4, 9)
-    ]
+    samples = [{"input_ids": list(range(10, 10 + n)), "labels": list(range(10, 10 + n))} for n in (7, 4, 9)]
     collate = PaddingCollator(pad_token_id=0)
     with torch.no_grad():
         plain = model(**collate(samples)).loss
         packed_batch = collate([pack_samples(samples)])
         packed = model(**packed_batch).loss
         packed_batch.pop("position_ids")
-        leaking = model(
-            **packed_batch
-        ).loss  # one long sequence: later samples attend to earlier ones
+        leaking = model(**packed_batch).loss  # one long sequence: later samples attend to earlier ones
 
     assert torch.allclose(plain, packed, atol=1e-5)
     assert not torch.allclose(plain, leaking, atol=1e-3)
 
 
-def test_packing_trains_with_the_same_losses_as_padded_batches(
-    train_args, sft, loss_logs, chat_file, tmp_path, capsys
-):
+def test_packing_trains_with_the_same_losses_as_padded_batches(train_args, sft, loss_logs, chat_file, tmp_path, capsys):
     common = dict(dataset=[f"{chat_file}#8"], max_steps=3, save_steps=3, max_length=1024)
-    padded = sft(
-        train_args(per_device_train_batch_size=8, output_dir=str(tmp_path / "padded"), **common)
-    )
+    padded = sft(train_args(per_device_train_batch_size=8, output_dir=str(tmp_path / "padded"), **common))
     packed = sft(
         train_args(
             packing=True,

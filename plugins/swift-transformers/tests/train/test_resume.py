@@ -13,17 +13,11 @@ def _state(checkpoint) -> dict:
 
 
 @pytest.mark.parametrize("train_type", ["lora", "full"])
-def test_resume_from_checkpoint_continues_steps_in_the_same_run_folder(
-    train_args, sft, loss_logs, train_type
-):
+def test_resume_from_checkpoint_continues_steps_in_the_same_run_folder(train_args, sft, loss_logs, train_type):
     first = sft(train_args(train_type=train_type, max_steps=3, save_steps=3))
     checkpoint = first["last_model_checkpoint"]
 
-    resumed = sft(
-        train_args(
-            train_type=train_type, max_steps=6, save_steps=3, resume_from_checkpoint=checkpoint
-        )
-    )
+    resumed = sft(train_args(train_type=train_type, max_steps=6, save_steps=3, resume_from_checkpoint=checkpoint))
 
     assert resumed["output_dir"] == first["output_dir"]
     assert resumed["global_step"] == 6
@@ -53,9 +47,7 @@ def test_resume_only_model_starts_a_new_run_from_the_trained_weights(train_args,
     assert loss_logs(again["output_dir"])[0]["loss"] < first_losses[0] - 0.2
 
 
-def test_resuming_from_a_folder_without_trainer_state_explains_the_choice(
-    train_args, sft, tmp_path
-):
+def test_resuming_from_a_folder_without_trainer_state_explains_the_choice(train_args, sft, tmp_path):
     from swift.kernel import UsageError
 
     weights_only = tmp_path / "weights"

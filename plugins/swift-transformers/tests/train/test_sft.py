@@ -62,9 +62,7 @@ def test_the_lora_checkpoint_loads_in_plain_peft_and_generates(train_args, sft, 
     assert out.shape[1] > prompt["input_ids"].shape[1]
 
 
-def test_full_sft_lowers_the_loss_and_saves_loadable_weights(
-    train_args, sft, tiny_model_dir, loss_logs
-):
+def test_full_sft_lowers_the_loss_and_saves_loadable_weights(train_args, sft, tiny_model_dir, loss_logs):
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -118,9 +116,7 @@ def test_predict_with_generate_reports_text_metrics(train_args, sft, read_logs):
 
 def test_loss_type_selects_a_registered_loss(train_args, sft, loss_logs, tmp_path):
     ce = sft(train_args(loss_type="cross_entropy", max_steps=10, save_steps=10))
-    dft = sft(
-        train_args(loss_type="dft", max_steps=1, save_steps=1, output_dir=str(tmp_path / "dft"))
-    )
+    dft = sft(train_args(loss_type="dft", max_steps=1, save_steps=1, output_dir=str(tmp_path / "dft")))
 
     ce_losses = [r["loss"] for r in loss_logs(ce["output_dir"])]
     assert ce_losses[0] > ce_losses[-1]

@@ -48,9 +48,7 @@ def group_advantages(
         tensor([ 0.7070, -0.7070,  0.0000,  0.0000])
     """
     if scale_rewards not in SCALE_REWARDS:
-        raise UsageError(
-            f"--scale_rewards {scale_rewards!r} is not supported; choose {', '.join(SCALE_REWARDS)}"
-        )
+        raise UsageError(f"--scale_rewards {scale_rewards!r} is not supported; choose {', '.join(SCALE_REWARDS)}")
     if rewards.numel() % num_generations:
         raise ValueError(f"{rewards.numel()} rewards do not split into groups of {num_generations}")
     grouped = rewards.view(-1, num_generations)

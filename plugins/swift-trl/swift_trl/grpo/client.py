@@ -73,17 +73,13 @@ class RolloutClient:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.base_url + path, data=body, method=method, headers=headers or {}
-        )
+        request = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 payload = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:500]
-            raise RolloutServerError(
-                f"rollout server {self.base_url}{path} answered {exc.code}: {detail}"
-            ) from None
+            raise RolloutServerError(f"rollout server {self.base_url}{path} answered {exc.code}: {detail}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             raise RolloutServerError(
                 f"cannot reach the rollout server at {self.base_url} ({exc}); start one with "
@@ -126,9 +122,7 @@ class RolloutClient:
         config = request_config or RequestConfig()
         payload: dict[str, Any] = {
             # only the conversation: a RolloutRequest's dataset columns stay in the trainer
-            "requests": [
-                {"messages": r.messages, "tools": r.tools, "system": r.system} for r in requests
-            ],
+            "requests": [{"messages": r.messages, "tools": r.tools, "system": r.system} for r in requests],
             "request_config": config.to_dict(),
         }
         if adapter is not None:
@@ -137,9 +131,7 @@ class RolloutClient:
         answer = self._post_json("/infer", payload, timeout=None)
         responses = [ChatCompletionResponse.from_dict(r) for r in answer.get("responses", [])]
         if len(responses) != len(requests):
-            raise RolloutServerError(
-                f"the rollout server answered {len(responses)} of {len(requests)} requests"
-            )
+            raise RolloutServerError(f"the rollout server answered {len(responses)} of {len(requests)} requests")
         return responses
 
     def push_safetensors(

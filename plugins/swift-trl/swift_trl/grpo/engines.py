@@ -62,9 +62,7 @@ class LocalEngine:
         )
         was_training = model.training
         self.model = model
-        self.engine = engine_cls(
-            view, model=model, tokenizer=tokenizer, template=template, max_batch_size=batch_size
-        )
+        self.engine = engine_cls(view, model=model, tokenizer=tokenizer, template=template, max_batch_size=batch_size)
         model.train(was_training)
 
     def infer(self, requests: list, request_config: Any = None) -> list:
@@ -134,9 +132,7 @@ class ColocatedEngine:
         self.engine.close()
 
 
-def build_engine(
-    args: Any, model: Any, tokenizer: Any, template: Any, tuner: Any, batch_size: int
-) -> RolloutEngine:
+def build_engine(args: Any, model: Any, tokenizer: Any, template: Any, tuner: Any, batch_size: int) -> RolloutEngine:
     """The engine ``args`` ask for (see the module docstring)."""
     if not args.use_vllm:
         return LocalEngine(args, model, tokenizer, template, batch_size)

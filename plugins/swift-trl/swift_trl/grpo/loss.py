@@ -49,9 +49,7 @@ class ObjectiveSettings:
 
     def __post_init__(self) -> None:
         if self.loss_type not in LOSS_TYPES:
-            raise UsageError(
-                f"--loss_type {self.loss_type!r} is not a GRPO loss; choose {', '.join(LOSS_TYPES)}"
-            )
+            raise UsageError(f"--loss_type {self.loss_type!r} is not a GRPO loss; choose {', '.join(LOSS_TYPES)}")
         if self.importance_sampling_level not in IMPORTANCE_LEVELS:
             raise UsageError(
                 f"--importance_sampling_level {self.importance_sampling_level!r}: choose "

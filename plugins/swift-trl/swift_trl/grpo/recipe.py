@@ -92,9 +92,7 @@ def run_grpo(args: Any) -> dict:
 
     # when turns do not chain, whole conversations are encoded following each message's
     # "loss" flag: answers the model wrote, nothing else
-    train_template = get_template(
-        run.template.meta, run.tokenizer, args, loss_scale="default", max_length=None
-    )
+    train_template = get_template(run.template.meta, run.tokenizer, args, loss_scale="default", max_length=None)
     engine = build_engine(args, model, run.tokenizer, run.template, tuner, shape.completions)
     sampler = GroupSampler(
         engine,
@@ -104,9 +102,7 @@ def run_grpo(args: Any) -> dict:
         scheduler,
         fallback_template=train_template,
     )
-    values = config_values(
-        args, run.run_dir, TrainingArguments, has_eval=False, model_dtype=model.dtype
-    )
+    values = config_values(args, run.run_dir, TrainingArguments, has_eval=False, model_dtype=model.dtype)
     hf_args = TrainingArguments(**values)
     trainer = GRPOTrainer(
         model,

@@ -149,21 +149,15 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         completions = self.sampler.completions(samples)
         columns = reward_columns(samples)
         columns["trainer_state"] = self.state
-        per_reward, totals = score_completions(
-            self.rewards, self.reward_weights, completions, columns
-        )
-        advantages, group_std = group_advantages(
-            totals, self.shape.num_generations, self.scale_rewards
-        )
+        per_reward, totals = score_completions(self.rewards, self.reward_weights, completions, columns)
+        advantages, group_std = group_advantages(totals, self.shape.num_generations, self.scale_rewards)
         scored = time.perf_counter()
         names = [getattr(r, "name", getattr(r, "__name__", "reward")) for r in self.rewards]
         for key, value in reward_metrics(names, per_reward, totals, group_std).items():
             self._metrics[key].append(value)
         lengths = [len(s.completion_ids) for s in samples]
         self._metrics["completions/mean_length"].append(sum(lengths) / len(lengths))
-        self._metrics["completions/clipped_ratio"].append(
-            sum(s.truncated for s in samples) / len(samples)
-        )
+        self._metrics["completions/clipped_ratio"].append(sum(s.truncated for s in samples) / len(samples))
         if self.completions_path and self.args.should_save:
             self._write_completions(samples, completions, names, per_reward, totals, advantages)
         self._round += 1
@@ -188,9 +182,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         for i in range(0, len(samples), size):
             part = samples[i : i + size]
             masks = [
-                [0] * len(s.completion_mask)
-                if self.overlong_filter and s.truncated
-                else s.completion_mask
+                [0] * len(s.completion_mask) if self.overlong_filter and s.truncated else s.completion_mask
                 for s in part
             ]
             batch = pad_micro_batch([s.input_ids for s in part], masks, pad_id, self.args.device)
@@ -244,9 +236,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         logps = self._logps(model, inputs)
         mask = inputs["completion_mask"][:, inputs["start"] :]
         old = inputs["old_logps"] if "old_logps" in inputs else logps.detach()
-        loss, stats = policy_loss(
-            logps, old, inputs.get("ref_logps"), inputs["advantages"], mask, self.objective
-        )
+        loss, stats = policy_loss(logps, old, inputs.get("ref_logps"), inputs["advantages"], mask, self.objective)
         for key, value in stats.items():
             self._metrics[key].append(value)
         return (loss, None) if return_outputs else loss

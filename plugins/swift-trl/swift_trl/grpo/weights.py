@@ -56,11 +56,7 @@ def changed_weights(model: Any) -> dict[str, torch.Tensor]:
             sources.append((name, module.modules_to_save[module.active_adapter]))
     # unmerging subtracts the delta again, which is not exact in floating point: keep the
     # original base weights and put them back, so syncing never drifts the frozen base
-    originals = [
-        (param, param.detach().clone())
-        for _, source in sources
-        for param in source.parameters(recurse=False)
-    ]
+    originals = [(param, param.detach().clone()) for _, source in sources for param in source.parameters(recurse=False)]
     try:
         model.merge_adapter()
     except (NotImplementedError, ValueError) as exc:

@@ -116,8 +116,6 @@ def build_config(method: str, args: Any, run_dir: str, *, has_eval: bool, model:
         method_fields = {"beta": args.beta, "max_length": max_length}
     else:
         raise UsageError(f"{method!r} is not a preference method of swift-trl")
-    values = config_values(
-        args, run_dir, config_cls, has_eval=has_eval, model_dtype=getattr(model, "dtype", None)
-    )
+    values = config_values(args, run_dir, config_cls, has_eval=has_eval, model_dtype=getattr(model, "dtype", None))
     values.update(method_fields)
     return config_cls(**values)

@@ -110,9 +110,7 @@ def encode_pair(template: Any, row: Mapping, max_length: int | None, strategy: s
     rejected_prompt, rejected_ids = split_final_turn(template, rejected_messages, row)
     if rejected_prompt != prompt:  # a template whose prompt depends on the answer
         raise TemplateError("the prompt encodes differently before the chosen and rejected answers")
-    prompt, (chosen, rejected_ids) = fit_length(
-        prompt, [chosen, rejected_ids], max_length, strategy
-    )
+    prompt, (chosen, rejected_ids) = fit_length(prompt, [chosen, rejected_ids], max_length, strategy)
     return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected_ids}
 
 
@@ -173,9 +171,7 @@ def encode_preference_dataset(
         raise UsageError("preference training needs the whole dataset up front; drop --streaming")
     encoder = completion_template(template, args)
     max_length, strategy = args.max_length, args.truncation_strategy
-    report = DropReport(
-        name, strict=bool(getattr(args, "strict", False)), stage="encoding", total=len(dataset)
-    )
+    report = DropReport(name, strict=bool(getattr(args, "strict", False)), stage="encoding", total=len(dataset))
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(dataset):
         try:

@@ -78,9 +78,7 @@ def run_preference(args: Any, method: str) -> dict:
     train_set = encode_preference_dataset(train_rows, run.template, args, unpaired=unpaired)
     val_set = None
     if val_rows is not None:
-        val_set = encode_preference_dataset(
-            val_rows, run.template, args, unpaired=unpaired, name="the validation set"
-        )
+        val_set = encode_preference_dataset(val_rows, run.template, args, unpaired=unpaired, name="the validation set")
     if unpaired and args.train_dataloader_shuffle:
         # KTO reads rows in order (its KL pairs are neighbours): shuffle once, seeded
         train_set = train_set.shuffle(seed=args.data_seed)

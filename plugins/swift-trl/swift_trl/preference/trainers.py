@@ -87,9 +87,7 @@ class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
             return dataset
         # KTO's KL term pairs each prompt with another row's completion: trl rotates the
         # completions by one inside each training batch (the sampler is sequential)
-        return dataset.map(
-            _rotate_completions, batched=True, batch_size=args.per_device_train_batch_size
-        )
+        return dataset.map(_rotate_completions, batched=True, batch_size=args.per_device_train_batch_size)
 
 
 def _rotate_completions(batch: dict[str, list]) -> dict[str, list]:

@@ -21,17 +21,20 @@ from swift_sdk.kernel import fake_distribution, fresh_kernel
 
 @pytest.fixture
 def make_kernel():
+    """A factory of fresh kernels (``make_kernel(strict=..., disabled=...)``), restored afterwards."""
     with contextlib.ExitStack() as stack:
         yield lambda **kwargs: stack.enter_context(fresh_kernel(**kwargs))
 
 
 @pytest.fixture
 def swift_kernel(make_kernel):
+    """A fresh strict kernel with builtins and installed plugins, as the process-wide one."""
     return make_kernel(strict=True)
 
 
 @pytest.fixture
 def fake_dist(tmp_path):
+    """A factory of fake installed distributions (``*.dist-info`` on ``sys.path``) for discovery tests."""
     with contextlib.ExitStack() as stack:
         counter = iter(range(1000))
 
@@ -46,6 +49,7 @@ def fake_dist(tmp_path):
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
+    """A tiny Qwen3 checkpoint (tokenizer + random weights) built once per session."""
     from swift_sdk.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "qwen3", "qwen3")

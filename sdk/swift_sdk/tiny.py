@@ -146,8 +146,15 @@ def build_tiny_model(
     Args:
         path: Directory to write (created).
         arch: ``qwen3`` or ``llama`` (not ``qwen2``: its tokenizer class replaces ours).
+        hidden_size: Width of the model.
+        num_layers: Decoder layers.
+        num_heads: Attention heads.
+        num_kv_heads: Key/value heads (grouped-query attention when fewer than ``num_heads``).
         head_dim: Defaults to ``hidden_size // num_heads``; use 64 for vLLM on CPU
             (``hidden_size=128, num_heads=2``).
+        vocab_size: Size of the byte-level BPE vocabulary trained for the tokenizer.
+        seed: Seed of the random weights.
+        chat_template: Jinja chat template saved with the tokenizer (ChatML by default).
     """
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM

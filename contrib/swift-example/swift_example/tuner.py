@@ -46,6 +46,7 @@ class ExampleLoraTuner(LoraTuner):
     """LoRA whose configuration starts from :data:`PRESET`."""
 
     def config(self, model: Any, args: Any, **kwargs: Any) -> Any:
+        """The LoRA config of the preset: flags left at swift's defaults take the preset's values."""
         return super().config(model, with_preset(args), **kwargs)
 
 

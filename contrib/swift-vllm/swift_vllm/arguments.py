@@ -1,5 +1,4 @@
-"""The vLLM argument group (the seed's "vLLM参数"), contributed to every command that
-can build a vLLM engine.
+"""The vLLM argument group (the seed's "vLLM参数"), contributed to every command that can build a vLLM engine.
 
 Light on purpose: ``swift infer --help`` imports this module, so it holds only the
 dataclass. The engine reads these fields with ``getattr`` and these defaults, so

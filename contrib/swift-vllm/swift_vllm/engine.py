@@ -49,8 +49,10 @@ class _Job:
 
 
 class VllmEngine:
-    """Inference with vLLM; implements :class:`swift.protocol.InferEngine`,
-    :class:`~swift.protocol.engine.WeightLoader` and :class:`~swift.protocol.engine.AdapterLoader`.
+    """Inference with vLLM.
+
+    Implements :class:`swift.protocol.InferEngine`, :class:`~swift.protocol.engine.WeightLoader` and
+    :class:`~swift.protocol.engine.AdapterLoader`.
 
     Args:
         args: ``InferArguments`` (or a subclass) with the vLLM argument group's fields;
@@ -200,8 +202,7 @@ class VllmEngine:
         return count
 
     def reset_weights(self) -> int:
-        """Serve the checkpoint's own weights again (undo every update); returns how many
-        tensors were restored."""
+        """Serve the checkpoint's own weights again (undo every update); returns how many tensors were restored."""
         return self._updates.reset_weights()
 
     # ----------------------------------------------------------------- internals

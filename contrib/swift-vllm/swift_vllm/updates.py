@@ -52,6 +52,7 @@ class WeightUpdates:
 
     @property
     def book(self) -> WeightBook:
+        """The checkpoint's weight names and shapes, read on the first update."""
         if self._book is None:  # reading the checkpoint's headers waits for the first update
             self._book = WeightBook(self.model_dir)
         return self._book

@@ -68,6 +68,7 @@ def plugin_rows(infos: list[PluginInfo]) -> list[dict]:
 
 
 def conflict_rows() -> list[dict]:
+    """Names two or more plugins register, one row per family and name."""
     kernel = get_kernel()
     out = []
     for family, found in kernel.conflicts().items():
@@ -101,6 +102,7 @@ def _table(rows: list[dict], verbose: bool) -> str:
 
 
 def list_plugins(as_json: bool = False, check: bool = False, verbose: bool = False) -> int:
+    """``swift plugins list``: print the table (or JSON); with ``check``, 1 on a failed or conflicting plugin."""
     kernel = get_kernel()
     kernel.load_everything()
     rows = plugin_rows(kernel.plugins())

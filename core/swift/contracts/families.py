@@ -15,13 +15,15 @@ class ModelLoader(Protocol):
     Returns ``(model, tokenizer)``. Raise ``UsageError`` for anything a user can fix.
     """
 
-    def __call__(self, model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]: ...
+    def __call__(self, model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]:
+        """Load the checkpoint in ``model_dir`` and return ``(model, tokenizer)``."""
 
 
 @dataclass(frozen=True)
 class InvalidRow:
-    """What a :class:`DatasetReader` yields for a record it could not parse; counted and
-    reported like any bad row (or raised with ``--strict``).
+    """What a :class:`DatasetReader` yields for a record it could not parse.
+
+    Counted and reported like any bad row (or raised with ``--strict``).
 
     Attributes:
         reason: What was wrong, e.g. ``invalid JSON (Expecting ',' delimiter)``.
@@ -32,14 +34,17 @@ class InvalidRow:
 
 @runtime_checkable
 class DatasetReader(Protocol):
-    """``DatasetRecord.load``: rows of a named dataset (``kind="dataset"``, called with the
-    ``--dataset`` spec) or of a file (``kind="format"``, called with its path).
+    """``DatasetRecord.load``.
+
+    Rows of a named dataset (``kind="dataset"``, called with the ``--dataset`` spec) or of a file
+    (``kind="format"``, called with its path).
 
     Returns a ``datasets.Dataset`` or an iterable of row dicts; a reader may yield
     ``InvalidRow(reason)`` so one malformed line costs that row only.
     """
 
-    def __call__(self, spec_or_path: str, args: Any) -> Any: ...
+    def __call__(self, spec_or_path: str, args: Any) -> Any:
+        """Rows of the dataset ``spec_or_path`` names (a ``datasets.Dataset`` or an iterable of dicts)."""
 
 
 @runtime_checkable
@@ -51,7 +56,8 @@ class LossFunction(Protocol):
     the whole (accumulated) batch.
     """
 
-    def __call__(self, outputs: Any, labels: Any, num_items_in_batch: Any = None, **kwargs: Any) -> Any: ...
+    def __call__(self, outputs: Any, labels: Any, num_items_in_batch: Any = None, **kwargs: Any) -> Any:
+        """The loss of one batch, averaged over ``num_items_in_batch`` trained tokens when given."""
 
 
 @runtime_checkable
@@ -63,7 +69,8 @@ class RewardFunction(Protocol):
     its instance is called the same way.
     """
 
-    def __call__(self, completions: list[Any], **columns: Any) -> list[float | None]: ...
+    def __call__(self, completions: list[Any], **columns: Any) -> list[float | None]:
+        """One reward per completion (``None`` skips it); dataset columns arrive as keyword lists."""
 
 
 @runtime_checkable
@@ -74,9 +81,11 @@ class Scheduler(Protocol):
     the request of the next turn (tool results, feedback …).
     """
 
-    def check_finished(self, request: Any, choice: Any, turn: int) -> bool: ...
+    def check_finished(self, request: Any, choice: Any, turn: int) -> bool:
+        """Whether the trajectory stops after ``turn``."""
 
-    def step(self, request: Any, choice: Any, turn: int) -> Any: ...
+    def step(self, request: Any, choice: Any, turn: int) -> Any:
+        """The request of the next turn (the conversation with tool results, feedback …)."""
 
 
 @runtime_checkable
@@ -88,14 +97,18 @@ class TemplateMetaLike(Protocol):
 
 @runtime_checkable
 class TrainerRun(Protocol):
-    """``TrainerRecord.load``: train for ``args`` and return a summary
-    (``output_dir``, ``last_checkpoint``, ``best_checkpoint``, metrics)."""
+    """``TrainerRecord.load``.
 
-    def __call__(self, args: Any) -> dict: ...
+    Train for ``args`` and return a summary (``output_dir``, ``last_checkpoint``, ``best_checkpoint``, metrics).
+    """
+
+    def __call__(self, args: Any) -> dict:
+        """Train for ``args`` and return the run summary."""
 
 
 @runtime_checkable
 class CommandMain(Protocol):
     """``CommandRecord.load``: run the command for parsed arguments (or raw argv)."""
 
-    def __call__(self, args: Any) -> Any: ...
+    def __call__(self, args: Any) -> Any:
+        """Run the command."""

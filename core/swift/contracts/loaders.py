@@ -67,8 +67,10 @@ def missing_members(obj: Any, protocol: type, *, optional: tuple[str, ...] = ())
 
 
 def check_conforms(obj: Any, protocol: type[T], what: str, *, optional: tuple[str, ...] = ()) -> T:
-    """Return ``obj`` when it satisfies ``protocol`` (``optional`` members aside); raise
-    ``PluginLoadError`` naming what is missing."""
+    """Return ``obj`` when it satisfies ``protocol`` (``optional`` members aside).
+
+    Raise ``PluginLoadError`` naming what is missing.
+    """
     missing = missing_members(obj, protocol, optional=optional)
     if missing:
         raise PluginLoadError(

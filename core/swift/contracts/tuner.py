@@ -45,13 +45,17 @@ class Tuner(Protocol):
         ...
 
     def load(self, model: Any, adapter_dir: str, *, is_trainable: bool = False, adapter_name: str = "default") -> Any:
-        """Attach the checkpoint in ``adapter_dir`` to ``model``; call again with another
-        ``adapter_name`` to hold several adapters."""
+        """Attach the checkpoint in ``adapter_dir`` to ``model``.
+
+        Call again with another ``adapter_name`` to hold several adapters.
+        """
         ...
 
     def merge(self, model: Any) -> Any:
-        """Fold the active adapters into the base weights and return the plain model
-        (only called when the record says ``mergeable``)."""
+        """Fold the active adapters into the base weights and return the plain model.
+
+        Only called when the record says ``mergeable``.
+        """
         ...
 
 

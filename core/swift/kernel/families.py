@@ -40,6 +40,7 @@ class Family:
 
     @property
     def label(self) -> str:
+        """The name errors use for one record of the family (``tuner``, ``loss`` …)."""
         return self.name.rstrip("s") if self.name != "losses" else "loss"
 
 
@@ -97,8 +98,10 @@ def get_family(name: str) -> Family:
 
 
 def install_hint(distribution: str) -> str:
-    """How to install a first-party distribution: from PyPI, and from the checkout swift
-    runs from when the distribution's folder is in it."""
+    """How to install a first-party distribution.
+
+    From PyPI, and from the checkout swift runs from when the distribution's folder is in it.
+    """
     if distribution.startswith("swift (built in)"):
         return "it ships with swift itself; reinstall swift"
     folder = _checkout_folder(distribution)

@@ -48,6 +48,7 @@ class PluginSource:
 
 
 def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to a true value (1, true, yes, on)."""
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -107,6 +108,7 @@ def entry_point_sources(group: str) -> list[PluginSource]:
 
 
 def import_entry_point_module(source: PluginSource) -> ModuleType:
+    """Import the hooks module an entry point names."""
     return importlib.import_module(source.target)
 
 
@@ -128,6 +130,7 @@ def external_plugin_paths(explicit: list[str] | tuple[str, ...] = ()) -> list[st
 
 
 def file_source(path: str) -> PluginSource:
+    """The source of a plugin file given with ``--external_plugins``."""
     return PluginSource(name=path, kind="file", target=path)
 
 

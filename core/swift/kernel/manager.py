@@ -55,6 +55,7 @@ class PluginInfo:
 
     @property
     def name(self) -> str:
+        """The plugin's name (entry-point name, ``builtin:…`` or a file path)."""
         return self.source.name
 
 
@@ -156,8 +157,7 @@ class Kernel:
         return info
 
     def _check_hook_names(self, plugin: Any) -> None:
-        """Reject misspelled hooks, hook-like functions without ``@hookimpl`` and options
-        that would silently do nothing."""
+        """Reject misspelled hooks, undecorated hook functions and options that would do nothing."""
         for attr in dir(plugin):
             if not attr.startswith("swift_"):
                 continue
@@ -267,8 +267,9 @@ class Kernel:
         return registry
 
     def call_service(self, hook: str, **kwargs: Any) -> Any:
-        """Call the ``firstresult`` seam ``hook`` through pluggy (``tryfirst``, ``trylast``
-        and wrappers apply), after loading the plugins of the family it belongs to.
+        """Call the ``firstresult`` seam ``hook`` through pluggy, after loading its family's plugins.
+
+        ``tryfirst``, ``trylast`` and wrappers on the implementations apply.
 
         Returns:
             The first non-``None`` answer, or ``None`` when no plugin answers.
@@ -281,8 +282,10 @@ class Kernel:
         self._pm.hook.swift_check_args(command=command, args=args)
 
     def conflicts(self) -> dict[str, dict[str, list[Record]]]:
-        """Names registered by more than one plugin, per family, in the registries built so far
-        (all of them after :meth:`load_everything`)."""
+        """Names registered by more than one plugin, per family, in the registries built so far.
+
+        After :meth:`load_everything` that is every family.
+        """
         out = {}
         for family in sorted(self._registries):
             found = self._registries[family].conflicts()

@@ -42,6 +42,7 @@ class Provider:
 
     @property
     def is_builtin(self) -> bool:
+        """Whether the record ships with swift itself."""
         return self.plugin == "builtin"
 
     def describe(self) -> str:
@@ -87,6 +88,7 @@ class Record:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The primary name and every alias."""
         return (self.name, *self.aliases)
 
 
@@ -117,9 +119,10 @@ class ModelRecord(Record):
 
 @dataclass(frozen=True)
 class TemplateRecord(Record):
-    """A chat template. ``load`` names a :class:`swift.template.TemplateMeta`
-    (:class:`swift.contracts.TemplateMetaLike`; bound to a tokenizer it is a
-    :class:`swift.contracts.Encoder`).
+    """A chat template.
+
+    ``load`` names a :class:`swift.template.TemplateMeta` (:class:`swift.contracts.TemplateMetaLike`; bound to a
+    tokenizer it is a :class:`swift.contracts.Encoder`).
 
     Attributes:
         stop_words: Extra stop strings for inference.
@@ -179,8 +182,9 @@ class LossRecord(Record):
 
 @dataclass(frozen=True)
 class RewardRecord(Record):
-    """A reward: ``fn(completions, **columns) -> list[float]``
-    (:class:`swift.contracts.RewardFunction`) or a reward model.
+    """A reward.
+
+    ``fn(completions, **columns) -> list[float]`` (:class:`swift.contracts.RewardFunction`) or a reward model.
 
     Attributes:
         kind: ``function`` (``--reward_funcs``) or ``model`` (``--reward_model``).
@@ -191,14 +195,15 @@ class RewardRecord(Record):
 
 @dataclass(frozen=True)
 class SchedulerRecord(Record):
-    """A multi-turn scheduler (``--multi_turn_scheduler``); ``load`` names its class
-    (:class:`swift.contracts.Scheduler`)."""
+    """A multi-turn scheduler (``--multi_turn_scheduler``).
+
+    ``load`` names its class (:class:`swift.contracts.Scheduler`).
+    """
 
 
 @dataclass(frozen=True)
 class EngineRecord(Record):
-    """An inference engine (``--infer_backend``); ``load`` names its class
-    (:class:`swift.contracts.InferEngine`).
+    """An inference engine (``--infer_backend``); ``load`` names its class (:class:`swift.contracts.InferEngine`).
 
     Attributes:
         requires: pip requirements the engine needs (shown when it cannot load).
@@ -209,7 +214,7 @@ class EngineRecord(Record):
 
 @dataclass(frozen=True)
 class TrainerRecord(Record):
-    """A training method: ``sft``, ``pt``, ``dpo``, ``grpo`` …
+    """A training method: ``sft``, ``pt``, ``dpo``, ``grpo`` and the ones plugins add.
 
     ``load`` names ``run(args) -> dict`` that trains and returns a summary
     (:class:`swift.contracts.TrainerRun`).

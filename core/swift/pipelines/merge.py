@@ -1,5 +1,6 @@
-"""Merging adapters into their base model: ``swift export --merge_lora``, ``swift merge-lora``
-and ``swift infer/deploy --merge_lora true``.
+"""Merging adapters into their base model.
+
+``swift export --merge_lora``, ``swift merge-lora`` and ``swift infer/deploy --merge_lora true``.
 
 :func:`merge_adapters` is the one merge implementation: the base model through the
 model-loading seam (:func:`swift.services.load_model`), the adapters loaded and folded

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
 
 def run_trainer(command: str, args: TrainArguments) -> dict:
-    """Run the trainer of ``command`` (checked by :mod:`swift.pipelines.checks` before) and
-    return its summary."""
+    """Run the trainer of ``command`` (checked by :mod:`swift.pipelines.checks` before) and return its summary."""
     return load_trainer(trainer_method(command, args))(args)
 
 

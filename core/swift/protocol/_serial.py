@@ -28,8 +28,7 @@ class Serializable:
     OMIT_NONE: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of JSON types (nested objects become dicts; unset ``OMIT_NONE`` fields
-        are left out)."""
+        """Plain dict of JSON types (nested objects become dicts; unset ``OMIT_NONE`` fields are left out)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)

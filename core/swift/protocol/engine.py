@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 
 
 class InvalidRequestError(UsageError):
-    """A request the engine cannot serve as asked: an unknown adapter, a prompt longer
-    than the model's context … The message says what was wrong; servers answer 400."""
+    """A request the engine cannot serve as asked.
+
+    An unknown adapter, a prompt longer than the model's context … The message says what was wrong; servers answer
+    400.
+    """
 
 
 @runtime_checkable
@@ -161,8 +164,11 @@ class AdapterLoader(Protocol):
 
 
 def weight_formats(engine: Any) -> list[str]:
-    """What weight updates ``engine`` accepts: ``full`` (:class:`WeightLoader`) and
-    ``lora`` (:class:`AdapterLoader`), in that order; empty for a serving-only engine."""
+    """What weight updates ``engine`` accepts.
+
+    ``full`` (:class:`WeightLoader`) and ``lora`` (:class:`AdapterLoader`), in that order; empty for a serving-only
+    engine.
+    """
     formats = []
     if callable(getattr(engine, "load_weights", None)):
         formats.append("full")

@@ -1,7 +1,7 @@
-"""``accuracy``: is the completion's final answer mathematically equal to ``solution``?
+r"""``accuracy``: is the completion's final answer mathematically equal to ``solution``?
 
 Equivalence is decided by `math-verify` (an optional dependency, imported on first
-use), so ``0.5``, ``\\frac{1}{2}`` and ``1/2`` are the same answer.
+use), so ``0.5``, ``\frac{1}{2}`` and ``1/2`` are the same answer.
 """
 
 from __future__ import annotations
@@ -67,10 +67,10 @@ class _Checker:
 
 
 def accuracy(completions: Sequence[Any], solution: Sequence[Any] | None = None, **kwargs: Any) -> list[float | None]:
-    """1.0 when a completion's answer equals the reference ``solution``, else 0.0.
+    r"""1.0 when a completion's answer equals the reference ``solution``, else 0.0.
 
     The answer is the content of the last ``<answer>...</answer>`` block if there
-    is one, otherwise the first anchored answer (``\\boxed{}``, ``$...$``,
+    is one, otherwise the first anchored answer (``\boxed{}``, ``$...$``,
     "the answer is ...") of the completion. A completion without one scores 0.0.
 
     When the *gold* solution cannot be parsed the reward is ``None``: the example

@@ -38,6 +38,7 @@ class RetryWrongAnswer(MultiTurnScheduler):
 
     @property
     def name(self) -> str:
+        """Name used in errors and records."""
         return "retry_wrong"
 
     def _score(self, request: InferRequest, choice: ChatCompletionResponseChoice) -> float:

@@ -62,8 +62,10 @@ def trains_full_weights(train_type: str | None) -> bool:
 
 
 def adapter_tuner(train_type: str | None) -> str:
-    """The tuner that loads a run's adapters: its ``--train_type``, or ``lora`` when the run
-    trained full weights (its record says ``full``) or named none."""
+    """The tuner that loads a run's adapters.
+
+    Its ``--train_type``, or ``lora`` when the run trained full weights (its record says ``full``) or named none.
+    """
     if not train_type or trains_full_weights(train_type):
         return "lora"
     from swift.kernel import registry

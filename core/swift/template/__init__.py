@@ -1,6 +1,7 @@
-"""Chat templates: :class:`TemplateMeta` (a family's layout, plain data) and
-:class:`Template` (a meta bound to a tokenizer: render, encode with a loss mask,
-encode prompts, stop words, decode).
+"""Chat templates.
+
+:class:`TemplateMeta` (a family's layout, plain data) and :class:`Template` (a meta bound to a tokenizer: render,
+encode with a loss mask, encode prompts, stop words, decode).
 
 Pure Python: no tokenizer library is imported; the tokenizer is duck-typed.
 

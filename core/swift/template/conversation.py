@@ -50,11 +50,14 @@ class Conversation:
 
     @property
     def ends_with_assistant(self) -> bool:
+        """Whether the last message is the assistant's (the reply to train on)."""
         return bool(self.messages) and self.messages[-1].role == "assistant"
 
     def last_query_index(self) -> int:
-        """Index of the last real user message (tool results wrapped in a user turn
-        do not count), or the last index when there is none."""
+        """Index of the last real user message, or the last index when there is none.
+
+        Tool results wrapped in a user turn do not count.
+        """
         for i in range(len(self.messages) - 1, -1, -1):
             msg = self.messages[i]
             if msg.role == "user" and not (

@@ -6,7 +6,7 @@ from swift.kernel.errors import SwiftError
 
 
 class TemplateError(SwiftError, ValueError):
-    """A row cannot be rendered: no messages, unknown role, non-string content …
+    """A row cannot be rendered: no messages, an unknown role, non-string content and the like.
 
     It is a ``ValueError`` so data code can catch it like any bad value, and a
     :class:`~swift.kernel.errors.SwiftError` so the CLI reports it without a traceback.

@@ -1,4 +1,4 @@
-"""The jinja backend: the tokenizer's own chat template (``--template_backend jinja``).
+r"""The jinja backend: the tokenizer's own chat template (``--template_backend jinja``).
 
 ``tokenizer.apply_chat_template(..., tokenize=False)`` gives the text; the loss
 mask comes from rendering prefixes. For each assistant message *k*:
@@ -6,7 +6,7 @@ mask comes from rendering prefixes. For each assistant message *k*:
 * ``base`` — the conversation before *k* — and ``base + generation prompt`` are
   rendered; the assistant's output starts after the part of the generation prompt
   the full text repeats (so an empty think block Qwen3 puts in the prompt stays
-  untrained, and R1's ``<think>\\n`` prompt still finds ``<｜Assistant｜>``);
+  untrained, and R1's ``<think>\n`` prompt still finds ``<｜Assistant｜>``);
 * it ends after the first stop string (EOS, the template's stop words), so the
   separator behind an end-of-turn token stays untrained — or, failing that, where
   rendering the conversation up to *k* ends.
@@ -70,8 +70,10 @@ class JinjaRenderer:
         return text
 
     def _prompt_length(self, head: list[dict], tools, tail: str, rest: str) -> int:
-        """How much of ``rest`` (the text after the turns before an assistant message)
-        is its prompt: the generation prompt ``tail`` if the text repeats all of it."""
+        """How much of ``rest`` (the text after the turns before an assistant message) is its prompt.
+
+        The generation prompt ``tail`` if the text repeats all of it.
+        """
         if rest.startswith(tail):
             return len(tail)
         if "enable_thinking" in self.kwargs:

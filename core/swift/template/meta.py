@@ -1,4 +1,4 @@
-"""``TemplateMeta``: how a model family lays out a conversation, as plain data.
+r"""``TemplateMeta``: how a model family lays out a conversation, as plain data.
 
 Format strings use ``{placeholders}`` that are filled at render time:
 
@@ -17,11 +17,11 @@ Example — ChatML::
 
     CHATML = TemplateMeta(
         name="chatml",
-        system_prefix="<|im_start|>system\\n{system}<|im_end|>\\n",
-        user="<|im_start|>user\\n{content}<|im_end|>\\n",
-        assistant_prefix="<|im_start|>assistant\\n",
+        system_prefix="<|im_start|>system\n{system}<|im_end|>\n",
+        user="<|im_start|>user\n{content}<|im_end|>\n",
+        assistant_prefix="<|im_start|>assistant\n",
         assistant="{content}<|im_end|>",
-        turn_sep="\\n",
+        turn_sep="\n",
         stop_words=("<|im_end|>",),
     )
 """
@@ -64,7 +64,7 @@ class ToolFormat:
 
 @dataclass(frozen=True)
 class ThinkingFormat:
-    """Reasoning models: ``<think>…</think>`` blocks in assistant messages.
+    r"""Reasoning models: ``<think>…</think>`` blocks in assistant messages.
 
     Attributes:
         open: Opening tag of a reasoning block.
@@ -72,12 +72,12 @@ class ThinkingFormat:
         strip_history: Drop the reasoning of assistant turns before the last user
             message, as Qwen3 and DeepSeek-R1 do (the model never sees old thoughts).
         history_lstrip: Characters stripped from the front of an answer whose
-            reasoning was dropped (Qwen3 strips ``"\\n"``; R1 keeps them).
+            reasoning was dropped (Qwen3 strips ``"\n"``; R1 keeps them).
         last_round: Format of assistant turns after the last user message, with
             ``{reasoning}`` and ``{content}`` (Qwen3 always writes a think block,
             empty when there is no reasoning). ``None`` keeps the message as is.
         generation_prefix: Added after the assistant prefix of a generation prompt
-            (R1 opens ``"<think>\\n"`` for the model).
+            (R1 opens ``"<think>\n"`` for the model).
         no_thinking_prefix: Added instead when thinking is switched off
             (``enable_thinking=False``; Qwen3's empty think block).
     """
@@ -93,7 +93,7 @@ class ThinkingFormat:
 
 @dataclass(frozen=True)
 class TemplateMeta:
-    """The layout of a chat template, without any tokenizer.
+    r"""The layout of a chat template, without any tokenizer.
 
     A conversation renders as::
 
@@ -116,7 +116,7 @@ class TemplateMeta:
         assistant_prefix: Opens an assistant turn; also the generation prompt.
         assistant: The trained part of an assistant turn, end-of-turn included
             (``"{content}<|im_end|>"``).
-        turn_sep: Untrained text after each assistant turn (ChatML's ``"\\n"``).
+        turn_sep: Untrained text after each assistant turn (ChatML's ``"\n"``).
         suffix: Trained text after the final assistant turn only, for families
             whose end of turn is the next turn's opening token (GLM-4's ``<|user|>``).
         end: Untrained text closing a conversation without a generation prompt

@@ -46,7 +46,7 @@ def tools_block(meta: TemplateMeta, system: str | None, tools, values: Mapping[s
 
 
 def generation_prefix(meta: TemplateMeta, enable_thinking: bool | None) -> str:
-    """What follows the assistant prefix in a generation prompt (R1's ``<think>\\n``)."""
+    r"""What follows the assistant prefix in a generation prompt (R1's ``<think>\n``)."""
     th = meta.thinking
     if th is None:
         return ""

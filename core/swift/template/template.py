@@ -242,7 +242,7 @@ class Template:
 
     @property
     def generation_prefix(self) -> str:
-        """Text the generation prompt adds after the assistant prefix (R1's ``<think>\\n``)."""
+        r"""Text the generation prompt adds after the assistant prefix (R1's ``<think>\n``)."""
         return generation_prefix(self.layout, self.enable_thinking)
 
     def __repr__(self) -> str:

@@ -25,6 +25,7 @@ class AdaLoraCallback(TrainerCallback):
         self.model = model
 
     def on_optimizer_step(self, args, state, control, **kwargs):
+        """Reallocate AdaLoRA's ranks from the gradients of the step just taken."""
         self.model.base_model.update_and_allocate(state.global_step + 1)
 
 
@@ -40,6 +41,7 @@ class AdaLoraTuner(PeftTuner):
         super().__init__("adalora")
 
     def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> AdaLoraConfig:
+        """The AdaLoRA config for ``args`` with the run's total optimizer steps."""
         settings = AdaLoraSettings.from_args(args, total_steps)
         return AdaLoraConfig(
             init_r=settings.init_r,

@@ -81,6 +81,7 @@ class LoraTuner(PeftTuner):
         super().__init__("lora")
 
     def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> LoraConfig:
+        """The LoRA config for ``args`` (typed through :class:`~swift_peft.settings.LoraSettings`)."""
         settings = LoraSettings.from_args(args)
         return LoraConfig(
             r=settings.rank,

@@ -21,7 +21,7 @@ def boft_config(args: Any, common: dict[str, Any]) -> BOFTConfig:
 
 
 def vera_config(args: Any, common: dict[str, Any]) -> VeraConfig:
-    """VeRA from ``--vera_rank``, ``--vera_projection_prng_key``, ``--vera_save_projection`` …"""
+    """VeRA from ``--vera_rank``, ``--vera_projection_prng_key`` and the other ``--vera_*`` flags."""
     return VeraConfig(
         r=args.vera_rank,
         projection_prng_key=int(args.vera_projection_prng_key),

@@ -1,6 +1,7 @@
-"""swift-serve: ``swift deploy``, an OpenAI-compatible HTTP server over any swift engine,
-and ``swift rollout``, the same server plus GRPO's generation and weight-sync routes
-(:mod:`swift_serve.rollout_app`, ``docs/rollout.md``).
+"""swift-serve.
+
+``swift deploy``, an OpenAI-compatible HTTP server over any swift engine, and ``swift rollout``, the same server
+plus GRPO's generation and weight-sync routes (:mod:`swift_serve.rollout_app`, ``docs/rollout.md``).
 
 The server speaks OpenAI's API (``/v1/models``, ``/v1/chat/completions``,
 ``/v1/completions``, SSE streaming, bearer keys) and talks to the engine only

@@ -1,8 +1,8 @@
-"""Body of ``swift deploy``: build the engine as ``swift infer`` does, then serve it.
+r"""Body of ``swift deploy``: build the engine as ``swift infer`` does, then serve it.
 
 Example::
 
-    swift deploy --model Qwen/Qwen2.5-0.5B-Instruct --infer_backend pt --port 8000 \\
+    swift deploy --model Qwen/Qwen2.5-0.5B-Instruct --infer_backend pt --port 8000 \
         --adapters lora1=output/v0/checkpoint-100 --api_key secret
 
     from swift.llm import deploy_main, DeployArguments   # or, from Python
@@ -57,8 +57,7 @@ def configure_logging() -> None:
 
 
 def serve(args: Any, build_app: Callable[[Any, Any], Any], command: str = "swift deploy") -> int:
-    """Build the engine as ``swift infer`` does and serve ``build_app(engine, args)``
-    with uvicorn until interrupted.
+    """Build the engine as ``swift infer`` does and serve ``build_app(engine, args)`` with uvicorn until interrupted.
 
     Args:
         args: ``DeployArguments`` or a subclass.

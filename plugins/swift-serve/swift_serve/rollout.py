@@ -1,4 +1,4 @@
-"""Body of ``swift rollout``: a generation server for GRPO that takes weight updates.
+r"""Body of ``swift rollout``: a generation server for GRPO that takes weight updates.
 
 It is ``swift deploy`` (same engine building, same OpenAI routes, same flags) plus
 the rollout protocol of ``docs/rollout.md`` (``/health`` with weight formats,
@@ -14,9 +14,9 @@ trajectory to mask the loss), so this server takes no scheduler flags.
 
 Example::
 
-    swift rollout --model Qwen/Qwen2.5-0.5B-Instruct --infer_backend pt \\
+    swift rollout --model Qwen/Qwen2.5-0.5B-Instruct --infer_backend pt \
         --max_batch_size 32 --port 8000
-    swift rlhf --rlhf_type grpo --use_vllm true --vllm_mode server \\
+    swift rlhf --rlhf_type grpo --use_vllm true --vllm_mode server \
         --vllm_server_host 127.0.0.1 --vllm_server_port 8000 ...
 """
 

@@ -26,7 +26,7 @@ class ConformanceError(AssertionError):
 
 
 def fail(plugin: str, problem: str, *, family: str = "", record: str = "") -> ConformanceError:
-    """Build a :class:`ConformanceError` (``raise fail(...)`` reads like a sentence)."""
+    """Build a :class:`ConformanceError` to raise, so that a check reads like a sentence."""
     return ConformanceError(plugin, problem, family=family, record=record)
 
 

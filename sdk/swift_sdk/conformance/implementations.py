@@ -1,5 +1,7 @@
-"""Every record's implementation imports and satisfies its family's Protocol
-(:mod:`swift.contracts`), and a model type's default template exists."""
+"""Every record's implementation imports and satisfies its family's Protocol (:mod:`swift.contracts`).
+
+A model type's default template must exist too.
+"""
 
 from __future__ import annotations
 

@@ -87,6 +87,7 @@ class BasicConformance:
         return plugin_under_test(self.plugin, self.distribution)
 
     def pytest_generate_tests(self, metafunc: Any) -> None:
+        """Parametrize each family's test with the plugin's record names."""
         family = getattr(metafunc.function, "swift_family", None)
         if family is None or "record_name" not in metafunc.fixturenames:
             return
@@ -100,15 +101,18 @@ class BasicConformance:
         metafunc.parametrize("record_name", params or [pytest.param(None, marks=pytest.mark.skip(reason=why))])
 
     def test_plugin_loads_and_its_records_are_valid(self) -> None:
+        """The plugin imports, its hooks yield valid records with unique names."""
         check_records(self.loaded(), overrides=self.overrides)
 
     def test_hooks_module_imports_nothing_heavy(self) -> None:
+        """The hooks module (and argument modules) import no heavy library."""
         plugin = self.loaded()
         arguments = [r.arguments.partition(":")[0] for r in plugin.of("commands") if r.arguments]
         arguments += [r.load.partition(":")[0] for r in plugin.of("arguments")]
         check_hooks_light(self.plugin, also=arguments)
 
     def test_every_implementation_loads(self) -> None:
+        """Every record's implementation imports and satisfies its family's Protocol."""
         check_implementations_load(self.loaded())
 
 
@@ -124,6 +128,7 @@ class ModelConformance(BasicConformance):
 
     @for_family("models")
     def test_model(self, record_name: str) -> None:
+        """Each model type loads a tiny checkpoint of its architecture."""
         _run(check_model, self.loaded(), record_name, self.model_dirs.get(record_name))
 
 
@@ -132,6 +137,7 @@ class TemplateConformance(BasicConformance):
 
     @for_family("templates")
     def test_template(self, record_name: str) -> None:
+        """Each template masks everything but the assistant's turns."""
         _run(check_template, self.loaded(), record_name)
 
 
@@ -148,6 +154,7 @@ class DatasetConformance(BasicConformance):
 
     @for_family("datasets")
     def test_dataset(self, record_name: str) -> None:
+        """Each dataset yields standardized rows."""
         sample = self.dataset_samples.get(record_name)
         _run(check_dataset, self.loaded(), record_name, sample, self.dataset_arguments)
 
@@ -157,6 +164,7 @@ class TunerConformance(BasicConformance):
 
     @for_family("tuners")
     def test_tuner(self, record_name: str, tiny_model_path: Any) -> None:
+        """Each tuner trains a step and round-trips save/load (and merge)."""
         _run(check_tuner, self.loaded(), record_name, str(tiny_model_path))
 
 
@@ -165,6 +173,7 @@ class LossConformance(BasicConformance):
 
     @for_family("losses")
     def test_loss(self, record_name: str) -> None:
+        """Each loss trains only unmasked tokens."""
         _run(check_loss, self.loaded(), record_name)
 
 
@@ -181,6 +190,7 @@ class RewardConformance(BasicConformance):
 
     @for_family("rewards")
     def test_reward(self, record_name: str) -> None:
+        """Each reward returns one float per completion."""
         _run(check_reward, self.loaded(), record_name, self.reward_columns, self.reward_arguments)
 
 
@@ -189,6 +199,7 @@ class SchedulerConformance(BasicConformance):
 
     @for_family("schedulers")
     def test_scheduler(self, record_name: str) -> None:
+        """Each scheduler answers check_finished with a bool and step with a request."""
         _run(check_scheduler, self.loaded(), record_name)
 
 
@@ -197,6 +208,7 @@ class EngineConformance(BasicConformance):
 
     @for_family("engines")
     def test_engine(self, record_name: str, tiny_model_path: Any) -> None:
+        """Each engine answers plainly and streamed."""
         _run(check_engine, self.loaded(), record_name, str(tiny_model_path))
 
 
@@ -205,6 +217,7 @@ class TrainerConformance(BasicConformance):
 
     @for_family("trainers")
     def test_trainer(self, record_name: str) -> None:
+        """Each trainer belongs to a command and can be called as ``run(args)``."""
         _run(check_trainer, self.loaded(), record_name)
 
 
@@ -213,6 +226,7 @@ class CommandConformance(BasicConformance):
 
     @for_family("commands")
     def test_command(self, record_name: str) -> None:
+        """Each command's arguments build and its main is callable."""
         _run(check_command, self.loaded(), record_name)
 
 

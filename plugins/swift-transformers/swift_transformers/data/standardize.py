@@ -56,6 +56,7 @@ class RowError(ValueError):
 
     @property
     def reason(self) -> str:
+        """The reason the row was dropped."""
         return str(self.args[0])
 
 

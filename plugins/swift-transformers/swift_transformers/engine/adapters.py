@@ -60,8 +60,9 @@ class AdapterSet:
         self._is_peft = bool(parsed)
 
     def replace(self, adapter_dir: str, name: str | None = None) -> int:
-        """Serve the adapter in ``adapter_dir`` as ``name`` (None = the default adapter of
-        requests naming none), dropping the adapters it replaces. The caller makes sure
+        """Serve the adapter in ``adapter_dir`` as ``name``, dropping the adapters it replaces.
+
+        ``name=None`` is the default adapter of requests naming none. The caller makes sure
         nothing generates meanwhile.
 
         Returns:

@@ -91,9 +91,11 @@ class BatchScheduler:
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
-        """Run the body while no batch runs: waits for the current one to finish and
-        keeps queued jobs waiting until the body is done. Pauses of several threads
-        may overlap (the worker resumes after the last); they do not exclude each other."""
+        """Run the body while no batch runs.
+
+        Waits for the current one to finish and keeps queued jobs waiting until the body is done. Pauses of several
+        threads may overlap (the worker resumes after the last); they do not exclude each other.
+        """
         if threading.current_thread() is self._thread:
             raise RuntimeError("the generation worker cannot pause itself")
         with self._cond:

@@ -126,6 +126,7 @@ class BatchRunner:
         self.activate = activate
 
     def __call__(self, jobs: list[Job]) -> None:
+        """Generate for ``jobs`` in one batch and deliver every row's result to its sink."""
         rows = [self._rows(job) for job in jobs]
         slot = 0
         for job_rows in rows:

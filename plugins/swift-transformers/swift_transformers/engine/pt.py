@@ -149,8 +149,10 @@ class PtEngine:
         self._scheduler.close()
 
     def load_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> int:
-        """Copy full weights (plain transformers names) into the live model; see
-        :class:`swift.protocol.WeightLoader`. Waits for the running batch to finish."""
+        """Copy full weights (plain transformers names) into the live model; see :class:`swift.protocol.WeightLoader`.
+
+        Waits for the running batch to finish.
+        """
         with self._updating, self._scheduler.paused():
             return load_weights(self.model, named_tensors)
 
@@ -161,8 +163,10 @@ class PtEngine:
         *,
         name: str | None = None,
     ) -> int:
-        """Replace the adapter served as ``name`` (None = the default one) by a peft LoRA
-        relative to the original base; see :class:`swift.protocol.AdapterLoader`."""
+        """Replace the adapter served as ``name`` (None = the default one) by a peft LoRA relative to the original base.
+
+        See :class:`swift.protocol.AdapterLoader`.
+        """
         with self._updating, adapter_folder(adapter, config) as folder:
             with self._scheduler.paused():
                 count = self._adapters.replace(folder, name)

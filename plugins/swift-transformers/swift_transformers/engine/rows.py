@@ -69,6 +69,7 @@ class Row:
 
     @property
     def done(self) -> bool:
+        """Whether the row has finished (a stop, EOS or its token budget)."""
         return self.finish_reason is not None
 
     def step(self, token: int, logprob: TokenLogprob | None = None) -> None:

@@ -24,16 +24,20 @@ class FutureSink:
 
     @property
     def cancelled(self) -> bool:
+        """Whether the caller gave up waiting."""
         return self.future.cancelled()
 
     def put(self, chunk: Any) -> None:  # non-stream requests get no chunks
+        """Ignored: a non-streaming request gets only the final response."""
         pass
 
     def finish(self, response: Any) -> None:
+        """Deliver the final response."""
         if not self.future.done():
             self.future.set_result(response)
 
     def fail(self, exc: BaseException) -> None:
+        """Deliver the error the generation raised."""
         if not self.future.done():
             self.future.set_exception(exc)
 
@@ -47,15 +51,19 @@ class QueueSink:
 
     @property
     def cancelled(self) -> bool:
+        """Whether the consumer stopped reading."""
         return self._cancelled
 
     def put(self, chunk: Any) -> None:
+        """Queue one stream chunk."""
         self._queue.put(chunk)
 
     def finish(self, response: Any = None) -> None:
+        """End the stream."""
         self._queue.put(_END)
 
     def fail(self, exc: BaseException) -> None:
+        """End the stream with the error the generation raised."""
         self._queue.put(exc)
 
     def __iter__(self) -> Iterator[Any]:
@@ -80,9 +88,11 @@ class AsyncFutureSink:
 
     @property
     def cancelled(self) -> bool:
+        """Whether the awaiting coroutine was cancelled."""
         return self.future.cancelled()
 
     def put(self, chunk: Any) -> None:
+        """Ignored: a non-streaming request gets only the final response."""
         pass
 
     def _settle(self, method: str, value: Any) -> None:
@@ -96,9 +106,11 @@ class AsyncFutureSink:
             pass
 
     def finish(self, response: Any) -> None:
+        """Resolve the future on its loop with the final response."""
         self._settle("set_result", response)
 
     def fail(self, exc: BaseException) -> None:
+        """Resolve the future on its loop with the error the generation raised."""
         self._settle("set_exception", exc)
 
 
@@ -112,6 +124,7 @@ class AsyncQueueSink:
 
     @property
     def cancelled(self) -> bool:
+        """Whether the consumer stopped reading."""
         return self._cancelled
 
     def _push(self, item: Any) -> None:
@@ -121,12 +134,15 @@ class AsyncQueueSink:
             self._cancelled = True
 
     def put(self, chunk: Any) -> None:
+        """Queue one stream chunk on the consumer's loop."""
         self._push(chunk)
 
     def finish(self, response: Any = None) -> None:
+        """End the stream."""
         self._push(_END)
 
     def fail(self, exc: BaseException) -> None:
+        """End the stream with the error the generation raised."""
         self._push(exc)
 
     async def iterate(self) -> AsyncIterator[Any]:

@@ -43,7 +43,7 @@ def config_dtype(config: Any):
 
 
 def attn_implementation(attn_impl: str | None, config: Any = None) -> str:
-    """transformers' ``attn_implementation`` for ``--attn_impl``.
+    """Transformers' ``attn_implementation`` for ``--attn_impl``.
 
     Unset means ``sdpa`` where the architecture supports it and ``eager`` where it does
     not (Gemma 2 in transformers 5 refuses sdpa), so every model type loads by default.

@@ -33,9 +33,11 @@ class JsonlLoggingCallback(TrainerCallback):
         self._start_step = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
+        """Remember when (and at which step) training started, for the time estimates."""
         self._start, self._start_step = time.time(), state.global_step
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        """Append the Trainer's log line, with progress and time estimates, to ``logging.jsonl``."""
         if not state.is_world_process_zero or not logs:
             return
         elapsed = time.time() - self._start
@@ -73,6 +75,7 @@ class FinalStepCallback(TrainerCallback):
     """
 
     def on_step_end(self, args, state, control, **kwargs):
+        """Save and evaluate at the last step (when the strategies save or evaluate at all)."""
         if state.max_steps and state.global_step >= state.max_steps:
             if _strategy(args.save_strategy) != "no":
                 control.should_save = True
@@ -92,6 +95,7 @@ class CopyArgsCallback(TrainerCallback):
         self.args_file = args_file
 
     def on_save(self, args, state, control, **kwargs):
+        """Copy the run's ``args.json`` into the checkpoint just written."""
         if not state.is_world_process_zero:
             return
         checkpoint = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
@@ -120,8 +124,10 @@ class LisaCallback(TrainerCallback):
                 p.requires_grad_(i in self.active)
 
     def on_train_begin(self, args, state, control, **kwargs):
+        """Draw the first set of trainable layers."""
         self.switch()
 
     def on_step_begin(self, args, state, control, **kwargs):
+        """Draw new trainable layers every ``interval`` steps."""
         if state.global_step and state.global_step % self.interval == 0:
             self.switch()

@@ -36,6 +36,7 @@ class PaddingCollator:
     pad_to_multiple_of: int | None = None
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Pad (or pack) ``rows`` into a batch of tensors with labels and attention."""
         packed = "position_ids" in rows[0]
         width = max(len(r["input_ids"]) for r in rows)
         if self.pad_to_multiple_of:

@@ -95,7 +95,7 @@ def score_completions(
 def reward_metrics(
     names: Sequence[str], per_reward: torch.Tensor, totals: torch.Tensor, group_std: torch.Tensor
 ) -> dict[str, float]:
-    """Logged numbers of a round: ``reward``, ``reward_std``, ``rewards/<name>/mean`` …"""
+    """Logged numbers of a round: ``reward``, ``reward_std``, ``rewards/<name>/mean`` and the like."""
     metrics = {
         "reward": totals.mean().item(),
         "reward_std": totals.std().item() if totals.numel() > 1 else 0.0,

@@ -45,8 +45,10 @@ class RoundShape:
 
 
 def round_shape(args: Any, world_size: int = 1) -> RoundShape:
-    """The round of ``args``: ``--generation_batch_size`` (global) or ``--steps_per_generation``
-    (default ``--gradient_accumulation_steps``) micro-batches of ``--per_device_train_batch_size``.
+    """The round of ``args``.
+
+    ``--generation_batch_size`` (global) or ``--steps_per_generation`` (default ``--gradient_accumulation_steps``)
+    micro-batches of ``--per_device_train_batch_size``.
 
     Raises:
         UsageError: When the completions of a round do not split into groups of

@@ -43,8 +43,7 @@ class RolloutEngine(Protocol):
 
 
 class LocalEngine:
-    """The ``pt`` engine (``registry("engines")``) over the policy itself: its weights are
-    always current.
+    """The ``pt`` engine (``registry("engines")``) over the policy itself: its weights are always current.
 
     Generation runs with the model in eval mode (no dropout, no activation
     checkpointing); the training mode is restored afterwards.
@@ -66,6 +65,7 @@ class LocalEngine:
         model.train(was_training)
 
     def infer(self, requests: list, request_config: Any = None) -> list:
+        """Generate with the policy's current weights (evaluation mode while generating)."""
         was_training = self.model.training
         self.model.eval()
         try:
@@ -77,6 +77,7 @@ class LocalEngine:
         """Nothing to do: the engine generates with ``model``'s own parameters."""
 
     def close(self) -> None:
+        """Release the engine."""
         self.engine.close()
 
 
@@ -93,9 +94,11 @@ class ServerEngine:
         self.batches = getattr(args, "move_model_batches", None)
 
     def infer(self, requests: list, request_config: Any = None) -> list:
+        """Generate on the rollout server."""
         return self.client.infer(requests, request_config)
 
     def sync_weights(self, model: Any) -> None:
+        """Push the policy's changed weights to the server (from the main process), then wait for all ranks."""
         from swift_transformers import api as runs
 
         if runs.is_main_process():
@@ -103,6 +106,7 @@ class ServerEngine:
         runs.barrier()
 
     def close(self) -> None:
+        """Close the connection to the server."""
         self.client.close()
 
 
@@ -123,12 +127,15 @@ class ColocatedEngine:
             )
 
     def infer(self, requests: list, request_config: Any = None) -> list:
+        """Generate with the engine."""
         return self.engine.infer(requests, request_config)
 
     def sync_weights(self, model: Any) -> None:
+        """Apply the policy's changed weights to the engine."""
         self.engine.load_weights(changed_weights(model).items())
 
     def close(self) -> None:
+        """Release the engine."""
         self.engine.close()
 
 

@@ -202,8 +202,11 @@ class GroupSampler:
         return [self.encode(rows[i // g], t) for i, t in enumerate(trajectories)]
 
     def completions(self, samples: Sequence[Sample]) -> list[Any]:
-        """What reward functions score: the answer text, or the chat-format turns after
-        the prompt for multi-turn rollouts (tool and user turns included)."""
+        """What reward functions score.
+
+        The answer text, or the chat-format turns after the prompt for multi-turn rollouts (tool and user turns
+        included).
+        """
         if self.scheduler is None:
             return [s.trajectory.messages[-1]["content"] for s in samples]
         return [s.trajectory.completion for s in samples]

@@ -34,6 +34,7 @@ class PromptIds:
         self._by_choice: dict[int, tuple[ChatCompletionResponseChoice, list[int]]] = {}
 
     def clear(self) -> None:
+        """Forget the token ids of earlier rollouts."""
         self._by_choice.clear()
 
     def record(self, response: ChatCompletionResponse) -> None:
@@ -54,14 +55,17 @@ class PromptIds:
 
 
 class RecordingEngine:
-    """An engine that records the prompt ids of what it answers; the multi-turn driver
-    sees only choices, so this is where they are still at hand."""
+    """An engine that records the prompt ids of what it answers.
+
+    The multi-turn driver sees only choices, so this is where they are still at hand.
+    """
 
     def __init__(self, engine: Any, prompt_ids: PromptIds):
         self.engine = engine
         self.prompt_ids = prompt_ids
 
     def infer(self, requests: Sequence[Any], request_config: Any = None) -> list:
+        """Generate, keeping the sampled token ids of every choice."""
         responses = self.engine.infer(requests, request_config)
         for response in responses:
             if isinstance(response, ChatCompletionResponse):
@@ -70,11 +74,12 @@ class RecordingEngine:
 
 
 def sampled_answer_ids(choice: Any, text: str, turn_end_ids: Sequence[int]) -> list[int] | None:
-    """The tokens of answer ``text`` as sampled, completed to the template's end of turn;
+    r"""The tokens of answer ``text`` as sampled, completed to the template's end of turn.
+
     None when the engine returned no ids or ``text`` is not the choice's own text.
 
     After a ``stop`` the ids already end with the sampled end token (``<|im_end|>``):
-    only what the template's turn end has beyond it (ChatML's ``\\n``) is added, as
+    only what the template's turn end has beyond it (ChatML's ``\n``) is added, as
     SFT trains it. After ``length`` the answer was cut and nothing is added. An answer
     stopped by a stop string or another end token is kept exactly as sampled.
     """

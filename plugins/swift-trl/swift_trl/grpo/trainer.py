@@ -117,6 +117,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
 
     # ------------------------------------------------------------------ data
     def get_train_dataloader(self) -> DataLoader:
+        """Batches of whole groups: every prompt's ``num_generations`` completions land in one step."""
         sampler = GroupBatchSampler(
             len(self.train_dataset),
             self.shape.prompts,

@@ -119,6 +119,7 @@ class SwiftCPOTrainer(SwiftTrainerMixin, CPOTrainer):
     """``CPOTrainer`` (CPO and SimPO) on swift-encoded pairs."""
 
     def tokenize_row(self, feature, model=None) -> dict:
+        """Encode a pairwise row with swift's template (already tokenized), else as trl does."""
         if all(c in feature for c in PAIRWISE_COLUMNS) and not self.is_encoder_decoder:
             return cpo_features(feature)
         return super().tokenize_row(feature, model)
@@ -128,6 +129,7 @@ class SwiftORPOTrainer(SwiftTrainerMixin, ORPOTrainer):
     """``ORPOTrainer`` on swift-encoded pairs."""
 
     def tokenize_row(self, feature, model=None) -> dict:
+        """Encode a pairwise row with swift's template (already tokenized), else as trl does."""
         if all(c in feature for c in PAIRWISE_COLUMNS) and not self.is_encoder_decoder:
             return cpo_features(feature)
         return super().tokenize_row(feature, model)

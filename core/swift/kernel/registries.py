@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from swift.kernel.errors import ConflictError, MissingProviderError, UnknownNameError
 from swift.kernel.families import Family, install_hint
 from swift.kernel.lazy import load_object
 from swift.kernel.records import Record
 
+R = TypeVar("R", bound=Record)
+
 
 def _is_builtin(record: Record) -> bool:
     return record.provider is not None and record.provider.is_builtin
 
 
-class Registry:
-    """The records of one family, looked up by name or alias.
+class Registry(Generic[R]):
+    """The records of one family (``Registry[TunerRecord]`` …), looked up by name or alias.
 
     A plugin's record overrides a builtin one of the same name; two plugins that
-    register one name are a conflict, reported when that name is used.
+    register one name are a conflict, reported when that name is used. ``load`` returns
+    the implementation untyped; :mod:`swift.contracts` has the typed, checked loaders
+    (``load_tuner(name) -> Tuner`` …).
     """
 
-    def __init__(self, family: Family, records: list[Record], failures: dict[str, str] | None = None):
+    def __init__(self, family: Family, records: list[R], failures: dict[str, str] | None = None):
         self.family = family
         # distribution → why its plugin failed to load, so errors don't say "install" it again
         self._failures = failures or {}
-        self._by_name: dict[str, list[Record]] = {}
-        self._by_alias: dict[str, list[Record]] = {}
+        self._by_name: dict[str, list[R]] = {}
+        self._by_alias: dict[str, list[R]] = {}
         for record in records:
             self._by_name.setdefault(record.name, []).append(record)
             for alias in record.aliases:
@@ -36,7 +40,7 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._find(name) is not None
 
-    def __iter__(self) -> Iterator[Record]:
+    def __iter__(self) -> Iterator[R]:
         return iter(self.records())
 
     def __len__(self) -> int:
@@ -46,20 +50,20 @@ class Registry:
         """Primary names, sorted."""
         return sorted(self._by_name)
 
-    def records(self) -> list[Record]:
+    def records(self) -> list[R]:
         """One record per name (the winning one; conflicts included once)."""
         return [self._winners(self._by_name[name])[0] for name in self.names()]
 
-    def conflicts(self) -> dict[str, list[Record]]:
+    def conflicts(self) -> dict[str, list[R]]:
         """Names registered by more than one non-builtin plugin."""
         return {name: recs for name, recs in self._by_name.items() if len(self._winners(recs)) > 1}
 
     @staticmethod
-    def _winners(candidates: list[Record]) -> list[Record]:
+    def _winners(candidates: list[R]) -> list[R]:
         plugins = [r for r in candidates if not _is_builtin(r)]
         return plugins or candidates[-1:]
 
-    def _find(self, name: str) -> list[Record] | None:
+    def _find(self, name: str) -> list[R] | None:
         for table in (self._by_name, self._by_alias):
             if name in table:
                 return self._winners(table[name])
@@ -70,7 +74,7 @@ class Registry:
                     return self._winners(recs)
         return None
 
-    def get(self, name: str) -> Record:
+    def get(self, name: str) -> R:
         """The record called ``name`` (or aliased so).
 
         Raises:

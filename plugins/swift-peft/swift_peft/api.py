@@ -6,7 +6,9 @@ here; everything else in the package is internal. All tuners implement
 
 * :class:`PeftTuner` — a tuner from a peft config builder (save/load/merge included);
 * :class:`LoraTuner` — ``--train_type lora`` (DoRA, rsLoRA, PiSSA/OLoRA, LoRA+);
-* :class:`LoraSettings`, :class:`AdaLoraSettings` — their typed settings (``from_args``).
+* :class:`TargetSettings`, :class:`LoraSettings`, :class:`AdaLoraSettings`, :class:`BoftSettings`,
+  :class:`VeraSettings`, :class:`FourierSettings` — the typed settings each tuner reads once
+  (``from_args``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ _EXPORTS = {
     "LoraTuner": "swift_peft.lora",
     "LoraSettings": "swift_peft.settings",
     "AdaLoraSettings": "swift_peft.settings",
+    "TargetSettings": "swift_peft.settings",
+    "BoftSettings": "swift_peft.settings",
+    "VeraSettings": "swift_peft.settings",
+    "FourierSettings": "swift_peft.settings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,10 +8,12 @@ from typing import Any
 import torch
 from peft import PeftConfig, PeftModel, get_peft_model
 
+from swift_peft.settings import TargetSettings
 from swift_peft.targets import resolve_modules_to_save, resolve_target_modules, task_type
 
 DEFAULT_ADAPTER = "default"
 
+# fn(settings, common) -> PeftConfig; settings is the method's typed settings object
 ConfigBuilder = Callable[[Any, dict[str, Any]], PeftConfig]
 
 
@@ -33,28 +35,31 @@ class PeftTuner:
 
     Args:
         name: The ``--train_type`` this object implements.
-        build_config: ``fn(args, common) -> PeftConfig`` where ``common`` holds the
+        build_config: ``fn(settings, common) -> PeftConfig`` where ``settings`` is
+            ``settings_type.from_args(args)`` and ``common`` holds the
             resolved ``target_modules``, ``modules_to_save`` and ``task_type``.
     """
 
-    def __init__(self, name: str, build_config: ConfigBuilder | None = None):
+    def __init__(self, name: str, build_config: ConfigBuilder | None = None, settings_type: Any = None):
         self.name = name
         self._build_config = build_config
+        self._settings_type = settings_type
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
     def common_settings(self, model: torch.nn.Module, args: Any) -> dict[str, Any]:
         """The peft config fields every method shares: targets, modules to save, task type."""
+        targets = TargetSettings.from_args(args)
         return {
-            "target_modules": resolve_target_modules(model, args),
-            "modules_to_save": resolve_modules_to_save(model, args),
+            "target_modules": resolve_target_modules(model, targets),
+            "modules_to_save": resolve_modules_to_save(model, targets),
             "task_type": task_type(model),
         }
 
     def config(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> PeftConfig:
         """The peft config ``prepare`` attaches to ``model`` for ``args``."""
-        return self._build_config(args, self.common_settings(model, args))
+        return self._build_config(self._settings_type.from_args(args), self.common_settings(model, args))
 
     def prepare(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> PeftModel:
         """Attach a fresh adapter to ``model`` and freeze everything else.

@@ -17,6 +17,30 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class TargetSettings:
+    """Which modules a peft method adapts or trains fully.
+
+    Attributes:
+        target_modules: ``--target_modules`` (``all-linear`` by default).
+        target_regex: ``--target_regex``; wins over ``target_modules``.
+        modules_to_save: ``--modules_to_save`` (trained and saved in full).
+    """
+
+    target_modules: tuple[str, ...] = ("all-linear",)
+    target_regex: str | None = None
+    modules_to_save: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> TargetSettings:
+        """Read the target flags of ``args``."""
+        return cls(
+            target_modules=tuple(getattr(args, "target_modules", None) or ("all-linear",)),
+            target_regex=getattr(args, "target_regex", None) or None,
+            modules_to_save=tuple(getattr(args, "modules_to_save", None) or ()),
+        )
+
+
+@dataclass(frozen=True)
 class LoraSettings:
     """``--lora_*`` and friends.
 
@@ -123,3 +147,53 @@ def _total(max_steps: int | None, total_steps: int | None) -> int:
         "--train_type adalora needs the total number of training steps: pass --max_steps N "
         "(trainers pass it to prepare(..., total_steps=N))."
     )
+
+
+@dataclass(frozen=True)
+class BoftSettings:
+    """``--boft_*``: block size or block count (one of them non-zero), butterfly factor, dropout."""
+
+    block_size: int = 4
+    block_num: int = 0
+    n_butterfly_factor: int = 1
+    dropout: float = 0.0
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> BoftSettings:
+        """Read the BOFT flags of ``args``."""
+        return cls(args.boft_block_size, args.boft_block_num, args.boft_n_butterfly_factor, args.boft_dropout)
+
+
+@dataclass(frozen=True)
+class VeraSettings:
+    """``--vera_*``: rank, projection seed and whether to save the projections, dropout, initial d."""
+
+    rank: int = 256
+    projection_prng_key: int = 0
+    save_projection: bool = True
+    dropout: float = 0.0
+    d_initial: float = 0.1
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> VeraSettings:
+        """Read the VeRA flags of ``args``."""
+        return cls(
+            rank=args.vera_rank,
+            projection_prng_key=int(args.vera_projection_prng_key),
+            save_projection=args.vera_save_projection,
+            dropout=args.vera_dropout,
+            d_initial=args.vera_d_initial,
+        )
+
+
+@dataclass(frozen=True)
+class FourierSettings:
+    """``--fourier_n_frequency`` and ``--fourier_scaling``."""
+
+    n_frequency: int = 2000
+    scaling: float = 300.0
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> FourierSettings:
+        """Read the FourierFT flags of ``args``."""
+        return cls(n_frequency=args.fourier_n_frequency, scaling=args.fourier_scaling)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
 from swift.kernel import UsageError
+
+if TYPE_CHECKING:
+    from swift_peft.settings import TargetSettings
 
 ALL_LINEAR = "all-linear"
 # Heads that produce the model's output; they are trained whole (modules_to_save), never adapted.
@@ -72,8 +75,8 @@ def _check_names(model: torch.nn.Module, keys: list[str], flag: str) -> None:
         )
 
 
-def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str:
-    """The peft ``target_modules`` for ``args``: a regex string or a list of names.
+def resolve_target_modules(model: torch.nn.Module, targets: TargetSettings) -> list[str] | str:
+    """The peft ``target_modules`` for ``targets``: a regex string or a list of names.
 
     ``--target_regex`` wins over ``--target_modules`` (peft full-matches a string
     against each module name); ``all-linear`` in ``--target_modules`` expands to
@@ -83,7 +86,7 @@ def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str
         UsageError: For a regex that does not compile or matches nothing, or names
             that match no module.
     """
-    regex = getattr(args, "target_regex", None)
+    regex = targets.target_regex
     if regex:
         try:
             pattern = re.compile(regex)
@@ -95,7 +98,7 @@ def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str
                 f"name such as {linear_module_names(model)[0]!r}."
             )
         return regex
-    keys = list(getattr(args, "target_modules", None) or [ALL_LINEAR])
+    keys = list(targets.target_modules or [ALL_LINEAR])
     explicit = [key for key in keys if key != ALL_LINEAR]
     _check_names(model, explicit, "target_modules")
     if ALL_LINEAR not in keys:
@@ -104,9 +107,9 @@ def resolve_target_modules(model: torch.nn.Module, args: Any) -> list[str] | str
     return expanded + [key for key in explicit if key not in expanded]
 
 
-def resolve_modules_to_save(model: torch.nn.Module, args: Any) -> list[str] | None:
+def resolve_modules_to_save(model: torch.nn.Module, targets: TargetSettings) -> list[str] | None:
     """``--modules_to_save`` checked against the model; None when empty (peft's default)."""
-    keys = list(getattr(args, "modules_to_save", None) or [])
+    keys = list(targets.modules_to_save)
     _check_names(model, keys, "modules_to_save")
     return keys or None
 

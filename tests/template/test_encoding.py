@@ -214,3 +214,28 @@ def test_tools_and_tool_results_render_like_the_published_qwen_template(name, sy
     assert encoded["input_ids"] == tokenizer.encode(expected, add_special_tokens=False)
     spans = trained_spans(tokenizer, encoded)
     assert spans[-1].endswith("Paris 20, Rome 25.<|im_end|>") and '"temp"' not in "".join(spans)
+
+
+LLAMA_TOOL_RESULTS = [
+    {"role": "user", "content": "Weather in Paris?"},
+    {"role": "assistant", "content": "Let me look it up."},
+    {"role": "tool", "content": "18C"},  # plain text: the published template writes "18C" (JSON)
+    {"role": "assistant", "content": "It is 18C in Paris."},
+]
+
+
+@pytest.mark.parametrize(
+    "result", ["18C", '{"temp": 18}', "  sunny \n", 'say "hi"'], ids=["text", "json-text", "padded", "quotes"]
+)
+def test_llama3_2_tool_results_are_json_encoded_like_the_published_template(result, family_tokenizer):
+    tokenizer = family_tokenizer("llama3_2")
+    messages = [*LLAMA_TOOL_RESULTS[:2], {"role": "tool", "content": result}, LLAMA_TOOL_RESULTS[3]]
+    expected = tokenizer.apply_chat_template(messages, tokenize=False, date_string="26 Jul 2024")
+    assert get_template("llama3_2", tokenizer).render(messages) == expected
+
+
+def test_llama3_tool_results_are_trimmed_like_every_message_of_the_published_template(family_tokenizer):
+    tokenizer = family_tokenizer("llama3")
+    messages = [*LLAMA_TOOL_RESULTS[:2], {"role": "tool", "content": "  18C\n"}, LLAMA_TOOL_RESULTS[3]]
+    expected = tokenizer.apply_chat_template(messages, tokenize=False)
+    assert get_template("llama3", tokenizer).render(messages) == expected

@@ -42,6 +42,14 @@ def _conv(*, system: bool, turns: int, answered: bool) -> list[dict]:
     return messages if answered else messages[:-1]
 
 
+def _padded(messages: list[dict]) -> list[dict]:
+    # real data often has a reply ending in a newline, a pasted prompt with a leading space …
+    pads = [("  ", "\n"), ("\n", " "), (" ", "\n\n"), ("\t", "  ")]
+    return [
+        {"role": m["role"], "content": f"{pads[i % 4][0]}{m['content']}{pads[i % 4][1]}"} for i, m in enumerate(messages)
+    ]
+
+
 CONVERSATIONS = {
     "single": _conv(system=False, turns=1, answered=True),
     "single+system": _conv(system=True, turns=1, answered=True),
@@ -50,6 +58,10 @@ CONVERSATIONS = {
     "prompt": _conv(system=False, turns=1, answered=False),
     "prompt+system": _conv(system=True, turns=1, answered=False),
     "multi-prompt+system": _conv(system=True, turns=2, answered=False),
+    # surrounding whitespace: several published templates trim every message
+    "padded": _padded(_conv(system=False, turns=2, answered=True)),
+    "padded+system": _padded(_conv(system=True, turns=2, answered=True)),
+    "padded-prompt+system": _padded(_conv(system=True, turns=2, answered=False)),
 }
 # (conversation, add_generation_prompt): answered conversations render without a
 # generation prompt; open ones both with and without.

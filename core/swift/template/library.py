@@ -95,6 +95,8 @@ LLAMA = TemplateMeta(
     user="{bos}[INST] {content} [/INST]",
     system_in_user="<<SYS>>\n{system}\n<</SYS>>\n\n",
     assistant=" {content} {eos}",
+    trim=("user", "assistant"),
+    trim_with_system=True,
 )
 """Llama-2 chat: the system prompt lives inside the first ``[INST]``."""
 
@@ -107,6 +109,7 @@ LLAMA3 = TemplateMeta(
     assistant="{content}<|eot_id|>",
     tool=ToolFormat(item="<|start_header_id|>tool<|end_header_id|>\n\n{content}<|eot_id|>"),
     stop_words=("<|eot_id|>",),
+    trim=("system", "user", "assistant", "tool"),
 )
 
 LLAMA3_2 = replace(
@@ -118,7 +121,9 @@ LLAMA3_2 = replace(
         "Cutting Knowledge Date: December 2023\nToday Date: {date_string}\n\n{system}<|eot_id|>"
     ),
     default_system="",
-    tool=ToolFormat(item="<|start_header_id|>ipython<|end_header_id|>\n\n{content}<|eot_id|>"),
+    # the published template JSON-encodes a plain-text result and does not trim it
+    tool=ToolFormat(item="<|start_header_id|>ipython<|end_header_id|>\n\n{content}<|eot_id|>", json_content=True),
+    trim=("system", "user", "assistant"),
     # The published template's own fallback date: renders stay reproducible.
     variables=(("date_string", "26 Jul 2024"),),
 )
@@ -140,6 +145,8 @@ GEMMA = TemplateMeta(
     assistant="{content}<end_of_turn>",
     turn_sep="\n",
     stop_words=("<end_of_turn>",),
+    # the system text joins the first user message untrimmed; every message is trimmed
+    trim=("user", "assistant"),
 )
 
 PHI3 = TemplateMeta(
@@ -160,6 +167,7 @@ PHI4 = TemplateMeta(
     assistant_prefix="<|im_start|>assistant<|im_sep|>",
     assistant="{content}<|im_end|>",
     stop_words=("<|im_end|>",),
+    reply_opens_after_user=True,
 )
 
 GLM4 = TemplateMeta(

@@ -55,11 +55,14 @@ class ToolFormat:
         open: Before the first message of a run.
         item: Each tool message; ``{content}`` is its text.
         close: After the last message of a run.
+        json_content: Write the result JSON-encoded (``"18C"`` for the text ``18C``), as
+            Llama 3.1/3.2's published template does with ``| tojson``.
     """
 
     open: str = ""
     item: str = "{content}"
     close: str = ""
+    json_content: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,14 @@ class TemplateMeta:
         thinking: Reasoning-block behaviour, ``None`` for non-reasoning families.
         variables: Extra placeholders with their defaults, overridable per template
             (``(("date_string", "26 Jul 2024"),)``).
+        trim: Roles whose content is stripped of surrounding whitespace, as the
+            published templates that apply ``| trim`` do (Llama 3, Gemma), so a reply
+            ending in ``"\n"`` renders (and trains) exactly as the model saw it.
+        trim_with_system: Strip the first user message *after* the system block is
+            joined to it (Llama-2's ``(system + content).strip()``), not before.
+        reply_opens_after_user: The published template writes the assistant header
+            right after every user turn (Phi-4), so a conversation ending with a user
+            turn ends with it whether or not a generation prompt is asked for.
     """
 
     name: str = ""
@@ -147,6 +158,9 @@ class TemplateMeta:
     stop_words: tuple[str, ...] = ()
     thinking: ThinkingFormat | None = None
     variables: tuple[tuple[str, str], ...] = field(default=())
+    trim: tuple[str, ...] = ()
+    trim_with_system: bool = False
+    reply_opens_after_user: bool = False
 
     def __post_init__(self) -> None:
         if self.system_prefix is not None and self.system_in_user is not None:

@@ -105,7 +105,12 @@ def render_segments(
         if text:
             out.append(Segment(text, turn))
 
+    def trimmed(role: str, text: str) -> str:
+        return text.strip() if role in meta.trim else text
+
     pending_system = None
+    if system is not None:
+        system = trimmed("system", system)
     if system is not None and meta.system_prefix is not None:
         add(fill(meta.system_prefix, {**values, "system": system}))
     else:
@@ -122,6 +127,10 @@ def render_segments(
     for i, msg in enumerate(messages):
         if msg.role == "user":
             content = msg.content
+            if pending_system is not None and meta.trim_with_system:
+                content, pending_system = trimmed("user", pending_system + content), None
+            else:
+                content = trimmed("user", content)
             if pending_system is not None:
                 content, pending_system = pending_system + content, None
             add(fill(meta.user, {**values, "content": content}))
@@ -130,13 +139,16 @@ def render_segments(
                 raise TemplateError(f"message {i}: template {meta.name!r} has no tool role")
             opens = i == 0 or messages[i - 1].role != "tool"
             closes = i == last or messages[i + 1].role != "tool"
+            result = trimmed("tool", msg.content)
+            if meta.tool.json_content:
+                result = json.dumps(result, ensure_ascii=False)
             add(
                 (fill(meta.tool.open, values) if opens else "")
-                + fill(meta.tool.item, {**values, "content": msg.content})
+                + fill(meta.tool.item, {**values, "content": result})
                 + (fill(meta.tool.close, values) if closes else "")
             )
         else:
-            text = _assistant_text(meta.thinking, conv, i, last_query)
+            text = trimmed("assistant", _assistant_text(meta.thinking, conv, i, last_query))
             head = fill(meta.assistant_prefix, values)
             # A response that starts with what the generation prompt already holds
             # (an empty think block) keeps it on the prompt side, as at inference.
@@ -149,7 +161,8 @@ def render_segments(
             add(fill(meta.turn_sep, values))
     if pending_system is not None:
         raise TemplateError(f"template {meta.name!r} puts the system prompt in a user message, but there is none")
-    if add_generation_prompt:
+    open_reply = meta.reply_opens_after_user and bool(messages) and messages[-1].role == "user"
+    if add_generation_prompt or open_reply:
         add(fill(meta.assistant_prefix, values) + gen_prefix)
     else:
         add(fill(meta.end, values))

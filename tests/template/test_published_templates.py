@@ -46,7 +46,8 @@ def _padded(messages: list[dict]) -> list[dict]:
     # real data often has a reply ending in a newline, a pasted prompt with a leading space …
     pads = [("  ", "\n"), ("\n", " "), (" ", "\n\n"), ("\t", "  ")]
     return [
-        {"role": m["role"], "content": f"{pads[i % 4][0]}{m['content']}{pads[i % 4][1]}"} for i, m in enumerate(messages)
+        {"role": m["role"], "content": f"{pads[i % 4][0]}{m['content']}{pads[i % 4][1]}"}
+        for i, m in enumerate(messages)
     ]
 
 

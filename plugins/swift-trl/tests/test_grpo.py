@@ -277,3 +277,13 @@ def test_num_iterations_trains_several_times_on_one_sampled_round(rlhf_args, rlh
     logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
     assert len(logs) == 2 and all(math.isfinite(r["loss"]) for r in logs)
     assert "reward" in logs[0] and "reward" not in logs[1]  # the second step samples nothing
+
+
+def test_dapo_trains_with_its_round_level_token_mean(rlhf_args, rlhf, reward_record, read_logs):
+    plugin, _ = reward_record
+    result = rlhf(
+        rlhf_args("grpo", external_plugins=[plugin], reward_funcs=["recorded_length"], loss_type="dapo", beta=0.0)
+    )
+
+    logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
+    assert logs and all(math.isfinite(r["loss"]) for r in logs)

@@ -7,8 +7,9 @@ For completion ``i`` and token ``t`` with ratio ``r = π_θ / π_old`` and advan
 
 then averaged as ``--loss_type`` says: ``grpo`` (mean over each completion's tokens,
 then over completions: the seed's ``1/G Σ 1/|o_i| Σ_t``), ``bnpo`` (mean over all
-tokens of the micro-batch; ``dapo`` is the same here, as groups never span processes) or
-``dr_grpo`` (sum over tokens / (batch × max_completion_length)).
+tokens of the micro-batch), ``dapo`` (sum over tokens / all completion tokens of the
+generation round, every micro-batch and process included — DAPO's token-level mean,
+as trl computes it) or ``dr_grpo`` (sum over tokens / (batch × max_completion_length)).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ObjectiveSettings:
         epsilon_high: ``--epsilon_high`` (``--epsilon`` when unset), upper clip range.
         beta: KL coefficient; 0 drops the term (and the reference model).
         delta: Upper clamp of the unclipped ratio (two-sided GRPO); None disables.
-        loss_type: ``grpo``, ``bnpo`` (alias ``dapo``) or ``dr_grpo``.
+        loss_type: ``grpo``, ``bnpo``, ``dapo`` or ``dr_grpo``.
         importance_sampling_level: ``token``, ``sequence`` (GSPO) or ``sequence_token``.
         max_completion_length: Normaliser of ``dr_grpo``.
     """
@@ -104,6 +105,7 @@ def policy_loss(
     advantages: torch.Tensor,
     mask: torch.Tensor,
     settings: ObjectiveSettings,
+    round_tokens: float | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The GRPO loss of a micro-batch (see the module docstring).
 
@@ -115,6 +117,10 @@ def policy_loss(
         advantages: ``[B]`` one advantage per completion.
         mask: ``[B, T]`` 1 on tokens the model wrote (prompt, padding, injected turns 0).
         settings: Clipping, KL and aggregation settings.
+        round_tokens: ``dapo`` only: the completion tokens one micro-batch's share of the
+            round is normalised by — all trained tokens of the round (every process) divided
+            by the processes and by the micro-batches of the round. A Trainer that divides
+            each micro-batch's loss by the accumulation steps then applies DAPO's mean.
 
     Returns:
         ``(loss, stats)`` with ``kl``, ``clip_ratio/low_mean``, ``clip_ratio/high_mean``
@@ -146,8 +152,12 @@ def policy_loss(
     if settings.loss_type == "grpo":
         per_completion = (per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
         loss = per_completion.mean()
-    elif settings.loss_type in ("bnpo", "dapo"):
+    elif settings.loss_type == "bnpo":
         loss = _masked_mean(per_token, mask)
+    elif settings.loss_type == "dapo":
+        if round_tokens is None:
+            raise ValueError("loss_type dapo needs round_tokens: the trained tokens of the whole round")
+        loss = (per_token * mask).sum() / max(float(round_tokens), 1e-8)
     else:
         loss = (per_token * mask).sum() / (per_token.shape[0] * settings.max_completion_length)
     with torch.no_grad():

@@ -188,13 +188,25 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
             ]
             batch = pad_micro_batch([s.input_ids for s in part], masks, pad_id, self.args.device)
             batch["advantages"] = advantages[i : i + size].to(self.args.device)
+            batch["trained_tokens"] = batch["completion_mask"][:, batch["start"] :].sum()
             with torch.no_grad():
                 if self._off_policy:
                     batch["old_logps"] = self._logps(self.model, batch)
                 if self.objective.beta:
                     batch["ref_logps"] = self._reference_logps(batch)
             batches.append(batch)
+        if self.objective.loss_type == "dapo":
+            self._set_round_tokens(batches)
         return batches
+
+    def _set_round_tokens(self, batches: list[dict]) -> None:
+        # DAPO's mean runs over every trained token of the round, on every process (as trl):
+        # each micro-batch's loss is its sum over the round's tokens per process and micro-batch
+        local = torch.stack([b["trained_tokens"] for b in batches]).sum().to(self.args.device)
+        total = self.accelerator.reduce(local.float(), reduction="sum").item()
+        share = total / self.accelerator.num_processes / len(batches)
+        for batch in batches:
+            batch["round_tokens"] = share
 
     def _logps(self, model: Any, batch: dict[str, Any]) -> torch.Tensor:
         return token_logps(
@@ -237,7 +249,9 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         logps = self._logps(model, inputs)
         mask = inputs["completion_mask"][:, inputs["start"] :]
         old = inputs["old_logps"] if "old_logps" in inputs else logps.detach()
-        loss, stats = policy_loss(logps, old, inputs.get("ref_logps"), inputs["advantages"], mask, self.objective)
+        loss, stats = policy_loss(
+            logps, old, inputs.get("ref_logps"), inputs["advantages"], mask, self.objective, inputs.get("round_tokens")
+        )
         for key, value in stats.items():
             self._metrics[key].append(value)
         return (loss, None) if return_outputs else loss

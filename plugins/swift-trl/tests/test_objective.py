@@ -139,3 +139,21 @@ def test_micro_batches_are_right_padded_and_start_at_the_first_completion_token(
     assert batch["attention_mask"].tolist() == [[1, 1, 1, 1], [1, 1, 0, 0]]
     assert batch["completion_mask"].tolist() == [[0, 0, 1, 1], [0, 1, 0, 0]]
     assert batch["start"] == 1
+
+
+def test_a_completion_every_reward_skipped_is_left_out_of_its_group_and_gets_advantage_zero():
+    from swift_trl.grpo.advantages import score_completions
+
+    def sometimes(completions, **columns):
+        return [None if c == "skip" else float(len(c)) for c in completions]
+
+    completions = ["a", "skip", "abc", "ab"]
+    per_reward, totals = score_completions([sometimes], None, completions, {})
+    assert math.isnan(totals[1].item()) and totals[0].item() == 1.0
+
+    advantages, group_std = group_advantages(totals, 4, "group")
+    # the baseline is the mean of 1, 3 and 2 (not of 1, 0, 3, 2), the spread their std (1.0)
+    expected = torch.tensor([-1.0, 0.0, 1.0, 0.0]) / (1.0 + STD_EPSILON)
+    expected[1] = 0.0
+    torch.testing.assert_close(advantages, expected)
+    assert group_std[0].item() == pytest.approx(1.0)

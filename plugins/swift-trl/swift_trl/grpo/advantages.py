@@ -27,7 +27,9 @@ def group_advantages(
 
     Completions ``[g * G, (g + 1) * G)`` answer the same prompt. Each advantage is
     its reward minus its group's mean, divided by a standard deviation (unbiased,
-    as trl computes it) plus :data:`STD_EPSILON`:
+    as trl computes it) plus :data:`STD_EPSILON`. A ``nan`` reward (every reward
+    function skipped the completion) is left out of the mean and the deviation, and
+    its advantage is 0: it teaches nothing, as in trl.
 
     * ``group``: the group's own standard deviation (GRPO);
     * ``batch``: the standard deviation of all rewards of the round;
@@ -52,17 +54,25 @@ def group_advantages(
     if rewards.numel() % num_generations:
         raise ValueError(f"{rewards.numel()} rewards do not split into groups of {num_generations}")
     grouped = rewards.view(-1, num_generations)
-    mean = grouped.mean(dim=1, keepdim=True)
+    mean = torch.nanmean(grouped, dim=1, keepdim=True)
     # one completion per prompt has no spread: its std is 0, not nan
-    std = grouped.std(dim=1, keepdim=True) if num_generations > 1 else torch.zeros_like(mean)
+    std = nanstd(grouped, dim=1) if num_generations > 1 else torch.zeros_like(mean)
     advantages = grouped - mean
     if scale_rewards == "group":
         advantages = advantages / (std + STD_EPSILON)
     elif scale_rewards == "batch":
-        spread = rewards.std() if rewards.numel() > 1 else rewards.new_zeros(())
+        spread = nanstd(rewards.view(1, -1), dim=1) if rewards.numel() > 1 else rewards.new_zeros(())
         advantages = advantages / (spread + STD_EPSILON)
     group_std = std.expand_as(grouped).reshape(-1)
-    return advantages.reshape(-1), group_std
+    return torch.nan_to_num(advantages, nan=0.0).reshape(-1), group_std
+
+
+def nanstd(values: torch.Tensor, dim: int) -> torch.Tensor:
+    """Unbiased standard deviation along ``dim`` over the non-``nan`` entries (kept dim)."""
+    count = (~torch.isnan(values)).sum(dim=dim, keepdim=True)
+    mean = torch.nanmean(values, dim=dim, keepdim=True)
+    variance = torch.nanmean((values - mean) ** 2, dim=dim, keepdim=True) * count / (count - 1)
+    return variance.sqrt()
 
 
 def score_completions(
@@ -82,14 +92,18 @@ def score_completions(
 
     Returns:
         ``(per_reward, totals)``: ``[N, R]`` scores (``nan`` where a reward skipped a
-        completion) and ``[N]`` weighted totals.
+        completion) and ``[N]`` weighted totals (``nan`` where every reward skipped it:
+        such a completion is unscorable, not worth 0).
     """
     from swift.rewards import combine_rewards
 
     per_reward, totals = combine_rewards(rewards, weights, completions, **columns)
     n = len(completions)
     table = torch.tensor(per_reward, dtype=torch.float32).reshape(n, len(rewards))
-    return table, torch.tensor(totals, dtype=torch.float32)
+    totals = torch.tensor(totals, dtype=torch.float32)
+    if table.shape[1]:
+        totals[torch.isnan(table).all(dim=1)] = math.nan
+    return table, totals
 
 
 def reward_metrics(
@@ -97,8 +111,8 @@ def reward_metrics(
 ) -> dict[str, float]:
     """Logged numbers of a round: ``reward``, ``reward_std``, ``rewards/<name>/mean`` and the like."""
     metrics = {
-        "reward": totals.mean().item(),
-        "reward_std": totals.std().item() if totals.numel() > 1 else 0.0,
+        "reward": torch.nanmean(totals).item(),
+        "reward_std": nanstd(totals.view(1, -1), dim=1).item() if totals.numel() > 1 else 0.0,
         "frac_reward_zero_std": (group_std < STD_EPSILON).float().mean().item(),
     }
     for j, name in enumerate(names):

@@ -238,7 +238,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
                     "completion": completions[i],
                     "model_written": sample.trajectory.model_written,
                     "rewards": {n: _finite(per_reward[i, j].item()) for j, n in enumerate(names)},
-                    "reward": totals[i].item(),
+                    "reward": _finite(totals[i].item()),
                     "advantage": advantages[i].item(),
                 }
                 fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

@@ -157,6 +157,11 @@ def _services_section() -> str:
     ]
     for hook in services.SERVICE_FAMILIES:
         parts.append(f"## {hook}\n\n{_markdown(inspect.getdoc(getattr(services, hook)) or '')}")
+    from swift.hookspecs import arguments
+
+    parts.append(
+        "# Checks before work\n\n## swift_check_args\n\n" + _markdown(inspect.getdoc(arguments.swift_check_args) or "")
+    )
     return "\n\n".join(parts)
 
 

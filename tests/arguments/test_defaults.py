@@ -170,7 +170,7 @@ def test_grpo_accepts_boolean_scale_rewards():
 def test_merge_infer_and_deploy_defaults():
     args = DeployArguments(model="m")
     assert args.merge_lora is False and args.safe_serialization is True
-    assert args.max_shard_size == "5GB"
+    assert args.max_shard_size == "5GiB"  # the reference's default
     assert args.infer_backend == "pt"
     assert args.writer_buffer_size == 65536
     assert InferArguments(model="m").max_batch_size == 1
@@ -299,3 +299,19 @@ def test_every_reference_flag_exists(cls, flags):
     for f in fields(cls):
         accepted.update((f.name, *f.metadata.get("aliases", ())))
     assert [flag for flag in flags if flag not in accepted] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("5GiB", 5 * 1024**3), ("5GB", 5 * 10**9), ("100KB", 100_000), ("1.5KiB", 1536), ("4096", 4096)]
+)
+def test_max_shard_size_reads_binary_and_decimal_units(text, size):
+    from swift.arguments.infer import shard_size_bytes
+
+    assert shard_size_bytes(ExportArguments(model="m", max_shard_size=text).max_shard_size) == size
+
+
+def test_a_malformed_max_shard_size_is_refused_when_parsed():
+    from swift.arguments import ArgumentError
+
+    with pytest.raises(ArgumentError, match="--max_shard_size '5 gigs'"):
+        ExportArguments(model="m", max_shard_size="5 gigs")

@@ -48,6 +48,9 @@ CASES = {
     "grpo without rewards": (["rlhf", "--rlhf_type", "grpo"], "--reward_funcs"),
     "unknown engine": (["infer", "--infer_backend", "vlm"], "'vlm'"),
     "trainer of another command": (["rlhf", "--rlhf_type", "sft"], "belongs to `swift sft`"),
+    # this machine has neither liger-kernel nor a GPU: refused before the model loads
+    "liger without its package or a GPU": (["sft", "--use_liger", "true"], "--use_liger"),
+    "a tuner backend no installed tuner uses": (["sft", "--tuner_backend", "unsloth"], "implemented with peft"),
 }
 
 

@@ -5,13 +5,34 @@ contributes its own argument group, and ``--infer_backend`` is checked against
 the installed engines when the command runs.
 """
 
+import re
 from typing import Literal
 
 from swift.arguments._fields import arg, argclass
 from swift.arguments.base import BaseArguments
+from swift.arguments.errors import ArgumentError
 
 # backend spellings of ms-swift versions and docs, mapped to engine names
 BACKEND_ALIASES = {"transformers": "pt", "pytorch": "pt", "hf": "pt"}
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([KMGT]?)(i?)B)?\s*$", re.IGNORECASE)
+
+
+def shard_size_bytes(value: str | int) -> int:
+    """``--max_shard_size`` in bytes: ``5GiB`` (binary, the reference's default), ``5GB`` (decimal) or an int.
+
+    Raises:
+        ArgumentError: For anything else.
+    """
+    if isinstance(value, int):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ArgumentError(f"--max_shard_size {value!r}: give a size such as 5GiB, 500MB or a number of bytes")
+    number, unit, binary = match.groups()
+    base = 1024 if binary else 1000
+    return int(float(number) * base ** "_KMGT".index((unit or "_").upper()))
 
 
 @argclass
@@ -20,7 +41,13 @@ class MergeArguments:
 
     merge_lora: bool = arg(False, "Merge the adapters into the base weights.")
     safe_serialization: bool = arg(True, "Save merged weights as safetensors.")
-    max_shard_size: str = arg("5GB", "Largest size of one saved weight file.")
+    max_shard_size: str = arg("5GiB", "Largest size of one saved weight file (5GiB, 500MB, bytes).")
+
+    def __post_init__(self) -> None:
+        shard_size_bytes(self.max_shard_size)  # refuse a malformed size at parse time
+        parent = getattr(super(), "__post_init__", None)
+        if parent is not None:
+            parent()
 
 
 @argclass

@@ -63,11 +63,42 @@ def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
         for name in getattr(args, "reward_funcs", None) or ():
             if isinstance(name, str):
                 _resolve("rewards", name)
+    if "tuners" in families and record.name in _TRAINING:
+        check_tuner_backend(getattr(args, "train_type", None), getattr(args, "tuner_backend", None))
     if record.name in _TRAINING and "trainers" in families:
         method = trainer_method(record.name, args)
         trainer = kernel.registry("trainers").get(method)
         if trainer.command != record.name:
             raise UsageError(f"trainer {method!r} belongs to `swift {trainer.command}`, not `swift {record.name}`")
+
+
+def check_tuner_backend(train_type: str | None, backend: str | None) -> None:
+    """``--tuner_backend`` must be the library the ``--train_type`` record is implemented with.
+
+    Raises:
+        UsageError: Naming the tuner's backend and the tuners installed for the asked one.
+    """
+    from swift.kernel import MissingProviderError, registry
+
+    if not train_type or not backend:
+        return
+    try:
+        tuners = registry("tuners")
+        tuner = tuners.get(train_type)
+    except MissingProviderError:
+        return
+    if tuner.backend == backend:
+        return
+    others = sorted(r.name for r in tuners.records() if r.backend == backend)
+    offer = (
+        f"tuners on {backend}: {', '.join(others)}"
+        if others
+        else f"no installed plugin provides a tuner on {backend} (`swift plugins list -v` shows the tuners)"
+    )
+    raise UsageError(
+        f"--tuner_backend {backend}: --train_type {tuner.name} is implemented with {tuner.backend}; {offer}. "
+        f"Drop --tuner_backend or pass --tuner_backend {tuner.backend}."
+    )
 
 
 def _resolve(family: str, name: str) -> None:

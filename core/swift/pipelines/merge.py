@@ -19,6 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from swift.arguments.checkpoint import ARGS_FILE, find_run_args
+from swift.arguments.infer import shard_size_bytes
 from swift.kernel import UsageError, registry
 from swift.services import adapter_paths as _paths
 
@@ -144,7 +145,9 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     model, tokenizer, _ = load_model(args)
     for path in adapter_paths(args):
         model = tuner.merge(tuner.load(model, path, is_trainable=False))
-    model.save_pretrained(output_dir, safe_serialization=args.safe_serialization, max_shard_size=args.max_shard_size)
+    model.save_pretrained(
+        output_dir, safe_serialization=args.safe_serialization, max_shard_size=shard_size_bytes(args.max_shard_size)
+    )
     tokenizer.save_pretrained(output_dir)
     run_args = find_run_args(adapter_paths(args)[0])
     if run_args is not None:

@@ -31,6 +31,7 @@ def check_args(command: str, args: TrainArguments) -> None:
     if command in TRAINING:
         registry("tuners").get(args.train_type)  # every swift-transformers run prepares a tuner
         check_supported(args)
+        check_liger(args)
         check_optimizer(args)
         check_metric(args)
         check_lisa(args)
@@ -73,6 +74,23 @@ def check_supported(args: TrainArguments) -> None:
     changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
     if changed:
         print(f"swift: warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}", file=sys.stderr)
+
+
+def gpu_visible() -> bool:
+    """Whether a CUDA or ROCm device is visible, without importing torch (device nodes)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd"))
+
+
+def check_liger(args: TrainArguments) -> None:
+    """``--use_liger``: liger-kernel's Triton kernels need the package and a GPU."""
+    if not (getattr(args, "use_liger", False) or getattr(args, "use_liger_kernel", False)):
+        return
+    if importlib.util.find_spec("liger_kernel") is None:
+        raise UsageError("--use_liger needs liger-kernel: pip install liger-kernel (its kernels run on a GPU)")
+    if not gpu_visible():
+        raise UsageError("--use_liger: liger-kernel's Triton kernels need a CUDA or ROCm GPU, and none is visible")
 
 
 def check_optimizer(args: TrainArguments) -> None:

@@ -148,15 +148,15 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         ) from exc
     if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
-    _print_summary(model, record, kwargs)
+    _print_summary(model, record, kwargs, getattr(args, "template", None) or record.template)
     return model, tokenizer
 
 
-def _print_summary(model: Any, record: ModelRecord, kwargs: dict) -> None:
-    # One line so a user sees which model type, dtype and attention were actually used.
+def _print_summary(model: Any, record: ModelRecord, kwargs: dict, template: str) -> None:
+    # One line so a user sees which model type, template, dtype and attention are in effect.
     attn = getattr(model.config, "_attn_implementation", kwargs.get("attn_implementation"))
     dtype = getattr(model, "dtype", None)
     print(
-        f"swift: loaded model type {record.name!r} (template {record.template!r}, dtype {dtype}, attention {attn})",
+        f"swift: loaded model type {record.name!r} (template {template!r}, dtype {dtype}, attention {attn})",
         file=sys.stderr,
     )

@@ -178,3 +178,12 @@ def test_missing_required_package_is_named_with_the_install_command():
     with pytest.raises(UsageError, match="pip install 'swift-no-such-package>=1'"):
         check_requirements(record)
     check_requirements(ModelRecord(name="ok", load="x.y:z", requires=("torch>=2",)))
+
+
+def test_the_start_up_line_names_the_template_in_effect(tiny_model_dir, make_args, capsys):
+    load_model(make_args(model=tiny_model_dir))
+    assert "template 'qwen3'" in capsys.readouterr().err
+
+    load_model(make_args(model=tiny_model_dir, template="chatml"))
+    line = capsys.readouterr().err
+    assert "loaded model type 'qwen3'" in line and "template 'chatml'" in line

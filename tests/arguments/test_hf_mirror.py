@@ -65,3 +65,11 @@ def test_mirror_values_build_a_real_transformers_config(tmp_path):
     assert real.learning_rate == 1e-4
     assert real.lr_scheduler_type.value == "cosine"
     assert real.per_device_train_batch_size == 1
+
+
+def test_the_mirrored_optimizer_names_are_the_installed_transformers_ones():
+    from transformers.training_args import OptimizerNames
+
+    from swift.arguments.hf_training import TRANSFORMERS_OPTIMIZERS
+
+    assert sorted(TRANSFORMERS_OPTIMIZERS) == sorted(o.value for o in OptimizerNames)

@@ -33,6 +33,7 @@ CASES = {
     "unknown train_type": (["sft", "--train_type", "lorra"], "Did you mean 'lora'"),
     "unknown loss_type": (["sft", "--loss_type", "cross_entropyy"], "Did you mean 'cross_entropy'"),
     "unknown optimizer": (["sft", "--optimizer", "adamw_fancy"], "--optimizer 'adamw_fancy' is not available"),
+    "Q-GaLore settings": (["sft", "--use_galore", "true", "--galore_proj_bits", "8"], "Q-GaLore is not supported"),
     "unknown metric": (["sft", "--metric", "bleu"], "--metric 'bleu' is not available"),
     "missing dataset file": (["sft", "--dataset", "./no/such/data.jsonl"], "dataset file or folder not found"),
     "lisa with lora": (["sft", "--train_type", "lora", "--lisa_activated_layers", "2"], "use --train_type full"),

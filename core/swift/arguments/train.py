@@ -41,7 +41,9 @@ class SwiftTrainingFields:
         None, "Tokenize on the fly; unset means False for text models, True for multimodal."
     )
     acc_strategy: Literal["token", "sentence"] = arg("token", "Training accuracy per token or per sentence.")
-    optimizer: str | None = arg(None, "Custom optimizer name provided by a plugin.")
+    optimizer: str | None = arg(
+        None, "Optimizer: lorap (LoRA+), galore (= --use_galore true) or any transformers optimizer name (--optim)."
+    )
     metric: str | None = arg(None, "Custom metric name provided by a plugin.")
     callbacks: list[str] = arg([], "Callback names provided by plugins.")
     warmup_ratio: float | None = arg(None, "Warmup as a fraction of all steps (sets warmup_steps).")
@@ -80,6 +82,8 @@ class TrainArguments(SwiftTrainingFields, HfSeq2SeqTrainingArguments, TunerArgum
             self.learning_rate = FULL_LEARNING_RATE if trains_full_weights(self.train_type) else TUNER_LEARNING_RATE
         if self.use_liger:
             self.use_liger_kernel = True
+        if self.optimizer == "galore":
+            self.use_galore = True
         if self.val_dataset:
             # an explicit validation set replaces the split of the training set
             self.split_dataset_ratio = 0.0

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from swift.arguments.hf_training import TRANSFORMERS_OPTIMIZERS
 from swift.kernel import UsageError, registry
 
 if TYPE_CHECKING:
@@ -19,7 +20,17 @@ if TYPE_CHECKING:
 
 TRAINING = ("pt", "sft", "rlhf")
 METRICS = ("acc", "nlg")
-OPTIMIZERS = ("lorap",)
+OPTIMIZERS = ("lorap", "galore", *TRANSFORMERS_OPTIMIZERS)
+# Q-GaLore's settings and their defaults: this trainer runs transformers' GaLore, not Q-GaLore
+_QGALORE_DEFAULTS = {
+    "galore_quantization": False,
+    "galore_proj_quant": False,
+    "galore_proj_bits": 4,
+    "galore_proj_group_size": 256,
+    "galore_cos_threshold": 0.4,
+    "galore_gamma_proj": 2,
+    "galore_queue_size": 5,
+}
 # TorchAcc (Alibaba's XLA fork) flags: accepted for compatibility, nothing reads them
 _TORCHACC_DEFAULTS = {"model_layer_cls_name": None, "metric_warmup_step": 0, "fsdp_num": 1, "acc_steps": 1}
 
@@ -67,6 +78,12 @@ def check_supported(args: TrainArguments) -> None:
         )
     if getattr(args, "sequence_parallel_size", 1) > 1:
         raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
+    qgalore = [k for k, v in _QGALORE_DEFAULTS.items() if getattr(args, k, v) != v]
+    if qgalore:
+        raise UsageError(
+            f"--{', --'.join(qgalore)}: Q-GaLore is not supported by this trainer (it runs transformers' GaLore "
+            "optimizers); leave these at their defaults"
+        )
     if getattr(args, "use_galore", False) and importlib.util.find_spec("galore_torch") is None:
         raise UsageError("--use_galore needs the GaLore optimizers: pip install galore-torch")
     if getattr(args, "galore_with_embedding", False):
@@ -97,7 +114,14 @@ def check_optimizer(args: TrainArguments) -> None:
     """``--optimizer``: only ``lorap`` (LoRA+ groups, with ``--lorap_lr_ratio``)."""
     optimizer = getattr(args, "optimizer", None)
     if optimizer not in (None, *OPTIMIZERS):
-        raise UsageError(f"--optimizer {optimizer!r} is not available; choose lorap (with --lorap_lr_ratio)")
+        from swift.kernel.errors import closest
+
+        guess = closest(optimizer, OPTIMIZERS)
+        hint = f" Did you mean {guess!r}?" if guess else ""
+        raise UsageError(
+            f"--optimizer {optimizer!r} is not available; choose lorap (with --lorap_lr_ratio), galore, or a "
+            f"transformers optimizer ({', '.join(TRANSFORMERS_OPTIMIZERS[:6])} …).{hint}"
+        )
     if optimizer == "lorap" and not getattr(args, "lorap_lr_ratio", None):
         raise UsageError("--optimizer lorap needs --lorap_lr_ratio (10 to 16 is typical)")
 

@@ -59,8 +59,6 @@ def _mixed_precision(values: dict[str, Any], use_cpu: bool, model_dtype: torch.d
 def _galore(args: Any, values: dict[str, Any]) -> None:
     if not getattr(args, "use_galore", False):
         return
-    if getattr(args, "galore_quantization", False):
-        raise UsageError("--galore_quantization (Q-GaLore) is not supported by the transformers trainer")
     values["optim"] = "galore_adamw_layerwise" if args.galore_optim_per_parameter else "galore_adamw"
     values["optim_target_modules"] = args.galore_target_modules or ["attn", "mlp"]
     options = {
@@ -115,6 +113,9 @@ def training_values(
         values["warmup_steps"] = args.warmup_ratio
     if not getattr(args, "train_dataloader_shuffle", True) and "train_sampling_strategy" in accepted:
         values["train_sampling_strategy"] = "sequential"
+    optimizer = getattr(args, "optimizer", None)
+    if optimizer not in (None, "lorap", "galore"):
+        values["optim"] = optimizer  # a transformers optimizer name (checked before the run)
     _galore(args, values)
     _evaluation(values, has_eval)
     return values

@@ -87,3 +87,14 @@ def test_combinations_transformers_rejects_are_reported_as_usage_errors(train_ar
     args = train_args(load_best_model_at_end=True, eval_strategy="steps", save_strategy="epoch")
     with pytest.raises(UsageError, match="invalid training arguments"):
         build_training_arguments(args, str(tmp_path), has_eval=True)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adafactor", "rmsprop"])
+def test_a_transformers_optimizer_name_given_to_optimizer_becomes_optim(train_args, tmp_path, optimizer):
+    hf = build_training_arguments(train_args(optimizer=optimizer), str(tmp_path), has_eval=False)
+    assert hf.optim == optimizer
+
+
+def test_optimizer_galore_is_use_galore(train_args, tmp_path):
+    values = training_values(train_args(optimizer="galore", galore_rank=8), str(tmp_path), has_eval=False)
+    assert values["optim"] == "galore_adamw" and "rank=8" in values["optim_args"]

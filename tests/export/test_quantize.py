@@ -34,8 +34,10 @@ def test_awq_without_autoawq_exits_2_naming_the_pip_package(run_swift, checkpoin
     assert not Path(f"{checkpoint}-merged").exists()
 
 
-@pytest.mark.skipif(_installed("bitsandbytes"), reason="bitsandbytes is installed")
-def test_bnb_without_bitsandbytes_exits_2_naming_the_pip_package(run_swift, checkpoint):
+def test_bnb_without_bitsandbytes_exits_2_naming_the_pip_package(run_swift, checkpoint, monkeypatch):
+    find_spec = importlib.util.find_spec
+    # as on a machine where bitsandbytes is not installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "bitsandbytes" else find_spec(n, *a))
     code, _, err = run_swift("export", "--ckpt_dir", str(checkpoint), "--quant_method", "bnb", "--quant_bits", "4")
     assert code == 2
     assert "--quant_method bnb" in err and "pip install bitsandbytes" in err

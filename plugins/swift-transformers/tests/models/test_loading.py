@@ -127,8 +127,10 @@ def test_truncated_weights_are_reported_as_damaged(tiny_model_dir, tmp_path, mak
         load_model(make_args(model=str(folder)))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("bitsandbytes") is not None, reason="bitsandbytes is installed")
-def test_bnb_without_bitsandbytes_says_what_to_install(tiny_model_dir, make_args):
+def test_bnb_without_bitsandbytes_says_what_to_install(tiny_model_dir, make_args, monkeypatch):
+    find_spec = importlib.util.find_spec
+    # as on a machine where bitsandbytes is not installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "bitsandbytes" else find_spec(n, *a))
     with pytest.raises(UsageError, match="pip install bitsandbytes"):
         load_model(make_args(model=tiny_model_dir, quant_method="bnb", quant_bits=4))
 

@@ -114,13 +114,16 @@ def test_streaming_trains_for_max_steps(train_args, sft, loss_logs):
     assert (result["last_model_checkpoint"]).endswith("checkpoint-2")
 
 
-def test_galore_without_its_package_says_what_to_install(train_args, sft):
+def test_galore_without_its_package_says_what_to_install(train_args, sft, monkeypatch):
     import importlib.util
 
     from swift.kernel import UsageError
 
-    if importlib.util.find_spec("galore_torch") is not None:
-        pytest.skip("galore-torch is installed")
+    find_spec = importlib.util.find_spec
+    # as on a machine where galore-torch is not installed
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "galore_torch" else find_spec(name, *a)
+    )
     with pytest.raises(UsageError, match="pip install galore-torch"):
         sft(train_args(use_galore=True))
 
@@ -135,3 +138,29 @@ def test_flags_the_trainer_cannot_honour_are_refused_before_any_work(train_args,
     with pytest.raises(UsageError, match=flag):
         sft(train_args(**{flag: value}))
     assert not (tmp_path / "output").exists()
+
+
+def test_use_galore_trains_with_the_galore_optimizer_and_changes_the_update(train_args, sft, tmp_path):
+    pytest.importorskip("galore_torch", reason="galore-torch is installed by the test setup")
+    from safetensors.torch import load_file
+
+    def weights(result):
+        return load_file(str(Path(result["last_model_checkpoint"]) / "model.safetensors"))
+
+    common = {"train_type": "full", "max_steps": 2, "save_steps": 2, "learning_rate": 1e-3}
+    plain = sft(train_args(**common, output_dir=str(tmp_path / "a")))
+    galore = sft(
+        train_args(
+            **common,
+            use_galore=True,
+            galore_rank=2,
+            galore_target_modules=["q_proj", "v_proj"],
+            output_dir=str(tmp_path / "b"),
+        )
+    )
+
+    a, b = weights(plain), weights(galore)
+    projected = [n for n in a if "q_proj" in n and n.endswith("weight")]
+    assert projected and any(not torch.allclose(a[n], b[n]) for n in projected)
+    logged = json.loads((Path(galore["output_dir"]) / "args.json").read_text())
+    assert logged["use_galore"] is True and logged["galore_rank"] == 2

@@ -99,7 +99,11 @@ class VeraArguments:
     """VeRA."""
 
     vera_rank: int = arg(256, "VeRA rank.")
-    vera_projection_prng_key: int = arg(0, "PRNG key initialising the shared VeRA projections.")
+    # The reference documents it as a switch ("store the VeRA projection matrices", default True);
+    # ms-swift and peft use it as the PRNG key of the projections. Both spellings are taken.
+    vera_projection_prng_key: int | bool = arg(
+        True, "true/false: store the VeRA projection matrices in the checkpoint; an integer: their PRNG key."
+    )
     vera_save_projection: bool = arg(True, "Store the VeRA projection matrices in the checkpoint.")
     vera_dropout: float = arg(0.0, "VeRA dropout.")
     vera_d_initial: float = arg(0.1, "Initial value of VeRA's d vector.")

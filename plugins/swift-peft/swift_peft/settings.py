@@ -177,10 +177,14 @@ class VeraSettings:
     @classmethod
     def from_args(cls, args: TrainArguments) -> VeraSettings:
         """Read the VeRA flags of ``args``."""
+        key = args.vera_projection_prng_key
+        save = bool(args.vera_save_projection)
+        if isinstance(key, bool):  # the reference's switch: store the projections (PRNG key 0)
+            key, save = 0, save and key
         return cls(
             rank=args.vera_rank,
-            projection_prng_key=int(args.vera_projection_prng_key),
-            save_projection=args.vera_save_projection,
+            projection_prng_key=int(key),
+            save_projection=save,
             dropout=args.vera_dropout,
             d_initial=args.vera_d_initial,
         )

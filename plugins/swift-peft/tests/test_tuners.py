@@ -123,3 +123,17 @@ def test_lora_variant_flags_are_recorded_in_the_saved_adapter_config(variant, pr
             "vera": "VERA",
             "fourierft": "FOURIERFT",
         }.get(variant, "LORA")
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "saved"), [("true", 0, True), ("false", 0, False), ("7", 7, True)], ids=["true", "false", "key"]
+)
+def test_vera_projection_prng_key_takes_the_references_switch_and_a_prng_key(value, key, saved, load_base):
+    from swift_peft.methods import VERA
+
+    from swift.arguments import parse_args
+    from swift.arguments.train import TrainArguments
+
+    args = parse_args(TrainArguments, ["--train_type", "vera", "--vera_projection_prng_key", value])
+    config = VERA.prepare(load_base(), args).peft_config["default"]
+    assert (config.projection_prng_key, config.save_projection) == (key, saved)

@@ -44,7 +44,9 @@ class SwiftTrainingFields:
     optimizer: str | None = arg(
         None, "Optimizer: lorap (LoRA+), galore (= --use_galore true) or any transformers optimizer name (--optim)."
     )
-    metric: str | None = arg(None, "Custom metric name provided by a plugin.")
+    metric: str | None = arg(
+        None, "Evaluation metric: acc (default), or with --predict_with_generate rouge, bleu or nlg (both)."
+    )
     callbacks: list[str] = arg([], "Callback names provided by plugins.")
     warmup_ratio: float | None = arg(None, "Warmup as a fraction of all steps (sets warmup_steps).")
     train_dataloader_shuffle: bool = arg(True, "Shuffle the training data loader.")

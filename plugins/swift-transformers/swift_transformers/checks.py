@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from swift.arguments import TrainArguments
 
 TRAINING = ("pt", "sft", "rlhf")
-METRICS = ("acc", "nlg")
+METRICS = ("acc", "nlg", "rouge", "bleu")
 OPTIMIZERS = ("lorap", "galore", *TRANSFORMERS_OPTIMIZERS)
 # Q-GaLore's settings and their defaults: this trainer runs transformers' GaLore, not Q-GaLore
 _QGALORE_DEFAULTS = {
@@ -132,9 +132,9 @@ def check_metric(args: TrainArguments) -> None:
     if metric is None:
         return
     if metric not in METRICS:
-        raise UsageError(f"--metric {metric!r} is not available; choose acc or nlg")
-    if metric == "nlg" and not getattr(args, "predict_with_generate", False):
-        raise UsageError("--metric nlg compares generated text: add --predict_with_generate true")
+        raise UsageError(f"--metric {metric!r} is not available; choose {', '.join(METRICS)}")
+    if metric != "acc" and not getattr(args, "predict_with_generate", False):
+        raise UsageError(f"--metric {metric} compares generated text: add --predict_with_generate true")
 
 
 def check_lisa(args: TrainArguments) -> None:

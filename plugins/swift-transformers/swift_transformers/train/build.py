@@ -33,8 +33,8 @@ def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
 
     check_metric(args)
     metric = args.metric or ("nlg" if args.predict_with_generate else "acc")
-    if metric == "nlg":
-        return make_generation_metric(tokenizer), None
+    if metric != "acc":
+        return make_generation_metric(tokenizer, metric), None
     return make_accuracy_metric(args.acc_strategy), argmax_logits
 
 

@@ -47,3 +47,38 @@ def test_split_prompts_cuts_each_row_before_its_first_response():
 
     assert [p.tolist() for p in prompts] == [[1, 2], [7]]
     assert refs.tolist() == [[3, 4, -100], [8, 9, 10]]
+
+
+def test_rouge_n_and_bleu4_on_known_sentences():
+    from swift_transformers.train.metrics import bleu4, rouge_n
+
+    ref = "the cat sat on the mat".split()
+    assert rouge_n(ref, ref, 1) == 1.0 and rouge_n(ref, ref, 2) == 1.0 and bleu4(ref, ref) == pytest.approx(1.0)
+    pred = "the cat sat on a mat".split()
+    # unigrams: 5 of 6 shared both ways; bigrams: the cat, cat sat, sat on = 3 of 5
+    assert rouge_n(pred, ref, 1) == pytest.approx(5 / 6)
+    assert rouge_n(pred, ref, 2) == pytest.approx(3 / 5)
+    # n-gram precisions 5/6, 3/5, 2/4, 1/3; same length: no brevity penalty
+    assert bleu4(pred, ref) == pytest.approx((5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25)
+    # no 4-gram in common: that precision counts as 1 / (2 * 3 candidates) instead of zeroing the score
+    other = "a cat sat on a rug".split()
+    assert bleu4(other, ref) == pytest.approx((3 / 6 * 2 / 5 * 1 / 4 * 1 / 6) ** 0.25)
+    assert bleu4("the cat".split(), ref) < bleu4(pred, ref)  # short answers pay the brevity penalty
+
+
+@pytest.mark.parametrize(
+    ("metric", "keys"),
+    [("rouge", {"rouge-1", "rouge-2", "rouge-l"}), ("bleu", {"bleu-4"}), ("nlg", {"rouge-l", "bleu-4"})],
+)
+def test_the_metric_flag_selects_the_generation_scores(metric, keys, tiny_model_dir):
+    from types import SimpleNamespace
+
+    import numpy as np
+    from swift_transformers.train.metrics import make_generation_metric
+    from transformers import AutoTokenizer
+
+    tiny_tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = np.array([tiny_tokenizer.encode("two plus three is five")])
+    scores = make_generation_metric(tiny_tokenizer, metric)(SimpleNamespace(predictions=ids, label_ids=ids))
+    assert keys <= set(scores) and all(scores[k] == pytest.approx(1.0) for k in keys)
+    assert scores["exact_match"] == 1.0

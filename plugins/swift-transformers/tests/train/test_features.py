@@ -164,3 +164,32 @@ def test_use_galore_trains_with_the_galore_optimizer_and_changes_the_update(trai
     assert projected and any(not torch.allclose(a[n], b[n]) for n in projected)
     logged = json.loads((Path(galore["output_dir"]) / "args.json").read_text())
     assert logged["use_galore"] is True and logged["galore_rank"] == 2
+
+
+def test_qlora_bnb_4bit_nf4_double_quant_trains_on_cpu_and_the_adapter_loads_in_plain_peft(
+    train_args, sft, tiny_model_dir
+):
+    pytest.importorskip("bitsandbytes", reason="bitsandbytes is installed by the test setup")
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    result = sft(
+        train_args(
+            quant_method="bnb",
+            quant_bits=4,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            max_steps=2,
+            save_steps=2,
+            learning_rate=1e-2,
+        )
+    )
+
+    checkpoint = result["last_model_checkpoint"]
+    assert _lora_b_norm(checkpoint) > 0  # lora_B starts at zero: the quantized model trained
+    args = json.loads((Path(checkpoint) / "args.json").read_text())
+    assert (args["quant_method"], args["quant_bits"], args["bnb_4bit_quant_type"]) == ("bnb", 4, "nf4")
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    model = PeftModel.from_pretrained(base, checkpoint)
+    logits = model(torch.tensor([[1, 2, 3]])).logits
+    assert torch.isfinite(logits).all()

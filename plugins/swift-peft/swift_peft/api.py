@@ -25,6 +25,7 @@ _EXPORTS = {
     "BoftSettings": "swift_peft.settings",
     "VeraSettings": "swift_peft.settings",
     "FourierSettings": "swift_peft.settings",
+    "LlamaProSettings": "swift_peft.settings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -34,6 +34,11 @@ TUNER_RECORDS: tuple[TunerRecord, ...] = (
         summary="FourierFT: trains a few spectral coefficients per layer (--fourier_n_frequency)",
     ),
     TunerRecord(
+        name="llamapro",
+        load="swift_peft.llamapro:LLAMAPRO",
+        summary="LLaMA-Pro: identity-initialised blocks inserted per group; only they train (--llamapro_*)",
+    ),
+    TunerRecord(
         name="full",
         load="swift_peft.full:FULL",
         summary="Full-parameter training: every weight is trained and saved",

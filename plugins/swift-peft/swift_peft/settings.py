@@ -201,3 +201,20 @@ class FourierSettings:
     def from_args(cls, args: TrainArguments) -> FourierSettings:
         """Read the FourierFT flags of ``args``."""
         return cls(n_frequency=args.fourier_n_frequency, scaling=args.fourier_scaling)
+
+
+@dataclass(frozen=True)
+class LlamaProSettings:
+    """``--llamapro_num_new_blocks`` and ``--llamapro_num_groups`` (unset: one group per new block)."""
+
+    num_new_blocks: int = 4
+    num_groups: int = 4
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> LlamaProSettings:
+        """Read the LLaMA-Pro flags of ``args``."""
+        blocks = int(args.llamapro_num_new_blocks)
+        groups = int(args.llamapro_num_groups or blocks)
+        if blocks < 1 or groups < 1:
+            raise UsageError("--llamapro_num_new_blocks and --llamapro_num_groups must be at least 1")
+        return cls(num_new_blocks=blocks, num_groups=groups)

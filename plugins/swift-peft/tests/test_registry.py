@@ -9,7 +9,7 @@ import pytest
 
 from swift.kernel import UnknownNameError, registry, reset_kernel
 
-EXPECTED = {"lora", "adalora", "boft", "vera", "fourierft", "full"}
+EXPECTED = {"lora", "adalora", "boft", "vera", "fourierft", "llamapro", "full"}
 
 
 @pytest.fixture

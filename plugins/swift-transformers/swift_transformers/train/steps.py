@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from swift.arguments import save_args
+from swift.arguments.checkpoint import is_adapter_dir
 from swift.contracts import load_tuner
 from swift.kernel import UsageError
-from swift.services import trains_full_weights
 from swift.template import get_template
 from swift_transformers.train import run_dir as runs
 from swift_transformers.train.callbacks import LOGGING_FILE, append_jsonl
@@ -184,7 +184,8 @@ def finish_run(args: Any, trainer: Any, output: Any, run_dir: str, parameter_inf
         for key in ("last_model_checkpoint", "best_model_checkpoint", "global_step", "train_loss"):
             print(f"{key}: {summary[key]}")
         if summary["last_model_checkpoint"]:
-            flag = "--model" if trains_full_weights(args.train_type) else "--adapters"
+            # an adapter folder is loaded on its base; anything else (full, LLaMA-Pro) is a model
+            flag = "--adapters" if is_adapter_dir(summary["last_model_checkpoint"]) else "--model"
             print(f"To chat with the trained model: swift infer {flag} {summary['last_model_checkpoint']}")
     summary["log_history"] = state.log_history
     return summary

@@ -193,3 +193,14 @@ def test_qlora_bnb_4bit_nf4_double_quant_trains_on_cpu_and_the_adapter_loads_in_
     model = PeftModel.from_pretrained(base, checkpoint)
     logits = model(torch.tensor([[1, 2, 3]])).logits
     assert torch.isfinite(logits).all()
+
+
+def test_llamapro_run_writes_an_expanded_model_plain_transformers_loads(train_args, sft, capsys):
+    from transformers import AutoModelForCausalLM
+
+    result = sft(train_args(train_type="llamapro", llamapro_num_new_blocks=2, max_steps=2, save_steps=2))
+
+    checkpoint = result["last_model_checkpoint"]
+    model = AutoModelForCausalLM.from_pretrained(checkpoint)
+    assert model.config.num_hidden_layers == 4  # 2 original + 2 new blocks
+    assert f"swift infer --model {checkpoint}" in capsys.readouterr().out

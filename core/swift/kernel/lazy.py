@@ -37,3 +37,31 @@ def load_object(reference: str, *, what: str = "") -> Any:
         except AttributeError as exc:
             raise ImplementationLoadError(f"cannot load {label}: {module_name} has no attribute {attr_path!r}") from exc
     return obj
+
+
+def lazy_exports(namespace: dict[str, Any], exports: dict[str, str]) -> tuple[Any, Any]:
+    """``(__getattr__, __dir__)`` for a package that re-exports names of its modules on first use.
+
+    A public module (``swift.arguments``, a plugin's ``api``) stays cheap to import: each name
+    is imported from its module the first time it is read, then cached in ``namespace``.
+
+    Example::
+
+        _EXPORTS = {"TrainArguments": "swift.arguments.train"}
+        __all__ = sorted(_EXPORTS)
+        __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+    """
+    package = namespace.get("__name__", "module")
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value  # later lookups skip __getattr__
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(exports))
+
+    return __getattr__, __dir__

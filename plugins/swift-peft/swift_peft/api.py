@@ -13,8 +13,7 @@ here; everything else in the package is internal. All tuners implement
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from swift.kernel.lazy import lazy_exports
 
 _EXPORTS = {
     "PeftTuner": "swift_peft.base",
@@ -31,14 +30,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"swift_peft.api has no {name!r}; public names: {', '.join(__all__)}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -26,8 +26,7 @@ Distributed: :func:`is_main_process`, :func:`barrier`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from swift.kernel.lazy import lazy_exports
 
 _EXPORTS = {
     "Run": "swift_transformers.train.steps",
@@ -53,14 +52,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"swift_transformers.api has no {name!r}; public names: {', '.join(__all__)}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -54,26 +54,32 @@ def identity_block(block: torch.nn.Module) -> torch.nn.Module:
     return new
 
 
+def insertion_points(num_layers: int, num_new_blocks: int, num_groups: int) -> list[int]:
+    """After which original layer each new block goes.
+
+    The layers are cut into ``num_groups`` groups as evenly as they divide, and the new
+    blocks are dealt to the groups in order; each goes after the last layer of its group.
+    """
+    points = []
+    for j in range(num_new_blocks):
+        group = j * num_groups // num_new_blocks
+        points.append(-(-(group + 1) * num_layers // num_groups) - 1)  # ceil((g+1)·n/groups) - 1
+    return points
+
+
 def expand(model: torch.nn.Module, settings: LlamaProSettings) -> list[int]:
     """Insert the new blocks into ``model`` in place; returns their indices."""
     parent, attr, blocks = decoder_blocks(model)
-    groups = settings.num_groups
-    if len(blocks) % groups or settings.num_new_blocks % groups:
-        raise UsageError(
-            f"--llamapro_num_groups {groups} must divide both the model's {len(blocks)} layers and "
-            f"--llamapro_num_new_blocks {settings.num_new_blocks}"
-        )
-    per_group, new_per_group = len(blocks) // groups, settings.num_new_blocks // groups
+    points = insertion_points(len(blocks), settings.num_new_blocks, settings.num_groups)
     layer_types = list(getattr(model.config, "layer_types", None) or [])
     expanded, types, new_indices = [], [], []
-    for g in range(groups):
-        for i in range(g * per_group, (g + 1) * per_group):
-            expanded.append(blocks[i])
-            types += layer_types[i : i + 1]
-        for _ in range(new_per_group):
+    for i, block in enumerate(blocks):
+        expanded.append(block)
+        types += layer_types[i : i + 1]
+        for _ in range(points.count(i)):
             new_indices.append(len(expanded))
-            expanded.append(identity_block(blocks[(g + 1) * per_group - 1]))
-            types += layer_types[(g + 1) * per_group - 1 : (g + 1) * per_group]
+            expanded.append(identity_block(block))
+            types += layer_types[i : i + 1]
     setattr(parent, attr, torch.nn.ModuleList(expanded))
     for index, block in enumerate(expanded):  # the KV cache is addressed by layer index
         for module in block.modules():

@@ -30,9 +30,20 @@ def test_blocks_are_inserted_per_group(make_args, load_base):
     assert trainable == {"2", "3"}  # both after the only group
 
 
-def test_groups_that_do_not_divide_the_layers_are_a_usage_error(make_args, load_base):
-    with pytest.raises(UsageError, match="--llamapro_num_groups 3"):
-        LLAMAPRO.prepare(load_base(), make_args(train_type="llamapro", llamapro_num_new_blocks=3))
+def test_groups_that_do_not_divide_the_layers_are_spread_as_evenly_as_they_go(make_args, load_base):
+    # the reference's defaults (4 new blocks, one group each) on a 2-layer model: two after each layer
+    model = LLAMAPRO.prepare(load_base(), make_args(train_type="llamapro"))
+    trainable = {n.split(".")[2] for n, p in model.named_parameters() if p.requires_grad}
+    assert model.config.num_hidden_layers == 6 and trainable == {"1", "2", "4", "5"}
+
+    model = LLAMAPRO.prepare(load_base(), make_args(train_type="llamapro", llamapro_num_new_blocks=3))
+    trainable = {n.split(".")[2] for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"1", "3", "4"}
+
+
+def test_block_counts_below_one_are_a_usage_error(make_args, load_base):
+    with pytest.raises(UsageError, match="at least 1"):
+        LLAMAPRO.prepare(load_base(), make_args(train_type="llamapro", llamapro_num_new_blocks=0))
 
 
 def test_trained_checkpoint_loads_in_plain_transformers_with_the_same_logits(

@@ -37,6 +37,10 @@ class DataArguments:
         "reuse_dataset_if_exists", "Dataset download mode."
     )
     strict: bool = arg(False, "Raise on the first bad dataset row instead of dropping bad rows.")
+    max_line_bytes: int = arg(
+        16 * 1024 * 1024,
+        "Longest line a jsonl/txt reader accepts; a longer one is a bad row, read past without holding it in memory.",
+    )
     model_name: list[str] = arg([], "Self-cognition only: the model's Chinese and English names.")
     model_author: list[str] = arg([], "Self-cognition only: the model author's Chinese and English names.")
     custom_dataset_info: list[str] = arg([], "dataset_info.json files registering simple custom datasets.")

@@ -21,9 +21,47 @@ from typing import Any
 from swift.contracts import InvalidRow
 from swift.kernel import UsageError
 
+# a line longer than this is a bad row (--max_line_bytes); real samples are far shorter
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+_SKIP_CHUNK = 1024 * 1024
 
-def _json_lines(lines: Iterable[str]) -> Iterator[dict[str, Any] | InvalidRow]:
+
+def read_lines(path: str, max_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[str | InvalidRow]:
+    """The lines of a text file, streamed with a bound on each line's size.
+
+    A line that is not UTF-8 or longer than ``max_bytes`` is an :class:`InvalidRow` (counted
+    and dropped like any bad row, or raised with ``--strict``); an over-long line is read past
+    in chunks, so memory stays flat whatever the file holds.
+    """
+    with open(path, "rb") as f:
+        first = True
+        while True:
+            raw = f.readline(max_bytes + 1)
+            if not raw:
+                return
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):
+                    raw = f.readline(_SKIP_CHUNK)
+                yield InvalidRow(f"line longer than {max_bytes} bytes (--max_line_bytes)")
+                continue
+            if first and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark
+                raw = raw[3:]
+            first = False
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield InvalidRow(f"invalid UTF-8 (byte {exc.start} of the line)")
+
+
+def _max_line_bytes(args: Any) -> int:
+    return int(getattr(args, "max_line_bytes", None) or DEFAULT_MAX_LINE_BYTES)
+
+
+def _json_lines(lines: Iterable[str | InvalidRow]) -> Iterator[dict[str, Any] | InvalidRow]:
     for line in lines:
+        if isinstance(line, InvalidRow):
+            yield line
+            continue
         if not line.strip():
             continue
         try:
@@ -34,8 +72,7 @@ def _json_lines(lines: Iterable[str]) -> Iterator[dict[str, Any] | InvalidRow]:
 
 def read_jsonl(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidRow]:
     """Rows of a JSON Lines file: one JSON object per non-blank line."""
-    with open(path, encoding="utf-8-sig") as f:
-        yield from _json_lines(f)
+    yield from _json_lines(read_lines(path, _max_line_bytes(args)))
 
 
 def read_json(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidRow]:
@@ -58,12 +95,13 @@ def read_json(path: str, args: Any = None) -> Iterator[dict[str, Any] | InvalidR
     yield from data
 
 
-def read_txt(path: str, args: Any = None) -> Iterator[dict[str, str]]:
+def read_txt(path: str, args: Any = None) -> Iterator[dict[str, str] | InvalidRow]:
     """One ``{"text": line}`` row per non-blank line (pretraining text)."""
-    with open(path, encoding="utf-8-sig") as f:
-        for line in f:
-            if line.strip():
-                yield {"text": line.rstrip("\r\n")}
+    for line in read_lines(path, _max_line_bytes(args)):
+        if isinstance(line, InvalidRow):
+            yield line
+        elif line.strip():
+            yield {"text": line.rstrip("\r\n")}
 
 
 def _builder(builder: str, path: str, args: Any, **options: Any):

@@ -90,3 +90,58 @@ def test_a_table_without_any_readable_column_says_how_to_map_it(write, make_args
 
     with pytest.raises(UsageError, match=r"no column swift can read \(columns: question, answer\).*--columns"):
         load_datasets(make_args(dataset=[path]))
+
+
+def _raw_file(tmp_path, name: str, lines: list[bytes]) -> str:
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return str(path)
+
+
+GOOD_LINE = b'{"query": "What is 2 + 2?", "response": "4"}'
+
+
+def test_a_row_that_is_not_utf8_is_dropped_and_counted(tmp_path, make_args, warnings_of):
+    path = _raw_file(tmp_path, "data.jsonl", [GOOD_LINE, b'{"query": "caf\xe9", "response": "x"}', GOOD_LINE])
+
+    train, _ = load_datasets(make_args(dataset=[path]))
+
+    assert len(train) == 2
+    [warning] = warnings_of()
+    assert f"dropped 1 of 3 rows from {path}: row 2: invalid UTF-8" in warning
+
+
+def test_strict_raises_on_a_row_that_is_not_utf8(tmp_path, make_args):
+    path = _raw_file(tmp_path, "data.jsonl", [GOOD_LINE, b"\xff\xfe not text"])
+
+    with pytest.raises(UsageError, match="row 2: invalid UTF-8"):
+        load_datasets(make_args(dataset=[path], strict=True))
+
+
+def test_a_50_mb_line_is_a_bad_row_read_past_with_flat_memory(tmp_path, make_args, warnings_of):
+    import tracemalloc
+
+    from swift_transformers.data.readers import read_jsonl
+
+    huge = b'{"query": "' + b"x" * (50 * 1024 * 1024) + b'", "response": "r"}'
+    path = _raw_file(tmp_path, "data.jsonl", [GOOD_LINE, huge, GOOD_LINE])
+    del huge
+
+    tracemalloc.start()
+    rows = list(read_jsonl(path, make_args(max_line_bytes=1024 * 1024)))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [type(r).__name__ for r in rows] == ["dict", "InvalidRow", "dict"]
+    assert peak < 8 * 1024 * 1024  # the 50 MB line never sat in memory
+
+    train, _ = load_datasets(make_args(dataset=[path], max_line_bytes=1024 * 1024))
+    assert len(train) == 2
+    assert "row 2: line longer than 1048576 bytes (--max_line_bytes)" in warnings_of()[0]
+
+
+def test_text_files_drop_undecodable_lines_too(tmp_path, make_args, warnings_of):
+    path = _raw_file(tmp_path, "corpus.txt", [b"first line", b"bad \xc3\x28 byte", b"third line"])
+
+    train, _ = load_datasets(make_args(dataset=[path]))
+
+    assert len(train) == 2 and "invalid UTF-8" in warnings_of()[0]

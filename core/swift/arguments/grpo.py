@@ -65,6 +65,9 @@ class GRPOArguments:
     vllm_server_host: str | None = arg(None, "Host of the rollout server (`swift rollout`).")
     vllm_server_port: int = arg(8000, "Port of the rollout server.")
     vllm_server_timeout: float = arg(240.0, "Seconds to wait for the rollout server.")
+    vllm_server_api_key: str | None = arg(
+        None, "Key of a `swift rollout --api_key` server; unset = $SWIFT_API_KEY (kept out of `ps`)."
+    )
     async_generate: bool = arg(False, "Generate the next batch while training on the current one.")
     sleep_level: int = arg(0, "Let colocated vLLM release memory while training (0 off, 1, 2).")
     move_model_batches: int | None = arg(None, "Move weights to vLLM in this many batches.")

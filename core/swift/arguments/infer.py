@@ -5,12 +5,16 @@ contributes its own argument group, and ``--infer_backend`` is checked against
 the installed engines when the command runs.
 """
 
+import os
 import re
 from typing import Literal
 
 from swift.arguments._fields import arg, argclass
 from swift.arguments.base import BaseArguments
 from swift.arguments.errors import ArgumentError
+
+#: Environment variable read for --api_key / --vllm_server_api_key when the flag is not given.
+API_KEY_ENV = "SWIFT_API_KEY"
 
 # backend spellings of ms-swift versions and docs, mapped to engine names
 BACKEND_ALIASES = {"transformers": "pt", "pytorch": "pt", "hf": "pt"}
@@ -79,7 +83,7 @@ class DeployArguments(InferArguments):
 
     host: str = arg("0.0.0.0", "Host the server binds to.")
     port: int = arg(8000, "Port the server listens on.")
-    api_key: str | None = arg(None, "Bearer key clients must send.")
+    api_key: str | None = arg(None, "Bearer key clients must send; unset = $SWIFT_API_KEY (kept out of `ps`).")
     ssl_keyfile: str | None = arg(None, "SSL key file.")
     ssl_certfile: str | None = arg(None, "SSL certificate file.")
     owned_by: str = arg("swift", "Owner reported by /v1/models.")
@@ -88,6 +92,12 @@ class DeployArguments(InferArguments):
     served_model_name: str | None = arg(None, "Model name clients use; unset = the model's folder name.")
     verbose: bool = arg(True, "Log every request.")
     log_interval: int = arg(20, "Seconds between statistics logs; 0 or less disables them.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.api_key is None:
+            self.api_key = os.environ.get(API_KEY_ENV) or None
+
     max_logprobs: int = arg(20, "Most logprobs a request may ask for.")
 
 

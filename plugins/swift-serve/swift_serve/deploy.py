@@ -69,10 +69,18 @@ def serve(args: Any, build_app: Callable[[Any, Any], Any], command: str = "swift
     """
     import uvicorn
 
-    from swift_serve.server import base_url, uvicorn_config
+    from swift_serve.server import base_url, is_loopback, uvicorn_config
 
     configure_logging()
     check_port(args.host, args.port, command)
+    if not args.api_key and not is_loopback(args.host):
+        logger.warning(
+            "%s: binding %s without --api_key: anyone who can reach this machine can use the server%s. "
+            "Set --api_key (or $SWIFT_API_KEY), or bind --host 127.0.0.1.",
+            command,
+            args.host,
+            " (weight pushes stay refused)" if command == "swift rollout" else "",
+        )
     if getattr(args, "merge_lora", False) and args.adapters:
         merge_before_infer(args)
     engine = create_engine(args)

@@ -43,6 +43,7 @@ from swift_serve.rollout_weights import (
     parse_chunk,
     refused,
 )
+from swift_serve.server import is_loopback
 
 # How long /infer waits for the missing parts of a chunked update before it gives up:
 # the trainer sends the parts back to back, so a long gap means it died mid-update.
@@ -173,6 +174,8 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
     server = app.state.server
     app.state.weight_sync = sync
     auth = [Depends(server.check_key)]
+    # anyone who can reach the server could swap the policy: pushes need a key off loopback
+    pushes_open = server.api_key is not None or is_loopback(getattr(args, "host", "127.0.0.1"))
 
     @app.post("/infer", dependencies=auth)
     async def infer(request: Request) -> dict[str, Any]:
@@ -200,6 +203,12 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
 
     @app.post("/update_weights", dependencies=auth)
     async def update_weights(request: Request) -> dict[str, Any]:
+        if not pushes_open:
+            raise refused(
+                "weight pushes are refused: this server binds a non-loopback address without --api_key "
+                "(or $SWIFT_API_KEY); restart it with a key, or bind --host 127.0.0.1",
+                403,
+            )
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await _read_json(request)
             if not isinstance(body, dict) or not isinstance(body.get("path"), str):

@@ -43,6 +43,18 @@ def uvicorn_config(app: Any, args: Any, **overrides: Any) -> uvicorn.Config:
     return uvicorn.Config(app, **settings)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def base_url(host: str, port: int, ssl: bool = False) -> str:
     """The URL clients use; a wildcard bind is reached through 127.0.0.1."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

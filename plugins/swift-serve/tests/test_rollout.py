@@ -17,9 +17,9 @@ def rollout_args(model_dir: str, **flags):
     from swift.arguments import RolloutArguments
 
     flags.setdefault("max_batch_size", 8)
+    flags.setdefault("host", "127.0.0.1")  # what the arguments say; the test socket is 127.0.0.1
     return RolloutArguments(
-        model=model_dir, infer_backend="pt", host="127.0.0.1", port=0, verbose=False,
-        log_interval=0, **flags,
+        model=model_dir, infer_backend="pt", port=0, verbose=False, log_interval=0, **flags,
     )  # fmt: skip
 
 
@@ -275,3 +275,63 @@ def test_the_json_path_form_loads_weight_folders_and_adapter_folders(tiny_model_
         assert full.json() == {"version": 1, "updated": 1} and flipped != before
         assert lora.json()["version"] == 3
         assert greedy(http) == with_adapter
+
+
+# -- who may push weights: a key, or a server only this machine reaches ------------------
+KEY = "rollout-secret"
+
+
+def _tensors(model_dir: str) -> dict:
+    weights = _weights(model_dir)["lm_head.weight"]
+    return {"lm_head.weight": weights * 0}
+
+
+def test_every_route_but_health_needs_the_key_and_pushes_work_with_it(tiny_model_dir):
+    body = {"requests": [{"messages": [{"role": "user", "content": "hi"}]}], "request_config": {"max_tokens": 2}}
+    right = {"Authorization": f"Bearer {KEY}"}
+    with running_rollout(tiny_model_dir, api_key=KEY) as http:
+        assert http.get("/health").status_code == 200
+        assert http.post("/infer", json=body).status_code == 401
+        assert push(http, _tensors(tiny_model_dir)).status_code == 401
+        assert push(http, _tensors(tiny_model_dir), Authorization="Bearer wrong").status_code == 401
+        assert http.post("/infer", json=body, headers=right).status_code == 200
+        answer = push(http, _tensors(tiny_model_dir), **right)
+        assert answer.status_code == 200 and answer.json()["updated"] == 1
+
+
+def test_without_a_key_a_server_bound_beyond_loopback_refuses_pushes(tiny_model_dir):
+    # the test's socket is 127.0.0.1; the arguments say what the operator bound
+    with running_rollout(tiny_model_dir, host="0.0.0.0") as http:
+        answer = push(http, _tensors(tiny_model_dir))
+        assert answer.status_code == 403
+        assert "--api_key" in answer.json()["error"] and "127.0.0.1" in answer.json()["error"]
+        json_form = http.post("/update_weights", json={"path": "/etc", "kind": "full"})
+        assert json_form.status_code == 403 and "/etc" not in json_form.text
+
+
+def test_the_key_can_come_from_the_environment(tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("SWIFT_API_KEY", KEY)
+    with running_rollout(tiny_model_dir, host="0.0.0.0") as http:
+        assert push(http, _tensors(tiny_model_dir)).status_code == 401
+        assert push(http, _tensors(tiny_model_dir), Authorization=f"Bearer {KEY}").status_code == 200
+
+
+def test_the_grpo_rollout_client_sends_its_key(tiny_model_dir, monkeypatch):
+    from swift_trl.grpo.client import RolloutClient, RolloutServerError, server_api_key
+
+    with running_rollout(tiny_model_dir, api_key=KEY) as http:
+        url = str(http.base_url)
+        keyless = RolloutClient(url, timeout=60)
+        with pytest.raises(RolloutServerError, match="401"):
+            keyless.push_safetensors(_safetensors(tiny_model_dir), "full")
+
+        monkeypatch.setenv("SWIFT_API_KEY", KEY)
+        args = rollout_args(tiny_model_dir)
+        client = RolloutClient(url, timeout=60, api_key=server_api_key(args))
+        assert client.push_safetensors(_safetensors(tiny_model_dir), "full")["updated"] == 1
+
+
+def _safetensors(model_dir: str) -> bytes:
+    from safetensors.torch import save
+
+    return save(_tensors(model_dir))

@@ -33,6 +33,15 @@ class RolloutServerError(UsageError):
     """The rollout server refused a request or cannot be reached; the message says which."""
 
 
+def server_api_key(args: Any) -> str | None:
+    """``--vllm_server_api_key``, else ``$SWIFT_API_KEY`` (so the key need not be on the command line)."""
+    import os
+
+    from swift.arguments.infer import API_KEY_ENV
+
+    return getattr(args, "vllm_server_api_key", None) or os.environ.get(API_KEY_ENV) or None
+
+
 def server_url(args: Any) -> str:
     """``--vllm_server_base_url``, else ``http://<--vllm_server_host>:<--vllm_server_port>``."""
     base = getattr(args, "vllm_server_base_url", None)
@@ -59,9 +68,10 @@ class RolloutClient:
         info: The server's ``/health`` answer (``model``, ``weight_formats`` …).
     """
 
-    def __init__(self, base_url: str, timeout: float = 240.0, *, wait: bool = True):
+    def __init__(self, base_url: str, timeout: float = 240.0, *, wait: bool = True, api_key: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.info: dict[str, Any] = self.wait_until_ready(timeout) if wait else {}
 
     # ------------------------------------------------------------------ transport
@@ -73,7 +83,9 @@ class RolloutClient:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        request = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
+        request = urllib.request.Request(
+            self.base_url + path, data=body, method=method, headers={**self._auth, **(headers or {})}
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 payload = response.read()

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from swift.contracts import load_engine
 from swift.kernel import UsageError
-from swift_trl.grpo.client import RolloutClient, server_url
+from swift_trl.grpo.client import RolloutClient, server_api_key, server_url
 from swift_trl.grpo.weights import changed_weights, push_policy
 
 
@@ -89,7 +89,7 @@ class ServerEngine:
     """
 
     def __init__(self, args: Any, tuner: Any):
-        self.client = RolloutClient(server_url(args), timeout=args.vllm_server_timeout)
+        self.client = RolloutClient(server_url(args), timeout=args.vllm_server_timeout, api_key=server_api_key(args))
         self.tuner = tuner
         self.batches = getattr(args, "move_model_batches", None)
 

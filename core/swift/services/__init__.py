@@ -47,14 +47,14 @@ __all__ = [
     "trains_full_weights",
 ]
 
-# What a user needs to install when no plugin answers a seam.
-_PROVIDERS = {
-    "swift_resolve_model_dir": ("loading a model", "models"),
-    "swift_load_tokenizer": ("loading a tokenizer", "models"),
-    "swift_load_model": ("loading a model", "models"),
-    "swift_load_datasets": ("reading datasets", "datasets"),
-    "swift_get_quantizer": ("quantizing a model", "models"),
-    "swift_push_to_hub": ("uploading to the hub", "models"),
+# How errors name the work of a seam nobody answers (its family: SERVICE_FAMILIES).
+_WHAT = {
+    "swift_resolve_model_dir": "loading a model",
+    "swift_load_tokenizer": "loading a tokenizer",
+    "swift_load_model": "loading a model",
+    "swift_load_datasets": "reading datasets",
+    "swift_get_quantizer": "quantizing a model",
+    "swift_push_to_hub": "uploading to the hub",
 }
 
 
@@ -82,7 +82,9 @@ def call_service(hook: str, **kwargs: Any) -> Any:
 
     result = get_kernel().call_service(hook, **kwargs)
     if result is None:
-        what, family = _PROVIDERS[hook]
+        from swift.hookspecs.services import SERVICE_FAMILIES
+
+        what, family = _WHAT[hook], SERVICE_FAMILIES[hook]
         provider = get_family(family).provided_by
         raise MissingProviderError(f"no installed plugin provides {what} ({hook}); {install_hint(provider)}.", family)
     return result

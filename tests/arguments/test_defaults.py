@@ -305,9 +305,9 @@ def test_every_reference_flag_exists(cls, flags):
     ("text", "size"), [("5GiB", 5 * 1024**3), ("5GB", 5 * 10**9), ("100KB", 100_000), ("1.5KiB", 1536), ("4096", 4096)]
 )
 def test_max_shard_size_reads_binary_and_decimal_units(text, size):
-    from swift.arguments.infer import shard_size_bytes
+    from swift.arguments.infer import size_bytes
 
-    assert shard_size_bytes(ExportArguments(model="m", max_shard_size=text).max_shard_size) == size
+    assert size_bytes(ExportArguments(model="m", max_shard_size=text).max_shard_size) == size
 
 
 def test_a_malformed_max_shard_size_is_refused_when_parsed():

@@ -45,14 +45,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+KEY = "grpo-rollout-key"
+
+
 @pytest.fixture
-def rollout_server(tiny_model_path, tmp_path):
+def rollout_env(request):
+    """Extra environment of the ``swift rollout`` process (a test sets ``$SWIFT_API_KEY`` through ``indirect``)."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def rollout_server(tiny_model_path, tmp_path, rollout_env):
     """``swift rollout`` in a subprocess; yields ``(port, client)`` once ``/health`` answers."""
     from swift_trl.grpo.client import RolloutClient, RolloutServerError
 
     port = _free_port()
     log_path = tmp_path / "rollout.log"
-    env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", "OMP_NUM_THREADS": "1", **rollout_env}
     argv = [
         *_swift(), "rollout", "--model", str(tiny_model_path), "--infer_backend", "pt",
         "--host", "127.0.0.1", "--port", str(port), "--max_batch_size", "8",
@@ -61,7 +70,7 @@ def rollout_server(tiny_model_path, tmp_path):
     with open(log_path, "w") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        client = RolloutClient(f"http://127.0.0.1:{port}", timeout=300)
+        client = RolloutClient(f"http://127.0.0.1:{port}", timeout=300, api_key=rollout_env.get("SWIFT_API_KEY"))
     except RolloutServerError:
         proc.kill()
         pytest.fail(f"swift rollout did not start:\n{log_path.read_text()}")
@@ -96,7 +105,7 @@ def _local_engine(**flags):
     return create_engine(InferArguments(infer_backend="pt", max_batch_size=8, **flags))
 
 
-def _grpo(run_swift, model, rlhf_data, tmp_path, port, *extra):
+def _grpo(run_swift, model, rlhf_data, tmp_path, port, *extra, env=None):
     # two prompts of four samples per step: rewards that differ within a group, so the
     # policy surely moves
     plugin = tmp_path / "short_reward.py"
@@ -109,7 +118,7 @@ def _grpo(run_swift, model, rlhf_data, tmp_path, port, *extra):
         "--max_steps", "2", "--save_steps", "1", "--logging_steps", "1",
         "--split_dataset_ratio", "0", "--report_to", "none", "--lora_dropout", "0",
         "--use_vllm", "true", "--vllm_mode", "server",
-        "--vllm_server_host", "127.0.0.1", "--vllm_server_port", str(port), *extra,
+        "--vllm_server_host", "127.0.0.1", "--vllm_server_port", str(port), *extra, env=env,
     )  # fmt: skip
 
 
@@ -157,3 +166,23 @@ def test_grpo_with_full_training_pushes_chunked_weights_the_server_applies(
         assert _same_answers(after, _probe(local))
     finally:
         local.close()
+
+
+@pytest.mark.parametrize("rollout_env", [{"SWIFT_API_KEY": KEY}], indirect=True)
+def test_grpo_against_a_keyed_server_pushes_with_the_key_from_the_environment(
+    run_swift, tiny_model_path, rlhf_data, tmp_path, rollout_server
+):
+    from swift_trl.grpo.client import RolloutClient, RolloutServerError
+
+    port, client = rollout_server
+    keyless = RolloutClient(f"http://127.0.0.1:{port}", timeout=60, wait=False)
+    with pytest.raises(RolloutServerError, match="401"):
+        keyless.push_path(str(tmp_path))
+
+    # the key reaches the trainer through the environment, never its command line
+    done = _grpo(
+        run_swift, tiny_model_path, rlhf_data, tmp_path, port, "--train_type", "lora", env={"SWIFT_API_KEY": KEY}
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert client.health()["version"] == 1

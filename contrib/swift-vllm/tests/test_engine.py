@@ -117,3 +117,24 @@ def test_a_prompt_longer_than_the_context_is_an_invalid_request(engine):
 
     with pytest.raises(InvalidRequestError, match="takes at most 4096"):
         engine.infer([long], RequestConfig(max_tokens=4))
+
+
+@pytest.mark.parametrize(
+    "penalties",
+    [
+        {"frequency_penalty": 2.0},
+        {"presence_penalty": 2.0},
+        {"presence_penalty": -2.0},
+        {"logit_bias": {77: 100.0}},
+    ],
+    ids=["frequency", "presence", "negative-presence", "logit-bias"],
+)
+def test_openai_penalties_and_logit_bias_give_the_transformers_engines_tokens(engine, pt_engine, chats, penalties):
+    config = RequestConfig(max_tokens=40, temperature=0, return_token_ids=True, **penalties)
+    plain = RequestConfig(max_tokens=40, temperature=0, return_token_ids=True)
+
+    ours, reference = engine.infer(chats[:2], config), pt_engine.infer(chats[:2], config)
+
+    ids = [r.choices[0].token_ids for r in ours]
+    assert ids == [r.choices[0].token_ids for r in reference]
+    assert ids != [r.choices[0].token_ids for r in engine.infer(chats[:2], plain)]

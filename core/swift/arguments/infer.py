@@ -23,17 +23,17 @@ BACKEND_ALIASES = {"transformers": "pt", "pytorch": "pt", "hf": "pt"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([KMGT]?)(i?)B)?\s*$", re.IGNORECASE)
 
 
-def shard_size_bytes(value: str | int) -> int:
-    """``--max_shard_size`` in bytes: ``5GiB`` (binary, the reference's default), ``5GB`` (decimal) or an int.
+def size_bytes(value: str | int, flag: str = "--max_shard_size") -> int:
+    """A size flag in bytes: ``5GiB`` (binary), ``5GB`` (decimal) or a number of bytes.
 
     Raises:
-        ArgumentError: For anything else.
+        ArgumentError: For anything else (naming ``flag``).
     """
     if isinstance(value, int):
         return value
     match = _SIZE.match(str(value))
     if not match:
-        raise ArgumentError(f"--max_shard_size {value!r}: give a size such as 5GiB, 500MB or a number of bytes")
+        raise ArgumentError(f"{flag} {value!r}: give a size such as 5GiB, 500MB or a number of bytes")
     number, unit, binary = match.groups()
     base = 1024 if binary else 1000
     return int(float(number) * base ** "_KMGT".index((unit or "_").upper()))
@@ -48,7 +48,7 @@ class MergeArguments:
     max_shard_size: str = arg("5GiB", "Largest size of one saved weight file (5GiB, 500MB, bytes).")
 
     def __post_init__(self) -> None:
-        shard_size_bytes(self.max_shard_size)  # refuse a malformed size at parse time
+        size_bytes(self.max_shard_size)  # refuse a malformed size at parse time
         parent = getattr(super(), "__post_init__", None)
         if parent is not None:
             parent()
@@ -93,12 +93,22 @@ class DeployArguments(InferArguments):
     verbose: bool = arg(True, "Log every request.")
     log_interval: int = arg(20, "Seconds between statistics logs; 0 or less disables them.")
 
+    max_logprobs: int = arg(20, "Most logprobs a request may ask for.")
+    # Request limits: one request must not take a shared server down (413/400 past them).
+    max_request_bytes: str = arg("16MiB", "Largest request body (16MiB, 500KB, bytes); larger ones get 413.")
+    max_n: int = arg(128, "Most answers (n) one request may ask for.")
+    max_prompts: int = arg(1024, "Most prompts of one /v1/completions request (and requests of one /infer).")
+    max_messages: int = arg(1024, "Most messages of one conversation.")
+    max_json_depth: int = arg(32, "Deepest nesting of a request's JSON.")
+
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.api_key is None:
             self.api_key = os.environ.get(API_KEY_ENV) or None
-
-    max_logprobs: int = arg(20, "Most logprobs a request may ask for.")
+        size_bytes(self.max_request_bytes, "--max_request_bytes")
+        for name in ("max_n", "max_prompts", "max_messages", "max_json_depth"):
+            if getattr(self, name) < 1:
+                raise ArgumentError(f"--{name} must be at least 1, got {getattr(self, name)}")
 
 
 @argclass
@@ -108,6 +118,14 @@ class RolloutArguments(DeployArguments):
     infer_backend: str = arg("vllm", "Inference engine; rollout needs one that can update weights (vllm).")
     multi_turn_scheduler: str | None = arg(None, "Multi-turn scheduler name (scheduler plugins); unset = one turn.")
     max_turns: int | None = arg(None, "Maximum turns of a multi-turn rollout.")
+    weight_dirs: list[str] = arg(
+        [], "Folders a JSON /update_weights {path} may name (with their subfolders); unset = path pushes refused."
+    )
+    max_weights_bytes: str = arg("64GiB", "Largest /update_weights body; it is spooled to disk, not held in memory.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        size_bytes(self.max_weights_bytes, "--max_weights_bytes")
 
 
 @argclass

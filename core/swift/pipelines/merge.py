@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from swift.arguments.checkpoint import ARGS_FILE, find_run_args
-from swift.arguments.infer import shard_size_bytes
+from swift.arguments.infer import size_bytes
 from swift.kernel import UsageError, registry
 from swift.services import adapter_paths as _paths
 
@@ -146,7 +146,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     for path in adapter_paths(args):
         model = tuner.merge(tuner.load(model, path, is_trainable=False))
     model.save_pretrained(
-        output_dir, safe_serialization=args.safe_serialization, max_shard_size=shard_size_bytes(args.max_shard_size)
+        output_dir, safe_serialization=args.safe_serialization, max_shard_size=size_bytes(args.max_shard_size)
     )
     tokenizer.save_pretrained(output_dir)
     run_args = find_run_args(adapter_paths(args)[0])

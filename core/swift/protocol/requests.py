@@ -7,6 +7,7 @@ one, and engines (pt, vLLM …) all read the same objects.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,12 @@ class RequestConfig(Serializable):
         top_k: Sample among the k most likely tokens.
         top_p: Nucleus sampling mass.
         repetition_penalty: > 1 discourages repeats (transformers' definition).
+        presence_penalty: OpenAI's: subtracted once from the logit of every token the
+            answer already holds, in [-2, 2].
+        frequency_penalty: OpenAI's: subtracted from a token's logit once per time the
+            answer already holds it, in [-2, 2].
+        logit_bias: ``{token_id: bias}`` added to the logits at every step, each bias
+            in [-100, 100] (-100 bans a token, 100 all but forces it).
         num_beams: Beam search width; 1 = no beam search.
         stop: Strings that end the answer; the answer is cut before them.
         stream: Return chunks as they are generated.
@@ -116,6 +123,9 @@ class RequestConfig(Serializable):
     top_k: int | None = None
     top_p: float | None = None
     repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[int, float] | None = None
     num_beams: int = 1
     stop: list[str] = field(default_factory=list)
     stream: bool = False
@@ -126,6 +136,12 @@ class RequestConfig(Serializable):
     return_token_ids: bool = False
 
     def __post_init__(self) -> None:
+        if self.logit_bias:
+            # JSON object keys are strings; token ids are ints everywhere past this point
+            try:
+                self.logit_bias = {int(k): float(v) for k, v in self.logit_bias.items()}
+            except (TypeError, ValueError, AttributeError):
+                raise InvalidConfigError(["logit_bias"], "logit_bias must map token ids to numbers") from None
         if isinstance(self.stop, str):
             self.stop = [self.stop]
         self.stop = [s for s in (self.stop or []) if s]
@@ -139,11 +155,24 @@ class RequestConfig(Serializable):
                 self.repetition_penalty is not None and self.repetition_penalty <= 0,
                 "> 0",
             ),
+            ("presence_penalty", _outside(self.presence_penalty, -2.0, 2.0), "in [-2, 2]"),
+            ("frequency_penalty", _outside(self.frequency_penalty, -2.0, 2.0), "in [-2, 2]"),
+            ("logit_bias", not _valid_bias(self.logit_bias), "{token_id: bias in [-100, 100]}"),
             ("num_beams", self.num_beams < 1, ">= 1"),
             ("n", self.n < 1, ">= 1"),
             ("top_logprobs", self.top_logprobs is not None and self.top_logprobs < 0, ">= 0"),
         )
-        bad = [(name, f"{name} must be {rule}, got {getattr(self, name)}") for name, failed, rule in checks if failed]
+        floats = ("temperature", "top_p", "repetition_penalty", "presence_penalty", "frequency_penalty")
+        # NaN passes every comparison above as "in range": refuse it (and ±inf) first
+        infinite = [
+            name for name in floats if getattr(self, name) is not None and not math.isfinite(getattr(self, name))
+        ]
+        bad = [(name, f"{name} must be a finite number, got {getattr(self, name)}") for name in infinite]
+        bad += [
+            (name, f"{name} must be {rule}, got {getattr(self, name)}")
+            for name, failed, rule in checks
+            if failed and name not in infinite
+        ]
         if bad:
             raise InvalidConfigError(
                 [name for name, _ in bad], "invalid request config: " + "; ".join(m for _, m in bad)
@@ -162,6 +191,14 @@ class RequestConfig(Serializable):
             mine = getattr(self, f.name)
             values[f.name] = getattr(defaults, f.name) if mine is None or mine == [] else mine
         return RequestConfig(**values)
+
+
+def _outside(value: float | None, low: float, high: float) -> bool:
+    return value is not None and not low <= value <= high
+
+
+def _valid_bias(bias: dict[int, float] | None) -> bool:
+    return bias is None or all(k >= 0 and -100.0 <= v <= 100.0 for k, v in bias.items())
 
 
 _ARG_TO_CONFIG = {

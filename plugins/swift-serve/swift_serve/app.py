@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -35,9 +34,10 @@ from swift.protocol import (
     UsageInfo,
     request_config_from_args,
 )
-from swift_serve.bodies import ParsedRequest, parse_chat, parse_completion
+from swift_serve.bodies import ParsedRequest, RequestRules, parse_chat, parse_completion, parse_json, read_body
 from swift_serve.catalog import ModelCatalog, ServedModel
-from swift_serve.errors import APIError, bad_request, error_body
+from swift_serve.errors import APIError, bad_request, error_body, internal_error
+from swift_serve.schemas import ChatCompletionRequest, CompletionRequest
 from swift_serve.sse import stream_events
 from swift_serve.stats import ServerStats, log_every
 
@@ -57,7 +57,7 @@ class Server:
         self.args = args
         self.catalog = ModelCatalog(engine, args)
         self.defaults = request_config_from_args(args, stream=False)
-        self.max_logprobs = int(getattr(args, "max_logprobs", 20) or 0)
+        self.rules = RequestRules.from_args(args, self.defaults, getattr(engine, "max_model_len", None))
         self.api_key = getattr(args, "api_key", None) or None
         self.stats = ServerStats()
 
@@ -118,8 +118,12 @@ class Server:
         except APIError:
             raise
         except Exception as exc:
-            logger.error("swift deploy: the engine failed: %s", exc, exc_info=True)
-            raise APIError(500, f"the engine failed: {type(exc).__name__}: {exc}", code="engine_error") from exc
+            raise internal_error(exc, "the engine") from exc
+
+    async def read_json(self, request: Request) -> Any:
+        """The request's JSON body within ``--max_request_bytes`` and ``--max_json_depth``."""
+        raw = await read_body(request, self.rules.max_request_bytes)
+        return parse_json(raw, self.rules.max_json_depth)
 
     def _stream_ended(self, usage: UsageInfo | None, failed: bool) -> None:
         self.stats.end(usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0, failed)
@@ -146,13 +150,35 @@ def _completion_body(responses: list[ChatCompletionResponse], n: int) -> dict[st
     return merged.to_dict()
 
 
-async def read_json(request: Request) -> Any:
-    """The request body as JSON; a 400 saying why when it is not."""
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"the request body is not valid JSON: {exc}") from exc
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
+def request_body(model: Any) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route whose body ``model`` validates.
+
+    The routes read the body themselves (to bound its size and depth before
+    parsing), so FastAPI cannot infer it; :func:`publish_schemas` adds the
+    models it refers to under ``components.schemas``.
+    """
+    schema = {"$ref": SCHEMA_REF.format(model=model.__name__)}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def publish_schemas(app: FastAPI, models: list[Any]) -> None:
+    """Make ``/openapi.json`` define ``models`` (and the models they use) as components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template=SCHEMA_REF)
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -189,7 +215,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
+    # openapi_url=None: the schema is served below, behind the key like every route but /health
+    app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = server
     auth = [Depends(server.check_key)]
 
@@ -197,6 +224,11 @@ def create_app(
     async def api_error(request: Request, exc: APIError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        error = internal_error(exc, f"{request.method} {request.url.path}")
+        return JSONResponse(error.body(), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -211,6 +243,10 @@ def create_app(
     async def health_check() -> dict[str, Any]:
         return health() if health is not None else {"status": "ok"}
 
+    @app.get("/openapi.json", dependencies=auth, include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     @app.get("/v1/models", dependencies=auth)
     async def list_models() -> dict[str, Any]:
         return server.catalog.listing()
@@ -219,14 +255,15 @@ def create_app(
     async def get_model(name: str) -> dict[str, Any]:
         return server.catalog.card(server.catalog.resolve(name))
 
-    @app.post("/v1/chat/completions", dependencies=auth)
+    @app.post("/v1/chat/completions", dependencies=auth, openapi_extra=request_body(ChatCompletionRequest))
     async def chat_completions(request: Request) -> Any:
-        parsed = parse_chat(await read_json(request), server.defaults, server.max_logprobs)
+        parsed = parse_chat(await server.read_json(request), server.rules)
         return await server.answer(parsed, completions=False)
 
-    @app.post("/v1/completions", dependencies=auth)
+    @app.post("/v1/completions", dependencies=auth, openapi_extra=request_body(CompletionRequest))
     async def completions(request: Request) -> Any:
-        parsed = parse_completion(await read_json(request), server.defaults, server.max_logprobs)
+        parsed = parse_completion(await server.read_json(request), server.rules)
         return await server.answer(parsed, completions=True)
 
+    publish_schemas(app, [ChatCompletionRequest, CompletionRequest])
     return app

@@ -1,20 +1,84 @@
-"""OpenAI request bodies → ``InferRequest`` + ``RequestConfig`` of :mod:`swift.protocol`.
+"""Request bodies → ``InferRequest`` + ``RequestConfig`` of :mod:`swift.protocol`, within limits.
 
-Bodies are checked by hand rather than with pydantic models: the protocol is
-plain dataclasses shared with every engine, and hand-written checks let every
-mistake come back as one OpenAI-shaped 400 naming the field and the fix.
+Three steps, each a 4xx naming the field and the limit when it fails:
+
+1. :func:`read_body` reads at most ``--max_request_bytes`` (413 past it, without
+   reading the rest);
+2. :func:`parse_json` decodes JSON no deeper than ``--max_json_depth`` whose
+   strings are valid Unicode (a lone surrogate cannot be tokenized);
+3. the typed models of :mod:`swift_serve.schemas` validate every field, then the
+   operator's limits (``--max_n``, ``--max_prompts``, ``--max_messages``,
+   ``--max_logprobs``) and the model's context bound ``max_tokens``.
+
 Fields a client leaves out are filled from the server's generation flags
 (``--max_new_tokens``, ``--temperature`` …), as ms-swift does.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from swift.arguments.infer import size_bytes
 from swift.protocol import InferRequest, RequestConfig
 from swift.protocol.requests import InvalidConfigError
-from swift_serve.errors import bad_request
+from swift_serve.errors import APIError, bad_request
+from swift_serve.schemas import ChatCompletionRequest, CompletionRequest, Message
+
+M = TypeVar("M", bound=BaseModel)
+
+# Why a field the models refuse is refused, when "not a valid value" would not say it.
+UNSERVED = {
+    "response_format": 'only {"type": "text"} is served; structured output (json_object, json_schema) is not '
+    "implemented by this server",
+    "tool_choice": '"auto" and "none" are served; "required" and named functions are not implemented yet',
+    "echo": "echo is not supported by this server",
+    "suffix": "suffix (insertion) is not supported by this server",
+}
+
+
+@dataclass(frozen=True)
+class RequestRules:
+    """What the server accepts: its limits and the defaults of unset fields.
+
+    Attributes:
+        defaults: Generation settings from the server's flags.
+        max_request_bytes: Largest body (``--max_request_bytes``).
+        max_json_depth: Deepest JSON nesting.
+        max_n: Most answers per request.
+        max_prompts: Most prompts per completions request (requests per ``/infer``).
+        max_messages: Most messages per conversation.
+        max_logprobs: Most alternatives per token.
+        context: The model's context length in tokens (None = unknown).
+    """
+
+    defaults: RequestConfig | None = None
+    max_request_bytes: int = 16 * 2**20
+    max_json_depth: int = 32
+    max_n: int = 128
+    max_prompts: int = 1024
+    max_messages: int = 1024
+    max_logprobs: int = 20
+    context: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Any, defaults: RequestConfig | None, context: int | None) -> RequestRules:
+        """The rules ``DeployArguments`` set."""
+        base = cls()
+        return cls(
+            defaults=defaults,
+            max_request_bytes=size_bytes(getattr(args, "max_request_bytes", base.max_request_bytes)),
+            max_json_depth=int(getattr(args, "max_json_depth", base.max_json_depth)),
+            max_n=int(getattr(args, "max_n", base.max_n)),
+            max_prompts=int(getattr(args, "max_prompts", base.max_prompts)),
+            max_messages=int(getattr(args, "max_messages", base.max_messages)),
+            max_logprobs=int(getattr(args, "max_logprobs", base.max_logprobs) or 0),
+            context=context,
+        )
 
 
 @dataclass
@@ -34,144 +98,227 @@ class ParsedRequest:
     include_usage: bool = False
 
 
-def _get(body: dict, key: str, kinds: tuple[type, ...], what: str) -> Any:
-    value = body.get(key)
-    if value is None:
-        return None
-    # bool is an int in Python, but `"n": true` is a client bug worth reporting.
-    if isinstance(value, bool) and bool not in kinds:
-        raise bad_request(f"'{key}' must be {what}, got {value!r}", key)
-    if not isinstance(value, kinds):
-        raise bad_request(f"'{key}' must be {what}, got {type(value).__name__} {value!r}", key)
+def too_large(what: str, limit: int, flag: str) -> APIError:
+    """A 413 for a body over ``limit`` bytes."""
+    return APIError(413, f"the {what} is larger than {limit} bytes ({flag})", code="request_too_large")
+
+
+async def read_body(request: Any, limit: int, flag: str = "--max_request_bytes") -> bytes:
+    """The body of ``request``, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large("request body", limit, flag)
+    parts, size = [], 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise too_large("request body", limit, flag)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def parse_json(raw: bytes, max_depth: int) -> Any:
+    """``raw`` as JSON: at most ``max_depth`` levels deep, every string valid Unicode.
+
+    Raises:
+        APIError: 400 saying what is wrong.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise bad_request(f"the request body nests JSON deeper than {max_depth} levels (--max_json_depth)") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+    _check_json(value, max_depth)
     return value
 
 
-def _int(body: dict, key: str) -> int | None:
-    return _get(body, key, (int,), "an integer")
+def _check_json(value: Any, max_depth: int) -> None:
+    # iterative: a deep document must not exhaust the interpreter's stack here either
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, (dict, list)):
+            if depth > max_depth:
+                raise bad_request(f"the request body nests JSON deeper than {max_depth} levels (--max_json_depth)")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_text(key)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
 
 
-def _number(body: dict, key: str) -> float | None:
-    value = _get(body, key, (int, float), "a number")
-    return None if value is None else float(value)
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_request(
+                "the request body holds a string with a lone UTF-16 surrogate (such as \\ud800), which is not text"
+            ) from None
 
 
-def _stop(body: dict) -> list[str]:
-    stop = _get(body, "stop", (str, list), "a string or a list of strings")
-    if stop is None:
-        return []
-    stops = [stop] if isinstance(stop, str) else stop
-    if not all(isinstance(s, str) for s in stops):
-        raise bad_request("'stop' must be a string or a list of strings", "stop")
-    return stops
+def validate(model: type[M], body: Any) -> M:
+    """``body`` validated by ``model``.
+
+    Raises:
+        APIError: 400 naming the first field at fault (and the closest known name for an unknown field).
+    """
+    if not isinstance(body, dict):
+        raise bad_request(f"the request body must be a JSON object, got {type(body).__name__}")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise _field_error(model, exc) from None
 
 
-def _config(
-    body: dict,
-    defaults: RequestConfig | None,
-    max_logprobs: int,
-    *,
-    logprobs: bool,
-    top_logprobs: int | None,
-) -> RequestConfig:
-    max_tokens = _int(body, "max_completion_tokens")
-    if max_tokens is None:
-        max_tokens = _int(body, "max_tokens")
-    top_k = _int(body, "top_k")
-    if top_logprobs is not None and top_logprobs > max_logprobs:
+def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    # of a union's failed branches, the one that got deepest is the one the client meant
+    error = max(errors, key=lambda e: (len(e["loc"]), e["type"] != "extra_forbidden"))
+    loc = [str(part) for part in error["loc"]]
+    # the union member tried last ("str", "list[...]") says nothing the message does not
+    path = [
+        p for p in loc if not p.startswith(("list[", "str", "int", "float", "bool", "constrained-", "function-", "["))
+    ]
+    field = ".".join(path) or "body"
+    top = path[0] if path else None
+    if error["type"] == "extra_forbidden":
+        known = _field_names(model, path[:-1])
+        close = difflib.get_close_matches(path[-1], known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(known))}"
+        return bad_request(f"{field!r} is not a field of this request{hint}", field)
+    if error["type"] == "missing":
+        return bad_request(f"{field!r} is required", field)
+    if top in UNSERVED:
+        return bad_request(f"{field!r}: {UNSERVED[top]}", top)
+    if top == "logit_bias":
+        return bad_request(f"{field!r}: logit_bias maps token ids (as strings of digits) to a bias in [-100, 100]", top)
+    if "content" in path and path[-1] == "type":
+        return bad_request(f'{field!r}: this server reads text content parts only ({{"type": "text"}})', field)
+    return bad_request(f"{field!r}: {error['msg']}", field)
+
+
+def _field_names(model: type[BaseModel], path: list[str]) -> list[str]:
+    # messages.0.x → the fields of Message; anything else → the request's own fields
+    if path and path[0] == "messages":
+        return list(Message.model_fields)
+    return list(model.model_fields)
+
+
+def _config(fields: Any, rules: RequestRules, *, logprobs: bool, top_logprobs: int | None) -> RequestConfig:
+    max_tokens = getattr(fields, "max_completion_tokens", None) or fields.max_tokens
+    if rules.context is not None and max_tokens is not None and max_tokens > rules.context:
+        raise bad_request(
+            f"'max_tokens' is {max_tokens}, more than the model's context of {rules.context} tokens", "max_tokens"
+        )
+    if fields.n is not None and fields.n > rules.max_n:
+        raise bad_request(f"'n' is {fields.n}; this server gives at most {rules.max_n} answers (--max_n)", "n")
+    if top_logprobs is not None and top_logprobs > rules.max_logprobs:
         raise bad_request(
             f"{top_logprobs} log probabilities per token were asked for, but this server returns "
-            f"at most {max_logprobs} (--max_logprobs)",
+            f"at most {rules.max_logprobs} (--max_logprobs)",
             "top_logprobs",
         )
     values: dict[str, Any] = {
         "max_tokens": max_tokens,
-        "temperature": _number(body, "temperature"),
+        "temperature": fields.temperature,
         # -1 is how vLLM-style clients say "no top-k".
-        "top_k": None if top_k == -1 else top_k,
-        "top_p": _number(body, "top_p"),
-        "repetition_penalty": _number(body, "repetition_penalty"),
-        "stop": _stop(body),
-        "stream": bool(_get(body, "stream", (bool,), "true or false")),
-        "seed": _int(body, "seed"),
+        "top_k": None if fields.top_k == -1 else fields.top_k,
+        "top_p": fields.top_p,
+        "repetition_penalty": fields.repetition_penalty,
+        "presence_penalty": fields.presence_penalty,
+        "frequency_penalty": fields.frequency_penalty,
+        "logit_bias": fields.logit_bias,
+        "stop": [fields.stop] if isinstance(fields.stop, str) else list(fields.stop or []),
+        "stream": bool(fields.stream),
+        "seed": fields.seed,
         "logprobs": logprobs,
         "top_logprobs": top_logprobs,
-        # vLLM's extension: prompt_token_ids and each choice's sampled token_ids
-        "return_token_ids": bool(_get(body, "return_token_ids", (bool,), "true or false")),
+        "return_token_ids": bool(fields.return_token_ids),
     }
-    n = _int(body, "n")
-    if n is not None:
-        values["n"] = n
+    if fields.n is not None:
+        values["n"] = fields.n
     try:
-        return RequestConfig(**values).with_defaults(defaults)
+        return RequestConfig(**values).with_defaults(rules.defaults)
     except InvalidConfigError as exc:
         raise bad_request(str(exc), exc.params[0]) from exc
-    except ValueError as exc:
-        raise bad_request(str(exc)) from exc
 
 
-def _include_usage(body: dict) -> bool:
-    options = _get(body, "stream_options", (dict,), "an object")
-    if not options:
+def _include_usage(fields: Any) -> bool:
+    if fields.stream_options is None:
         return False
-    if not body.get("stream"):
+    if not fields.stream:
         raise bad_request("'stream_options' is only allowed with \"stream\": true", "stream_options")
-    return bool(options.get("include_usage"))
+    return fields.stream_options.include_usage
 
 
-def _model(body: dict) -> str | None:
-    return _get(body, "model", (str,), "a string (a name from GET /v1/models)")
+def messages_of(messages: list[Message], rules: RequestRules) -> list[dict[str, Any]]:
+    """Validated messages as the protocol's dicts, within ``--max_messages``."""
+    if len(messages) > rules.max_messages:
+        raise bad_request(
+            f"'messages' has {len(messages)} messages; this server takes at most {rules.max_messages} (--max_messages)",
+            "messages",
+        )
+    out = []
+    for message in messages:
+        item = message.model_dump(exclude_none=True, include={"role", "content", "name", "tool_calls", "tool_call_id"})
+        # "developer" is OpenAI's newer name of the system role
+        if item["role"] == "developer":
+            item["role"] = "system"
+        out.append(item)
+    return out
 
 
-def parse_chat(body: Any, defaults: RequestConfig | None, max_logprobs: int) -> ParsedRequest:
+def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:
     """Read a ``POST /v1/chat/completions`` body.
 
     Raises:
         APIError: 400 naming the field at fault.
     """
-    body = _object(body)
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise bad_request(
-            '\'messages\' is required: a non-empty list like [{"role": "user", "content": "hi"}]',
-            "messages",
-        )
-    tools = _get(body, "tools", (list,), "a list of tool definitions")
+    fields = validate(ChatCompletionRequest, body)
     try:
-        request = InferRequest(messages=messages, tools=tools or None)
+        request = InferRequest(messages=messages_of(fields.messages, rules), tools=fields.tools or None)
     except (ValueError, TypeError) as exc:
         raise bad_request(str(exc), "messages") from exc
-    logprobs = bool(_get(body, "logprobs", (bool,), "true or false"))
-    top_logprobs = _int(body, "top_logprobs")
-    if top_logprobs and not logprobs:
+    if fields.top_logprobs and not fields.logprobs:
         raise bad_request("'top_logprobs' needs \"logprobs\": true", "top_logprobs")
-    config = _config(body, defaults, max_logprobs, logprobs=logprobs, top_logprobs=top_logprobs)
-    return ParsedRequest(_model(body), [request], config, _include_usage(body))
+    if fields.tool_choice == "none":
+        request.tools = None  # "none": the model is not offered the tools
+    config = _config(fields, rules, logprobs=bool(fields.logprobs), top_logprobs=fields.top_logprobs)
+    return ParsedRequest(fields.model, [request], config, _include_usage(fields))
 
 
-def parse_completion(body: Any, defaults: RequestConfig | None, max_logprobs: int) -> ParsedRequest:
+def parse_completion(body: Any, rules: RequestRules) -> ParsedRequest:
     """Read a ``POST /v1/completions`` body; prompts are used as raw text (no chat template).
 
     Raises:
         APIError: 400 naming the field at fault.
     """
-    body = _object(body)
-    prompt = body.get("prompt")
-    prompts = [prompt] if isinstance(prompt, str) else prompt
-    if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
+    fields = validate(CompletionRequest, body)
+    prompts = [fields.prompt] if isinstance(fields.prompt, str) else fields.prompt
+    if not prompts:
         raise bad_request("'prompt' is required: a string or a non-empty list of strings", "prompt")
-    for unsupported in ("echo", "suffix"):
-        if body.get(unsupported):
-            raise bad_request(f"'{unsupported}' is not supported by this server", unsupported)
+    if len(prompts) > rules.max_prompts:
+        raise bad_request(
+            f"'prompt' has {len(prompts)} prompts; this server takes at most {rules.max_prompts} per request "
+            "(--max_prompts)",
+            "prompt",
+        )
+    answers = len(prompts) * (fields.n or 1)
+    if answers > rules.max_prompts:
+        raise bad_request(
+            f"{len(prompts)} prompts × n={fields.n} ask for {answers} answers; this server gives at most "
+            f"{rules.max_prompts} per request (--max_prompts)",
+            "n",
+        )
+    if fields.best_of is not None and fields.best_of != (fields.n or 1):
+        raise bad_request("'best_of' other than n is not supported by this server", "best_of")
     # The legacy API's `logprobs` is the number of alternatives per token.
-    top_logprobs = _int(body, "logprobs")
-    config = _config(body, defaults, max_logprobs, logprobs=top_logprobs is not None, top_logprobs=top_logprobs)
+    config = _config(fields, rules, logprobs=fields.logprobs is not None, top_logprobs=fields.logprobs)
     if config.stream and len(prompts) > 1:
         raise bad_request("streaming takes one prompt per request; send the prompts separately", "prompt")
-    requests: list[InferRequest] = [InferRequest.completion(p) for p in prompts]
-    return ParsedRequest(_model(body), requests, config, _include_usage(body))
-
-
-def _object(body: Any) -> dict:
-    if not isinstance(body, dict):
-        raise bad_request(f"the request body must be a JSON object, got {type(body).__name__}")
-    return body
+    return ParsedRequest(fields.model, [InferRequest.completion(p) for p in prompts], config, _include_usage(fields))

@@ -8,14 +8,21 @@ official ``openai`` client raises its matching exception (``AuthenticationError`
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
+
+logger = logging.getLogger("swift_serve")
 
 # The `type` OpenAI uses for each status family.
 _TYPES = {
     400: "invalid_request_error",
     401: "invalid_request_error",
+    403: "invalid_request_error",
     404: "invalid_request_error",
     405: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
     422: "invalid_request_error",
 }
 
@@ -51,3 +58,19 @@ def error_body(status: int, message: str, *, code: str | None = None, param: str
 def bad_request(message: str, param: str | None = None) -> APIError:
     """A 400 about ``param``."""
     return APIError(400, message, code="invalid_request", param=param)
+
+
+def internal_error(exc: BaseException, what: str) -> APIError:
+    """A 500 for a server bug: the traceback goes to the log under a request id, the client gets only the id.
+
+    Args:
+        exc: The exception that escaped.
+        what: What failed, for the log and the client (``the engine``, ``streaming``).
+    """
+    request_id = uuid.uuid4().hex[:16]
+    logger.error("%s failed (request id %s): %s", what, request_id, exc, exc_info=exc)
+    return APIError(
+        500,
+        f"{what} failed; this is a server error (request id {request_id}): its details are in the server log",
+        code="internal_error",
+    )

@@ -24,25 +24,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
+from swift.arguments.infer import size_bytes
 from swift.kernel import UsageError
 from swift.protocol import InferRequest, InvalidRequestError, RequestConfig, weight_formats
 from swift.protocol.requests import InvalidConfigError
-from swift_serve.app import create_app, read_json
-from swift_serve.errors import APIError
+from swift_serve.app import create_app, publish_schemas, request_body
+from swift_serve.bodies import RequestRules, messages_of, too_large, validate
+from swift_serve.errors import APIError, internal_error
 from swift_serve.rollout_weights import (
     CHUNK_HEADER,
     WEIGHTS_HEADER,
-    apply_bytes,
+    WeightDirs,
+    apply_file,
     apply_path,
     check_kind,
     parse_chunk,
     refused,
 )
+from swift_serve.schemas import RolloutInferRequest, WeightPathRequest
 from swift_serve.server import is_loopback
 
 # How long /infer waits for the missing parts of a chunked update before it gives up:
@@ -103,7 +108,7 @@ class WeightSync:
             except APIError:
                 raise
             except Exception as exc:
-                raise refused(f"applying the weights failed: {type(exc).__name__}: {exc}", 500) from exc
+                raise _flat(internal_error(exc, "applying the weights")) from exc
             finally:
                 if applied:
                     self.partial = None if last else chunk
@@ -122,30 +127,51 @@ class WeightSync:
             raise refused(f"{CHUNK_HEADER}: expected part {expected[0]}/{expected[1]}, got {part}/{total}")
 
 
-async def _read_json(request: Request) -> Any:
+def _flat(error: APIError) -> APIError:
+    # the rollout protocol's errors are {"error": "<text>"}
+    return refused(error.message, error.status)
+
+
+async def _read_json(server: Any, request: Request) -> Any:
     try:
-        return await read_json(request)
-    except APIError as exc:  # the rollout protocol's errors are flat
-        raise refused(exc.message) from exc
+        return await server.read_json(request)
+    except APIError as exc:
+        raise _flat(exc) from exc
 
 
-def _parse_infer(body: Any, defaults: RequestConfig) -> tuple[list[InferRequest], RequestConfig]:
-    if not isinstance(body, dict) or not isinstance(body.get("requests"), list):
-        raise refused('the body must be {"requests": [...], "request_config": {...}}')
+def _parse_infer(body: Any, rules: RequestRules) -> tuple[list[InferRequest], RequestConfig, str | None]:
+    try:
+        fields = validate(RolloutInferRequest, body)
+    except APIError as exc:
+        raise _flat(exc) from exc
+    if len(fields.requests) > rules.max_prompts:
+        raise refused(
+            f"{len(fields.requests)} requests in one /infer; this server takes at most "
+            f"{rules.max_prompts} (--max_prompts)"
+        )
     requests = []
-    for i, item in enumerate(body["requests"]):
+    for i, item in enumerate(fields.requests):
         try:
-            requests.append(InferRequest.from_dict(item))
+            messages = messages_of(item.messages, rules) if item.messages else []
+            requests.append(InferRequest(messages, tools=item.tools, system=item.system, prompt=item.prompt))
+        except APIError as exc:
+            raise refused(f"requests[{i}]: {exc.message}") from exc
         except (TypeError, ValueError) as exc:
             raise refused(f"requests[{i}]: {exc}") from exc
-    raw = body.get("request_config") or {}
+    raw = fields.request_config.model_dump() if fields.request_config else {}
+    if raw.get("n", 1) > rules.max_n:
+        raise refused(f"request_config.n is {raw['n']}; this server gives at most {rules.max_n} answers (--max_n)")
+    if rules.context is not None and (raw.get("max_tokens") or 0) > rules.context:
+        raise refused(
+            f"request_config.max_tokens is {raw['max_tokens']}, more than the model's context of {rules.context} tokens"
+        )
     try:
-        config = RequestConfig.from_dict(raw).with_defaults(defaults)
-    except (InvalidConfigError, TypeError, ValueError) as exc:
+        config = RequestConfig(**raw).with_defaults(rules.defaults)
+    except InvalidConfigError as exc:
         raise refused(f"request_config: {exc}") from exc
     # /infer answers whole responses; a stream cannot be carried in its JSON list
     config.stream = False
-    return requests, config
+    return requests, config, fields.adapter
 
 
 def create_rollout_app(engine: Any, args: Any) -> FastAPI:
@@ -176,12 +202,12 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
     auth = [Depends(server.check_key)]
     # anyone who can reach the server could swap the policy: pushes need a key off loopback
     pushes_open = server.api_key is not None or is_loopback(getattr(args, "host", "127.0.0.1"))
+    weight_dirs = WeightDirs(getattr(args, "weight_dirs", None) or [])
+    max_weights_bytes = size_bytes(getattr(args, "max_weights_bytes", "64GiB"), "--max_weights_bytes")
 
-    @app.post("/infer", dependencies=auth)
+    @app.post("/infer", dependencies=auth, openapi_extra=request_body(RolloutInferRequest))
     async def infer(request: Request) -> dict[str, Any]:
-        body = await _read_json(request)
-        requests, config = _parse_infer(body, server.defaults)
-        adapter = body.get("adapter")
+        requests, config, adapter = _parse_infer(await _read_json(server, request), server.rules)
         await sync.wait_until_complete()
         server.stats.begin()
         try:
@@ -191,7 +217,7 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
             raise refused(str(exc)) from exc
         except Exception as exc:
             server.stats.end(failed=True)
-            raise refused(f"the engine failed: {type(exc).__name__}: {exc}", 500) from exc
+            raise _flat(internal_error(exc, "the engine")) from exc
         server.stats.end(
             sum(r.usage.prompt_tokens for r in responses),
             sum(r.usage.completion_tokens for r in responses),
@@ -201,7 +227,7 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
             response.model = adapter or name
         return {"responses": [r.to_dict() for r in responses]}
 
-    @app.post("/update_weights", dependencies=auth)
+    @app.post("/update_weights", dependencies=auth, openapi_extra=request_body(WeightPathRequest))
     async def update_weights(request: Request) -> dict[str, Any]:
         if not pushes_open:
             raise refused(
@@ -210,16 +236,27 @@ def create_rollout_app(engine: Any, args: Any) -> FastAPI:
                 403,
             )
         if request.headers.get("content-type", "").startswith("application/json"):
-            body = await _read_json(request)
-            if not isinstance(body, dict) or not isinstance(body.get("path"), str):
-                raise refused('the JSON form is {"path": "<folder>", "kind": "full" | "lora"}')
-            kind = check_kind(str(body.get("kind", "full")), sync.formats)
-            return await sync.apply(apply_path, kind, body["path"])
+            try:
+                fields = validate(WeightPathRequest, await _read_json(server, request))
+            except APIError as exc:
+                raise _flat(exc) from exc
+            kind = check_kind(fields.kind, sync.formats)
+            folder = weight_dirs.resolve(fields.path)
+            return await sync.apply(apply_path, kind, folder)
         kind = check_kind(request.headers.get(WEIGHTS_HEADER, "full"), sync.formats)
         chunk = parse_chunk(request.headers.get(CHUNK_HEADER))
         if chunk is not None and kind != "full":
             raise refused(f"{CHUNK_HEADER} is only allowed with full weights")
-        data = await request.body()
-        return await sync.apply(apply_bytes, kind, data, request.headers, chunk=chunk)
+        # spooled to disk as it arrives: a large push never sits in memory as bytes
+        with tempfile.NamedTemporaryFile(prefix="swift-rollout-", suffix=".safetensors") as spool:
+            size = 0
+            async for part in request.stream():
+                size += len(part)
+                if size > max_weights_bytes:
+                    raise _flat(too_large("weights body", max_weights_bytes, "--max_weights_bytes"))
+                spool.write(part)
+            spool.flush()
+            return await sync.apply(apply_file, kind, spool.name, request.headers, chunk=chunk)
 
+    publish_schemas(app, [RolloutInferRequest, WeightPathRequest])
     return app

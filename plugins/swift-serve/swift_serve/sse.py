@@ -24,9 +24,8 @@ from swift.protocol import (
     CompletionStreamResponse,
     UsageInfo,
 )
-from swift_serve.errors import error_body
+from swift_serve.errors import internal_error
 
-logger = logging.getLogger("swift_serve")
 
 DONE = "data: [DONE]\n\n"
 _END = object()
@@ -133,8 +132,7 @@ async def stream_events(
                 yield event(final.to_dict())
         except Exception as exc:  # noqa: BLE001 - reported to the client, the server stays up
             failed = True
-            logger.error("swift deploy: streaming failed: %s", exc, exc_info=True)
-            yield event(error_body(500, f"generation failed: {type(exc).__name__}: {exc}"))
+            yield event(internal_error(exc, "generation").body())
         yield DONE
     except BaseException:
         failed = True  # the client went away (cancelled) or the server is stopping

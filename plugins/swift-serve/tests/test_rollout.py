@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import httpx
 import pytest
@@ -154,9 +155,8 @@ def test_bad_updates_are_400_with_the_reason_and_change_nothing(rollout, tokeniz
             push(rollout, {"lm_head.weight": head}, **{"X-Swift-Weights-Chunk": "2/3"}),
             "expected part 1/3",
         ),
-        (rollout.post("/update_weights", json={"path": "/no/such/dir"}), "not a folder"),
         (rollout.post("/infer", json={"requests": [{"messages": []}]}), "requests[0]"),
-        (rollout.post("/infer", json={"requests": [], "request_config": {"n": 0}}), "n must be"),
+        (rollout.post("/infer", json={"requests": [], "request_config": {"n": 0}}), "request_config.n"),
     ]
 
     for answer, reason in cases:
@@ -265,7 +265,7 @@ def test_the_json_path_form_loads_weight_folders_and_adapter_folders(tiny_model_
     save_file({"lm_head.weight": -head}, str(tmp_path / "part-1.safetensors"))
     with running_rollout(tiny_model_dir, adapters=[lora_dir]) as http:
         with_adapter = greedy(http)
-    with running_rollout(tiny_model_dir) as http:
+    with running_rollout(tiny_model_dir, weight_dirs=[str(tmp_path), os.path.dirname(lora_dir)]) as http:
         before = greedy(http)
         full = http.post("/update_weights", json={"path": str(tmp_path), "kind": "full"})
         flipped = greedy(http)
@@ -335,3 +335,33 @@ def _safetensors(model_dir: str) -> bytes:
     from safetensors.torch import save
 
     return save(_tensors(model_dir))
+
+
+def test_path_pushes_stay_inside_weight_dirs_and_never_tell_what_exists(tiny_model_dir, tmp_path):
+    allowed = tmp_path / "allowed"
+    (allowed / "empty").mkdir(parents=True)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (allowed / "link-out").symlink_to(secret)
+    with running_rollout(tiny_model_dir) as http:
+        off = http.post("/update_weights", json={"path": str(allowed)})
+        assert off.status_code == 403 and "--weight_dirs" in off.json()["error"]
+    with running_rollout(tiny_model_dir, weight_dirs=[str(allowed)]) as http:
+        outside = [str(secret), "/no/such/dir", str(allowed / ".." / "secret"), str(allowed / "link-out"), "/etc"]
+        answers = [http.post("/update_weights", json={"path": p, "kind": "full"}) for p in outside]
+        assert {a.status_code for a in answers} == {403}
+        assert len({a.text for a in answers}) == 1  # the same words for a folder that exists and one that does not
+        assert all(str(tmp_path) not in a.text and "/etc" not in a.text for a in answers)
+        empty = http.post("/update_weights", json={"path": str(allowed / "empty")})
+        assert empty.status_code == 400 and "no *.safetensors" in empty.json()["error"]
+        missing = http.post("/update_weights", json={"path": str(allowed / "nope")})
+        assert missing.status_code == 400 and "not a folder" in missing.json()["error"]
+        assert http.get("/health").json()["version"] == 0
+
+
+def test_a_weights_body_over_the_limit_is_413_and_changes_nothing(tiny_model_dir):
+    with running_rollout(tiny_model_dir, max_weights_bytes="1KB") as http:
+        before = greedy(http)
+        answer = push(http, _tensors(tiny_model_dir))
+        assert answer.status_code == 413 and "--max_weights_bytes" in answer.json()["error"]
+        assert greedy(http) == before and http.get("/health").json()["version"] == 0

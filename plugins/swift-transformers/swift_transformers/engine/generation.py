@@ -49,6 +49,14 @@ class SamplingParams:
     repetition_penalty: float | None
     num_beams: int
     seed: int | None
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    logit_bias: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def penalised(self) -> bool:
+        """Whether OpenAI's presence/frequency penalties or a logit bias apply."""
+        return bool(self.presence_penalty or self.frequency_penalty or self.logit_bias)
 
 
 @dataclass
@@ -73,6 +81,33 @@ class _ScoreTap(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         self.scores = scores
+        return scores
+
+
+class OpenAIPenalties(LogitsProcessor):
+    """OpenAI's ``presence_penalty``, ``frequency_penalty`` and ``logit_bias`` on a batch.
+
+    The penalties count the tokens of the answer so far (the columns after the
+    left-padded prompts, ``prompt_width``), as OpenAI and vLLM define them:
+    ``logit -= frequency * count + presence * (count > 0)``.
+    """
+
+    def __init__(self, params: SamplingParams, prompt_width: int):
+        self.presence = params.presence_penalty
+        self.frequency = params.frequency_penalty
+        self.bias = params.logit_bias
+        self.width = prompt_width
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores = scores.clone()
+        answer = input_ids[:, self.width :]
+        if (self.presence or self.frequency) and answer.shape[1]:
+            counts = torch.zeros_like(scores)
+            counts.scatter_add_(1, answer, torch.ones_like(answer, dtype=scores.dtype))
+            scores -= self.frequency * counts + self.presence * (counts > 0).to(scores.dtype)
+        if self.bias:
+            ids = torch.tensor([t for t, _ in self.bias], device=scores.device)
+            scores[:, ids] += torch.tensor([b for _, b in self.bias], device=scores.device, dtype=scores.dtype)
         return scores
 
 
@@ -140,6 +175,7 @@ class BatchRunner:
         kwargs = {
             "generation_config": self._generation_config(spec0.params, max(s.payload.limit for s in jobs)),
         }
+        processors = [OpenAIPenalties(spec0.params, input_ids.shape[1])] if spec0.params.penalised else []
         watch = None
         if not beams:
             # Beam search reorders rows between steps, so rows are followed after the fact there.
@@ -148,7 +184,9 @@ class BatchRunner:
             watch = _RowWatch(self, jobs, rows, tap)
             kwargs["stopping_criteria"] = StoppingCriteriaList([watch])
             if tap is not None:
-                kwargs["logits_processor"] = LogitsProcessorList([tap])
+                processors.append(tap)
+        if processors:
+            kwargs["logits_processor"] = LogitsProcessorList(processors)
         if spec0.params.seed is not None:
             torch.manual_seed(spec0.params.seed)
         with self.activate(spec0.adapter), torch.inference_mode():

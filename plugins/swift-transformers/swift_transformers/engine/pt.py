@@ -40,6 +40,9 @@ from swift_transformers.engine.weights import adapter_folder, load_weights
 
 # Used when neither the request nor the model config bounds the answer.
 FALLBACK_MAX_TOKENS = 2048
+# A temperature below this is greedy decoding (as in vLLM): dividing logits by 1e-300
+# turns them into inf/NaN probabilities.
+MIN_TEMPERATURE = 1e-5
 
 
 class PtEngine:
@@ -84,6 +87,8 @@ class PtEngine:
         self.model_name = _model_name(args, model)
         self.adapter_names: tuple[str, ...] = self._adapters.names
         self.max_model_len: int | None = getattr(model.config, "max_position_embeddings", None)
+        head = model.get_output_embeddings()
+        self._vocab_size = int(head.weight.shape[0] if head is not None else model.config.vocab_size)
         self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
         self._prompts = PromptEncoder(template, tokenizer, self._lock)
         self._token_texts: dict[int, str] = {}
@@ -186,7 +191,7 @@ class PtEngine:
         temperature = config.temperature
         if temperature is None:
             temperature = (gen.temperature or 1.0) if gen.do_sample else 0.0
-        do_sample = temperature > 0
+        do_sample = temperature >= MIN_TEMPERATURE
         return SamplingParams(
             do_sample=do_sample,
             temperature=temperature if do_sample else None,
@@ -195,10 +200,14 @@ class PtEngine:
             repetition_penalty=config.repetition_penalty or gen.repetition_penalty,
             num_beams=config.num_beams,
             seed=config.seed,
+            presence_penalty=config.presence_penalty or 0.0,
+            frequency_penalty=config.frequency_penalty or 0.0,
+            logit_bias=tuple(sorted((config.logit_bias or {}).items())),
         )
 
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
         self._adapters.check(adapter)
+        self._check_bias(config.logit_bias)
         prompt_ids = self.encode(request)
         request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
         params = self.sampling_params(config)
@@ -213,6 +222,14 @@ class PtEngine:
             end_ids=frozenset(self._end_ids | request_end_ids),
         )
         return Job(prompt_ids, (adapter, params), config.n, spec, sink)
+
+    def _check_bias(self, bias: dict[int, float] | None) -> None:
+        vocab = self._vocab_size
+        outside = sorted(t for t in bias or () if t >= vocab)
+        if outside:
+            raise InvalidRequestError(
+                f"logit_bias names token ids {outside[:5]} but this model's vocabulary has {vocab} tokens (0..{vocab - 1})"
+            )
 
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
         if self.max_model_len is None:

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from swift.arguments.infer import shard_size_bytes
+from swift.arguments.infer import size_bytes
 from swift.kernel import SwiftError, UsageError
 
 
@@ -143,7 +143,7 @@ def _template(args: Any, model_dir: str, tokenizer: Any) -> Any:
 
 def save_model(model: Any, tokenizer: Any, output_dir: str, args: Any) -> None:
     """``save_pretrained`` of model (sharded by ``--max_shard_size``) and tokenizer."""
-    model.save_pretrained(output_dir, max_shard_size=shard_size_bytes(args.max_shard_size))
+    model.save_pretrained(output_dir, max_shard_size=size_bytes(args.max_shard_size))
     tokenizer.save_pretrained(output_dir)
 
 
@@ -205,7 +205,7 @@ def _awq(args: Any, model_dir: str, output_dir: str) -> None:
         max_calib_seq_len=args.quant_seqlen,
         n_parallel_calib_samples=args.quant_batch_size,
     )
-    model.save_quantized(output_dir, safetensors=True, shard_size=shard_size_bytes(args.max_shard_size))
+    model.save_quantized(output_dir, safetensors=True, shard_size=size_bytes(args.max_shard_size))
     tokenizer.save_pretrained(output_dir)
     if not os.path.isfile(os.path.join(output_dir, "config.json")):
         raise SwiftError(f"--quant_method awq: AutoAWQ wrote no config.json into {output_dir}.")

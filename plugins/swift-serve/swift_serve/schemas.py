@@ -1,0 +1,174 @@
+"""Typed request bodies of the server: what each field may hold, checked by pydantic.
+
+The models are the single description of a valid request: :mod:`swift_serve.bodies`
+validates every body with them (a wrong type, range or unknown field is a 400
+naming the field), and ``/openapi.json`` publishes their JSON schema as the
+routes' request bodies, so schema-driven clients and fuzzers can use it.
+
+Static bounds live here (``seed`` fits 64 bits, penalties in [-2, 2] …); the
+bounds an operator sets (``--max_n``, ``--max_prompts`` …) and those of the
+model (context length, vocabulary) are checked after validation.
+
+OpenAI fields the server does not implement are refused unless they ask for the
+default: ``response_format`` other than text, ``tool_choice`` other than
+``auto``/``none``, ``echo``, ``suffix``, ``best_of`` ≠ ``n``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+# The seed of torch's and vLLM's generators is a 64-bit integer.
+SEED_MAX = 2**63 - 1
+# Large enough for any real answer and far inside every integer type engines use.
+MAX_TOKENS_MAX = 2**31 - 1
+
+# float under strict=True still takes JSON integers, and refuses strings and booleans
+Number = float
+Penalty = Annotated[Number, Field(ge=-2, le=2)]
+
+
+class _Strict(BaseModel):
+    # extra="forbid": a misspelt field is an error, never silently ignored
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+class TextPart(_Strict):
+    """A text content part: ``{"type": "text", "text": "..."}``."""
+
+    type: Literal["text"]
+    text: StrictStr
+
+
+class Message(_Strict):
+    """One message of a conversation.
+
+    The response fields an OpenAI client may send back with an assistant
+    message it received (``refusal``, ``annotations``, ``audio``,
+    ``function_call``, ``reasoning_content``) are accepted and not used.
+    """
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: StrictStr | list[TextPart] | None = None
+    name: StrictStr | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: StrictStr | None = None
+    refusal: StrictStr | None = None
+    annotations: list[Any] | None = None
+    audio: Any = None
+    function_call: Any = None
+    reasoning_content: StrictStr | None = None
+
+
+class StreamOptions(_Strict):
+    """``stream_options``: end a stream with a usage chunk."""
+
+    include_usage: StrictBool = False
+
+
+class ResponseFormat(BaseModel):
+    """``response_format``; only ``{"type": "text"}`` (the default) is served."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    type: Literal["text"]
+
+
+class _Sampling(_Strict):
+    """Fields chat and completions share."""
+
+    model: StrictStr | None = Field(None, max_length=1024, description="A name from GET /v1/models.")
+    max_tokens: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = None
+    temperature: Annotated[Number, Field(ge=0, le=100)] | None = None
+    top_p: Annotated[Number, Field(gt=0, le=1)] | None = None
+    top_k: Annotated[StrictInt, Field(ge=-1, le=MAX_TOKENS_MAX)] | None = Field(None, description="-1 or 0 = off.")
+    repetition_penalty: Annotated[Number, Field(gt=0, le=100)] | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logit_bias: dict[Annotated[str, Field(pattern=r"^\d{1,10}$")], Annotated[Number, Field(ge=-100, le=100)]] | None = (
+        Field(None, description="{token id: bias in [-100, 100]}")
+    )
+    n: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = None
+    stop: StrictStr | list[StrictStr] | None = None
+    stream: StrictBool | None = False
+    stream_options: StreamOptions | None = None
+    seed: Annotated[StrictInt, Field(ge=-SEED_MAX, le=SEED_MAX)] | None = None
+    user: StrictStr | None = Field(None, max_length=1024)
+    return_token_ids: StrictBool | None = Field(
+        False, description="vLLM's extension: prompt_token_ids and each choice's sampled token_ids."
+    )
+
+
+class ChatCompletionRequest(_Sampling):
+    """``POST /v1/chat/completions``."""
+
+    messages: list[Message] = Field(min_length=1)
+    max_completion_tokens: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = None
+    logprobs: StrictBool | None = False
+    top_logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Literal["auto", "none"] | None = Field(
+        None, description="auto or none; required and named functions are not served yet."
+    )
+    parallel_tool_calls: StrictBool | None = None
+    response_format: ResponseFormat | None = None
+
+
+class CompletionRequest(_Sampling):
+    """``POST /v1/completions``; prompts are continued as written (no chat template)."""
+
+    prompt: StrictStr | list[StrictStr] = Field(description="A string or a list of strings.")
+    logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = Field(
+        None, description="Number of alternatives per token (the legacy API's meaning)."
+    )
+    echo: Literal[False] | None = None
+    suffix: None = None
+    best_of: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = Field(None, description="Only best_of == n.")
+
+
+class RolloutRequestConfig(_Strict):
+    """``request_config`` of ``POST /infer``: :class:`swift.protocol.RequestConfig` as JSON."""
+
+    max_tokens: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = None
+    temperature: Annotated[Number, Field(ge=0, le=100)] | None = None
+    top_k: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
+    top_p: Annotated[Number, Field(gt=0, le=1)] | None = None
+    repetition_penalty: Annotated[Number, Field(gt=0, le=100)] | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logit_bias: dict[Annotated[str, Field(pattern=r"^\d{1,10}$")], Annotated[Number, Field(ge=-100, le=100)]] | None = (
+        None
+    )
+    num_beams: Annotated[StrictInt, Field(ge=1, le=64)] = 1
+    stop: list[StrictStr] = Field(default_factory=list)
+    stream: StrictBool = False
+    seed: Annotated[StrictInt, Field(ge=-SEED_MAX, le=SEED_MAX)] | None = None
+    n: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] = 1
+    logprobs: StrictBool = False
+    top_logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
+    return_token_ids: StrictBool = False
+
+
+class RolloutRequest(_Strict):
+    """One conversation of ``POST /infer``: :class:`swift.protocol.InferRequest` as JSON."""
+
+    messages: list[Message] = Field(default_factory=list)
+    tools: list[dict[str, Any]] | None = None
+    system: StrictStr | None = None
+    prompt: StrictStr | None = None
+
+
+class RolloutInferRequest(_Strict):
+    """``POST /infer`` of ``swift rollout``: one GRPO round."""
+
+    requests: list[RolloutRequest]
+    request_config: RolloutRequestConfig | None = None
+    adapter: StrictStr | None = None
+
+
+class WeightPathRequest(_Strict):
+    """The JSON form of ``POST /update_weights``: a folder under one of ``--weight_dirs``."""
+
+    path: StrictStr = Field(min_length=1, max_length=4096)
+    kind: Literal["full", "lora"] = "full"

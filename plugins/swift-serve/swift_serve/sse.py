@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -25,7 +24,6 @@ from swift.protocol import (
     UsageInfo,
 )
 from swift_serve.errors import internal_error
-
 
 DONE = "data: [DONE]\n\n"
 _END = object()

@@ -99,6 +99,7 @@ class OpenAIPenalties(LogitsProcessor):
         self.width = prompt_width
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """The step's scores with the penalties and the bias applied."""
         scores = scores.clone()
         answer = input_ids[:, self.width :]
         if (self.presence or self.frequency) and answer.shape[1]:

@@ -228,7 +228,8 @@ class PtEngine:
         outside = sorted(t for t in bias or () if t >= vocab)
         if outside:
             raise InvalidRequestError(
-                f"logit_bias names token ids {outside[:5]} but this model's vocabulary has {vocab} tokens (0..{vocab - 1})"
+                f"logit_bias names token ids {outside[:5]} but this model's vocabulary has "
+                f"{vocab} tokens (0..{vocab - 1})"
             )
 
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:

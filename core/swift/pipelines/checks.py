@@ -52,6 +52,7 @@ def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
     """
     kernel = get_kernel()
     kernel.check_args(record.name, args)
+    check_checkpoint_flags(args)
     families = set(record.families)
     for family, flag, commands in NAMED_BY_FLAG:
         value = getattr(args, flag, None)
@@ -70,6 +71,30 @@ def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
         trainer = kernel.registry("trainers").get(method)
         if trainer.command != record.name:
             raise UsageError(f"trainer {method!r} belongs to `swift {trainer.command}`, not `swift {record.name}`")
+
+
+def check_checkpoint_flags(args: BaseArguments) -> None:
+    """``--adapters``, ``--ckpt_dir`` and ``--resume_from_checkpoint`` folders hold a whole checkpoint.
+
+    Hub ids and missing paths are left to the loaders, which say so in their own words.
+
+    Raises:
+        UsageError: Naming the flag, the folder and what it lacks.
+    """
+    import os
+
+    from swift.services import adapter_paths, check_checkpoint
+
+    for path in adapter_paths(list(getattr(args, "adapters", None) or [])):
+        if os.path.isdir(path):
+            check_checkpoint(path, "--adapters")
+    ckpt_dir = getattr(args, "ckpt_dir", None)
+    if ckpt_dir and os.path.isdir(ckpt_dir):
+        check_checkpoint(ckpt_dir, "--ckpt_dir")
+    resume = getattr(args, "resume_from_checkpoint", None)
+    if resume and os.path.isdir(resume):
+        only_model = bool(getattr(args, "resume_only_model", False))
+        check_checkpoint(resume, "--resume_from_checkpoint", resume=not only_model)
 
 
 def check_tuner_backend(train_type: str | None, backend: str | None) -> None:

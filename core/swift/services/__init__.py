@@ -5,6 +5,7 @@ Light services are plain functions here (pure Python, no heavy import):
 * :func:`parse_adapter_specs` / :func:`adapter_paths` — ``--adapters name=path``;
 * :class:`PromptEncoder` — a request's prompt ids through the template (every engine);
 * :func:`split_stops` — stop words as token ids and strings;
+* :func:`checkpoint_missing` / :func:`check_checkpoint` — what a checkpoint folder lacks to be loaded or resumed;
 * :func:`select_model_record` / :func:`read_config` — model type from ``config.json``.
 
 Heavy services are seams: :func:`load_model`, :func:`load_tokenizer`,
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from swift.services.adapters import adapter_paths, adapter_tuner, parse_adapter_specs, trains_full_weights
+from swift.services.checkpoints import check_checkpoint, checkpoint_missing
 from swift.services.stops import split_stops
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ __all__ = [
     "adapter_paths",
     "adapter_tuner",
     "call_service",
+    "check_checkpoint",
+    "checkpoint_missing",
     "get_quantizer",
     "load_datasets",
     "load_model",

@@ -17,7 +17,6 @@ from swift.kernel import UsageError, load_object, registry
 from swift_transformers.checks import check_lisa, check_metric, check_optimizer
 from swift_transformers.train.callbacks import (
     LOGGING_FILE,
-    CopyArgsCallback,
     FinalStepCallback,
     JsonlLoggingCallback,
     LisaCallback,
@@ -41,14 +40,13 @@ def _metrics(args: Any, tokenizer: Any) -> tuple[Any, Any]:
 def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
     """The callbacks of every swift training run.
 
-    ``logging.jsonl``, ``args.json`` copied into each checkpoint, a save and an
+    ``logging.jsonl``, a save and an
     evaluation at the last step, the tuner's own callback (AdaLoRA), LISA
     (``--lisa_activated_layers``) and each ``--callbacks`` class.
     """
     callbacks = [
         FinalStepCallback(),
         JsonlLoggingCallback(os.path.join(run_dir, LOGGING_FILE)),
-        CopyArgsCallback(os.path.join(run_dir, "args.json")),
     ]
     tuner_callback = getattr(tuner, "callback", None)
     if tuner_callback is not None and (cb := tuner_callback(model, args)) is not None:

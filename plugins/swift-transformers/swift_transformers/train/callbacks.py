@@ -1,12 +1,10 @@
-"""Trainer callbacks: ``logging.jsonl``, ``args.json`` in every checkpoint, tuner steps, LISA."""
+"""Trainer callbacks: ``logging.jsonl``, the save at the last step, tuner steps, LISA."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import shutil
 import time
 from datetime import timedelta
 from typing import Any
@@ -82,25 +80,6 @@ class FinalStepCallback(TrainerCallback):
             if _strategy(args.eval_strategy) != "no":
                 control.should_evaluate = True
         return control
-
-
-class CopyArgsCallback(TrainerCallback):
-    """Copy the run's ``args.json`` into each ``checkpoint-N/`` so a checkpoint is self-describing.
-
-    ``swift infer --ckpt_dir checkpoint-N`` (or ``--adapters``) reads the base
-    model, template, system prompt and plugins from it.
-    """
-
-    def __init__(self, args_file: str):
-        self.args_file = args_file
-
-    def on_save(self, args, state, control, **kwargs):
-        """Copy the run's ``args.json`` into the checkpoint just written."""
-        if not state.is_world_process_zero:
-            return
-        checkpoint = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
-        if os.path.isdir(checkpoint) and os.path.isfile(self.args_file):
-            shutil.copy(self.args_file, os.path.join(checkpoint, os.path.basename(self.args_file)))
 
 
 class LisaCallback(TrainerCallback):

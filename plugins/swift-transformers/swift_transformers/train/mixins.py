@@ -7,8 +7,10 @@ List :class:`SwiftTrainerMixin` before the base class, so ``swift sft`` and each
 
     trainer = SwiftDPOTrainer(..., tuner=tuner, param_groups=tuner_param_groups(args, tuner))
 
-It is made of three mixins, usable alone:
+It is made of four mixins, usable alone:
 
+* :class:`~swift_transformers.train.checkpoints.AtomicCheckpointMixin` — every
+  ``checkpoint-N`` (with the run's ``args.json``) appears complete or not at all;
 * :class:`TunerCheckpointMixin` — every checkpoint written by the ``--train_type`` tuner;
 * :class:`TunerOptimizerMixin` — the optimizer over the tuner's parameter groups (LoRA+);
 * :class:`RunLogMixin` — ``memory(GiB)`` and ``train_speed(iter/s)`` in training logs.
@@ -24,6 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+
+from swift_transformers.train.checkpoints import AtomicCheckpointMixin
 
 TRAINING_ARGS_NAME = "training_args.bin"
 
@@ -134,7 +138,7 @@ class RunLogMixin:
         super().log(logs, start_time)
 
 
-class SwiftTrainerMixin(TunerCheckpointMixin, TunerOptimizerMixin, RunLogMixin):
+class SwiftTrainerMixin(AtomicCheckpointMixin, TunerCheckpointMixin, TunerOptimizerMixin, RunLogMixin):
     """Tuner checkpoints, tuner parameter groups and run logs (see the module docstring).
 
     Args:

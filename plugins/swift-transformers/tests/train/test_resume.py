@@ -52,5 +52,21 @@ def test_resuming_from_a_folder_without_trainer_state_explains_the_choice(train_
 
     weights_only = tmp_path / "weights"
     weights_only.mkdir()
-    with pytest.raises(UsageError, match="resume_only_model"):
+    (weights_only / "adapter_config.json").write_text("{}")
+    (weights_only / "adapter_model.safetensors").write_bytes(b"")
+    with pytest.raises(UsageError, match="lacks trainer_state.json; add --resume_only_model"):
         sft(train_args(resume_from_checkpoint=str(weights_only)))
+
+
+@pytest.mark.parametrize("only_model", [False, True])
+def test_resuming_from_a_broken_checkpoint_names_what_it_lacks(train_args, sft, tmp_path, only_model):
+    from swift.kernel import UsageError
+
+    first = sft(train_args(max_steps=1, save_steps=1, output_dir=str(tmp_path / "first")))
+    broken = Path(first["last_model_checkpoint"])
+    (broken / "adapter_model.safetensors").unlink()
+    runs_before = sorted(p.name for p in (tmp_path / "first").iterdir())
+
+    with pytest.raises(UsageError, match=r"checkpoint is incomplete, it lacks adapter weights"):
+        sft(train_args(resume_from_checkpoint=str(broken), resume_only_model=only_model))
+    assert sorted(p.name for p in (tmp_path / "first").iterdir()) == runs_before  # no run folder made

@@ -31,6 +31,7 @@ from swift.protocol import (
     random_id,
 )
 from swift.services import split_stops
+from swift.services.prompts import off_loop_if_long
 from swift_vllm.adapters import AdapterTable
 from swift_vllm.arguments import vllm_settings
 from swift_vllm.engine_args import engine_args
@@ -153,7 +154,8 @@ class VllmEngine:
     ) -> ChatCompletionResponse | AsyncIterator[ChatCompletionStreamResponse]:
         """Answer one request; concurrent calls share vLLM's continuous batch."""
         config = request_config or RequestConfig()
-        job = self._job(_request(request), config, adapter)
+        request = _request(request)
+        job = await off_loop_if_long(request, self._job, request, config, adapter)
         if config.stream:
             return self._loop.stream_async(lambda: self._chunks(job))
         return await self._loop.call_async(self._final(job))

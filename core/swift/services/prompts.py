@@ -6,10 +6,35 @@ and ``swift infer`` encode it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from swift.protocol import InferRequest, InvalidRequestError
+
+T = TypeVar("T")
+
+# Requests longer than this are encoded on a worker thread: tokenizing megabytes takes
+# seconds, and on the event loop it would stall every other client (even /health).
+OFF_LOOP_CHARS = 8192
+
+
+def request_chars(request: InferRequest) -> int:
+    """Characters of text in ``request`` (its prompt, or its messages' contents)."""
+    if request.prompt is not None:
+        return len(request.prompt)
+    return sum(len(m.get("content") or "") for m in request.messages) + len(request.system or "")
+
+
+async def off_loop_if_long(request: InferRequest, build: Callable[..., T], *args: Any) -> T:
+    """``build(*args)`` (which encodes ``request``): inline for a short request, on a worker thread for a long one.
+
+    Short requests stay on the loop because a thread hop costs more than their encoding.
+    """
+    if request_chars(request) <= OFF_LOOP_CHARS:
+        return build(*args)
+    return await asyncio.get_running_loop().run_in_executor(None, build, *args)
 
 
 class PromptEncoder:

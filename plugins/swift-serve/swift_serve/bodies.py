@@ -31,6 +31,10 @@ from swift_serve.schemas import ChatCompletionRequest, CompletionRequest, Messag
 
 M = TypeVar("M", bound=BaseModel)
 
+# OpenAI's (and vLLM's) default max_tokens of the legacy completions API: without it a
+# thousand prompts would each run to the end of the context.
+COMPLETIONS_MAX_TOKENS = 16
+
 # Why a field the models refuse is refused, when "not a valid value" would not say it.
 UNSERVED = {
     "response_format": 'only {"type": "text"} is served; structured output (json_object, json_schema) is not '
@@ -319,6 +323,8 @@ def parse_completion(body: Any, rules: RequestRules) -> ParsedRequest:
         raise bad_request("'best_of' other than n is not supported by this server", "best_of")
     # The legacy API's `logprobs` is the number of alternatives per token.
     config = _config(fields, rules, logprobs=fields.logprobs is not None, top_logprobs=fields.logprobs)
+    if config.max_tokens is None:
+        config.max_tokens = COMPLETIONS_MAX_TOKENS
     if config.stream and len(prompts) > 1:
         raise bad_request("streaming takes one prompt per request; send the prompts separately", "prompt")
     return ParsedRequest(fields.model, [InferRequest.completion(p) for p in prompts], config, _include_usage(fields))

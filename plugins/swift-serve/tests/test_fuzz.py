@@ -26,7 +26,7 @@ COMPLETIONS = "/v1/completions"
 USER = [{"role": "user", "content": "hello"}]
 GOOD = {"model": "fuzz", "messages": USER, "max_tokens": 3, "temperature": 0}
 CONTEXT = 128  # the fuzzed model's context: no valid request generates for long
-LIMITS = {"max_n": 4, "max_prompts": 8, "max_messages": 64, "max_json_depth": 16, "max_request_bytes": "1MB"}
+LIMITS = {"max_n": 4, "max_prompts": 8, "max_messages": 64, "max_json_depth": 16, "max_request_bytes": "3MB"}
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def corpus() -> list:
         "huge-exponent": b'{"messages": [{"role": "user", "content": "x"}], "temperature": 1e999}',
         "4000-digit-seed": b'{"messages": [{"role": "user", "content": "x"}], "seed": ' + b"7" * 4000 + b"}",
         "5000-digit-int": b'{"messages": [{"role": "user", "content": "x"}], "n": ' + b"7" * 5000 + b"}",
-        "over-size": b'{"messages": [{"role": "user", "content": "' + b"a" * 1_100_000 + b'"}]}',
+        "over-size": b'{"messages": [{"role": "user", "content": "' + b"a" * 3_100_000 + b'"}]}',
         "duplicate-keys": b'{"messages": 1, "messages": 2}',
         "lone-surrogate-key": b'{"\\ud800": 1, "messages": [{"role": "user", "content": "x"}]}',
         "two-million-prompts": b'{"prompt": [' + b",".join([b'"a"'] * 100_000) + b"]}",

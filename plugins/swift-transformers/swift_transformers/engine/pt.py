@@ -32,6 +32,7 @@ from swift.protocol import (
     random_id,
 )
 from swift.services import PromptEncoder, adapter_tuner, load_model, split_stops
+from swift.services.prompts import off_loop_if_long
 from swift_transformers.engine.adapters import AdapterSet
 from swift_transformers.engine.batching import BatchScheduler, Job
 from swift_transformers.engine.generation import BatchRunner, JobSpec, SamplingParams
@@ -144,7 +145,8 @@ class PtEngine:
         loop = asyncio.get_running_loop()
         config = request_config or RequestConfig()
         sink = AsyncQueueSink(loop) if config.stream else AsyncFutureSink(loop)
-        self._scheduler.submit([self._job(_request(request), config, adapter, sink)])
+        request = _request(request)
+        self._scheduler.submit([await off_loop_if_long(request, self._job, request, config, adapter, sink)])
         if config.stream:
             return sink.iterate()
         return await sink.future

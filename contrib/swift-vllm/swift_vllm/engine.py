@@ -118,6 +118,7 @@ class VllmEngine:
                 f"vLLM could not start on {self.model_dir}: {type(exc).__name__}: {exc} (vLLM's log above says why)"
             ) from exc
         self.max_model_len: int = self._llm.model_config.max_model_len
+        self._vocab_size: int = self._llm.model_config.get_vocab_size()
         self._updates = WeightUpdates(
             self.model_dir,
             lambda payload: self._loop.call(self._reload(payload)),
@@ -211,8 +212,14 @@ class VllmEngine:
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None) -> _Job:
         lora = self._adapters.lookup(adapter)
         prompt_ids = self._prompts.encode(request)
+        if request.prompt_ids is not None:
+            outside = sorted({t for t in prompt_ids if t >= self._vocab_size})
+            if outside:
+                raise InvalidRequestError(
+                    f"the prompt has token ids {outside[:5]} but this model's vocabulary has {self._vocab_size} tokens"
+                )
         room = self.max_model_len - len(prompt_ids)
-        if room < 1:
+        if room < (0 if config.max_tokens == 0 else 1):
             raise InvalidRequestError(
                 f"the prompt has {len(prompt_ids)} tokens but the model takes at most "
                 f"{self.max_model_len}; shorten the conversation"
@@ -221,7 +228,8 @@ class VllmEngine:
         params = sampling_params(
             config,
             self._defaults,
-            max_tokens=min(config.max_tokens or room, room),
+            # max_tokens 0 (echo): vLLM generates one token, which the answer drops
+            max_tokens=max(1, min(config.max_tokens or room, room)),
             stop=list(dict.fromkeys([*self._stops, *stops])),
             stop_token_ids=self._stop_ids | stop_ids,
             stream=config.stream,
@@ -238,6 +246,8 @@ class VllmEngine:
             token_text=self._token_text,
             stops=params.stop or (),
             end_ids=frozenset(params.stop_token_ids or ()),
+            echo=prompt_ids if config.echo else None,
+            score_only=config.max_tokens == 0,
         )
         return _Job(prompt_ids, params, lora, builder)
 

@@ -83,6 +83,9 @@ class ResponseBuilder:
         token_text: ``id -> text`` of one token, special tokens kept (for logprobs).
         stops: Stop strings; the final text is cut before the earliest.
         end_ids: Token ids that end an answer without being part of its text.
+        echo: The prompt's ids when the client asked for ``echo``: the response
+            carries their logprobs (vLLM's ``prompt_logprobs``).
+        score_only: ``max_tokens`` 0: vLLM generated one token that is dropped.
     """
 
     def __init__(
@@ -98,8 +101,12 @@ class ResponseBuilder:
         token_text: Callable[[int], str],
         stops: Sequence[str] = (),
         end_ids: frozenset[int] = frozenset(),
+        echo: list[int] | None = None,
+        score_only: bool = False,
     ) -> None:
         self.model = model
+        self.echo = echo
+        self.score_only = score_only
         self.request_id = request_id
         self.prompt_tokens = prompt_tokens
         self.prompt_ids = prompt_ids
@@ -134,9 +141,12 @@ class ResponseBuilder:
     def response(self, final: Any) -> ChatCompletionResponse:
         """The answer from the final (cumulative) ``RequestOutput``."""
         outputs = sorted(final.outputs, key=lambda o: o.index)
-        self.completion_tokens = sum(len(o.token_ids) for o in outputs)
+        self.completion_tokens = 0 if self.score_only else sum(len(o.token_ids) for o in outputs)
         choices = []
         for o in outputs:
+            if self.score_only:
+                choices.append(ChatCompletionResponseChoice(o.index, ChatMessage(content=""), "length", None))
+                continue
             choice = ChatCompletionResponseChoice(
                 o.index,
                 ChatMessage(content=self.final_text(o.token_ids)),
@@ -149,7 +159,15 @@ class ResponseBuilder:
         response = ChatCompletionResponse(self.model, choices, self._usage(), id=self.request_id)
         if self.prompt_ids is not None:
             response.prompt_token_ids = list(self.prompt_ids)
+        if self.echo is not None:
+            response.prompt_logprobs = self._prompt_logprobs(final.prompt_logprobs)
         return response
+
+    def _prompt_logprobs(self, entries: Sequence[Mapping[int, Any] | None] | None) -> list[TokenLogprob]:
+        # vLLM's first entry is None (nothing precedes the first token), as in the protocol
+        first = self._token_text(self.echo[0])
+        rest = token_logprobs(list(entries or [])[1:], self.echo[1:], self.top, self._token_text)
+        return [TokenLogprob(first, None, list(first.encode("utf-8")), []), *rest]
 
     def chunk(self, delta: Any) -> ChatCompletionStreamResponse | None:
         """The stream chunk of a delta ``RequestOutput``; None when it carries nothing."""

@@ -138,3 +138,31 @@ def test_openai_penalties_and_logit_bias_give_the_transformers_engines_tokens(en
     ids = [r.choices[0].token_ids for r in ours]
     assert ids == [r.choices[0].token_ids for r in reference]
     assert ids != [r.choices[0].token_ids for r in engine.infer(chats[:2], plain)]
+
+
+def test_echo_gives_the_prompt_logprobs_of_the_transformers_engine(engine, pt_engine):
+    request = InferRequest.completion("The weather today is fine and sunny")
+    [reference] = pt_engine.infer([request], RequestConfig(max_tokens=0, echo=True, logprobs=True, top_logprobs=2))
+
+    for max_tokens in (0, 1):
+        config = RequestConfig(max_tokens=max_tokens, echo=True, logprobs=True, top_logprobs=2, temperature=0)
+        [ours] = engine.infer([request], config)
+
+        assert [e.token for e in ours.prompt_logprobs] == [e.token for e in reference.prompt_logprobs]
+        assert ours.prompt_logprobs[0].logprob is None
+        for mine, theirs in zip(ours.prompt_logprobs[1:], reference.prompt_logprobs[1:]):
+            assert mine.logprob == pytest.approx(theirs.logprob, abs=1e-3)
+            assert [t.token for t in mine.top_logprobs] == [t.token for t in theirs.top_logprobs]
+        assert ours.usage.completion_tokens == max_tokens
+
+
+def test_a_token_id_prompt_is_answered_like_its_text(engine, pt_engine):
+    text = InferRequest.completion("The weather today is")
+    config = RequestConfig(max_tokens=6, temperature=0, return_token_ids=True)
+    [by_text] = engine.infer([text], config)
+
+    [by_ids] = engine.infer([InferRequest.completion(by_text.prompt_token_ids)], config)
+
+    assert by_ids.choices[0].token_ids == by_text.choices[0].token_ids
+    with pytest.raises(InvalidRequestError, match="vocabulary"):
+        engine.infer([InferRequest.completion([10**7])], config)

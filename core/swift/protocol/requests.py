@@ -39,24 +39,35 @@ class InferRequest(Serializable):
             template's default system.
         prompt: Raw text to continue, encoded WITHOUT the chat template (the
             completions API); when set, ``messages`` is ignored and may be empty.
+        prompt_ids: Token ids to continue, as they are (the completions API with a
+            token-id prompt); when set, ``messages`` and ``prompt`` are ignored.
 
     Example::
 
         InferRequest(messages=[{"role": "user", "content": "Who are you?"}])
         InferRequest.completion("The capital of France is")
+        InferRequest.completion([791, 6864, 315, 9822, 374])   # token ids
     """
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None = None
     system: str | None = None
     prompt: str | None = None
+    prompt_ids: list[int] | None = None
 
     @classmethod
-    def completion(cls, prompt: str) -> InferRequest:
-        """A request to continue ``prompt`` as written (no chat template)."""
+    def completion(cls, prompt: str | list[int]) -> InferRequest:
+        """A request to continue ``prompt`` (text, or token ids) as written (no chat template)."""
+        if isinstance(prompt, list):
+            return cls(messages=[], prompt_ids=prompt)
         return cls(messages=[], prompt=prompt)
 
     def __post_init__(self) -> None:
+        if self.prompt_ids is not None:
+            ids = self.prompt_ids
+            if not isinstance(ids, list) or not ids or not all(type(t) is int and t >= 0 for t in ids):
+                raise ValueError("InferRequest.prompt_ids must be a non-empty list of token ids (ints >= 0)")
+            return
         if self.prompt is not None:
             if not isinstance(self.prompt, str):
                 raise ValueError("InferRequest.prompt must be a string")
@@ -112,6 +123,10 @@ class RequestConfig(Serializable):
         n: Number of answers per request (choices).
         logprobs: Return the log probability of every generated token.
         top_logprobs: Also return that many most likely alternatives per token.
+        echo: Also return the prompt's tokens with their log probabilities
+            (``prompt_logprobs`` of the response; the first token has none) and,
+            with ``top_logprobs``, the likeliest alternatives at each position;
+            ``max_tokens=0`` then scores the prompt without generating.
         return_token_ids: Also return the prompt's token ids (``prompt_token_ids`` of
             the response) and each answer's sampled ids (``token_ids`` of a choice),
             so a trainer can learn on exactly the tokens that were generated.
@@ -133,6 +148,7 @@ class RequestConfig(Serializable):
     n: int = 1
     logprobs: bool = False
     top_logprobs: int | None = None
+    echo: bool = False
     return_token_ids: bool = False
 
     def __post_init__(self) -> None:
@@ -146,7 +162,11 @@ class RequestConfig(Serializable):
             self.stop = [self.stop]
         self.stop = [s for s in (self.stop or []) if s]
         checks = (
-            ("max_tokens", self.max_tokens is not None and self.max_tokens < 1, ">= 1"),
+            (
+                "max_tokens",
+                self.max_tokens is not None and self.max_tokens < (0 if self.echo else 1),
+                ">= 0 with echo, else >= 1",
+            ),
             ("temperature", self.temperature is not None and self.temperature < 0, ">= 0"),
             ("top_p", self.top_p is not None and not 0 < self.top_p <= 1, "in (0, 1]"),
             ("top_k", self.top_k is not None and self.top_k < 0, ">= 0"),

@@ -57,7 +57,7 @@ class TokenLogprob(Serializable):
     NESTED = {"top_logprobs": (TopLogprob, True)}
 
     token: str
-    logprob: float
+    logprob: float | None  # None only for the first token of an echoed prompt
     bytes: list[int] | None = None
     top_logprobs: list[TopLogprob] = field(default_factory=list)
 
@@ -108,10 +108,18 @@ class ChatCompletionResponse(Serializable):
     Attributes:
         prompt_token_ids: With ``RequestConfig.return_token_ids``: the prompt exactly
             as the engine encoded it (template applied); absent otherwise.
+        prompt_logprobs: With ``RequestConfig.echo``: one entry per prompt token (its
+            text, log probability given the tokens before it, and the alternatives
+            ``top_logprobs`` asked for); the first token's ``logprob`` is None
+            (nothing comes before it).
     """
 
-    NESTED = {"choices": (ChatCompletionResponseChoice, True), "usage": (UsageInfo, False)}
-    OMIT_NONE = ("prompt_token_ids",)
+    NESTED = {
+        "choices": (ChatCompletionResponseChoice, True),
+        "usage": (UsageInfo, False),
+        "prompt_logprobs": (TokenLogprob, True),
+    }
+    OMIT_NONE = ("prompt_token_ids", "prompt_logprobs")
 
     model: str
     choices: list[ChatCompletionResponseChoice]
@@ -120,6 +128,7 @@ class ChatCompletionResponse(Serializable):
     object: str = "chat.completion"
     created: int = field(default_factory=_now)
     prompt_token_ids: list[int] | None = None
+    prompt_logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass
@@ -161,17 +170,33 @@ class CompletionLogprobs(Serializable):
     """Logprobs in the legacy completions format (parallel lists)."""
 
     tokens: list[str] = field(default_factory=list)
-    token_logprobs: list[float] = field(default_factory=list)
-    top_logprobs: list[dict[str, float]] = field(default_factory=list)
+    token_logprobs: list[float | None] = field(default_factory=list)
+    top_logprobs: list[dict[str, float] | None] = field(default_factory=list)
     text_offset: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_chat(cls, logprobs: ChoiceLogprobs | None, offset: int = 0) -> CompletionLogprobs | None:
-        """Convert chat logprobs; ``offset`` is where the text starts in the full answer."""
-        if logprobs is None:
+    def from_chat(
+        cls,
+        logprobs: ChoiceLogprobs | None,
+        offset: int = 0,
+        prompt: list[TokenLogprob] | None = None,
+    ) -> CompletionLogprobs | None:
+        """Convert chat logprobs; ``offset`` is where the text starts in the full answer.
+
+        With ``prompt`` (echo), the prompt's entries come first; the first token's
+        logprob and alternatives are None, as in OpenAI's answers.
+        """
+        if logprobs is None and prompt is None:
             return None
         result = cls()
-        for entry in logprobs.content:
+        for entry in prompt or []:
+            result.tokens.append(entry.token)
+            result.token_logprobs.append(entry.logprob)
+            scored = entry.logprob is not None
+            result.top_logprobs.append({t.token: t.logprob for t in entry.top_logprobs} if scored else None)
+            result.text_offset.append(offset)
+            offset += len(entry.token)
+        for entry in logprobs.content if logprobs is not None else []:
             result.tokens.append(entry.token)
             result.token_logprobs.append(entry.logprob)
             result.top_logprobs.append({t.token: t.logprob for t in entry.top_logprobs})
@@ -215,14 +240,21 @@ class CompletionResponse(Serializable):
     created: int = field(default_factory=_now)
 
     @classmethod
-    def from_chat(cls, response: ChatCompletionResponse) -> CompletionResponse:
-        """The same answer in the completions shape."""
+    def from_chat(cls, response: ChatCompletionResponse, echo: str | None = None) -> CompletionResponse:
+        """The same answer in the completions shape.
+
+        Args:
+            response: The engine's answer.
+            echo: The prompt's text, put before each choice's text (``echo: true``);
+                the prompt's logprobs (``response.prompt_logprobs``) then come first too.
+        """
+        prompt = response.prompt_logprobs if echo is not None else None
         choices = [
             CompletionResponseChoice(
                 c.index,
-                c.message.content,
+                (echo or "") + c.message.content,
                 c.finish_reason,
-                CompletionLogprobs.from_chat(c.logprobs),
+                CompletionLogprobs.from_chat(c.logprobs, prompt=prompt),
                 c.token_ids,
                 response.prompt_token_ids if c.token_ids is not None else None,
             )

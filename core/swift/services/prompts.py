@@ -22,6 +22,8 @@ OFF_LOOP_CHARS = 8192
 
 def request_chars(request: InferRequest) -> int:
     """Characters of text in ``request`` (its prompt, or its messages' contents)."""
+    if request.prompt_ids is not None:
+        return len(request.prompt_ids)
     if request.prompt is not None:
         return len(request.prompt)
     return sum(len(m.get("content") or "") for m in request.messages) + len(request.system or "")
@@ -59,6 +61,8 @@ class PromptEncoder:
         Raises:
             InvalidRequestError: The template cannot encode it (too long, bad roles …).
         """
+        if request.prompt_ids is not None:
+            return list(request.prompt_ids)  # already tokens: the caller checks them against the vocabulary
         if request.prompt is not None:
             return self._encode_raw(request.prompt)
         system, messages = request.split_system()

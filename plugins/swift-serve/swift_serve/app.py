@@ -107,7 +107,7 @@ class Server:
         self.stats.end(usage.prompt_tokens, usage.completion_tokens)
         for response in responses:
             response.model = entry.name
-        body = _completion_body(responses, parsed.config.n) if completions else responses[0].to_dict()
+        body = _completion_body(responses, parsed) if completions else responses[0].to_dict()
         return JSONResponse(body)
 
     async def _call(self, request: Any, parsed: ParsedRequest, entry: ServedModel) -> Any:
@@ -138,12 +138,23 @@ def _sum_usage(usages: Any) -> UsageInfo:
     return total
 
 
-def _completion_body(responses: list[ChatCompletionResponse], n: int) -> dict[str, Any]:
+def _echo_text(request: Any, response: ChatCompletionResponse) -> str:
+    # a text prompt is echoed as sent; a token-id prompt as its tokens' texts
+    if request.prompt is not None:
+        return request.prompt
+    return "".join(entry.token for entry in response.prompt_logprobs or ())
+
+
+def _completion_body(responses: list[ChatCompletionResponse], parsed: ParsedRequest) -> dict[str, Any]:
     # Several prompts: choices are numbered prompt by prompt, n per prompt (OpenAI's order).
+    n, echo = parsed.config.n, parsed.config.echo
     merged = CompletionResponse.from_chat(responses[0])
     merged.choices = []
-    for i, response in enumerate(responses):
-        for choice in CompletionResponse.from_chat(response).choices:
+    for i, (request, response) in enumerate(zip(parsed.requests, responses)):
+        text = _echo_text(request, response) if echo else None
+        if not parsed.config.logprobs:
+            response.prompt_logprobs = None  # echo the text only: no logprobs were asked for
+        for choice in CompletionResponse.from_chat(response, echo=text).choices:
             choice.index = i * n + choice.index
             merged.choices.append(choice)
     merged.usage = _sum_usage(r.usage for r in responses)

@@ -40,7 +40,6 @@ UNSERVED = {
     "response_format": 'only {"type": "text"} is served; structured output (json_object, json_schema) is not '
     "implemented by this server",
     "tool_choice": '"auto" and "none" are served; "required" and named functions are not implemented yet',
-    "echo": "echo is not supported by this server",
     "suffix": "suffix (insertion) is not supported by this server",
 }
 
@@ -182,7 +181,8 @@ def validate(model: type[M], body: Any) -> M:
 def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     # of a union's failed branches, the one that got deepest is the one the client meant
-    error = max(errors, key=lambda e: (len(e["loc"]), e["type"] != "extra_forbidden"))
+    # and at equal depth, a value out of range says more than "not a string" from another branch
+    error = max(errors, key=lambda e: (len(e["loc"]), not e["type"].endswith("_type"), e["type"] != "extra_forbidden"))
     loc = [str(part) for part in error["loc"]]
     # the union member tried last ("str", "list[...]") says nothing the message does not
     path = [
@@ -213,7 +213,9 @@ def _field_names(model: type[BaseModel], path: list[str]) -> list[str]:
     return list(model.model_fields)
 
 
-def _config(fields: Any, rules: RequestRules, *, logprobs: bool, top_logprobs: int | None) -> RequestConfig:
+def _config(
+    fields: Any, rules: RequestRules, *, logprobs: bool, top_logprobs: int | None, echo: bool = False
+) -> RequestConfig:
     max_tokens = getattr(fields, "max_completion_tokens", None) or fields.max_tokens
     if rules.context is not None and max_tokens is not None and max_tokens > rules.context:
         raise bad_request(
@@ -243,6 +245,7 @@ def _config(fields: Any, rules: RequestRules, *, logprobs: bool, top_logprobs: i
         "logprobs": logprobs,
         "top_logprobs": top_logprobs,
         "return_token_ids": bool(fields.return_token_ids),
+        "echo": echo,
     }
     if fields.n is not None:
         values["n"] = fields.n
@@ -303,7 +306,9 @@ def parse_completion(body: Any, rules: RequestRules) -> ParsedRequest:
         APIError: 400 naming the field at fault.
     """
     fields = validate(CompletionRequest, body)
-    prompts = [fields.prompt] if isinstance(fields.prompt, str) else fields.prompt
+    prompt = fields.prompt
+    # a string, or a list of token ids, is one prompt; a list of those is several
+    prompts = [prompt] if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)) else prompt
     if not prompts:
         raise bad_request("'prompt' is required: a string or a non-empty list of strings", "prompt")
     if len(prompts) > rules.max_prompts:
@@ -322,9 +327,19 @@ def parse_completion(body: Any, rules: RequestRules) -> ParsedRequest:
     if fields.best_of is not None and fields.best_of != (fields.n or 1):
         raise bad_request("'best_of' other than n is not supported by this server", "best_of")
     # The legacy API's `logprobs` is the number of alternatives per token.
-    config = _config(fields, rules, logprobs=fields.logprobs is not None, top_logprobs=fields.logprobs)
+    if fields.max_tokens == 0 and not fields.echo:
+        raise bad_request("'max_tokens' 0 is only allowed with \"echo\": true (scoring the prompt)", "max_tokens")
+    if fields.echo and fields.stream:
+        raise bad_request("'echo' is not supported with \"stream\": true", "echo")
+    config = _config(
+        fields, rules, logprobs=fields.logprobs is not None, top_logprobs=fields.logprobs, echo=bool(fields.echo)
+    )
     if config.max_tokens is None:
         config.max_tokens = COMPLETIONS_MAX_TOKENS
     if config.stream and len(prompts) > 1:
         raise bad_request("streaming takes one prompt per request; send the prompts separately", "prompt")
-    return ParsedRequest(fields.model, [InferRequest.completion(p) for p in prompts], config, _include_usage(fields))
+    try:
+        requests = [InferRequest.completion(p) for p in prompts]
+    except ValueError as exc:
+        raise bad_request(str(exc), "prompt") from exc
+    return ParsedRequest(fields.model, requests, config, _include_usage(fields))

@@ -11,7 +11,7 @@ model (context length, vocabulary) are checked after validation.
 
 OpenAI fields the server does not implement are refused unless they ask for the
 default: ``response_format`` other than text, ``tool_choice`` other than
-``auto``/``none``, ``echo``, ``suffix``, ``best_of`` ≠ ``n``.
+``auto``/``none``, ``suffix``, ``best_of`` ≠ ``n``, ``echo`` with ``stream``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ MAX_TOKENS_MAX = 2**31 - 1
 
 # float under strict=True still takes JSON integers, and refuses strings and booleans
 Number = float
+TokenId = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
 Penalty = Annotated[Number, Field(ge=-2, le=2)]
 
 
@@ -118,11 +119,18 @@ class ChatCompletionRequest(_Sampling):
 class CompletionRequest(_Sampling):
     """``POST /v1/completions``; prompts are continued as written (no chat template)."""
 
-    prompt: StrictStr | list[StrictStr] = Field(description="A string or a list of strings.")
+    prompt: StrictStr | list[StrictStr] | list[TokenId] | list[Annotated[list[TokenId], Field(min_length=1)]] = Field(
+        description="A string, a list of strings, a list of token ids, or a list of token-id lists."
+    )
+    max_tokens: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = Field(
+        None, description="0 only with echo (score the prompt without generating); default 16."
+    )
     logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = Field(
         None, description="Number of alternatives per token (the legacy API's meaning)."
     )
-    echo: Literal[False] | None = None
+    echo: StrictBool | None = Field(
+        None, description="Put the prompt before the answer; with logprobs, the prompt tokens' logprobs too."
+    )
     suffix: None = None
     best_of: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = Field(None, description="Only best_of == n.")
 

@@ -98,8 +98,8 @@ def test_an_unknown_field_names_the_closest_known_one():
 def test_unserved_openai_features_say_so():
     with pytest.raises(APIError, match="structured output"):
         parse_chat({"messages": USER, "response_format": {"type": "json_schema", "json_schema": {}}}, RequestRules())
-    with pytest.raises(APIError, match="echo is not supported"):
-        parse_completion({"prompt": "a", "echo": True}, RequestRules())
+    with pytest.raises(APIError, match="'echo' is not supported with"):
+        parse_completion({"prompt": "a", "echo": True, "stream": True}, RequestRules())
 
 
 def test_penalties_and_logit_bias_reach_the_config_and_text_format_is_accepted():

@@ -71,6 +71,7 @@ class JobSpec:
     model_name: str
     request_id: str
     end_ids: frozenset[int] = frozenset()
+    prompt_logprobs: list[TokenLogprob] | None = None
 
 
 class _ScoreTap(LogitsProcessor):
@@ -163,7 +164,17 @@ class BatchRunner:
 
     def __call__(self, jobs: list[Job]) -> None:
         """Generate for ``jobs`` in one batch and deliver every row's result to its sink."""
+        spec0: JobSpec = jobs[0].payload
+        if spec0.config.echo:
+            for job in jobs:
+                job.payload.prompt_logprobs = self.prompt_logprobs(job.prompt_ids, spec0.adapter, spec0.config)
         rows = [self._rows(job) for job in jobs]
+        if spec0.limit == 0:  # echo with max_tokens 0: the prompt's logprobs are the whole answer
+            for job, job_rows in zip(jobs, rows):
+                for row in job_rows:
+                    row.stop("length")
+                self.deliver(job, job_rows)
+            return
         slot = 0
         for job_rows in rows:
             for row in job_rows:
@@ -171,7 +182,6 @@ class BatchRunner:
                 slot += 1
         prompts = [job.prompt_ids for job, job_rows in zip(jobs, rows) for _ in job_rows]
         input_ids, attention_mask = self._left_pad(prompts)
-        spec0: JobSpec = jobs[0].payload
         beams = spec0.params.num_beams > 1
         kwargs = {
             "generation_config": self._generation_config(spec0.params, max(s.payload.limit for s in jobs)),
@@ -269,6 +279,33 @@ class BatchRunner:
             entries[row.slot] = TokenLogprob(text, chosen[j], list(text.encode("utf-8")), alternatives)
         return entries
 
+    def prompt_logprobs(self, prompt_ids: list[int], adapter: str | None, config: RequestConfig) -> list[TokenLogprob]:
+        """Each prompt token's log probability given the tokens before it (``echo``).
+
+        One forward pass over the prompt; the first token has no logprob. The
+        alternatives are the ``top_logprobs`` likeliest tokens at each position.
+        """
+        k = config.top_logprobs or 0
+        device = self.model.device
+        with self.activate(adapter), torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([prompt_ids], device=device)).logits[0]
+        logprobs = torch.log_softmax(logits[:-1].float(), dim=-1)
+        following = torch.tensor(prompt_ids[1:], device=device)
+        chosen = logprobs.gather(1, following[:, None])[:, 0].tolist()
+        top_values = top_ids = None
+        if k > 0:
+            top = torch.topk(logprobs, k, dim=-1)
+            top_values, top_ids = top.values.tolist(), top.indices.tolist()
+        first = self.token_text(prompt_ids[0])
+        entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
+        for i, token in enumerate(prompt_ids[1:]):
+            alternatives = []
+            if k > 0:
+                alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
+            text = self.token_text(token)
+            entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
+        return entries
+
     def _top(self, token: int, value: float) -> TopLogprob:
         text = self.token_text(token)
         return TopLogprob(text, value, list(text.encode("utf-8")))
@@ -313,5 +350,14 @@ class BatchRunner:
             for row in rows
         ]
         prompt_ids = list(job.prompt_ids) if ids else None
-        job.sink.finish(ChatCompletionResponse(name, choices, usage, id=spec.request_id, prompt_token_ids=prompt_ids))
+        job.sink.finish(
+            ChatCompletionResponse(
+                name,
+                choices,
+                usage,
+                id=spec.request_id,
+                prompt_token_ids=prompt_ids,
+                prompt_logprobs=spec.prompt_logprobs,
+            )
+        )
         return True

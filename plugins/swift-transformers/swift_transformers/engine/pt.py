@@ -209,30 +209,40 @@ class PtEngine:
 
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
         self._adapters.check(adapter)
-        self._check_bias(config.logit_bias)
+        self._check_ids(config.logit_bias or (), "logit_bias names")
         prompt_ids = self.encode(request)
+        if request.prompt_ids is not None:
+            self._check_ids(prompt_ids, "the prompt has")
         request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
         params = self.sampling_params(config)
         spec = JobSpec(
             config=config,
             params=params,
             adapter=adapter,
-            limit=self._limit(len(prompt_ids), config.max_tokens),
+            # the prompt must fit the context even when nothing is generated (echo, max_tokens 0)
+            limit=self._limit(len(prompt_ids), config.max_tokens) if config.max_tokens != 0 else self._fits(prompt_ids),
             stops=tuple(self._stops) + tuple(request_stops),
             model_name=self.model_name,
             request_id=random_id("chatcmpl"),
             end_ids=frozenset(self._end_ids | request_end_ids),
         )
-        return Job(prompt_ids, (adapter, params), config.n, spec, sink)
+        # echoed prompts get a scoring pass, and max_tokens 0 skips generation: batch them apart
+        return Job(prompt_ids, (adapter, params, config.echo, spec.limit == 0), config.n, spec, sink)
 
-    def _check_bias(self, bias: dict[int, float] | None) -> None:
+    def _check_ids(self, ids: Iterable[int], what: str) -> None:
         vocab = self._vocab_size
-        outside = sorted(t for t in bias or () if t >= vocab)
+        outside = sorted({t for t in ids if t >= vocab})
         if outside:
             raise InvalidRequestError(
-                f"logit_bias names token ids {outside[:5]} but this model's vocabulary has "
-                f"{vocab} tokens (0..{vocab - 1})"
+                f"{what} token ids {outside[:5]} but this model's vocabulary has {vocab} tokens (0..{vocab - 1})"
             )
+
+    def _fits(self, prompt_ids: list[int]) -> int:
+        if self.max_model_len is not None and len(prompt_ids) > self.max_model_len:
+            raise InvalidRequestError(
+                f"the prompt has {len(prompt_ids)} tokens but the model takes at most {self.max_model_len}"
+            )
+        return 0
 
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
         if self.max_model_len is None:

@@ -111,7 +111,7 @@ def test_infer_request_rejects_malformed_messages(messages, problem):
 
 def test_request_config_validates_and_accepts_a_single_stop_string():
     assert RequestConfig(stop="###").stop == ["###"]
-    with pytest.raises(ValueError, match="max_tokens must be >= 1.*top_p must be in"):
+    with pytest.raises(ValueError, match="max_tokens must be >= 0 with echo, else >= 1.*top_p must be in"):
         RequestConfig(max_tokens=0, top_p=1.5)
 
 

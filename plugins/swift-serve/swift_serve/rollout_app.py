@@ -153,7 +153,11 @@ def _parse_infer(body: Any, rules: RequestRules) -> tuple[list[InferRequest], Re
     for i, item in enumerate(fields.requests):
         try:
             messages = messages_of(item.messages, rules) if item.messages else []
-            requests.append(InferRequest(messages, tools=item.tools, system=item.system, prompt=item.prompt))
+            requests.append(
+                InferRequest(
+                    messages, tools=item.tools, system=item.system, prompt=item.prompt, prompt_ids=item.prompt_ids
+                )
+            )
         except APIError as exc:
             raise refused(f"requests[{i}]: {exc.message}") from exc
         except (TypeError, ValueError) as exc:

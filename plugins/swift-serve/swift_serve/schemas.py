@@ -136,9 +136,9 @@ class CompletionRequest(_Sampling):
 
 
 class RolloutRequestConfig(_Strict):
-    """``request_config`` of ``POST /infer``: :class:`swift.protocol.RequestConfig` as JSON."""
+    """``request_config`` of ``POST /infer``: :class:`swift.protocol.RequestConfig` as JSON (every field of it)."""
 
-    max_tokens: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] | None = None
+    max_tokens: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
     temperature: Annotated[Number, Field(ge=0, le=100)] | None = None
     top_k: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
     top_p: Annotated[Number, Field(gt=0, le=1)] | None = None
@@ -155,6 +155,7 @@ class RolloutRequestConfig(_Strict):
     n: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS_MAX)] = 1
     logprobs: StrictBool = False
     top_logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
+    echo: StrictBool = False
     return_token_ids: StrictBool = False
 
 
@@ -165,6 +166,7 @@ class RolloutRequest(_Strict):
     tools: list[dict[str, Any]] | None = None
     system: StrictStr | None = None
     prompt: StrictStr | None = None
+    prompt_ids: list[TokenId] | None = None
 
 
 class RolloutInferRequest(_Strict):

@@ -135,3 +135,16 @@ def test_completion_prompt_limits_count_prompts_times_n():
         parse_completion({"prompt": ["a"] * 5}, RequestRules(max_prompts=4))
     with pytest.raises(APIError, match="ask for 6 answers"):
         parse_completion({"prompt": ["a"] * 3, "n": 2}, RequestRules(max_prompts=4))
+
+
+def test_the_rollout_models_carry_every_field_of_the_protocol_objects():
+    # the GRPO client sends RequestConfig.to_dict() and InferRequest.to_dict(): a field added to the
+    # protocol and not to the models would make every /infer a 400
+    import dataclasses
+
+    from swift_serve.schemas import RolloutRequest, RolloutRequestConfig
+
+    from swift.protocol import InferRequest
+
+    assert set(RolloutRequestConfig.model_fields) == {f.name for f in dataclasses.fields(RequestConfig)}
+    assert set(RolloutRequest.model_fields) == {f.name for f in dataclasses.fields(InferRequest)}

@@ -60,6 +60,20 @@ def publish(written: str, final: str) -> None:
     _fsync_dir(parent)
 
 
+def recover(run_dir: str) -> None:
+    """Finish what a crash interrupted: put back a replaced checkpoint whose successor never arrived, drop deletions."""
+    for entry in os.listdir(run_dir):
+        path = os.path.join(run_dir, entry)
+        if entry.startswith(f"{STAGING_PREFIX}replaced-"):
+            final = os.path.join(run_dir, entry.removeprefix(f"{STAGING_PREFIX}replaced-"))
+            if os.path.exists(final):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.replace(path, final)  # the crash came between the two renames of publish()
+        elif entry.startswith(f"{STAGING_PREFIX}deleting-"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def checkpoints(run_dir: str) -> list[str]:
     """The published ``checkpoint-N`` folders of ``run_dir``, by step."""
     found = []
@@ -113,6 +127,7 @@ class AtomicCheckpointMixin:
         staging = os.path.join(run_dir, STAGING_PREFIX + name)
         if args.should_save:
             shutil.rmtree(staging, ignore_errors=True)  # what a crash during this step's save left
+            recover(run_dir)
         self.accelerator.wait_for_everyone()
         saved = (args.output_dir, args.save_total_limit, args.push_to_hub)
         # transformers writes into <output_dir>/checkpoint-N: point it at the staging folder,

@@ -148,3 +148,16 @@ def test_rotation_keeps_the_newest_and_the_best_and_deletes_by_renaming(tmp_path
     assert [p.rsplit("/", 1)[-1] for p in checkpoints(str(tmp_path))] == ["checkpoint-2", "checkpoint-20"]
     assert (tmp_path / "checkpoint-notes").is_dir()
     assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_recover_puts_back_a_checkpoint_whose_replacement_never_arrived_and_drops_deletions(tmp_path):
+    from swift_transformers.train.checkpoints import recover
+
+    (tmp_path / ".staging-replaced-checkpoint-4").mkdir()  # killed between the two renames of a re-save
+    (tmp_path / ".staging-replaced-checkpoint-5").mkdir()  # killed after the new checkpoint-5 was in place
+    (tmp_path / "checkpoint-5").mkdir()
+    (tmp_path / ".staging-deleting-checkpoint-1").mkdir()  # killed during rotation
+
+    recover(str(tmp_path))
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-4", "checkpoint-5"]

@@ -186,7 +186,7 @@ def test_eval_overrides_deploy_defaults():
     args = EvalArguments(model="m")
     assert args.temperature == 0
     assert args.verbose is False
-    assert args.max_batch_size is None
+    assert args.max_batch_size == 256
     assert args.eval_output_dir == "eval_output"
     assert args.eval_url is None
 

@@ -211,6 +211,7 @@ class VllmEngine:
     # ----------------------------------------------------------------- internals
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None) -> _Job:
         lora = self._adapters.lookup(adapter)
+        self._prompts.check_fits(request, self.max_model_len)
         prompt_ids = self._prompts.encode(request)
         if request.prompt_ids is not None:
             outside = sorted({t for t in prompt_ids if t >= self._vocab_size})

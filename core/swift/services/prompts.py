@@ -54,6 +54,35 @@ class PromptEncoder:
         self.tokenizer = tokenizer
         self._lock = lock
         self._plain_template: Any = None  # for raw prompts, built on first use
+        self._max_token_chars: int | None = None
+
+    @property
+    def max_token_chars(self) -> int:
+        """The most characters one token stands for (the longest vocabulary entry, at least 1)."""
+        if self._max_token_chars is None:
+            vocab = self.tokenizer.get_vocab() if hasattr(self.tokenizer, "get_vocab") else {}
+            # raw entries hold one character per byte (byte-level BPE) or per character: never fewer
+            # than the text they decode to, so the bound below never refuses a prompt that fits
+            self._max_token_chars = max((len(token) for token in vocab), default=0) or 1_000_000
+        return self._max_token_chars
+
+    def check_fits(self, request: InferRequest, context: int | None) -> None:
+        """Refuse at once a text so long that no tokenization fits ``context`` tokens.
+
+        Tokenizing megabytes takes seconds; a text of more than ``context × max_token_chars``
+        characters cannot fit, so it is refused without tokenizing.
+
+        Raises:
+            InvalidRequestError: Naming the length and the context.
+        """
+        if context is None or request.prompt_ids is not None:
+            return
+        chars = request_chars(request)
+        if chars > context * self.max_token_chars:
+            raise InvalidRequestError(
+                f"the prompt has {chars} characters, at least {chars // self.max_token_chars} tokens, but the model "
+                f"takes at most {context}; shorten the conversation"
+            )
 
     def encode(self, request: InferRequest) -> list[int]:
         """Token ids of ``request`` (raw ``prompt``: no chat markup).

@@ -210,6 +210,7 @@ class PtEngine:
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
         self._adapters.check(adapter)
         self._check_ids(config.logit_bias or (), "logit_bias names")
+        self._prompts.check_fits(request, self.max_model_len)
         prompt_ids = self.encode(request)
         if request.prompt_ids is not None:
             self._check_ids(prompt_ids, "the prompt has")

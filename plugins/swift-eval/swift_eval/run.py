@@ -262,7 +262,7 @@ def _table(merged: dict[str, Any]) -> str:
     for task, metrics in merged.get("results", {}).items():
         n = merged.get("n-samples", {}).get(task, {}).get("effective", "")
         for key, value in metrics.items():
-            if key == "alias" or "_stderr" in key or not isinstance(value, (int, float)):
+            if key in ("alias", "sample_len") or "_stderr" in key or not isinstance(value, (int, float)):
                 continue
             metric = key.split(",")[0]
             stderr = metrics.get(key.replace(metric, f"{metric}_stderr", 1), "")

@@ -54,8 +54,14 @@ def swift_eval():
     return lambda args: run_command("eval", args)
 
 
+@pytest.fixture
+def deployed():
+    """``deployed(model_dir)``: a context manager serving the model like ``swift deploy`` → ``(url, served name)``."""
+    return _deployed
+
+
 @contextlib.contextmanager
-def deployed(model_dir: str):
+def _deployed(model_dir: str):
     """A ``swift deploy`` app over the model on a free port: ``(url, served name)``."""
     from swift_serve.api import BackgroundServer, create_app
 

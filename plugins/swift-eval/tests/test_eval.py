@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from conftest import deployed
 
 from swift.kernel import UsageError
 
@@ -110,7 +109,7 @@ def test_eval_limit_and_a_second_run_in_its_own_folder(eval_args, swift_eval, mc
 
 
 def test_eval_url_against_a_running_server_gives_the_same_numbers(
-    eval_args, swift_eval, mc_file, tiny_model_dir, reference
+    eval_args, swift_eval, mc_file, tiny_model_dir, reference, deployed
 ):
     with deployed(tiny_model_dir) as (url, served):
         summary = swift_eval(

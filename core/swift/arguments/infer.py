@@ -133,14 +133,15 @@ class EvalArguments(DeployArguments):
     """Arguments of ``swift eval``."""
 
     eval_dataset: list[str] = arg(
-        [], "Evaluation datasets: lm-eval task or group names, or local jsonl files (multiple-choice or question/answer)."
+        [],
+        "Evaluation datasets: lm-eval task/group names, or local jsonl files (multiple-choice or question/answer).",
     )
     eval_limit: int | None = arg(None, "Samples taken from each evaluation dataset.")
     eval_output_dir: str = arg("eval_output", "Folder for evaluation results (one new subfolder per run).")
     eval_backend: str = arg("lm_eval", "Evaluation backend: lm_eval (lm-evaluation-harness).")
     eval_args: dict | None = arg(None, "Options passed to the backend as JSON (lm_eval: num_fewshot, batch_size …).")
     eval_dataset_args: dict | None = arg(None, "Per-dataset options as JSON (EvalScope's; refused by lm_eval).")
-    eval_generation_config: dict | None = arg(None, "Generation options for evaluation as JSON (max_gen_toks, until …).")
+    eval_generation_config: dict | None = arg(None, "Generation options for evaluation as JSON (max_gen_toks …).")
     eval_num_proc: int = arg(16, "Concurrent evaluation requests (at most --max_batch_size).")
     eval_url: str | None = arg(None, "Evaluate a running OpenAI-compatible server (with --model and --api_key).")
     temperature: float | None = arg(0.0, "Sampling temperature; 0 for reproducible scores.")

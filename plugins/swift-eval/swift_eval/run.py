@@ -29,6 +29,9 @@ from swift.kernel import UsageError
 from swift_eval.checks import is_local
 from swift_eval.tasks import local_task
 
+# Prompts per /v1/completions request of log-likelihood tasks (within the server's --max_prompts).
+PROMPTS_PER_REQUEST = 16
+
 
 def eval_main(args: Any) -> dict[str, Any]:
     """Run ``swift eval`` for ``args`` (``EvalArguments``).
@@ -186,6 +189,8 @@ def _completions_model(args: Any, url: str, served: str) -> Any:
         tokenizer_backend="huggingface" if tokenizer else None,
         tokenized_requests=bool(tokenizer),
         num_concurrent=_concurrency(args),
+        # several prompts per request: one HTTP round trip scores a batch (the server batches them too)
+        batch_size=PROMPTS_PER_REQUEST,
         max_retries=1,
     )
 

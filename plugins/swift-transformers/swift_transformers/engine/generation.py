@@ -85,6 +85,10 @@ class _ScoreTap(LogitsProcessor):
         return scores
 
 
+# Most logits (prompts × positions × vocabulary) one echo scoring pass computes: 2^27 fp32 = 512 MiB.
+SCORE_ELEMENTS = 2**27
+
+
 class OpenAIPenalties(LogitsProcessor):
     """OpenAI's ``presence_penalty``, ``frequency_penalty`` and ``logit_bias`` on a batch.
 
@@ -166,8 +170,11 @@ class BatchRunner:
         """Generate for ``jobs`` in one batch and deliver every row's result to its sink."""
         spec0: JobSpec = jobs[0].payload
         if spec0.config.echo:
-            for job in jobs:
-                job.payload.prompt_logprobs = self.prompt_logprobs(job.prompt_ids, spec0.adapter, spec0.config)
+            scored = self.prompt_logprobs(
+                [job.prompt_ids for job in jobs], [job.payload.config for job in jobs], spec0.adapter
+            )
+            for job, entries in zip(jobs, scored):
+                job.payload.prompt_logprobs = entries
         rows = [self._rows(job) for job in jobs]
         if spec0.limit == 0:  # echo with max_tokens 0: the prompt's logprobs are the whole answer
             for job, job_rows in zip(jobs, rows):
@@ -279,32 +286,57 @@ class BatchRunner:
             entries[row.slot] = TokenLogprob(text, chosen[j], list(text.encode("utf-8")), alternatives)
         return entries
 
-    def prompt_logprobs(self, prompt_ids: list[int], adapter: str | None, config: RequestConfig) -> list[TokenLogprob]:
-        """Each prompt token's log probability given the tokens before it (``echo``).
+    def prompt_logprobs(
+        self, prompts: list[list[int]], configs: list[RequestConfig], adapter: str | None = None
+    ) -> list[list[TokenLogprob]]:
+        """Each prompt token's log probability given the tokens before it (``echo``), for a batch of prompts.
 
-        One forward pass over the prompt; the first token has no logprob. The
-        alternatives are the ``top_logprobs`` likeliest tokens at each position.
+        Right-padded forward passes over as many prompts as fit :data:`SCORE_ELEMENTS` logits
+        at a time; the first token of each has no logprob. The alternatives are the
+        ``top_logprobs`` likeliest tokens at each position (each config's own count).
         """
-        k = config.top_logprobs or 0
+        results: list[list[TokenLogprob]] = []
+        start = 0
+        while start < len(prompts):
+            end = start + 1
+            while end < len(prompts) and self._fits(prompts[start : end + 1]):
+                end += 1
+            with self.activate(adapter):
+                results += self._score(prompts[start:end], configs[start:end])
+            start = end
+        return results
+
+    def _fits(self, prompts: list[list[int]]) -> bool:
+        vocab = self.model.config.get_text_config().vocab_size
+        return len(prompts) * max(len(p) for p in prompts) * vocab <= SCORE_ELEMENTS
+
+    def _score(self, prompts: list[list[int]], configs: list[RequestConfig]) -> list[list[TokenLogprob]]:
+        width = max(len(p) for p in prompts)
         device = self.model.device
-        with self.activate(adapter), torch.inference_mode():
-            logits = self.model(input_ids=torch.tensor([prompt_ids], device=device)).logits[0]
-        logprobs = torch.log_softmax(logits[:-1].float(), dim=-1)
-        following = torch.tensor(prompt_ids[1:], device=device)
-        chosen = logprobs.gather(1, following[:, None])[:, 0].tolist()
-        top_values = top_ids = None
-        if k > 0:
-            top = torch.topk(logprobs, k, dim=-1)
-            top_values, top_ids = top.values.tolist(), top.indices.tolist()
-        first = self.token_text(prompt_ids[0])
-        entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
-        for i, token in enumerate(prompt_ids[1:]):
-            alternatives = []
-            if k > 0:
-                alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
-            text = self.token_text(token)
-            entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
-        return entries
+        ids = torch.tensor([list(p) + [self.pad_id] * (width - len(p)) for p in prompts], device=device)
+        mask = torch.tensor([[1] * len(p) + [0] * (width - len(p)) for p in prompts], device=device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=mask).logits
+        out = []
+        for row, (prompt, config) in enumerate(zip(prompts, configs)):
+            logprobs = torch.log_softmax(logits[row, : len(prompt) - 1].float(), dim=-1)
+            following = torch.tensor(prompt[1:], device=device)
+            chosen = logprobs.gather(1, following[:, None])[:, 0].tolist()
+            k = config.top_logprobs or 0
+            top_values = top_ids = None
+            if k > 0 and len(prompt) > 1:
+                top = torch.topk(logprobs, k, dim=-1)
+                top_values, top_ids = top.values.tolist(), top.indices.tolist()
+            first = self.token_text(prompt[0])
+            entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
+            for i, token in enumerate(prompt[1:]):
+                alternatives = []
+                if top_ids is not None:
+                    alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
+                text = self.token_text(token)
+                entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
+            out.append(entries)
+        return out
 
     def _top(self, token: int, value: float) -> TopLogprob:
         text = self.token_text(token)

@@ -220,8 +220,7 @@ class PtEngine:
             config=config,
             params=params,
             adapter=adapter,
-            # the prompt must fit the context even when nothing is generated (echo, max_tokens 0)
-            limit=self._limit(len(prompt_ids), config.max_tokens) if config.max_tokens != 0 else self._fits(prompt_ids),
+            limit=self._limit(len(prompt_ids), config.max_tokens),
             stops=tuple(self._stops) + tuple(request_stops),
             model_name=self.model_name,
             request_id=random_id("chatcmpl"),
@@ -238,23 +237,17 @@ class PtEngine:
                 f"{what} token ids {outside[:5]} but this model's vocabulary has {vocab} tokens (0..{vocab - 1})"
             )
 
-    def _fits(self, prompt_ids: list[int]) -> int:
-        if self.max_model_len is not None and len(prompt_ids) > self.max_model_len:
-            raise InvalidRequestError(
-                f"the prompt has {len(prompt_ids)} tokens but the model takes at most {self.max_model_len}"
-            )
-        return 0
-
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
+        # max_tokens 0 (echo: score the prompt only) generates nothing, but the prompt must still fit
         if self.max_model_len is None:
-            return max_tokens or FALLBACK_MAX_TOKENS
+            return FALLBACK_MAX_TOKENS if max_tokens is None else max_tokens
         room = self.max_model_len - prompt_len
-        if room < 1:
+        if room < (0 if max_tokens == 0 else 1):
             raise InvalidRequestError(
                 f"the prompt has {prompt_len} tokens but the model takes at most "
                 f"{self.max_model_len}; shorten the conversation"
             )
-        return min(max_tokens or room, room)
+        return min(room if max_tokens is None else max_tokens, room)
 
     def _decode(self, ids: Sequence[int]) -> str:
         with self._lock:

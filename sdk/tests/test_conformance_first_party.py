@@ -12,6 +12,7 @@ from swift_sdk.conformance import (
     CommandConformance,
     DatasetConformance,
     EngineConformance,
+    EvalBackendConformance,
     LossConformance,
     ModelConformance,
     RewardConformance,
@@ -44,6 +45,12 @@ class TestSwiftTransformers(
         "csv": str(DATA / "qa.csv"),
         "txt": str(DATA / "corpus.txt"),
     }
+
+
+class TestSwiftEval(EvalBackendConformance, CommandConformance):
+    plugin = "swift_eval.hooks"
+    distribution = "swift-eval"
+    overrides = ("eval",)  # swift-eval implements the command the core declares
 
 
 class TestBuiltinTemplates(TemplateConformance):

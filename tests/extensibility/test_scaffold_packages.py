@@ -1,7 +1,7 @@
 """Packages written by ``swift plugins new`` pass their own tests (the conformance suite) out of the box.
 
 Two ways in: every family alone, as fake installed distributions in this venv (one
-pytest subprocess runs all ten packages' tests), and one package with every family,
+pytest subprocess runs all eleven packages' tests), and one package with every family,
 written by the ``swift`` command and ``pip install -e``'d into the fresh venv.
 """
 
@@ -17,6 +17,8 @@ import tomllib
 
 from swift_sdk.kernel import fake_distribution
 from swift_sdk.scaffold import FAMILIES, render_plugin
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +81,8 @@ def test_a_package_with_every_family_installs_with_pip_and_passes_its_tests(fres
     made = fresh_venv.run("swift", "plugins", "new", "acme", "--family", ",".join(FAMILIES), "--output", str(tmp_path))
     assert made.returncode == 0, made.stderr
     package = tmp_path / "swift-acme"
+    # the evaluation backend's conformance check serves a tiny model with swift-serve
+    fresh_venv.install(ROOT / "plugins" / "swift-serve")
     fresh_venv.install(package, editable=True)
     try:
         listed = fresh_venv.plugins()
@@ -89,4 +93,4 @@ def test_a_package_with_every_family_installs_with_pip_and_passes_its_tests(fres
         assert proc.returncode == 0, proc.stdout[-6000:]
         assert "failed" not in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-3000:]
     finally:
-        fresh_venv.uninstall("swift-acme")
+        fresh_venv.uninstall("swift-acme", "swift-serve")

@@ -138,8 +138,10 @@ class EvalArguments(DeployArguments):
     )
     eval_limit: int | None = arg(None, "Samples taken from each evaluation dataset.")
     eval_output_dir: str = arg("eval_output", "Folder for evaluation results (one new subfolder per run).")
-    eval_backend: str = arg("lm_eval", "Evaluation backend: lm_eval (lm-evaluation-harness).")
-    eval_args: dict | None = arg(None, "Options passed to the backend as JSON (lm_eval: num_fewshot, batch_size …).")
+    eval_backend: str = arg(
+        "lm_eval", "Evaluation backend: lm_eval (lm-evaluation-harness) or one a plugin adds (eval_backends family)."
+    )
+    eval_args: dict | None = arg(None, "Options of the backend as JSON (lm_eval: num_fewshot, model_args …).")
     eval_dataset_args: dict | None = arg(None, "Per-dataset options as JSON (EvalScope's; refused by lm_eval).")
     eval_generation_config: dict | None = arg(None, "Generation options for evaluation as JSON (max_gen_toks …).")
     eval_num_proc: int = arg(16, "Concurrent evaluation requests (at most --max_batch_size).")

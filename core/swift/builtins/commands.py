@@ -113,7 +113,7 @@ COMMANDS = (
         "Evaluate a model on benchmark or custom datasets.",
         "EvalArguments",
         "swift.pipelines.unavailable:eval",
-        _INFER,
+        (*_INFER, "eval_backends"),
         33,
         provided_by="swift-eval",
     ),

@@ -17,6 +17,7 @@ losses        ``fn(outputs, labels, num_items_in_batch)``     :class:`LossFuncti
 rewards       ``fn(completions, **columns)`` or a class      :class:`RewardFunction`
 schedulers    a ``MultiTurnScheduler`` subclass               :class:`Scheduler`
 engines       an engine class                                 :class:`swift.protocol.InferEngine`
+eval_backends a class built from :class:`EvalSettings`         :class:`EvalBackend`
 trainers      ``run(args) -> dict``                            :class:`TrainerRun`
 commands      ``main(args)``                                   :class:`CommandMain`
 ============  =============================================  ==============================
@@ -26,6 +27,7 @@ Everything here is pure Python; importing it imports no torch.
 
 from __future__ import annotations
 
+from swift.contracts.evaluation import EvalBackend, EvalReport, EvalScore, EvalSettings, EvalTarget
 from swift.contracts.families import (
     CommandMain,
     DatasetReader,
@@ -39,6 +41,7 @@ from swift.contracts.families import (
 )
 from swift.contracts.loaders import (
     load_engine,
+    load_eval_backend,
     load_loss,
     load_model_loader,
     load_reward,
@@ -55,6 +58,11 @@ __all__ = [
     "CommandMain",
     "DatasetReader",
     "Encoder",
+    "EvalBackend",
+    "EvalReport",
+    "EvalScore",
+    "EvalSettings",
+    "EvalTarget",
     "InferEngine",
     "InvalidRow",
     "LoadedModel",
@@ -69,6 +77,7 @@ __all__ = [
     "TunerWithCallback",
     "TunerWithParamGroups",
     "load_engine",
+    "load_eval_backend",
     "load_loss",
     "load_model_loader",
     "load_reward",

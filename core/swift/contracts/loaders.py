@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Generic, Protocol, TypeVar
 
+from swift.contracts.evaluation import EvalBackend
 from swift.contracts.families import (
     LossFunction,
     ModelLoader,
@@ -135,6 +136,12 @@ def load_engine(name: str) -> type[InferEngine]:
     """The engine class of ``--infer_backend name``."""
     obj, what, _ = _load("engines", name)
     return check_conforms(obj, InferEngine, what)
+
+
+def load_eval_backend(name: str) -> type[EvalBackend]:
+    """The backend class of ``swift eval --eval_backend name``."""
+    obj, what, _ = _load("eval_backends", name)
+    return check_conforms(obj, EvalBackend, what)
 
 
 def load_trainer(name: str) -> TrainerRun:

@@ -78,6 +78,7 @@ FAMILIES: dict[str, Family] = {
         _family("rewards", r.RewardRecord, "swift-trl"),
         _family("schedulers", r.SchedulerRecord, "swift (built in)"),
         _family("engines", r.EngineRecord, "swift-transformers", _KNOWN_ENGINES),
+        _family("eval_backends", r.EvalBackendRecord, "swift-eval"),
         _family("trainers", r.TrainerRecord, "swift-transformers", _KNOWN_TRAINERS),
         _family("commands", r.CommandRecord, "swift (built in)"),
         # Argument groups have no entry-point group of their own: any loaded plugin

@@ -126,9 +126,15 @@ class TemplateRecord(Record):
 
     Attributes:
         stop_words: Extra stop strings for inference.
+        revision_of: For a published revision of another template's family (``mistral_v1``
+            of ``mistral``): that template. A model whose default is ``revision_of`` gets this
+            one instead when its tokenizer's chat template contains ``marker``.
+        marker: Text only this revision's published Jinja chat template contains.
     """
 
     stop_words: tuple[str, ...] = ()
+    revision_of: str = ""
+    marker: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,22 @@ class EngineRecord(Record):
 
     Attributes:
         requires: pip requirements the engine needs (shown when it cannot load).
+    """
+
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalBackendRecord(Record):
+    """An evaluation backend (``swift eval --eval_backend``); ``load`` names its class.
+
+    The class implements :class:`swift.contracts.EvalBackend`: built as ``cls(settings)``
+    from :class:`swift.contracts.EvalSettings` (raising ``UsageError`` for datasets it
+    cannot evaluate, before any model loads), then ``evaluate(target, run_dir)`` scores
+    an OpenAI-compatible server.
+
+    Attributes:
+        requires: pip requirements the backend needs (shown when it cannot load).
     """
 
     requires: tuple[str, ...] = ()

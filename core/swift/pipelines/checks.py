@@ -9,7 +9,7 @@ Every plugin first checks the flags it owns through the ``swift_check_args`` hoo
 (flags a command refuses, dataset paths, ``--optimizer``, ``--metric``, flag
 combinations, the families its trainer needs …); then the core resolves the names of
 registries (``--train_type``, ``--loss_type``, ``--template``, ``--model_type``,
-``--multi_turn_scheduler``, ``--infer_backend``, ``--reward_funcs``, the trainer).
+``--multi_turn_scheduler``, ``--infer_backend``, ``--eval_backend``, ``--reward_funcs``, the trainer).
 A family no installed plugin provides is left to the plugin that needs it: a trainer
 that uses no tuner must not fail for want of swift-peft.
 """
@@ -34,6 +34,7 @@ NAMED_BY_FLAG = (
     ("models", "model_type", ()),
     ("schedulers", "multi_turn_scheduler", ()),
     ("engines", "infer_backend", ()),
+    ("eval_backends", "eval_backend", ("eval",)),
 )
 _TRAINING = ("pt", "sft", "rlhf")
 

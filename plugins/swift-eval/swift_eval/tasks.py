@@ -6,7 +6,8 @@ Two row formats, told apart by their columns:
   of the right choice or its text; scored by log-likelihood (``acc``): the choice whose
   text is likeliest after the question wins;
 * generation — ``{"question", "answer"}``; the model answers the question through its chat
-  template (as ``swift infer`` does) and is scored by exact match of the stripped answer.
+  template (as ``swift infer`` does) and is scored by exact match of the stripped answer and
+  by math-verify (the answer's mathematical value equals the expected one).
 
 Rows that are not JSON objects of either shape are counted and dropped (``--strict``: the
 run stops at the first). The clean rows are written into the run folder, and that copy is
@@ -21,6 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swift.kernel import UsageError
+
+LOCAL_SUFFIXES = (".jsonl", ".json")
+
+
+def is_local(name: str) -> bool:
+    """Whether an ``--eval_dataset`` entry names a file rather than an lm-eval task."""
+    return name.endswith(LOCAL_SUFFIXES) or os.sep in name or os.path.exists(name)
 
 
 @dataclass
@@ -70,6 +78,27 @@ def _gen_row(row: dict) -> dict | str:
     return {"question": row["question"], "answer": str(row["answer"]).strip()}
 
 
+def score_answer(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    r"""Scores of one generated answer: ``exact_match`` (surrounding whitespace ignored) and ``math_verify``.
+
+    ``math_verify`` parses both sides as mathematics (LaTeX, ``\boxed{}``, plain numbers and
+    expressions) and compares the values, so ``0.5`` answers ``$\frac{1}{2}$`` and "so it is 42."
+    answers ``42``; text that holds no mathematics scores 0.
+    """
+    answer, gold = results[0], str(doc["answer"])
+    return {"exact_match": float(answer.strip() == gold.strip()), "math_verify": _math_verify(gold, answer)}
+
+
+def _math_verify(gold: str, answer: str) -> float:
+    from math_verify import parse, verify
+
+    try:
+        expected = parse(gold)
+        return float(bool(expected) and verify(expected, parse(answer)))
+    except Exception:  # noqa: BLE001 - an answer the parser cannot read is wrong, not a crash
+        return 0.0
+
+
 def local_task(path: str, *, strict: bool = False, generation: dict | None = None) -> LocalTask:
     """Read ``path``, keep its good rows, and describe the task to lm-eval (:meth:`LocalTask.write` saves them).
 
@@ -117,13 +146,10 @@ def local_task(path: str, *, strict: bool = False, generation: dict | None = Non
             "doc_to_target": "{{answer}}",
             "generation_kwargs": {"until": [], "do_sample": False, "temperature": 0.0, "max_gen_toks": 256}
             | (generation or {}),
+            "process_results": score_answer,
             "metric_list": [
-                {
-                    "metric": "exact_match",
-                    "aggregation": "mean",
-                    "higher_is_better": True,
-                    "regexes_to_ignore": [r"^\s+", r"\s+$"],  # leading/trailing whitespace on both sides
-                }
+                {"metric": metric, "aggregation": "mean", "higher_is_better": True}
+                for metric in ("exact_match", "math_verify")
             ],
         }
     return LocalTask(name, kind, config, dropped, clean)

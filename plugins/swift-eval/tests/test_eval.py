@@ -96,6 +96,22 @@ def test_generation_exact_match_is_that_of_the_greedy_answers_of_swift_infer(
                                    eval_generation_config={"max_gen_toks": 8}))  # fmt: skip
 
     assert summary["results"]["qa"]["exact_match,none"] == pytest.approx(0.5)
+    assert "math_verify,none" in summary["results"]["qa"]
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "exact", "math"),
+    [
+        ("Paris", "  Paris\n", 1.0, 0.0),  # text: exact match only
+        ("$\\frac{1}{2}$", "The answer is 0.5", 0.0, 1.0),
+        ("42", "so it is 42.", 0.0, 1.0),
+        ("42", "41", 0.0, 0.0),
+    ],
+)
+def test_generation_answers_score_exact_match_and_math_verify(gold, answer, exact, math):
+    from swift_eval.tasks import score_answer
+
+    assert score_answer({"answer": gold}, [answer]) == {"exact_match": exact, "math_verify": math}
 
 
 def test_eval_limit_and_a_second_run_in_its_own_folder(eval_args, swift_eval, mc_file):
@@ -125,7 +141,11 @@ def test_eval_url_against_a_running_server_gives_the_same_numbers(
     [
         ({"eval_dataset": []}, "--eval_dataset is required"),
         ({"eval_dataset": ["missing/file.jsonl"]}, "no such file"),
-        ({"eval_dataset": ["x.jsonl"], "eval_backend": "Native"}, "available: lm_eval"),
+        ({"eval_dataset": ["x.jsonl"], "eval_backend": "Native"}, "Available eval_backends: .*lm_eval"),
+        ({"eval_dataset": ["x.jsonl"], "eval_args": {"num_fewshots": 1}}, "did you mean .num_fewshot."),
+        ({"eval_dataset": ["x.jsonl"], "eval_dataset_args": {"x": {}}}, "EvalScope"),
+        ({"eval_dataset": ["x.jsonl"], "eval_args": {"batch_size": 8}}, "does not apply.*model_args"),
+        ({"eval_dataset": ["x.jsonl"], "eval_args": {"model_args": {"max_lenght": 8}}}, "did you mean .max_length."),
         ({"eval_dataset": ["arc_easyy"]}, "did you mean arc_easy"),
     ],
 )

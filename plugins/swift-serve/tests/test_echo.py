@@ -75,6 +75,44 @@ def test_several_token_id_prompts_with_echo_keep_their_order(server, reference):
     assert len(second["logprobs"]["tokens"]) == 4  # three prompt tokens and the generated one
 
 
+def test_one_greedy_token_after_an_echoed_prompt_is_the_plain_greedy_token_with_its_logprob(
+    server, reference, tiny_model_dir
+):
+    # lm-eval's log-likelihood requests: echo, logprobs 1, max_tokens 1, temperature 0. The engine takes
+    # that token from the scoring pass; it must be what plain greedy decoding answers.
+    ids, _, _ = reference(TEXT)
+    plain = _complete(server, prompt=ids, max_tokens=1, temperature=0, return_token_ids=True).json()["choices"][0]
+
+    echoed = _complete(server, prompt=ids, max_tokens=1, echo=True, logprobs=1, temperature=0).json()["choices"][0]
+
+    assert echoed["text"] == TEXT + plain["text"]
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(torch.tensor([ids])).logits[0, -1].float(), dim=-1)
+    token = int(torch.argmax(logprobs))
+    assert plain["token_ids"] == [token]
+    assert echoed["logprobs"]["token_logprobs"][-1] == pytest.approx(logprobs[token].item(), abs=1e-4)
+    assert echoed["finish_reason"] in ("length", "stop")
+
+
+def test_prompts_sharing_a_context_score_as_if_each_were_alone(server, reference):
+    # a multiple-choice question: one context, several continuations, in one request (scored packed)
+    context = TEXT + " and the forecast for tomorrow says"
+    choices = [" rain", " more sun and wind", " snow", " rain later", ""]  # "": the bare context
+    expected = [reference(context, choice) for choice in choices]
+
+    answer = _complete(server, prompt=[ids for ids, _, _ in expected], max_tokens=1, echo=True, logprobs=2,
+                       temperature=0).json()  # fmt: skip
+
+    for choice, (ids, logprobs, _) in zip(answer["choices"], expected):
+        assert choice["logprobs"]["token_logprobs"][1 : len(ids)] == pytest.approx(logprobs, abs=1e-4)
+        alone = _complete(server, prompt=ids, max_tokens=1, temperature=0).json()["choices"][0]["text"]
+        assert choice["text"] == "".join(choice["logprobs"]["tokens"][: len(ids)]) + alone
+
+
 def test_echo_without_logprobs_puts_the_prompt_before_the_answer(server):
     answer = _complete(server, prompt="The weather", echo=True, max_tokens=3, temperature=0).json()
     plain = _complete(server, prompt="The weather", max_tokens=3, temperature=0).json()

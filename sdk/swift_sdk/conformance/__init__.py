@@ -22,6 +22,7 @@ from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
 from swift_sdk.conformance.errors import CheckSkipped, ConformanceError
+from swift_sdk.conformance.eval_backends import check_eval_backend
 from swift_sdk.conformance.implementations import check_implementations_load
 from swift_sdk.conformance.light import HEAVY_MODULES, check_hooks_light, heavy_imports
 from swift_sdk.conformance.losses import check_loss
@@ -35,6 +36,7 @@ from swift_sdk.conformance.suite import (
     CommandConformance,
     DatasetConformance,
     EngineConformance,
+    EvalBackendConformance,
     LossConformance,
     ModelConformance,
     PluginConformance,
@@ -55,6 +57,7 @@ __all__ = [
     "ConformanceError",
     "DatasetConformance",
     "EngineConformance",
+    "EvalBackendConformance",
     "LossConformance",
     "ModelConformance",
     "PluginConformance",
@@ -67,6 +70,7 @@ __all__ = [
     "check_command",
     "check_dataset",
     "check_engine",
+    "check_eval_backend",
     "check_hooks_light",
     "check_implementations_load",
     "check_loss",

@@ -58,6 +58,7 @@ PROTOCOLS: dict[str, type] = {
     "templates": contracts.TemplateMetaLike,
     "datasets": contracts.DatasetReader,
     "engines": contracts.InferEngine,
+    "eval_backends": contracts.EvalBackend,
     "schedulers": contracts.Scheduler,
     "trainers": contracts.TrainerRun,
     "commands": contracts.CommandMain,

@@ -9,6 +9,7 @@ from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
 from swift_sdk.conformance.errors import CheckSkipped
+from swift_sdk.conformance.eval_backends import check_eval_backend
 from swift_sdk.conformance.implementations import check_implementations_load
 from swift_sdk.conformance.light import check_hooks_light
 from swift_sdk.conformance.losses import check_loss
@@ -30,6 +31,7 @@ def check_plugin_module(
     dataset_samples: Mapping[str, str] | None = None,
     reward_arguments: Mapping[str, Any] | None = None,
     dataset_arguments: Mapping[str, Any] | None = None,
+    eval_datasets: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, str]:
     """Run the shared checks and each record's family check; stop at the first failure.
 
@@ -42,6 +44,7 @@ def check_plugin_module(
         dataset_samples: Sample files of its dataset formats.
         reward_arguments: ``swift rlhf`` flags its reward classes read, by keyword.
         dataset_arguments: ``swift sft`` flags its dataset loaders read, by keyword.
+        eval_datasets: ``--eval_dataset`` entries of its evaluation backends (default: sample files).
 
     Returns:
         ``{"check": "passed" | "skipped: <reason>"}`` — e.g. ``{"records": "passed",
@@ -74,6 +77,7 @@ def check_plugin_module(
         "rewards": lambda name: check_reward(plugin, name, reward_columns, reward_arguments),
         "schedulers": lambda name: check_scheduler(plugin, name),
         "engines": lambda name: check_engine(plugin, name, model_dir),
+        "eval_backends": lambda name: check_eval_backend(plugin, name, (eval_datasets or {}).get(name), model_dir),
         "trainers": lambda name: check_trainer(plugin, name),
         "commands": lambda name: check_command(plugin, name),
     }

@@ -25,6 +25,7 @@ from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
 from swift_sdk.conformance.errors import CheckSkipped, ConformanceError
+from swift_sdk.conformance.eval_backends import check_eval_backend
 from swift_sdk.conformance.implementations import check_implementations_load
 from swift_sdk.conformance.light import check_hooks_light
 from swift_sdk.conformance.losses import check_loss
@@ -212,6 +213,22 @@ class EngineConformance(BasicConformance):
         _run(check_engine, self.loaded(), record_name, str(tiny_model_path))
 
 
+class EvalBackendConformance(BasicConformance):
+    """Evaluation backends: usage errors first, then a scored run against a served tiny model.
+
+    Attributes:
+        eval_datasets: ``{backend name: --eval_dataset entries}`` for backends that do not
+            read ``swift eval``'s local jsonl formats (the default samples).
+    """
+
+    eval_datasets: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @for_family("eval_backends")
+    def test_eval_backend(self, record_name: str, tiny_model_path: Any) -> None:
+        """Each backend refuses an unknown dataset and scores the tiny model."""
+        _run(check_eval_backend, self.loaded(), record_name, self.eval_datasets.get(record_name), str(tiny_model_path))
+
+
 class TrainerConformance(BasicConformance):
     """Trainers: a known command and a ``run(args)`` entry."""
 
@@ -239,6 +256,7 @@ class PluginConformance(
     RewardConformance,
     SchedulerConformance,
     EngineConformance,
+    EvalBackendConformance,
     TrainerConformance,
     CommandConformance,
 ):

@@ -24,6 +24,7 @@ SNIPPETS: dict[str, FamilySnippet] = {
         light.REWARDS,
         light.SCHEDULERS,
         heavy.ENGINES,
+        light.EVAL_BACKENDS,
         heavy.TRAINERS,
         light.COMMANDS,
     )

@@ -1,6 +1,6 @@
 """Scaffold snippets of the pure-Python families.
 
-Templates, datasets, rewards, schedulers and commands: nothing heavy is imported.
+Templates, datasets, rewards, schedulers, evaluation backends and commands: nothing heavy is imported.
 """
 
 from __future__ import annotations
@@ -154,6 +154,66 @@ class ${Camel}Scheduler(MultiTurnScheduler):
 ''',
     },
     usage="swift rlhf --rlhf_type grpo --multi_turn_scheduler $name --max_turns 2 …",
+)
+
+EVAL_BACKENDS = FamilySnippet(
+    family="eval_backends",
+    record_type="EvalBackendRecord",
+    record=(
+        ("name", '"$name"'),
+        ("load", '"$pkg.eval_backend:${Camel}Backend"'),
+        ("summary", '"exact match of chat answers to question/answer jsonl files"'),
+    ),
+    modules={
+        "eval_backend.py": '''\
+"""The ``$name`` evaluation backend (``swift eval --eval_backend $name``): exact match over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+from swift.contracts import EvalReport, EvalScore, EvalSettings, EvalTarget
+from swift.kernel import UsageError
+
+
+class ${Camel}Backend:
+    """Asks the served model each ``question``; scores answers equal to ``answer``."""
+
+    def __init__(self, settings: EvalSettings) -> None:
+        # runs before the model loads: refuse what cannot be evaluated now
+        for name in settings.datasets:
+            if not (name.endswith(".jsonl") and os.path.isfile(name)):
+                raise UsageError(f"$name evaluates question/answer .jsonl files, not {name!r}")
+        self.settings = settings
+
+    def _ask(self, target: EvalTarget, question: str) -> str:
+        messages = [{"role": "user", "content": question}]
+        body = {"model": target.model, "temperature": 0, "max_tokens": 16, "messages": messages}
+        headers = {"Content-Type": "application/json"}
+        if target.api_key:
+            headers["Authorization"] = f"Bearer {target.api_key}"
+        url = target.base_url + "/v1/chat/completions"
+        request = urllib.request.Request(url, json.dumps(body).encode(), headers)
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return json.load(response)["choices"][0]["message"]["content"]
+
+    def evaluate(self, target: EvalTarget, run_dir: str) -> EvalReport:
+        scores, samples = [], {}
+        for path in self.settings.datasets:
+            with open(path, encoding="utf-8") as fh:
+                rows = [json.loads(line) for line in fh if line.strip()][: self.settings.limit]
+            task = os.path.splitext(os.path.basename(path))[0]
+            done = [dict(row, output=self._ask(target, str(row["question"]))) for row in rows]
+            right = sum(d["output"].strip() == str(d["answer"]).strip() for d in done)
+            samples[task], n = done, len(done)
+            scores.append(EvalScore(task, "exact_match", right / max(1, n), None, n))
+        results = {"results": {s.task: {"exact_match": s.value} for s in scores}}
+        return EvalReport(scores, results, samples)
+''',
+    },
+    usage="swift eval --model <model> --eval_backend $name --eval_dataset qa.jsonl",
 )
 
 COMMANDS = FamilySnippet(

@@ -34,6 +34,7 @@ from swift.protocol import (
     TopLogprob,
     UsageInfo,
 )
+from swift_transformers.engine import scoring
 from swift_transformers.engine.batching import Job
 from swift_transformers.engine.rows import Row
 
@@ -87,6 +88,8 @@ class _ScoreTap(LogitsProcessor):
 
 # Most logits (prompts × positions × vocabulary) one echo scoring pass computes: 2^27 fp32 = 512 MiB.
 SCORE_ELEMENTS = 2**27
+# Most attention-mask elements (rows × width²) of a packed scoring pass: 2^26 fp32 = 256 MiB.
+MASK_ELEMENTS = 2**26
 
 
 class OpenAIPenalties(LogitsProcessor):
@@ -169,13 +172,26 @@ class BatchRunner:
     def __call__(self, jobs: list[Job]) -> None:
         """Generate for ``jobs`` in one batch and deliver every row's result to its sink."""
         spec0: JobSpec = jobs[0].payload
-        if spec0.config.echo:
-            scored = self.prompt_logprobs(
-                [job.prompt_ids for job in jobs], [job.payload.config for job in jobs], spec0.adapter
-            )
-            for job, entries in zip(jobs, scored):
-                job.payload.prompt_logprobs = entries
         rows = [self._rows(job) for job in jobs]
+        if spec0.config.echo:
+            # one greedy token after an echoed prompt (what lm-eval asks for): the scoring pass's
+            # last position is that token, so no second forward pass through generate()
+            one_greedy = spec0.limit == 1 and self._plain_greedy(spec0.params)
+            scored = self.prompt_logprobs(
+                [job.prompt_ids for job in jobs], [job.payload.config for job in jobs], spec0.adapter, one_greedy
+            )
+            for job, job_rows, (entries, following) in zip(jobs, rows, scored):
+                job.payload.prompt_logprobs = entries
+                if following is not None:
+                    token, entry = following
+                    for row in job_rows:
+                        row.step(token, entry if row.want_logprobs else None)
+            if one_greedy:
+                for job, job_rows in zip(jobs, rows):
+                    for row in job_rows:
+                        row.stop("length")
+                    self.deliver(job, job_rows)
+                return
         if spec0.limit == 0:  # echo with max_tokens 0: the prompt's logprobs are the whole answer
             for job, job_rows in zip(jobs, rows):
                 for row in job_rows:
@@ -287,56 +303,161 @@ class BatchRunner:
         return entries
 
     def prompt_logprobs(
-        self, prompts: list[list[int]], configs: list[RequestConfig], adapter: str | None = None
-    ) -> list[list[TokenLogprob]]:
+        self,
+        prompts: list[list[int]],
+        configs: list[RequestConfig],
+        adapter: str | None = None,
+        following: bool = False,
+    ) -> list[tuple[list[TokenLogprob], tuple[int, TokenLogprob] | None]]:
         """Each prompt token's log probability given the tokens before it (``echo``), for a batch of prompts.
 
-        Right-padded forward passes over as many prompts as fit :data:`SCORE_ELEMENTS` logits
-        at a time; the first token of each has no logprob. The alternatives are the
-        ``top_logprobs`` likeliest tokens at each position (each config's own count).
+        Prompts sharing a long prefix are packed into one row (:mod:`.scoring`) where the model
+        allows; rows are scored in forward passes whose logits fit :data:`SCORE_ELEMENTS`. The
+        first token of each prompt has no logprob. The alternatives are the ``top_logprobs``
+        likeliest tokens at each position (each config's own count).
+
+        Returns:
+            ``(entries, next)`` per prompt: ``next`` is ``(token, entry)`` of the likeliest
+            token after the prompt when ``following`` (greedy decoding's first token), else ``None``.
         """
-        results: list[list[TokenLogprob]] = []
-        start = 0
-        while start < len(prompts):
-            end = start + 1
-            while end < len(prompts) and self._fits(prompts[start : end + 1]):
-                end += 1
+        # identical prompts (a repeated choice) are scored once: equal inputs give equal scores, ties stay ties
+        first: dict[tuple, int] = {}
+        distinct: list[list[int]] = []
+        distinct_configs: list[RequestConfig] = []
+        slots = []
+        for prompt, config in zip(prompts, configs):
+            key = (tuple(prompt), config.top_logprobs or 0)
+            if key not in first:
+                first[key] = len(distinct)
+                distinct.append(prompt)
+                distinct_configs.append(config)
+            slots.append(first[key])
+        rows = scoring.pack(distinct) if self._can_pack() else scoring.unpacked(distinct)
+        window = self._window()
+        if window and max(row.width for row in rows) > window:
+            rows = scoring.unpacked(distinct)  # a packed row must not outgrow a sliding attention window
+        results: list = [None] * len(distinct)
+        for chunk in self._chunks(rows):
             with self.activate(adapter):
-                results += self._score(prompts[start:end], configs[start:end])
-            start = end
-        return results
+                self._score(chunk, distinct, distinct_configs, following, results)
+        return [results[slot] for slot in slots]
 
-    def _fits(self, prompts: list[list[int]]) -> bool:
+    def _can_pack(self) -> bool:
+        """Whether the model takes a 4-D attention mask with explicit positions (see :mod:`.scoring`)."""
+        config = self.model.config
+        text = config.get_text_config()
+        if text is not config or getattr(config, "_attn_implementation", None) not in ("sdpa", "eager"):
+            return False  # multimodal positions, or flash attention (no 4-D masks)
+        layer_types = getattr(text, "layer_types", None) or ()
+        return set(layer_types) <= {"full_attention", "sliding_attention"}  # no linear-attention layers
+
+    def _window(self) -> int | None:
+        text = self.model.config.get_text_config()
+        if getattr(text, "use_sliding_window", True) is False:
+            return None
+        return getattr(text, "sliding_window", None)
+
+    def _chunks(self, rows: list[scoring.Row]) -> list[list[scoring.Row]]:
+        """Rows in batches whose logits fit :data:`SCORE_ELEMENTS` (and masks :data:`MASK_ELEMENTS`), widest first."""
         vocab = self.model.config.get_text_config().vocab_size
-        return len(prompts) * max(len(p) for p in prompts) * vocab <= SCORE_ELEMENTS
+        chunks: list[list[scoring.Row]] = []
+        for row in sorted(rows, key=lambda r: -r.width):
+            chunk = chunks[-1] if chunks else None
+            if chunk is not None:
+                width = chunk[0].width
+                n = len(chunk) + 1
+                if n * width * vocab <= SCORE_ELEMENTS and n * width * width <= MASK_ELEMENTS:
+                    chunk.append(row)
+                    continue
+            chunks.append([row])
+        return chunks
 
-    def _score(self, prompts: list[list[int]], configs: list[RequestConfig]) -> list[list[TokenLogprob]]:
-        width = max(len(p) for p in prompts)
+    def _plain_greedy(self, params: SamplingParams) -> bool:
+        """Whether ``generate`` would pick the argmax of the model's logits unchanged (no processor applies)."""
+        if params.do_sample or params.num_beams > 1 or params.penalised:
+            return False
+        if params.repetition_penalty not in (None, 1.0):
+            return False
+        config = self.model.generation_config
+        processors = (
+            "suppress_tokens",
+            "begin_suppress_tokens",
+            "bad_words_ids",
+            "sequence_bias",
+            "forced_bos_token_id",
+        )
+        return not any(getattr(config, name, None) for name in processors) and not (
+            getattr(config, "min_new_tokens", None) or (getattr(config, "min_length", 0) or 0) > 0
+        )
+
+    def _score(
+        self,
+        rows: list[scoring.Row],
+        prompts: list[list[int]],
+        configs: list[RequestConfig],
+        following: bool,
+        results: list,
+    ) -> None:
+        """Score ``rows`` in one forward pass; each prompt's ``(entries, next)`` goes to ``results[index]``."""
+        width = max(row.width for row in rows)
         device = self.model.device
-        ids = torch.tensor([list(p) + [self.pad_id] * (width - len(p)) for p in prompts], device=device)
-        mask = torch.tensor([[1] * len(p) + [0] * (width - len(p)) for p in prompts], device=device)
+        ids = torch.tensor([row.tokens + [self.pad_id] * (width - row.width) for row in rows], device=device)
+        packed = any(row.shared < row.width or len(row.members) > 1 for row in rows)
+        if packed:
+            inputs = {"attention_mask": self._packed_mask(rows, width), "position_ids": self._positions(rows, width)}
+        else:
+            inputs = {
+                "attention_mask": torch.tensor([[1] * r.width + [0] * (width - r.width) for r in rows], device=device)
+            }
         with torch.inference_mode():
-            logits = self.model(input_ids=ids, attention_mask=mask).logits
-        out = []
-        for row, (prompt, config) in enumerate(zip(prompts, configs)):
-            logprobs = torch.log_softmax(logits[row, : len(prompt) - 1].float(), dim=-1)
-            following = torch.tensor(prompt[1:], device=device)
-            chosen = logprobs.gather(1, following[:, None])[:, 0].tolist()
-            k = config.top_logprobs or 0
-            top_values = top_ids = None
-            if k > 0 and len(prompt) > 1:
-                top = torch.topk(logprobs, k, dim=-1)
-                top_values, top_ids = top.values.tolist(), top.indices.tolist()
-            first = self.token_text(prompt[0])
-            entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
-            for i, token in enumerate(prompt[1:]):
-                alternatives = []
-                if top_ids is not None:
-                    alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
-                text = self.token_text(token)
-                entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
-            out.append(entries)
-        return out
+            logits = self.model(input_ids=ids, **inputs).logits
+        for r, row in enumerate(rows):
+            for index, start in row.members:
+                prompt = prompts[index]
+                # the logits at prompt token k predict token k + 1; the last one the token after the prompt
+                places = [row.place(start, k) for k in range(len(prompt) if following else len(prompt) - 1)]
+                results[index] = self._entries(prompt, configs[index], logits[r, places], following)
+
+    def _positions(self, rows: list[scoring.Row], width: int) -> torch.Tensor:
+        return torch.tensor([row.positions + [0] * (width - row.width) for row in rows], device=self.model.device)
+
+    def _packed_mask(self, rows: list[scoring.Row], width: int) -> torch.Tensor:
+        """``[rows, 1, width, width]`` additive mask: causal, and a suffix sees the prefix and itself only."""
+        device = self.model.device
+        segments = torch.tensor([row.segments + [-1] * (width - row.width) for row in rows], device=device)
+        index = torch.arange(width, device=device)
+        causal = index[:, None] >= index[None, :]
+        query, key = segments[:, :, None], segments[:, None, :]
+        allowed = causal & (key >= 0) & ((key == 0) | (key == query))
+        allowed |= torch.eye(width, dtype=torch.bool, device=device)  # padding attends to itself (no empty rows)
+        dtype = self.model.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype, device=device)
+        return mask.masked_fill(~allowed, torch.finfo(dtype).min)[:, None]
+
+    def _entries(
+        self, prompt: list[int], config: RequestConfig, logits: torch.Tensor, following: bool
+    ) -> tuple[list[TokenLogprob], tuple[int, TokenLogprob] | None]:
+        device = logits.device
+        logprobs = torch.log_softmax(logits.float(), dim=-1)
+        targets = list(prompt[1:])
+        if following:
+            targets.append(int(torch.argmax(logprobs[-1])))
+        chosen = logprobs.gather(1, torch.tensor(targets, device=device, dtype=torch.long)[:, None])[:, 0].tolist()
+        k = config.top_logprobs or 0
+        top_values = top_ids = None
+        if k > 0 and targets:
+            top = torch.topk(logprobs, k, dim=-1)
+            top_values, top_ids = top.values.tolist(), top.indices.tolist()
+        first = self.token_text(prompt[0])
+        entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
+        for i, token in enumerate(targets):
+            alternatives = []
+            if top_ids is not None:
+                alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
+            text = self.token_text(token)
+            entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
+        after = (targets[-1], entries.pop()) if following else None
+        return entries, after
 
     def _top(self, token: int, value: float) -> TopLogprob:
         text = self.token_text(token)

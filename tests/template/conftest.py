@@ -16,6 +16,8 @@ FAMILY_TOKENS = {
     "default": ("<s>", "</s>"),
     "llama": ("<s>", "</s>"),
     "mistral": ("<s>", "</s>"),
+    "mistral_v0_1": ("<s>", "</s>"),
+    "mistral_v1": ("<s>", "</s>"),
     "internlm2": ("<s>", "</s>"),
     "internlm3": ("<s>", "</s>"),
     "llama3": ("<|begin_of_text|>", "<|eot_id|>"),

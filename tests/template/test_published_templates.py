@@ -18,6 +18,8 @@ BUILTIN_NAMES = (
     "llama3",
     "llama3_2",
     "mistral",
+    "mistral_v0_1",
+    "mistral_v1",
     "gemma",
     "phi3",
     "phi4",
@@ -160,9 +162,33 @@ def test_glm4_trains_the_user_token_that_ends_its_last_reply(family_tokenizer):
         ("gemma", f"<start_of_turn>user\n{SYSTEM}\n\n{Q1}<end_of_turn>"),
         ("llama", f"<s>[INST] <<SYS>>\n{SYSTEM}\n<</SYS>>\n\n{Q1} [/INST]"),
         ("mistral", f"<s>[INST] {SYSTEM}\n\n{Q1} [/INST]"),
+        ("mistral_v1", f"<s> [INST] {SYSTEM}\n\n{Q1} [/INST]"),
     ],
 )
 def test_families_without_a_system_turn_fold_it_into_the_first_user_message(name, first_user, family_tokenizer):
     text = get_template(name, family_tokenizer(name)).render(CONVERSATIONS["multi+system"])
     assert first_user in text
     assert text.count(SYSTEM) == 1
+
+
+@pytest.mark.parametrize(
+    ("published", "chosen"),
+    [("mistral", "mistral"), ("mistral_v0_1", "mistral_v0_1"), ("mistral_v1", "mistral_v1"), ("chatml", "mistral")],
+)
+def test_a_mistral_checkpoint_gets_the_template_of_its_published_revision(published, chosen, family_tokenizer):
+    from swift.template import model_template
+
+    tokenizer = family_tokenizer(published)
+    assert model_template(None, "mistral", tokenizer) == chosen
+    assert model_template("chatml", "mistral", tokenizer) == "chatml"  # --template always wins
+    # and what it renders is what that checkpoint's own template renders
+    messages = CONVERSATIONS["multi+system"]
+    if published != "chatml":
+        assert get_template(chosen, tokenizer).render(messages) == _published(tokenizer, messages, False)
+
+
+def test_yi_writes_the_system_prompt_bare_and_opens_a_reply_after_every_user_turn(family_tokenizer):
+    text = get_template("yi", family_tokenizer("yi")).render(
+        CONVERSATIONS["prompt+system"], add_generation_prompt=False
+    )
+    assert text == f"{SYSTEM}<|im_start|>user\n{Q1}<|im_end|>\n<|im_start|>assistant\n"

@@ -79,14 +79,12 @@ class VllmEngine:
         self.model_dir = resolve_model_dir(args)
         self.tokenizer = load_tokenizer(self.model_dir, args)
         if template is None:
-            from swift.template import get_template
+            from swift.template import get_template, model_template
 
-            name = (
-                getattr(args, "template", None)
-                or select_model_record(
-                    self.model_dir, model=getattr(args, "model", None), model_type=getattr(args, "model_type", None)
-                ).template
+            record = select_model_record(
+                self.model_dir, model=getattr(args, "model", None), model_type=getattr(args, "model_type", None)
             )
+            name = model_template(getattr(args, "template", None), record.template, self.tokenizer)
             template = get_template(name, self.tokenizer, args)
         self.template = template
         # one lock for every use of the tokenizer: fast tokenizers are not thread-safe

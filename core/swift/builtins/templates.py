@@ -29,7 +29,7 @@ _TEMPLATES = (
         "mistral",
         "MISTRAL",
         (),
-        "Mistral instruct: [INST] ... [/INST], system folded into the first turn.",
+        "Mistral instruct v0.2 / Mixtral-8x7B: [INST] ... [/INST], system folded into the first turn.",
     ),
     (
         "gemma",
@@ -42,7 +42,7 @@ _TEMPLATES = (
     ("glm4", "GLM4", (), "GLM-4 chat: [gMASK]<sop><|user|> ... <|assistant|>."),
     ("internlm2", "INTERNLM2", (), "InternLM2 chat: BOS + ChatML."),
     ("internlm3", "INTERNLM3", (), "InternLM3 instruct: BOS + ChatML."),
-    ("yi", "YI", (), "Yi chat: ChatML."),
+    ("yi", "YI", (), "Yi chat as published: bare system prompt, ChatML turns."),
     ("deepseek", "DEEPSEEK", (), "DeepSeek-LLM chat (v1): 'User: ... Assistant:'."),
     ("deepseek_v2_5", "DEEPSEEK_V2_5", (), "DeepSeek-V2.5 / V3: <｜User｜> ... <｜Assistant｜>."),
     (
@@ -54,7 +54,27 @@ _TEMPLATES = (
 )
 
 
+# Published revisions of a family, chosen for a model of that family by its own chat template.
+_REVISIONS = (
+    TemplateRecord(
+        name="mistral_v0_1",
+        load=_LIB + "MISTRAL_V0_1",
+        summary="Mistral-7B-Instruct-v0.1 as first published: a space after every </s>.",
+        revision_of="mistral",
+        marker="message['content'] + eos_token + ' '",
+    ),
+    TemplateRecord(
+        name="mistral_v1",
+        load=_LIB + "MISTRAL_V1",
+        summary="Mistral 'v1' layout (current v0.1 revision): <s> [INST] ... [/INST] A</s>.",
+        revision_of="mistral",
+        marker="' ' + message['content'] + eos_token",
+    ),
+)
+
+
 @hookimpl
 def swift_register_templates():
     for name, attr, aliases, summary in _TEMPLATES:
         yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases)
+    yield from _REVISIONS

@@ -16,7 +16,7 @@ Example::
 
 from swift.template.conversation import Conversation, Message, parse_messages, parse_row
 from swift.template.errors import MaxLengthError, TemplateError
-from swift.template.loading import get_template, template_options
+from swift.template.loading import get_template, model_template, template_options
 from swift.template.meta import TemplateMeta, ThinkingFormat, ToolFormat, fill
 from swift.template.render import Segment
 from swift.template.template import IGNORE_INDEX, LOSS_SCALES, TRUNCATION_STRATEGIES, Template
@@ -36,6 +36,7 @@ __all__ = [
     "ToolFormat",
     "fill",
     "get_template",
+    "model_template",
     "parse_messages",
     "parse_row",
     "template_options",

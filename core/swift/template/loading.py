@@ -28,6 +28,26 @@ def template_options(args: Any = None, **overrides: Any) -> dict[str, Any]:
     return options
 
 
+def model_template(template: str | None, default: str | None, tokenizer: Any) -> str | None:
+    """The template a run uses: ``--template`` when given, else the model type's ``default``.
+
+    A family whose published chat template changed between revisions (Mistral's) has one
+    template per revision (``TemplateRecord.revision_of``); the revision whose ``marker`` the
+    checkpoint's own ``chat_template`` contains replaces the default.
+    """
+    if template or not default:
+        return template or default
+    from swift.kernel import registry
+
+    published = getattr(tokenizer, "chat_template", None)
+    if not isinstance(published, str):
+        return default
+    for record in registry("templates").records():
+        if record.revision_of == default and record.marker and record.marker in published:
+            return record.name
+    return default
+
+
 def get_template(name: str | TemplateMeta | None, tokenizer: Any, args: Any = None, **overrides: Any) -> Any:
     """Build the template ``name`` for ``tokenizer``.
 

@@ -182,7 +182,7 @@ from typing import Any
 import swift.protocol as p
 import torch
 from swift.services import load_model
-from swift.template import get_template
+from swift.template import get_template, model_template
 
 Answer = tuple[str, str, list[int], list[int]]  # text, finish reason, prompt ids, new ids
 
@@ -193,7 +193,8 @@ class ${Camel}Engine:
     def __init__(self, args: Any) -> None:
         model, self.tokenizer, record = load_model(args)  # honours --model_type, --torch_dtype …
         self.model = model.eval()
-        self.template = get_template(args.template or record.template, self.tokenizer, args)
+        name = model_template(args.template, record.template, self.tokenizer)  # Mistral revisions …
+        self.template = get_template(name, self.tokenizer, args)
         self.model_name = str(args.model).rstrip("/").rsplit("/", 1)[-1]
         self.adapter_names: tuple[str, ...] = ()
         self._lock = threading.Lock()  # one generate at a time

@@ -33,6 +33,7 @@ from swift.protocol import (
 )
 from swift.services import PromptEncoder, adapter_tuner, load_model, split_stops
 from swift.services.prompts import off_loop_if_long
+from swift.template import get_template, model_template
 from swift_transformers.engine.adapters import AdapterSet
 from swift_transformers.engine.batching import BatchScheduler, Job
 from swift_transformers.engine.generation import BatchRunner, JobSpec, SamplingParams
@@ -73,10 +74,8 @@ class PtEngine:
         template_name = getattr(args, "template", None)
         if model is None:
             model, tokenizer, record = load_model(args)
-            template_name = template_name or record.template
+            template_name = model_template(template_name, record.template, tokenizer)
         if template is None:
-            from swift.template import get_template
-
             template = get_template(template_name, tokenizer, args)
         self._adapters = AdapterSet(
             model, list(getattr(args, "adapters", None) or []), adapter_tuner(getattr(args, "train_type", None))

@@ -134,10 +134,10 @@ def _loading_view(args: Any, **changes: Any) -> Any:
 
 
 def _template(args: Any, model_dir: str, tokenizer: Any) -> Any:
-    from swift.template import get_template
+    from swift.template import get_template, model_template
     from swift_transformers.models.loading import select_model_record
 
-    name = getattr(args, "template", None) or select_model_record(args, model_dir).template
+    name = model_template(getattr(args, "template", None), select_model_record(args, model_dir).template, tokenizer)
     return get_template(name, tokenizer, args)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from swift.kernel import ModelRecord, SwiftError, UsageError, load_object
 from swift.services.detect import select_model_record
+from swift.template import model_template
 from swift_transformers.models import options
 from swift_transformers.models.checks import check_model_files
 from swift_transformers.models.resolve import resolve_model_dir
@@ -148,7 +149,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         ) from exc
     if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
-    _print_summary(model, record, kwargs, getattr(args, "template", None) or record.template)
+    _print_summary(model, record, kwargs, model_template(getattr(args, "template", None), record.template, tokenizer))
     return model, tokenizer
 
 

@@ -22,7 +22,7 @@ from swift.arguments import save_args
 from swift.arguments.checkpoint import is_adapter_dir
 from swift.contracts import load_tuner
 from swift.kernel import UsageError
-from swift.template import get_template
+from swift.template import get_template, model_template
 from swift_transformers.train import run_dir as runs
 from swift_transformers.train.callbacks import LOGGING_FILE, append_jsonl
 
@@ -74,7 +74,7 @@ def prepare_run(args: Any, label: str) -> Run:
     set_seed(args.seed)
     model, tokenizer, record = load_model(args)
     args.model_type = args.model_type or record.name
-    template = get_template(args.template or record.template, tokenizer, args)
+    template = get_template(model_template(args.template, record.template, tokenizer), tokenizer, args)
     args.template = args.template or template.name
     if runs.is_main_process():
         save_args(args, run_dir)

@@ -228,20 +228,68 @@ def test_the_loss_mask_of_a_multi_turn_rollout_covers_exactly_the_model_answers(
         if current:
             runs.append(current)
         model_answers = [m["content"] for m, w in zip(trajectory.messages, trajectory.model_written) if w]
-        ends = ["" if c.finish_reason == "length" else "<|im_end|>" for c in trajectory.choices]
         assert len(model_answers) == 2 and len(runs) == 2
-        # each trained run is one answer the model wrote: the tokens it sampled, or for the
-        # first its text re-encoded when that is what the second prompt holds
-        sampled = [
-            c.token_ids + ([] if c.finish_reason == "length" else sampler.turn_end_ids[1:]) for c in trajectory.choices
-        ]
-        assert runs[1] == sampled[1]
-        assert runs[0] == sampled[0] or tokenizer.decode(runs[0]) == model_answers[0] + ends[0]
-        # the untrained rest is what the engine was prompted with, injected turns included
-        second_prompt = template.encode_prompt(trajectory.messages[:5])
-        assert sample.input_ids[: len(second_prompt)] == second_prompt
-        assert "INJECTED example answer." in tokenizer.decode(second_prompt)
-        assert "HINT: add the numbers." in tokenizer.decode(second_prompt)
+        # every trained token is one the engine sampled, answer by answer; nothing else is trained
+        assert runs == [list(c.token_ids) for c in trajectory.choices]
+        # the untrained rest: the first prompt, the template's end of turn, the injected turns
+        first_prompt = template.encode_prompt(trajectory.messages[:1])
+        assert sample.input_ids[: len(first_prompt)] == first_prompt
+        first_answer = len(first_prompt) + len(runs[0])
+        assert sample.input_ids[len(first_prompt) : first_answer] == runs[0]
+        between = tokenizer.decode(sample.input_ids[first_answer : len(sample.input_ids) - len(runs[1])])
+        assert "INJECTED example answer." in between and "HINT: add the numbers." in between
+        assert between.endswith("<|im_start|>assistant\n")
+
+
+def test_multi_turn_rollouts_train_the_sampled_tokens_even_when_their_text_encodes_otherwise(
+    tiny_model_dir, plugin_file, tmp_path, monkeypatch, swift_kernel
+):
+    # an engine whose answers' text re-encodes to other ids (as a cut multi-byte character
+    # or a rare merge does): the next turn must still carry the sampled ids
+    from swift_trl.grpo.sampling import GroupSampler
+    from transformers import AutoTokenizer
+
+    from swift.protocol import ChatCompletionResponse, RequestConfig
+    from swift.scheduler import load_scheduler
+    from swift.template import get_template
+
+    monkeypatch.setenv("SCHEDULER_RECORD", str(tmp_path / "calls.jsonl"))
+    swift_kernel.add_plugin_files([plugin_file("hint_scheduler.py", SCHEDULER_PLUGIN)])
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    template = get_template("qwen3", tokenizer)
+    # a word the tokenizer has as one token, sampled letter by letter
+    vocab = tokenizer.get_vocab()
+    word = next(w for w in sorted(vocab) if len(w) >= 3 and w.isalpha() and all(c in vocab for c in w))
+    pieces = [vocab[c] for c in word]
+    merged = tokenizer.encode(word, add_special_tokens=False)
+    assert merged != pieces  # its text re-encodes as the one token: the text path would train that
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    prompts = []
+    n = len(pieces) + 1
+
+    class SplitEngine:
+        def infer(self, requests, config=None):
+            out = []
+            for r in requests:
+                ids = r.prompt_ids if r.prompt_ids is not None else template.encode_prompt(r.messages)
+                prompts.append(list(ids))
+                answer = {"index": 0, "finish_reason": "stop", "token_ids": [*pieces, end],
+                          "message": {"role": "assistant", "content": word}}  # fmt: skip
+                out.append(ChatCompletionResponse.from_dict(
+                    {"model": "m", "choices": [answer], "prompt_token_ids": list(ids),
+                     "usage": {"prompt_tokens": len(ids), "completion_tokens": n, "total_tokens": len(ids) + n}}))  # fmt: skip
+            return out
+
+    sampler = GroupSampler(SplitEngine(), template, 2, RequestConfig(max_tokens=4), load_scheduler("hint_then_retry"))
+    samples = sampler.sample([{"messages": [{"role": "user", "content": "2+3?"}], "solution": "5"}])
+
+    for sample in samples:
+        trained = [t for t, m in zip(sample.input_ids, sample.completion_mask) if m]
+        assert trained == [*pieces, end, *pieces, end]  # only sampled tokens, never the merged one
+        assert merged[0] not in sample.input_ids
+        # the second prompt the engine saw: the first prompt, the sampled answer, then the environment
+        assert prompts[-1][: len(prompts[0]) + n] == prompts[0] + [*pieces, end]
+        assert sample.input_ids == prompts[-1] + [*pieces, end]
 
 
 def test_a_round_that_does_not_split_into_groups_is_refused(rlhf_args, rlhf, reward_record):

@@ -50,6 +50,18 @@ def test_the_client_samples_n_answers_per_request(rollout_server):
     assert all(c.finish_reason in ("stop", "length") for c in response.choices)
 
 
+def test_a_rollout_continued_from_token_ids_is_answered_from_exactly_those_ids(rollout_server):
+    # multi-turn GRPO sends the next turn as the sampled token ids (TokenChains)
+    client = RolloutClient(rollout_server.url, timeout=10)
+    config = RequestConfig(max_tokens=4, temperature=0, return_token_ids=True)
+    [first] = client.infer([InferRequest(messages=[{"role": "user", "content": "hi"}])], config)
+    ids = list(first.prompt_token_ids) + list(first.choices[0].token_ids)
+
+    [continued] = client.infer([InferRequest(messages=[], prompt_ids=ids)], config)
+
+    assert continued.prompt_token_ids == ids
+
+
 def test_full_weights_pushed_in_chunks_equal_the_merged_policy(rollout_server, tiny_model_dir):
     policy = _lora_policy(tiny_model_dir)
     client = RolloutClient(rollout_server.url, timeout=10)

@@ -134,7 +134,7 @@ class RolloutClient:
         config = request_config or RequestConfig()
         payload: dict[str, Any] = {
             # only the conversation: a RolloutRequest's dataset columns stay in the trainer
-            "requests": [{"messages": r.messages, "tools": r.tools, "system": r.system} for r in requests],
+            "requests": [_request_body(r) for r in requests],
             "request_config": config.to_dict(),
         }
         if adapter is not None:
@@ -181,3 +181,13 @@ class RolloutClient:
 
     def close(self) -> None:
         """Nothing to release: every call is its own HTTP request."""
+
+
+def _request_body(request: InferRequest) -> dict[str, Any]:
+    """The JSON of one ``/infer`` request: messages, or raw text / token ids to continue as they are."""
+    body: dict[str, Any] = {"messages": request.messages, "tools": request.tools, "system": request.system}
+    if request.prompt is not None:
+        body["prompt"] = request.prompt
+    if request.prompt_ids is not None:
+        body["prompt_ids"] = list(request.prompt_ids)  # a multi-turn rollout continued from sampled ids
+    return body

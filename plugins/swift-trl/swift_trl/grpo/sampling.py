@@ -6,17 +6,18 @@ single-turn rollout asks for ``n = G`` answers per prompt in one batch; a multi-
 rollout (``--multi_turn_scheduler``) repeats each prompt ``G`` times and lets
 :func:`swift.scheduler.run_multi_turn_batch` drive it turn by turn.
 
-A finished rollout becomes the token sequence the model actually saw and wrote:
-each turn's prompt exactly as the engine encoded it (``encode_prompt``), then the
-answer and, if the model stopped by itself, the template's end of turn. The answer
-is the engine's sampled ids where it returns them (``return_token_ids``, see
-:mod:`swift_trl.grpo.token_ids`), else its re-encoded text, which is also what an
-earlier turn keeps when the next prompt, rendered from text, holds other tokens. Only the
-answers carry the loss; the prompt, tool results, user replies and anything else a
-scheduler injected (even assistant messages it wrote itself) are masked. When a
-template renders history differently from the prompt it generated from (so the
-turns do not chain), the whole conversation is encoded by the template instead,
-with the same mask (ms-swift's way).
+A finished rollout becomes the token sequence the model actually saw and wrote. With an
+engine that returns token ids (``return_token_ids``: the ``pt`` engine, ``swift rollout``,
+vLLM), a multi-turn rollout is continued from the sampled ids themselves
+(:class:`~swift_trl.grpo.token_ids.TokenChains`, as trl does): each next turn goes to the
+engine as token ids — the turn before, the sampled answer, what the template writes after
+it, the injected messages — and exactly the sampled tokens are trained. A single-turn
+answer is its sampled ids plus, if the model stopped by itself, the rest of the template's
+end of turn. Engines without ids fall back to the text: each turn's prompt as the template
+encodes it, the answer re-encoded. The prompt, tool results, user replies and anything else a
+scheduler injected (even assistant messages it wrote itself) are masked. When the turns do
+not chain (a scheduler that rewrote history, a template that renders history differently),
+the whole conversation is encoded by the template instead, with the same mask (ms-swift's way).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from swift.scheduler import (
     run_multi_turn_batch,
 )
 from swift.template import IGNORE_INDEX
-from swift_trl.grpo.token_ids import PromptIds, check_prompt, sampled_answer_ids
+from swift_trl.grpo.token_ids import PromptIds, TokenChains, check_prompt, sampled_answer_ids
 
 # row keys that describe the conversation rather than being a dataset column
 CONVERSATION_KEYS = ("messages", "system", "tools")
@@ -120,16 +121,18 @@ class GroupSampler:
         self.turn_end = turn_end(self.fallback_template)
         self.turn_end_ids = list(self.template.tokenizer.encode(self.turn_end, add_special_tokens=False))
         self.prompt_ids = PromptIds()
+        self.chains = TokenChains(self.template, self.turn_end)
 
     def rollout(self, rows: Sequence[dict[str, Any]]) -> list[Trajectory]:
         """``len(rows) * G`` trajectories, the ``G`` of each prompt next to each other."""
         requests = [rollout_request(row) for row in rows]
         g = self.num_generations
         self.prompt_ids.clear()
+        self.chains.clear()
         if self.scheduler is not None:
             repeated = [r for r in requests for _ in range(g)]
             config = _replace(self.request_config, n=1)
-            engine = self.prompt_ids.recording(self.engine)
+            engine = self.prompt_ids.recording(self.chains.engine(self.engine))
             return run_multi_turn_batch(engine, repeated, config, self.scheduler)
         responses = self.engine.infer(requests, _replace(self.request_config, n=g))
         trajectories = []
@@ -147,10 +150,20 @@ class GroupSampler:
 
     def encode(self, row: dict[str, Any], trajectory: Trajectory) -> Sample:
         """Encode a trajectory; the loss mask covers exactly the model's own answers."""
+        chain = self.chains.of(trajectory.choices[-1]) if trajectory.choices else None
+        if chain is not None and self._whole(trajectory, chain):
+            return Sample(dict(row), trajectory, list(chain.ids), list(chain.sampled))
         chained = self._chain_turns(row, trajectory)
         if chained is None:
             chained = self._encode_whole(row, trajectory)
         return Sample(dict(row), trajectory, *chained)
+
+    def _whole(self, trajectory: Trajectory, chain: Any) -> bool:
+        # the token chain holds every answer of the trajectory (no turn went by text) and
+        # the rollout ended with the model's answer (nothing injected after it to encode)
+        answers = sum(trajectory.model_written)
+        runs = sum(1 for i, m in enumerate(chain.sampled) if m and (i == 0 or not chain.sampled[i - 1]))
+        return bool(trajectory.model_written[-1]) and runs == answers
 
     def _chain_turns(self, row: dict[str, Any], trajectory: Trajectory) -> tuple | None:
         tokenizer = self.template.tokenizer

@@ -11,11 +11,14 @@ that return no ids keep the text path of :mod:`swift_trl.grpo.sampling`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from swift.kernel import UsageError
-from swift.protocol import ChatCompletionResponse, ChatCompletionResponseChoice
+from swift.protocol import ChatCompletionResponse, ChatCompletionResponseChoice, InferRequest
+from swift.scheduler import assistant_message
 
 
 class PromptMismatchError(UsageError):
@@ -113,3 +116,140 @@ def check_prompt(engine_ids: Sequence[int] | None, trainer_ids: Sequence[int]) -
         f"as {len(trainer_ids)} (they differ from token {at}): the rollout server and the "
         "trainer must use the same --template, --system and --max_length"
     )
+
+
+# Stands for an answer's text while the template renders what follows it.
+ANSWER_MARKER = "SWIFT_ANSWER_MARKER_7f3c"
+
+
+@dataclass
+class Chain:
+    """A multi-turn rollout so far, as the engine saw and sampled it.
+
+    Attributes:
+        ids: Every token: the prompts, each sampled answer, what the template wrote after it.
+        sampled: 1 where the model sampled the token, 0 elsewhere (prompt, environment,
+            the end of turn the template appended).
+    """
+
+    ids: list[int]
+    sampled: list[int]
+
+
+class TokenChains:
+    r"""Multi-turn rollouts continued from the tokens the model sampled, as trl builds them.
+
+    A scheduler continues a rollout with messages; encoding those again with the template
+    need not give back the sampled tokens of the earlier answers (a cut character, a rare
+    tokenization), and the model would then be trained on tokens it never sampled. So the
+    next turn is sent to the engine as token ids: the tokens of the turn before, the sampled
+    answer, what the template writes after an answer (``\n`` after ``<|im_end|>``; the whole
+    end of turn after a cut answer), then the injected messages encoded by the template.
+    Only the sampled tokens are trained.
+
+    A request whose messages do not extend an answered rollout (a scheduler that rewrote
+    history), or an answer without token ids, goes to the engine as messages: the trainer
+    then encodes the whole conversation from its text.
+    """
+
+    def __init__(self, template: Any, turn_end: str) -> None:
+        self.template = template
+        self.turn_end = turn_end
+        self.turn_end_ids = list(template.tokenizer.encode(turn_end, add_special_tokens=False))
+        # answered conversation → its chains; rollouts whose answers read the same (G samples
+        # of one prompt) queue up, and each continuation takes one, so every chain is used once
+        self._answered: dict[str, list[tuple[Chain, list[dict]]]] = {}
+        self._by_choice: dict[int, tuple[ChatCompletionResponseChoice, Chain]] = {}
+
+    def clear(self) -> None:
+        """Forget the rollouts of the round before."""
+        self._answered.clear()
+        self._by_choice.clear()
+
+    def of(self, choice: Any) -> Chain | None:
+        """The whole rollout up to and including ``choice``'s answer, or None."""
+        entry = self._by_choice.get(id(choice))
+        return entry[1] if entry is not None and entry[0] is choice else None
+
+    def request_for(self, request: Any) -> tuple[Any, Chain | None]:
+        """What to send the engine for ``request``: token ids continuing its rollout, or the request itself."""
+        messages = list(request.messages)
+        for k in range(len(messages) - 1, 0, -1):
+            waiting = self._answered.get(_key(messages[:k]))
+            if not waiting:
+                continue
+            chain, answered = waiting.pop(0)
+            environment = self._environment(answered, request)
+            if environment is None:
+                return request, None
+            prompt = Chain(chain.ids + environment, chain.sampled + [0] * len(environment))
+            return InferRequest(messages=[], prompt_ids=prompt.ids), prompt
+        return request, None
+
+    def record(self, request: Any, prompt: Chain | None, response: Any) -> None:
+        """Remember the rollout up to ``response``'s answer, for the next turn and the trainer."""
+        if not isinstance(response, ChatCompletionResponse) or not response.choices:
+            return
+        choice = response.choices[0]
+        sampled = getattr(choice, "token_ids", None)
+        if sampled is None:
+            return
+        if prompt is None:
+            if response.prompt_token_ids is None:
+                return
+            prompt = Chain(list(response.prompt_token_ids), [0] * len(response.prompt_token_ids))
+        answered = Chain(prompt.ids + list(sampled), prompt.sampled + [1] * len(sampled))
+        self._by_choice[id(choice)] = (choice, answered)
+        after = self._after_answer(choice, list(sampled))
+        messages = [*request.messages, assistant_message(choice)]
+        chain = Chain(answered.ids + after, answered.sampled + [0] * len(after))
+        self._answered.setdefault(_key(messages), []).append((chain, messages))
+
+    def _after_answer(self, choice: Any, sampled: list[int]) -> list[int]:
+        # what the template writes after an answer's text that the model did not sample
+        end = self.turn_end_ids
+        if choice.finish_reason != "length":
+            for k in range(min(len(end), len(sampled)), 0, -1):
+                if sampled[-k:] == end[:k]:
+                    return end[k:]
+        return list(end)
+
+    def _environment(self, answered: list[dict], request: Any) -> list[int] | None:
+        # The template's text for the messages after the answer, encoded alone. Found by
+        # rendering the new conversation with a marker for the answer's text: what follows
+        # the marker and the template's end of turn. (Diffing two renderings would not do:
+        # templates such as Qwen3's render the last answer differently from a history one.)
+        options = {"system": getattr(request, "system", None), "tools": getattr(request, "tools", None)}
+        messages = [dict(m) for m in request.messages]
+        messages[len(answered) - 1]["content"] = ANSWER_MARKER
+        text = self.template.render(messages, messages[-1]["role"] != "assistant", **options)
+        if text.count(ANSWER_MARKER) != 1:
+            return None
+        rest = text.split(ANSWER_MARKER, 1)[1]
+        if not rest.startswith(self.turn_end):
+            return None
+        return list(self.template.tokenizer.encode(rest[len(self.turn_end) :], add_special_tokens=False))
+
+    def engine(self, engine: Any) -> ChainingEngine:
+        """``engine`` sending continued rollouts as token ids and recording every answer here."""
+        return ChainingEngine(engine, self)
+
+
+class ChainingEngine:
+    """An engine wrapper for multi-turn rollouts (see :class:`TokenChains`)."""
+
+    def __init__(self, engine: Any, chains: TokenChains):
+        self.engine = engine
+        self.chains = chains
+
+    def infer(self, requests: Sequence[Any], request_config: Any = None) -> list:
+        """Generate: continued rollouts as token ids, first turns as messages."""
+        sent = [self.chains.request_for(r) for r in requests]
+        responses = self.engine.infer([s for s, _ in sent], request_config)
+        for request, (_, prompt), response in zip(requests, sent, responses):
+            self.chains.record(request, prompt, response)
+        return responses
+
+
+def _key(messages: Sequence[dict]) -> str:
+    return json.dumps(list(messages), sort_keys=True, ensure_ascii=False, default=str)

@@ -137,6 +137,14 @@ COMMANDS = (
     ),
     _cmd("plugins", "List installed plugins, check them, or scaffold a new one.", "", "swift.cli.plugins:main", (), 90),
     _cmd(
+        "template",
+        "Check swift's chat template against the model's own (swift template check --model DIR).",
+        "",
+        "swift.cli.template:main",
+        ("models", "templates"),
+        92,
+    ),
+    _cmd(
         "plugins-new",
         "write a ready-to-install plugin package",
         "",

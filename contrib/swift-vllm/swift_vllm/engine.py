@@ -229,8 +229,9 @@ class VllmEngine:
             self._defaults,
             # max_tokens 0 (echo): vLLM generates one token, which the answer drops
             max_tokens=max(1, min(config.max_tokens or room, room)),
-            stop=list(dict.fromkeys([*self._stops, *stops])),
-            stop_token_ids=self._stop_ids | stop_ids,
+            # ignore_eos: only the request's own stops end the answer
+            stop=list(dict.fromkeys(stops if config.ignore_eos else [*self._stops, *stops])),
+            stop_token_ids=stop_ids if config.ignore_eos else self._stop_ids | stop_ids,
             stream=config.stream,
         )
         want_ids = bool(getattr(config, "return_token_ids", False)) and not config.stream

@@ -166,3 +166,15 @@ def test_a_token_id_prompt_is_answered_like_its_text(engine, pt_engine):
     assert by_ids.choices[0].token_ids == by_text.choices[0].token_ids
     with pytest.raises(InvalidRequestError, match="vocabulary"):
         engine.infer([InferRequest.completion([10**7])], config)
+
+
+def test_ignore_eos_answers_max_tokens_like_the_transformers_engine(engine, pt_engine, chats):
+    end = engine.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    forced = RequestConfig(max_tokens=5, temperature=0, logit_bias={end: 100.0}, return_token_ids=True)
+    ignoring = RequestConfig(**{**forced.to_dict(), "ignore_eos": True})
+
+    [stopped], [kept_going] = engine.infer(chats[:1], forced), engine.infer(chats[:1], ignoring)
+
+    assert stopped.choices[0].finish_reason == "stop" and stopped.usage.completion_tokens == 1
+    assert kept_going.choices[0].finish_reason == "length" and kept_going.choices[0].token_ids == [end] * 5
+    assert kept_going.choices[0].token_ids == pt_engine.infer(chats[:1], ignoring)[0].choices[0].token_ids

@@ -131,6 +131,9 @@ class RequestConfig(Serializable):
             the response) and each answer's sampled ids (``token_ids`` of a choice),
             so a trainer can learn on exactly the tokens that were generated.
             Non-streamed responses only; engines that cannot tell leave them unset.
+        ignore_eos: Do not end at end-of-sequence or end-of-turn tokens (the tokenizer's
+            EOS, the generation config's, the template's): only ``stop`` and ``max_tokens``
+            end the answer (vLLM's option; fixed-length benchmarks).
     """
 
     max_tokens: int | None = None
@@ -150,6 +153,7 @@ class RequestConfig(Serializable):
     top_logprobs: int | None = None
     echo: bool = False
     return_token_ids: bool = False
+    ignore_eos: bool = False
 
     def __post_init__(self) -> None:
         if self.logit_bias:

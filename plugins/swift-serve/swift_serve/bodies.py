@@ -245,6 +245,7 @@ def _config(
         "logprobs": logprobs,
         "top_logprobs": top_logprobs,
         "return_token_ids": bool(fields.return_token_ids),
+        "ignore_eos": bool(fields.ignore_eos),
         "echo": echo,
     }
     if fields.n is not None:

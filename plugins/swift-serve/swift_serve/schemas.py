@@ -99,6 +99,9 @@ class _Sampling(_Strict):
     return_token_ids: StrictBool | None = Field(
         False, description="vLLM's extension: prompt_token_ids and each choice's sampled token_ids."
     )
+    ignore_eos: StrictBool | None = Field(
+        False, description="vLLM's extension: end only at stop strings and max_tokens, never at EOS/end-of-turn."
+    )
 
 
 class ChatCompletionRequest(_Sampling):
@@ -157,6 +160,7 @@ class RolloutRequestConfig(_Strict):
     top_logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
     echo: StrictBool = False
     return_token_ids: StrictBool = False
+    ignore_eos: StrictBool = False
 
 
 class RolloutRequest(_Strict):

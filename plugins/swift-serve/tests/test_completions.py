@@ -65,3 +65,15 @@ def test_completion_with_an_adapter(client):
     tuned = client.completions.create(model="lora1", prompt="one two three", max_tokens=8, temperature=0)
     assert tuned.model == "lora1"
     assert tuned.choices[0].text != base.choices[0].text
+
+
+def test_ignore_eos_answers_max_tokens_past_the_end_of_turn(client, tokenizer):
+    # vLLM's extension, as its clients send it: extra_body
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    common = {"model": "tiny-qwen3", "prompt": "Hi", "max_tokens": 4, "temperature": 0, "logit_bias": {str(end): 100}}
+
+    stopped = client.completions.create(**common)
+    kept_going = client.completions.create(**common, extra_body={"ignore_eos": True})
+
+    assert stopped.choices[0].finish_reason == "stop" and stopped.usage.completion_tokens == 1
+    assert kept_going.choices[0].finish_reason == "length" and kept_going.usage.completion_tokens == 4

@@ -53,6 +53,7 @@ class SamplingParams:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     logit_bias: tuple[tuple[int, float], ...] = ()
+    ignore_eos: bool = False
 
     @property
     def penalised(self) -> bool:
@@ -244,7 +245,7 @@ class BatchRunner:
             Row(
                 i,
                 spec.limit,
-                spec.end_ids or self.end_ids,
+                spec.end_ids,
                 spec.stops,
                 self.decode,
                 track_text=track,
@@ -272,7 +273,9 @@ class BatchRunner:
         config.top_k = params.top_k if params.do_sample else None
         config.top_p = params.top_p if params.do_sample else None
         config.repetition_penalty = params.repetition_penalty
-        config.eos_token_id = sorted(self.end_ids) or None
+        # rows end at their own end tokens (the stopping criterion); generate() stops at these.
+        # ignore_eos: an empty list, since None would be filled in from the model's generation config
+        config.eos_token_id = [] if params.ignore_eos else (sorted(self.end_ids) or None)
         config.pad_token_id = self.pad_id
         config.return_dict_in_generate = False
         return config

@@ -204,6 +204,7 @@ class PtEngine:
             presence_penalty=config.presence_penalty or 0.0,
             frequency_penalty=config.frequency_penalty or 0.0,
             logit_bias=tuple(sorted((config.logit_bias or {}).items())),
+            ignore_eos=config.ignore_eos,
         )
 
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
@@ -220,10 +221,11 @@ class PtEngine:
             params=params,
             adapter=adapter,
             limit=self._limit(len(prompt_ids), config.max_tokens),
-            stops=tuple(self._stops) + tuple(request_stops),
+            # ignore_eos: only the request's own stops end the answer
+            stops=tuple(request_stops) if config.ignore_eos else tuple(self._stops) + tuple(request_stops),
             model_name=self.model_name,
             request_id=random_id("chatcmpl"),
-            end_ids=frozenset(self._end_ids | request_end_ids),
+            end_ids=frozenset(request_end_ids if config.ignore_eos else self._end_ids | request_end_ids),
         )
         # echoed prompts get a scoring pass, and max_tokens 0 skips generation: batch them apart
         return Job(prompt_ids, (adapter, params, config.echo, spec.limit == 0), config.n, spec, sink)

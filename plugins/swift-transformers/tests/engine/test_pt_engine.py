@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -98,6 +100,20 @@ def test_end_of_turn_token_ends_the_answer_with_stop(tiny_model_dir, engine, ask
     assert response.choices[0].finish_reason == "stop"
     assert response.usage.completion_tokens == stop_at + 1
     assert _text(response) == engine.tokenizer.decode(generated[:stop_at], skip_special_tokens=True)
+
+
+def test_ignore_eos_writes_past_the_end_of_turn_up_to_max_tokens(engine, ask):
+    end = engine.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    forced = RequestConfig(max_tokens=5, temperature=0, logit_bias={end: 100}, return_token_ids=True)
+
+    [stopped] = engine.infer([ask("hello")], forced)
+    [kept_going] = engine.infer([ask("hello")], replace(forced, ignore_eos=True))
+
+    assert stopped.choices[0].finish_reason == "stop" and stopped.choices[0].token_ids == [end]
+    assert kept_going.choices[0].finish_reason == "length" and kept_going.choices[0].token_ids == [end] * 5
+    # a stop the request names itself still ends it
+    [asked] = engine.infer([ask("hello")], replace(forced, ignore_eos=True, stop=["<|im_end|>"]))
+    assert asked.choices[0].finish_reason == "stop" and asked.usage.completion_tokens == 1
 
 
 def test_stream_chunks_concatenate_to_the_answer(engine, ask, prompts):

@@ -31,7 +31,7 @@ from swift.protocol import (
     random_id,
 )
 from swift.services import split_stops
-from swift.services.prompts import off_loop_if_long
+from swift.services.prompts import check_token_ids, off_loop_if_long
 from swift_vllm.adapters import AdapterTable
 from swift_vllm.arguments import vllm_settings
 from swift_vllm.engine_args import engine_args
@@ -212,11 +212,7 @@ class VllmEngine:
         self._prompts.check_fits(request, self.max_model_len)
         prompt_ids = self._prompts.encode(request)
         if request.prompt_ids is not None:
-            outside = sorted({t for t in prompt_ids if t >= self._vocab_size})
-            if outside:
-                raise InvalidRequestError(
-                    f"the prompt has token ids {outside[:5]} but this model's vocabulary has {self._vocab_size} tokens"
-                )
+            check_token_ids(prompt_ids, self._vocab_size, "the prompt has")
         room = self.max_model_len - len(prompt_ids)
         if room < (0 if config.max_tokens == 0 else 1):
             raise InvalidRequestError(

@@ -141,7 +141,7 @@ COMMANDS = (
         "Check swift's chat template against the model's own (swift template check --model DIR).",
         "",
         "swift.cli.template:main",
-        ("models", "templates"),
+        (),
         92,
     ),
     _cmd(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from swift.protocol import InferRequest, InvalidRequestError
@@ -37,6 +37,19 @@ async def off_loop_if_long(request: InferRequest, build: Callable[..., T], *args
     if request_chars(request) <= OFF_LOOP_CHARS:
         return build(*args)
     return await asyncio.get_running_loop().run_in_executor(None, build, *args)
+
+
+def check_token_ids(ids: Iterable[int], vocab_size: int, what: str) -> None:
+    """Refuse token ids outside the model's vocabulary (a token-id prompt, a logit_bias).
+
+    Raises:
+        InvalidRequestError: ``"{what} token ids [...] but this model's vocabulary has N tokens"``.
+    """
+    outside = sorted({t for t in ids if t >= vocab_size})
+    if outside:
+        raise InvalidRequestError(
+            f"{what} token ids {outside[:5]} but this model's vocabulary has {vocab_size} tokens (0..{vocab_size - 1})"
+        )
 
 
 class PromptEncoder:

@@ -79,16 +79,7 @@ QWEN3 = replace(
     ),
 )
 
-YI = TemplateMeta(
-    name="yi",
-    system_prefix="{system}",
-    user="<|im_start|>user\n{content}<|im_end|>\n",
-    assistant_prefix="<|im_start|>assistant\n",
-    assistant="{content}<|im_end|>",
-    turn_sep="\n",
-    stop_words=("<|im_end|>",),
-    reply_opens_after_user=True,
-)
+YI = replace(CHATML, name="yi", system_prefix="{system}", tool=None, reply_opens_after_user=True)
 """Yi-6B-Chat / Yi-34B-Chat as published: the system prompt bare, the assistant header after every user turn."""
 
 INTERNLM2 = replace(
@@ -149,13 +140,7 @@ MISTRAL = TemplateMeta(
 MISTRAL_V0_1 = replace(MISTRAL, name="mistral_v0_1", turn_sep=" ")
 """Mistral-7B-Instruct-v0.1 as first published: a space after every ``</s>``."""
 
-MISTRAL_V1 = TemplateMeta(
-    name="mistral_v1",
-    prefix="{bos}",
-    user=" [INST] {content} [/INST]",
-    system_in_user="{system}\n\n",
-    assistant=" {content}{eos}",
-)
+MISTRAL_V1 = replace(MISTRAL, name="mistral_v1", user=" [INST] {content} [/INST]", assistant=" {content}{eos}")
 """Mistral's "v1" layout (the current Mistral-7B-Instruct-v0.1 revision): ``<s> [INST] … [/INST] A</s>``."""
 
 GEMMA = TemplateMeta(

@@ -21,6 +21,7 @@ from typing import Any
 
 from swift.contracts import EvalReport, EvalScore, EvalSettings, EvalTarget
 from swift.kernel import UsageError
+from swift.kernel.errors import closest
 from swift_eval.tasks import LocalTask, is_local, local_task
 
 # Prompts per /v1/completions request of log-likelihood tasks (within the server's --max_prompts):
@@ -180,8 +181,6 @@ def _grouped_completions() -> type:
 
 def _split_eval_args(backend_args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """``(simple_evaluate options, API model options, tokenizer)`` of ``--eval_args``, checked."""
-    import difflib
-
     from lm_eval import simple_evaluate
 
     allowed = sorted(set(inspect.signature(simple_evaluate).parameters) - set(SET_BY_SWIFT) - set(NOT_HERE))
@@ -192,8 +191,8 @@ def _split_eval_args(backend_args: dict[str, Any]) -> tuple[dict[str, Any], dict
         if key in SET_BY_SWIFT:
             raise UsageError(f"--eval_args {key!r} is set by swift eval itself (see --eval_dataset, --eval_limit …)")
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed + list(OWN_ARGS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest(key, allowed + list(OWN_ARGS))
+            hint = f"; did you mean {close!r}?" if close else ""
             raise UsageError(
                 f"--eval_args {key!r} is not an option of lm-eval's simple_evaluate{hint} "
                 f"(options: {', '.join(allowed)}; swift's: {', '.join(OWN_ARGS)})"
@@ -210,8 +209,6 @@ def _split_eval_args(backend_args: dict[str, Any]) -> tuple[dict[str, Any], dict
 
 def _check_model_args(model_args: dict[str, Any]) -> None:
     """Keys of ``model_args`` must be options of lm-eval's API models (they take ``**kwargs``: a typo would vanish)."""
-    import difflib
-
     from lm_eval.models.api_models import TemplateAPI
 
     set_here = ("model", "pretrained", "base_url", "header", "num_concurrent")
@@ -222,8 +219,8 @@ def _check_model_args(model_args: dict[str, Any]) -> None:
                 f"--eval_args model_args {key!r} is set by swift eval (--model, --eval_url, --eval_num_proc …)"
             )
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest(key, allowed)
+            hint = f"; did you mean {close!r}?" if close else ""
             raise UsageError(
                 f"--eval_args model_args {key!r} is not an option of lm-eval's API models{hint} "
                 f"(options: {', '.join(allowed)})"

@@ -16,7 +16,6 @@ Fields a client leaves out are filled from the server's generation flags
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from swift.arguments.infer import size_bytes
+from swift.kernel.errors import closest
 from swift.protocol import InferRequest, RequestConfig
 from swift.protocol.requests import InvalidConfigError
 from swift_serve.errors import APIError, bad_request
@@ -192,8 +192,8 @@ def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
     top = path[0] if path else None
     if error["type"] == "extra_forbidden":
         known = _field_names(model, path[:-1])
-        close = difflib.get_close_matches(path[-1], known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(sorted(known))}"
+        close = closest(path[-1], known)
+        hint = f"; did you mean {close!r}?" if close else f"; known fields: {', '.join(sorted(known))}"
         return bad_request(f"{field!r} is not a field of this request{hint}", field)
     if error["type"] == "missing":
         return bad_request(f"{field!r} is required", field)

@@ -174,6 +174,7 @@ class BatchRunner:
         """Generate for ``jobs`` in one batch and deliver every row's result to its sink."""
         spec0: JobSpec = jobs[0].payload
         rows = [self._rows(job) for job in jobs]
+        one_greedy = False
         if spec0.config.echo:
             # one greedy token after an echoed prompt (what lm-eval asks for): the scoring pass's
             # last position is that token, so no second forward pass through generate()
@@ -187,13 +188,7 @@ class BatchRunner:
                     token, entry = following
                     for row in job_rows:
                         row.step(token, entry if row.want_logprobs else None)
-            if one_greedy:
-                for job, job_rows in zip(jobs, rows):
-                    for row in job_rows:
-                        row.stop("length")
-                    self.deliver(job, job_rows)
-                return
-        if spec0.limit == 0:  # echo with max_tokens 0: the prompt's logprobs are the whole answer
+        if one_greedy or spec0.limit == 0:  # the scoring pass answered it (max_tokens 0: the logprobs are all)
             for job, job_rows in zip(jobs, rows):
                 for row in job_rows:
                     row.stop("length")
@@ -301,8 +296,7 @@ class BatchRunner:
                 pairs = zip(top_ids[j][: row.top_logprobs], top_values[j][: row.top_logprobs])
                 # -inf (a banned token) is not valid JSON; such alternatives are left out.
                 alternatives = [self._top(t, v) for t, v in pairs if v != float("-inf")]
-            text = self.token_text(tokens[row.slot])
-            entries[row.slot] = TokenLogprob(text, chosen[j], list(text.encode("utf-8")), alternatives)
+            entries[row.slot] = self._entry(tokens[row.slot], chosen[j], alternatives)
         return entries
 
     def prompt_logprobs(
@@ -451,16 +445,18 @@ class BatchRunner:
         if k > 0 and targets:
             top = torch.topk(logprobs, k, dim=-1)
             top_values, top_ids = top.values.tolist(), top.indices.tolist()
-        first = self.token_text(prompt[0])
-        entries = [TokenLogprob(first, None, list(first.encode("utf-8")), [])]
+        entries = [self._entry(prompt[0], None)]
         for i, token in enumerate(targets):
             alternatives = []
             if top_ids is not None:
                 alternatives = [self._top(t, v) for t, v in zip(top_ids[i], top_values[i]) if v != float("-inf")]
-            text = self.token_text(token)
-            entries.append(TokenLogprob(text, chosen[i], list(text.encode("utf-8")), alternatives))
+            entries.append(self._entry(token, chosen[i], alternatives))
         after = (targets[-1], entries.pop()) if following else None
         return entries, after
+
+    def _entry(self, token: int, logprob: float | None, alternatives: list[TopLogprob] | None = None) -> TokenLogprob:
+        text = self.token_text(token)
+        return TokenLogprob(text, logprob, list(text.encode("utf-8")), alternatives or [])
 
     def _top(self, token: int, value: float) -> TopLogprob:
         text = self.token_text(token)

@@ -32,7 +32,7 @@ from swift.protocol import (
     random_id,
 )
 from swift.services import PromptEncoder, adapter_tuner, load_model, split_stops
-from swift.services.prompts import off_loop_if_long
+from swift.services.prompts import check_token_ids, off_loop_if_long
 from swift.template import get_template, model_template
 from swift_transformers.engine.adapters import AdapterSet
 from swift_transformers.engine.batching import BatchScheduler, Job
@@ -209,11 +209,11 @@ class PtEngine:
 
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None, sink: Any) -> Job:
         self._adapters.check(adapter)
-        self._check_ids(config.logit_bias or (), "logit_bias names")
+        check_token_ids(config.logit_bias or (), self._vocab_size, "logit_bias names")
         self._prompts.check_fits(request, self.max_model_len)
         prompt_ids = self.encode(request)
         if request.prompt_ids is not None:
-            self._check_ids(prompt_ids, "the prompt has")
+            check_token_ids(prompt_ids, self._vocab_size, "the prompt has")
         request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
         params = self.sampling_params(config)
         spec = JobSpec(
@@ -229,14 +229,6 @@ class PtEngine:
         )
         # echoed prompts get a scoring pass, and max_tokens 0 skips generation: batch them apart
         return Job(prompt_ids, (adapter, params, config.echo, spec.limit == 0), config.n, spec, sink)
-
-    def _check_ids(self, ids: Iterable[int], what: str) -> None:
-        vocab = self._vocab_size
-        outside = sorted({t for t in ids if t >= vocab})
-        if outside:
-            raise InvalidRequestError(
-                f"{what} token ids {outside[:5]} but this model's vocabulary has {vocab} tokens (0..{vocab - 1})"
-            )
 
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
         # max_tokens 0 (echo: score the prompt only) generates nothing, but the prompt must still fit

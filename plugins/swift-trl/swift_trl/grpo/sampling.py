@@ -35,7 +35,7 @@ from swift.scheduler import (
     run_multi_turn_batch,
 )
 from swift.template import IGNORE_INDEX
-from swift_trl.grpo.token_ids import PromptIds, TokenChains, check_prompt, sampled_answer_ids
+from swift_trl.grpo.token_ids import ANSWER_MARKER, PromptIds, TokenChains, check_prompt, sampled_answer_ids
 
 # row keys that describe the conversation rather than being a dataset column
 CONVERSATION_KEYS = ("messages", "system", "tools")
@@ -231,13 +231,12 @@ def turn_end(template: Any) -> str:
     Found by encoding a one-turn conversation whose answer is a marker and reading
     the trained text after it, so every template family answers for itself.
     """
-    marker = "SWIFT_ANSWER_MARKER"
     encoded = template.encode(
-        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": marker}]}
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": ANSWER_MARKER}]}
     )
     trained = [t for t, label in zip(encoded["input_ids"], encoded["labels"]) if label != IGNORE_INDEX]
     text = template.tokenizer.decode(trained)
-    return text.split(marker, 1)[1] if marker in text else ""
+    return text.split(ANSWER_MARKER, 1)[1] if ANSWER_MARKER in text else ""
 
 
 def reward_columns(samples: Sequence[Sample]) -> dict[str, list[Any]]:

@@ -92,11 +92,20 @@ def sampled_answer_ids(choice: Any, text: str, turn_end_ids: Sequence[int]) -> l
     ids = list(ids)
     if choice.finish_reason == "length":
         return ids
+    return ids + (end_remainder(ids, turn_end_ids) or [])
+
+
+def end_remainder(ids: Sequence[int], turn_end_ids: Sequence[int]) -> list[int] | None:
+    r"""What of the template's end of turn comes after sampled ``ids`` that end with its start.
+
+    ``[...,<|im_end|>]`` against ChatML's ``<|im_end|>\n`` → the ``\n``; None when ``ids`` end
+    with no part of it (a stop string, another end token).
+    """
     end = list(turn_end_ids)
     for k in range(min(len(end), len(ids)), 0, -1):
-        if ids[-k:] == end[:k]:
-            return ids + end[k:]
-    return ids
+        if list(ids[-k:]) == end[:k]:
+            return end[k:]
+    return None
 
 
 def check_prompt(engine_ids: Sequence[int] | None, trainer_ids: Sequence[int]) -> None:
@@ -118,8 +127,8 @@ def check_prompt(engine_ids: Sequence[int] | None, trainer_ids: Sequence[int]) -
     )
 
 
-# Stands for an answer's text while the template renders what follows it.
-ANSWER_MARKER = "SWIFT_ANSWER_MARKER_7f3c"
+# Stands for an answer's text while the template renders (or trains) what follows it.
+ANSWER_MARKER = "SWIFT_ANSWER_MARKER"
 
 
 @dataclass
@@ -207,12 +216,8 @@ class TokenChains:
 
     def _after_answer(self, choice: Any, sampled: list[int]) -> list[int]:
         # what the template writes after an answer's text that the model did not sample
-        end = self.turn_end_ids
-        if choice.finish_reason != "length":
-            for k in range(min(len(end), len(sampled)), 0, -1):
-                if sampled[-k:] == end[:k]:
-                    return end[k:]
-        return list(end)
+        rest = end_remainder(sampled, self.turn_end_ids) if choice.finish_reason != "length" else None
+        return list(self.turn_end_ids) if rest is None else rest
 
     def _environment(self, answered: list[dict], request: Any) -> list[int] | None:
         # The template's text for the messages after the answer, encoded alone. Found by

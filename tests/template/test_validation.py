@@ -59,9 +59,10 @@ def test_a_template_without_a_tool_role_rejects_tool_messages(family_tokenizer):
         get_template("gemma", family_tokenizer("gemma")).encode(row)
 
 
-def test_a_template_without_a_tool_list_format_rejects_tools(chatml_tokenizer):
-    with pytest.raises(TemplateError, match="no format for a tool list"):
-        get_template("chatml", chatml_tokenizer).encode({"messages": [U, A], "tools": [{"name": "f"}]})
+def test_a_template_without_a_native_tool_format_writes_tools_as_react(chatml_tokenizer):
+    text = get_template("chatml", chatml_tokenizer).render([U, A], tools=[{"name": "f", "description": "Does f."}])
+    assert text.startswith("<|im_start|>system\nAnswer the following questions as best you can.")
+    assert "f: Does f. Parameters: {}" in text and "Action: the tool to use, one of [f]" in text
 
 
 def test_a_template_without_a_system_prompt_rejects_one(chatml_tokenizer):

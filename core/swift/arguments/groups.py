@@ -60,8 +60,16 @@ class TemplateArguments:
         "left", "What to do with too long samples: delete them or cut tokens on the left."
     )
     max_pixels: int | None = arg(None, "Maximum pixels of an image for multimodal models; unset keeps the size.")
-    tools_prompt: str = arg("react_en", "Format that turns an agent's tool list into the system prompt.")
-    loss_scale: str = arg("default", "Per-token loss weighting; 'default' weighs every response token 1.")
+    tools_prompt: str | None = arg(
+        None,
+        "Tool format of agent data (react_en, react_zh, toolbench, hermes, qwen, glm4 or a plugin's): how the tool "
+        "list, calls and results are written; unset: the template's native format, else react_en.",
+    )
+    loss_scale: str = arg(
+        "default",
+        "Per-token loss weighting: default (every response token 1), last_round, all, react, hermes, qwen, "
+        "agentflan, alpha_umi, ignore_empty_think, or a JSON file of key/regex -> weights.",
+    )
     sequence_parallel_size: int = arg(1, "Sequence parallel degree.")
     use_chat_template: bool = arg(True, "Use the chat template (True) or the plain generation template (False).")
     template_backend: Literal["swift", "jinja"] = arg(

@@ -7,6 +7,7 @@ overridable by any installed plugin that registers the same name.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "swift.builtins.commands",
     "swift.builtins.templates",
+    "swift.builtins.loss_scales",
     "swift.builtins.rewards",
     "swift.builtins.schedulers",
 )

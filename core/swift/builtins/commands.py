@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from swift.kernel import CommandRecord, hookimpl
 
-_TRAIN = ("models", "templates", "datasets", "tuners", "losses", "trainers")
-_INFER = ("models", "templates", "datasets", "tuners", "engines")
+_TRAIN = ("models", "templates", "agent_templates", "datasets", "tuners", "losses", "trainers")
+_INFER = ("models", "templates", "agent_templates", "datasets", "tuners", "engines")
 _A = "swift.arguments:"
 
 

@@ -6,7 +6,7 @@ listing them imports nothing; any plugin registering the same name overrides one
 
 from __future__ import annotations
 
-from swift.kernel import TemplateRecord, hookimpl
+from swift.kernel import AgentTemplateRecord, TemplateRecord, hookimpl
 
 _LIB = "swift.template.library:"
 
@@ -78,3 +78,38 @@ def swift_register_templates():
     for name, attr, aliases, summary in _TEMPLATES:
         yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases)
     yield from _REVISIONS
+
+
+_AGENT = "swift.template.agent:"
+AGENT_TEMPLATES = (
+    AgentTemplateRecord(
+        name="hermes",
+        load=_AGENT + "Hermes",
+        summary="Hermes / Qwen 2.5-3 native: <tools> in the system prompt, <tool_call>{json}</tool_call>.",
+    ),
+    AgentTemplateRecord(
+        name="react_en",
+        load=_AGENT + "ReactEn",
+        summary="ReAct: Thought / Action / Action Input / Observation / Final Answer, English instructions.",
+    ),
+    AgentTemplateRecord(name="react_zh", load=_AGENT + "ReactZh", summary="ReAct with Chinese instructions."),
+    AgentTemplateRecord(
+        name="toolbench",
+        load=_AGENT + "ToolBench",
+        summary="ToolBench: functions as JSON, Action / Action Input calls, results in the tool turn.",
+    ),
+    AgentTemplateRecord(
+        name="qwen",
+        load=_AGENT + "QwenAgent",
+        summary="Qwen-Agent: ✿FUNCTION✿ / ✿ARGS✿ / ✿RESULT✿ / ✿RETURN✿.",
+        aliases=("qwen_en",),
+    ),
+    AgentTemplateRecord(
+        name="glm4", load=_AGENT + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."
+    ),
+)
+
+
+@hookimpl
+def swift_register_agent_templates():
+    yield from AGENT_TEMPLATES

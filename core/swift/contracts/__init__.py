@@ -11,6 +11,7 @@ family        ``record.load`` names                           Protocol
 models        ``fn(model_dir, args, record)``                 :class:`ModelLoader`
 templates     a :class:`swift.template.TemplateMeta`          :class:`TemplateMetaLike`;
                                                               bound: :class:`Encoder`
+agent_templ.  an ``AgentTemplate`` subclass (tool format)      :class:`AgentTemplateLike`
 datasets      ``fn(spec_or_path, args) -> rows``              :class:`DatasetReader`
 tuners        a tuner object                                  :class:`Tuner` (+ extras)
 losses        ``fn(outputs, labels, num_items_in_batch)``     :class:`LossFunction`
@@ -29,10 +30,12 @@ from __future__ import annotations
 
 from swift.contracts.evaluation import EvalBackend, EvalReport, EvalScore, EvalSettings, EvalTarget
 from swift.contracts.families import (
+    AgentTemplateLike,
     CommandMain,
     DatasetReader,
     InvalidRow,
     LossFunction,
+    LossScaleLike,
     ModelLoader,
     RewardFunction,
     Scheduler,
@@ -40,9 +43,11 @@ from swift.contracts.families import (
     TrainerRun,
 )
 from swift.contracts.loaders import (
+    load_agent_template,
     load_engine,
     load_eval_backend,
     load_loss,
+    load_loss_scale_object,
     load_model_loader,
     load_reward,
     load_scheduler,
@@ -55,6 +60,7 @@ from swift.contracts.tuner import Tuner, TunerWithCallback, TunerWithParamGroups
 from swift.protocol.engine import InferEngine
 
 __all__ = [
+    "AgentTemplateLike",
     "CommandMain",
     "DatasetReader",
     "Encoder",
@@ -67,6 +73,7 @@ __all__ = [
     "InvalidRow",
     "LoadedModel",
     "LossFunction",
+    "LossScaleLike",
     "ModelLoader",
     "Quantizer",
     "RewardFunction",
@@ -76,9 +83,11 @@ __all__ = [
     "Tuner",
     "TunerWithCallback",
     "TunerWithParamGroups",
+    "load_agent_template",
     "load_engine",
     "load_eval_backend",
     "load_loss",
+    "load_loss_scale_object",
     "load_model_loader",
     "load_reward",
     "load_scheduler",

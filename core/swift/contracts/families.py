@@ -96,6 +96,59 @@ class TemplateMetaLike(Protocol):
 
 
 @runtime_checkable
+class LossScaleLike(Protocol):
+    """``LossRecord.load`` (``kind="loss_scale"``): a strategy (``swift.template.loss_scale.LossScale``).
+
+    ``rounds`` says which assistant turns train (``every``, ``last``, ``all``);
+    ``split(text, query)`` cuts a trained reply into ``(piece, weight)`` pairs that join to
+    the reply; ``binary`` is true when every weight is 0 or 1.
+    """
+
+    name: str
+    rounds: str
+
+    @property
+    def binary(self) -> bool:
+        """Whether every weight is 0 or 1."""
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether replies are split at all."""
+
+    def split(self, text: str, query: str = "") -> list[tuple[str, float]]:
+        """``(piece, weight)`` pairs of a trained reply."""
+
+
+@runtime_checkable
+class AgentTemplateLike(Protocol):
+    """``AgentTemplateRecord.load``: a tool format (``swift.template.agent.AgentTemplate`` subclass).
+
+    Built with no arguments. ``results`` is ``"tool"`` (results in the chat template's tool
+    turn) or ``"assistant"`` (inside the calling assistant turn, untrained); ``stop_words``
+    end generation where the model waits for a result; ``parse_calls`` must invert
+    ``format_calls`` (``swift deploy`` returns OpenAI ``tool_calls`` from it) and return
+    the text whole with no calls when it finds none well formed.
+    """
+
+    name: str
+    results: str
+    stop_words: tuple[str, ...]
+    call_separator: str
+
+    def tools_prompt(self, system: str | None, tools: Any) -> str:
+        """The system prompt with the tool list written into it."""
+
+    def format_calls(self, calls: Any) -> str:
+        """The text of an assistant message's tool calls."""
+
+    def format_result(self, content: str, call: Any = None) -> str:
+        """The text of one tool result."""
+
+    def parse_calls(self, text: str) -> tuple[str, list[Any]]:
+        """``(content, calls)`` of generated text."""
+
+
+@runtime_checkable
 class TrainerRun(Protocol):
     """``TrainerRecord.load``.
 

@@ -13,7 +13,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from swift.contracts.evaluation import EvalBackend
 from swift.contracts.families import (
+    AgentTemplateLike,
     LossFunction,
+    LossScaleLike,
     ModelLoader,
     RewardFunction,
     Scheduler,
@@ -142,6 +144,31 @@ def load_eval_backend(name: str) -> type[EvalBackend]:
     """The backend class of ``swift eval --eval_backend name``."""
     obj, what, _ = _load("eval_backends", name)
     return check_conforms(obj, EvalBackend, what)
+
+
+def load_loss_scale_object(name: str) -> LossScaleLike:
+    """The strategy of ``--loss_scale name`` (a ``losses`` record of ``kind="loss_scale"``)."""
+    from swift.kernel import UsageError, registry
+    from swift.kernel.errors import closest
+
+    records = [r for r in registry("losses").records() if r.kind == "loss_scale"]
+    names = {n: r for r in records for n in (r.name, *r.aliases)}
+    if name not in names:
+        near = closest(name, names)
+        hint = f" Did you mean {near!r}?" if near else ""
+        raise UsageError(
+            f"--loss_scale {name!r} is not a loss-scale strategy; choose one of "
+            f"{', '.join(sorted(r.name for r in records))} or a JSON file of weights.{hint}"
+        )
+    obj, what, _ = _load("losses", name)
+    return check_conforms(obj, LossScaleLike, what)
+
+
+def load_agent_template(name: str) -> AgentTemplateLike:
+    """An instance of the tool format ``--tools_prompt name``."""
+    obj, what, _ = _load("agent_templates", name)
+    obj = check_conforms(obj, AgentTemplateLike, what)
+    return obj() if isinstance(obj, type) else obj
 
 
 def load_trainer(name: str) -> TrainerRun:

@@ -4,6 +4,7 @@ The docstrings of the specs are the reference documentation for plugin authors.
 """
 
 from swift.hookspecs import (
+    agent_templates,
     arguments,
     commands,
     datasets,
@@ -22,6 +23,7 @@ from swift.hookspecs import (
 SPEC_MODULES = (
     models,
     templates,
+    agent_templates,
     datasets,
     tuners,
     losses,

@@ -19,6 +19,7 @@ from swift.kernel.errors import (
 from swift.kernel.lazy import load_object
 from swift.kernel.markers import hookimpl, hookspec
 from swift.kernel.records import (
+    AgentTemplateRecord,
     ArgumentGroupRecord,
     CommandRecord,
     DatasetRecord,
@@ -36,6 +37,7 @@ from swift.kernel.records import (
 )
 
 __all__ = [
+    "AgentTemplateRecord",
     "ArgumentGroupRecord",
     "CommandRecord",
     "ConflictError",

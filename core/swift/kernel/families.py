@@ -72,6 +72,7 @@ FAMILIES: dict[str, Family] = {
     for f in (
         _family("models", r.ModelRecord, "swift-transformers"),
         _family("templates", r.TemplateRecord, "swift (built in)"),
+        _family("agent_templates", r.AgentTemplateRecord, "swift (built in)"),
         _family("datasets", r.DatasetRecord, "swift-transformers"),
         _family("tuners", r.TunerRecord, "swift-peft"),
         _family("losses", r.LossRecord, "swift-transformers"),

@@ -138,6 +138,16 @@ class TemplateRecord(Record):
 
 
 @dataclass(frozen=True)
+class AgentTemplateRecord(Record):
+    """A tool format (``--tools_prompt``): how a tool list, tool calls and results are written.
+
+    ``load`` names an :class:`swift.template.agent.AgentTemplate` subclass
+    (:class:`swift.contracts.AgentTemplateLike`); a chat template names its native one in
+    ``TemplateMeta.agent_template``.
+    """
+
+
+@dataclass(frozen=True)
 class DatasetRecord(Record):
     """A named dataset or a dataset file format.
 

@@ -31,6 +31,7 @@ NAMED_BY_FLAG = (
     # `swift rlhf --loss_type` is the preference loss of trl (sigmoid, hinge …), not a record
     ("losses", "loss_type", ("pt", "sft")),
     ("templates", "template", ()),
+    ("agent_templates", "tools_prompt", ()),
     ("models", "model_type", ()),
     ("schedulers", "multi_turn_scheduler", ()),
     ("engines", "infer_backend", ()),
@@ -61,6 +62,10 @@ def check_before_work(record: CommandRecord, args: BaseArguments) -> None:
             continue
         if family in families and isinstance(value, str) and value:
             _resolve(family, value)
+    if "templates" in families and getattr(args, "loss_scale", None):
+        from swift.template.loss_scale import load_loss_scale
+
+        load_loss_scale(args.loss_scale)
     if "rewards" in families:
         for name in getattr(args, "reward_funcs", None) or ():
             if isinstance(name, str):

@@ -44,34 +44,25 @@ CHATML = TemplateMeta(
 
 QWEN = replace(CHATML, name="qwen", default_system="You are a helpful assistant.")
 
-# Qwen 2.5 / 3: tool results go back as a user turn, the tool list into the system prompt.
+# Qwen 2.5 / 3: tool results go back as a user turn; tool list and calls in the hermes format.
 _QWEN_TOOL = ToolFormat(
     open="<|im_start|>user",
     item="\n<tool_response>\n{content}\n</tool_response>",
     close="<|im_end|>\n",
 )
-_QWEN_TOOLS_SYSTEM = (
-    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-    "You are provided with function signatures within <tools></tools> XML tags:\n"
-    "<tools>{tools}\n</tools>\n\n"
-    "For each function call, return a json object with function name and arguments within "
-    '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
-    "<args-json-object>}\n</tool_call>"
-)
-
 QWEN2_5 = replace(
     CHATML,
     name="qwen2_5",
     default_system="You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
     tool=_QWEN_TOOL,
-    tools_system=_QWEN_TOOLS_SYSTEM,
+    agent_template="hermes",
 )
 
 QWEN3 = replace(
     CHATML,
     name="qwen3",
     tool=_QWEN_TOOL,
-    tools_system=_QWEN_TOOLS_SYSTEM,
+    agent_template="hermes",
     thinking=ThinkingFormat(
         history_lstrip="\n",
         last_round="<think>\n{reasoning}\n</think>\n\n{content}",
@@ -187,6 +178,7 @@ GLM4 = TemplateMeta(
     # GLM-4 ends a reply with the next role token; train it after the last reply.
     suffix="<|user|>",
     tool=ToolFormat(item="<|observation|>\n{content}"),
+    agent_template="glm4",
     stop_words=("<|user|>", "<|observation|>"),
 )
 

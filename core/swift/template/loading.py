@@ -18,6 +18,7 @@ OPTIONS: dict[str, Any] = {
     "use_chat_template": True,
     "template_backend": "swift",
     "enable_thinking": None,
+    "tools_prompt": None,
 }
 
 

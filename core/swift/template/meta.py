@@ -7,7 +7,6 @@ Format strings use ``{placeholders}`` that are filled at render time:
 * ``{bos}`` / ``{eos}`` — the bound tokenizer's ``bos_token`` / ``eos_token``
   (empty when it has none), so one meta serves every checkpoint of a family;
 * ``{reasoning}`` — the thinking text (:class:`ThinkingFormat`);
-* ``{tools}`` — the tool list, one JSON object per line (``tools_system``);
 * any name listed in ``variables`` (``{date_string}`` for Llama 3.1+).
 
 Other braces (JSON examples in a tools prompt) are left as they are, and message
@@ -125,9 +124,9 @@ class TemplateMeta:
         end: Untrained text closing a conversation without a generation prompt
             (Phi-3 ends with ``{eos}``).
         tool: How tool results render; ``None``: the family has no tool role.
-        tools_system: Tool list block joined to the system prompt (after a blank
-            line) when a row has ``tools``; ``{tools}`` is filled. ``None``: the
-            family has no tool-list format.
+        agent_template: The family's native tool format (an ``agent_templates`` name,
+            ``hermes`` for Qwen 2.5/3): how the tool list, calls and results are written
+            when ``--tools_prompt`` does not choose another; ``None``: ``react_en``.
         stop_words: Strings that end generation (the tokenizer's EOS is added).
         thinking: Reasoning-block behaviour, ``None`` for non-reasoning families.
         variables: Extra placeholders with their defaults, overridable per template
@@ -154,7 +153,7 @@ class TemplateMeta:
     suffix: str = ""
     end: str = ""
     tool: ToolFormat | None = None
-    tools_system: str | None = None
+    agent_template: str | None = None
     stop_words: tuple[str, ...] = ()
     thinking: ThinkingFormat | None = None
     variables: tuple[tuple[str, str], ...] = field(default=())

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from swift.template.conversation import Conversation
+from swift.template.conversation import Conversation, Message
 from swift.template.errors import TemplateError
 from swift.template.meta import TemplateMeta, ThinkingFormat, fill
+
+if TYPE_CHECKING:
+    from swift.template.agent import AgentTemplate
 
 
 @dataclass(frozen=True)
@@ -29,20 +33,6 @@ class Segment:
 
     text: str
     turn: int | None = None
-
-
-def tools_block(meta: TemplateMeta, system: str | None, tools, values: Mapping[str, str]) -> str:
-    """The system prompt with the tool list joined to it (Qwen's ``# Tools`` block)."""
-    if meta.tools_system is None:
-        raise TemplateError(
-            f"template {meta.name!r} has no format for a tool list; "
-            "describe the tools in the system prompt or use a template that supports "
-            "tools (qwen2_5, qwen3)"
-        )
-    # json.dumps with these defaults is what transformers' `tojson` filter writes.
-    listed = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in tools)
-    block = fill(meta.tools_system, {**values, "tools": listed})
-    return block if system is None else f"{system}\n\n{block}"
 
 
 def generation_prefix(meta: TemplateMeta, enable_thinking: bool | None) -> str:
@@ -75,6 +65,28 @@ def _assistant_text(th: ThinkingFormat | None, conv: Conversation, i: int, last_
     return content
 
 
+def _answer(th: ThinkingFormat | None, content: str) -> str:
+    """The reply of an assistant message without its reasoning block."""
+    if th is not None and th.close in content:
+        return content.split(th.close)[-1].lstrip("\n")
+    return content
+
+
+@dataclass(frozen=True)
+class Tools:
+    """How a conversation's tools are written.
+
+    Attributes:
+        agent: The agent template (:mod:`swift.template.agent`).
+        native_results: Tool results go, as they are, in the chat template's own tool
+            turn (its native format, or a conversation without tools and calls);
+            otherwise ``agent.format_result`` writes them where ``agent.results`` says.
+    """
+
+    agent: AgentTemplate
+    native_results: bool = True
+
+
 def render_segments(
     meta: TemplateMeta,
     conv: Conversation,
@@ -83,6 +95,7 @@ def render_segments(
     values: Mapping[str, str],
     add_generation_prompt: bool,
     enable_thinking: bool | None = None,
+    tools: Tools | None = None,
 ) -> list[Segment]:
     """Lay out ``conv`` with ``meta``.
 
@@ -94,6 +107,7 @@ def render_segments(
         values: Placeholder values: ``bos``, ``eos`` and the template variables.
         add_generation_prompt: End with the assistant prefix for the model to continue.
         enable_thinking: ``False`` switches reasoning off where the family can.
+        tools: How calls and results are written; ``None`` when nothing uses tools.
 
     Raises:
         TemplateError: When the family cannot render the conversation (a system
@@ -124,22 +138,62 @@ def render_segments(
     last = len(messages) - 1
     last_query = conv.last_query_index()
     gen_prefix = generation_prefix(meta, enable_thinking)
+    agent = tools.agent if tools is not None else None
+    # results inside the calling assistant turn (ReAct's Observation:): that turn stays open
+    inline_results = agent is not None and not tools.native_results and agent.results == "assistant"
+    head, _, tail = meta.assistant.partition("{content}")
+    open_turn: int | None = None  # the assistant message whose turn is still open
+
+    def close_turn(i: int) -> None:
+        add(fill(tail, values), turn=i)
+        if i == last and not add_generation_prompt:
+            add(fill(meta.suffix, values), turn=i)
+        add(fill(meta.turn_sep, values))
+
+    def user_turn(content: str) -> None:
+        nonlocal pending_system
+        if pending_system is not None and meta.trim_with_system:
+            content, pending_system = trimmed("user", pending_system + content), None
+        else:
+            content = trimmed("user", content)
+        if pending_system is not None:
+            content, pending_system = pending_system + content, None
+        add(fill(meta.user, {**values, "content": content}))
+
+    def calls_text(i: int, msg: Message, text: str) -> str:
+        if not msg.tool_calls:
+            return text
+        if agent is None:
+            raise TemplateError(f"message {i} makes tool calls but no tool format is set")
+        block = agent.format_calls(msg.tool_calls)
+        answer = _answer(meta.thinking, msg.content)
+        return text + agent.call_separator + block if answer else text + block
+
     for i, msg in enumerate(messages):
         if msg.role == "user":
-            content = msg.content
-            if pending_system is not None and meta.trim_with_system:
-                content, pending_system = trimmed("user", pending_system + content), None
-            else:
-                content = trimmed("user", content)
-            if pending_system is not None:
-                content, pending_system = pending_system + content, None
-            add(fill(meta.user, {**values, "content": content}))
+            if open_turn is not None:  # results the assistant never answered: its turn ends
+                close_turn(open_turn)
+                open_turn = None
+            user_turn(msg.content)
         elif msg.role == "tool":
-            if meta.tool is None:
-                raise TemplateError(f"message {i}: template {meta.name!r} has no tool role")
             opens = i == 0 or messages[i - 1].role != "tool"
             closes = i == last or messages[i + 1].role != "tool"
+            if inline_results:
+                if open_turn is None:
+                    raise TemplateError(f"message {i}: a tool result must follow the assistant message that calls it")
+                add(agent.format_result(trimmed("tool", msg.content)))
+                continue
             result = trimmed("tool", msg.content)
+            if tools is not None and not tools.native_results:
+                result = agent.format_result(result)
+            if meta.tool is None:
+                if tools is None:
+                    raise TemplateError(
+                        f"message {i}: template {meta.name!r} has no tool role; give the row 'tools' "
+                        "or choose a format with --tools_prompt"
+                    )
+                user_turn(result)  # a family without a tool role reads results as a user turn
+                continue
             if meta.tool.json_content:
                 result = json.dumps(result, ensure_ascii=False)
             add(
@@ -149,18 +203,27 @@ def render_segments(
             )
         else:
             text = trimmed("assistant", _assistant_text(meta.thinking, conv, i, last_query))
-            head = fill(meta.assistant_prefix, values)
-            # A response that starts with what the generation prompt already holds
-            # (an empty think block) keeps it on the prompt side, as at inference.
-            if gen_prefix and meta.assistant.startswith("{content}") and text.startswith(gen_prefix):
-                head, text = head + gen_prefix, text[len(gen_prefix) :]
-            add(head)
-            add(fill(meta.assistant, {**values, "content": text}), turn=i)
-            if i == last and not add_generation_prompt:
-                add(fill(meta.suffix, values), turn=i)
-            add(fill(meta.turn_sep, values))
+            text = calls_text(i, msg, text)
+            if open_turn is not None:
+                # the same turn continues after the results it waited for
+                add(text, turn=i)
+            else:
+                prefix = fill(meta.assistant_prefix, values)
+                # A response that starts with what the generation prompt already holds
+                # (an empty think block) keeps it on the prompt side, as at inference.
+                if gen_prefix and head == "" and text.startswith(gen_prefix):
+                    prefix, text = prefix + gen_prefix, text[len(gen_prefix) :]
+                add(prefix)
+                add(fill(head, values) + text, turn=i)
+            open_turn = i
+            waits = inline_results and msg.tool_calls and i < last and messages[i + 1].role == "tool"
+            if not waits:
+                close_turn(i)
+                open_turn = None
     if pending_system is not None:
         raise TemplateError(f"template {meta.name!r} puts the system prompt in a user message, but there is none")
+    if open_turn is not None:
+        return out  # the model continues its own turn after the results (ReAct)
     open_reply = meta.reply_opens_after_user and bool(messages) and messages[-1].role == "user"
     if add_generation_prompt or open_reply:
         add(fill(meta.assistant_prefix, values) + gen_prefix)

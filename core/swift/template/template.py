@@ -15,11 +15,14 @@ from swift.template.conversation import Conversation, parse_messages, parse_row
 from swift.template.errors import MaxLengthError, TemplateError
 from swift.template.jinja import JinjaRenderer
 from swift.template.library import GENERATION
+from swift.template.loss_scale import LossScale, load_loss_scale
 from swift.template.meta import TemplateMeta
-from swift.template.render import Segment, generation_prefix, render_segments, tools_block
+from swift.template.render import Segment, Tools, generation_prefix, render_segments
 
 IGNORE_INDEX = -100
 LOSS_SCALES = ("default", "last_round", "all")
+"""The strategies every install has; ``--loss_scale`` also takes the agent ones and JSON files."""
+DEFAULT_AGENT_TEMPLATE = "react_en"
 TRUNCATION_STRATEGIES = ("left", "right", "delete")
 BACKENDS = ("swift", "jinja")
 
@@ -38,8 +41,9 @@ class Template:
         max_length: Longest encoded row in tokens; ``None`` for no limit.
         truncation_strategy: ``left`` keeps the last ``max_length`` tokens, ``right``
             the first ones, ``delete`` raises :class:`MaxLengthError`.
-        loss_scale: ``default`` trains every assistant turn, ``last_round`` only the
-            final one, ``all`` every token (``swift pt``).
+        loss_scale: A strategy (:mod:`swift.template.loss_scale`): ``default`` trains every
+            assistant turn, ``last_round`` only the final one, ``all`` every token
+            (``swift pt``); ``react``, ``hermes`` … weigh parts of replies; or a JSON file.
         system: System prompt for rows without one (``--system``); replaces the
             template's default system.
         use_chat_template: ``False`` renders plain text with no chat markup.
@@ -47,6 +51,8 @@ class Template:
             tokenizer's ``apply_chat_template``).
         enable_thinking: ``False`` switches reasoning off where the family can (Qwen3).
         variables: Values for the template's extra placeholders (``date_string``).
+        tools_prompt: The tool format (``agent_templates`` name) for conversations with
+            tools or tool calls; ``None``: the chat template's native one, else ``react_en``.
     """
 
     def __init__(
@@ -56,15 +62,15 @@ class Template:
         *,
         max_length: int | None = None,
         truncation_strategy: str = "left",
-        loss_scale: str = "default",
+        loss_scale: str | LossScale = "default",
         system: str | None = None,
         use_chat_template: bool = True,
         template_backend: str = "swift",
         enable_thinking: bool | None = None,
         variables: Mapping[str, str] | None = None,
+        tools_prompt: str | None = None,
     ) -> None:
         _check_choice("truncation_strategy", truncation_strategy, TRUNCATION_STRATEGIES)
-        _check_choice("loss_scale", loss_scale, LOSS_SCALES)
         _check_choice("template_backend", template_backend, BACKENDS)
         if max_length is not None and max_length <= 0:
             raise UsageError(f"--max_length must be positive, got {max_length}")
@@ -77,7 +83,12 @@ class Template:
         self.meta, self.tokenizer = meta, tokenizer
         self.max_length = max_length
         self.truncation_strategy = truncation_strategy
-        self.loss_scale = loss_scale
+        self.scale = load_loss_scale(loss_scale)
+        self.loss_scale = self.scale.name
+        self.tools_prompt = tools_prompt or None
+        self._agents: dict[str, Any] = {}
+        if self.tools_prompt:
+            self._agent(self.tools_prompt)  # an unknown name fails now, not on the first row with tools
         self.system = system
         self.use_chat_template = use_chat_template
         self.template_backend = template_backend
@@ -109,9 +120,36 @@ class Template:
 
     @property
     def stop_words(self) -> tuple[str, ...]:
-        """Strings that end generation: the template's, then the tokenizer's EOS."""
-        words = [*self.layout.stop_words, self._values["eos"]]
+        """Strings that end generation: the template's, the chosen tool format's, then the tokenizer's EOS."""
+        agent = self._agent(self.tools_prompt) if self.tools_prompt else None
+        words = [*self.layout.stop_words, *(agent.stop_words if agent else ()), self._values["eos"]]
         return tuple(dict.fromkeys(w for w in words if w))
+
+    # -- tools ---------------------------------------------------------------------
+    def _agent(self, name: str) -> Any:
+        if name not in self._agents:
+            from swift.contracts.loaders import load_agent_template
+
+            self._agents[name] = load_agent_template(name)
+        return self._agents[name]
+
+    @property
+    def agent_template(self) -> Any:
+        """The tool format conversations with tools use (``--tools_prompt``, native, or ``react_en``)."""
+        return self._agent(self.tools_prompt or self.layout.agent_template or DEFAULT_AGENT_TEMPLATE)
+
+    def _tools(self, conv: Conversation) -> Tools | None:
+        if not conv.tools and not any(m.tool_calls for m in conv.messages):
+            return None
+        agent = self.agent_template
+        return Tools(agent, native_results=agent.name == self.layout.agent_template)
+
+    def parse_tool_calls(self, text: str) -> tuple[str, list[Any]]:
+        """``(content, calls)`` of a generated reply, read with the active tool format.
+
+        A reply with no well-formed call comes back whole, with no calls.
+        """
+        return self.agent_template.parse_calls(text)
 
     # -- rendering -----------------------------------------------------------------
     def _system(self, conv: Conversation) -> str | None:
@@ -119,7 +157,7 @@ class Template:
         if system is None and self.use_chat_template:
             system = self.meta.default_system
         if conv.tools:
-            system = tools_block(self.layout, system, conv.tools, self._values)
+            system = self.agent_template.tools_prompt(system, conv.tools)
         return system
 
     def _segments(self, conv: Conversation, add_generation_prompt: bool) -> list[Segment]:
@@ -136,6 +174,7 @@ class Template:
             values=self._values,
             add_generation_prompt=add_generation_prompt,
             enable_thinking=self.enable_thinking,
+            tools=self._tools(conv),
         )
 
     def render(
@@ -173,15 +212,18 @@ class Template:
                 f"the last message is a {conv.messages[-1].role} message"
             )
         segments = self._segments(conv, add_generation_prompt=False)
-        last_turn = len(conv.messages) - 1
         input_ids: list[int] = []
         labels: list[int] = []
-        for text, trained in self._chunks(segments, conv, last_turn):
+        weights: list[float] = []
+        for text, weight in self._chunks(segments, conv):
             ids = self._encode_text(text)
             input_ids += ids
-            labels += ids if trained else [IGNORE_INDEX] * len(ids)
-        input_ids, labels = self._truncate(input_ids), self._truncate(labels)
-        return {"input_ids": input_ids, "labels": labels}
+            labels += ids if weight > 0 else [IGNORE_INDEX] * len(ids)
+            weights += [weight] * len(ids)
+        encoded = {"input_ids": self._truncate(input_ids), "labels": self._truncate(labels)}
+        if not self.scale.binary:
+            encoded["loss_scale"] = self._truncate(weights)
+        return encoded
 
     def encode_prompt(
         self,
@@ -200,25 +242,33 @@ class Template:
         ids = self._encode_text(self.render(messages, add_generation_prompt, system=system, tools=tools))
         return self._truncate(ids)
 
-    def _trained(self, seg: Segment, conv: Conversation, last_turn: int) -> bool:
-        if self.loss_scale == "all":
+    def _trained(self, seg: Segment, conv: Conversation) -> bool:
+        if self.scale.rounds == "all":
             return True
         if seg.turn is None:
             return False
         explicit = conv.messages[seg.turn].loss
         if explicit is not None:
             return explicit
-        return self.loss_scale == "default" or seg.turn == last_turn
+        return self.scale.rounds == "every" or seg.turn == len(conv.messages) - 1
 
-    def _chunks(self, segments: list[Segment], conv: Conversation, last_turn: int) -> list[tuple[str, bool]]:
+    def _weighted(self, seg: Segment, conv: Conversation) -> list[tuple[str, float]]:
+        if not self._trained(seg, conv):
+            return [(seg.text, 0.0)]
+        if seg.turn is None or not self.scale.has_rules:
+            return [(seg.text, 1.0)]
+        query = next((m.content for m in reversed(conv.messages[: seg.turn]) if m.role == "user"), "")
+        return self.scale.split(seg.text, query)
+
+    def _chunks(self, segments: list[Segment], conv: Conversation) -> list[tuple[str, float]]:
         # Fewer, longer pieces: fewer tokenizer calls and fewer artificial token boundaries.
-        chunks: list[tuple[str, bool]] = []
+        chunks: list[tuple[str, float]] = []
         for seg in segments:
-            trained = self._trained(seg, conv, last_turn)
-            if chunks and chunks[-1][1] == trained:
-                chunks[-1] = (chunks[-1][0] + seg.text, trained)
-            else:
-                chunks.append((seg.text, trained))
+            for text, weight in self._weighted(seg, conv):
+                if chunks and chunks[-1][1] == weight:
+                    chunks[-1] = (chunks[-1][0] + text, weight)
+                else:
+                    chunks.append((text, weight))
         return chunks
 
     def _encode_text(self, text: str) -> list[int]:

@@ -23,6 +23,7 @@ from swift_transformers.data.standardize import (
     extra_columns,
     rename_columns,
     to_messages,
+    tools_column,
 )
 
 ERROR_COLUMN = "__swift_row_error__"
@@ -53,7 +54,8 @@ def messages_feature():
     """The ``datasets`` type of the ``messages`` column."""
     from datasets import List, Value
 
-    return List({"role": Value("string"), "content": Value("string")})
+    # tool_calls: JSON text of an assistant message's calls (None elsewhere)
+    return List({"role": Value("string"), "content": Value("string"), "tool_calls": Value("string")})
 
 
 def _standard_row(raw: Any, opts: RowOptions) -> dict[str, Any]:
@@ -143,16 +145,21 @@ def _rename_table(ds, columns: Mapping[str, str]):
 def _standardize_batch(batch: dict[str, list], *, require_response: bool) -> dict[str, list]:
     keys = list(batch)
     size = len(batch[keys[0]]) if keys else 0
-    messages, errors = [], []
+    messages, errors, tools = [], [], []
     for j in range(size):
+        row = {k: batch[k][j] for k in keys}
         try:
-            row = {k: batch[k][j] for k in keys}
             messages.append(to_messages(row, require_response=require_response))
+            tools.append(tools_column(row.get("tools")))
             errors.append(None)
         except RowError as exc:
             messages.append([])
+            tools.append(None)
             errors.append(exc.reason)
-    return {"messages": messages, ERROR_COLUMN: errors}
+    out = {"messages": messages, ERROR_COLUMN: errors}
+    if "tools" in keys:
+        out["tools"] = tools
+    return out
 
 
 class _StreamingDrops:
@@ -199,6 +206,8 @@ def standardize_table(ds, source: str, opts: RowOptions):
         ds = ds.filter(_StreamingDrops(source, opts.strict), input_columns=[ERROR_COLUMN], with_indices=True)
         return ds.remove_columns([ERROR_COLUMN])
     kept = {k: v for k, v in ds.features.items() if k not in consumed}
+    if "tools" in kept:
+        kept["tools"] = Value("string")  # its JSON text (see standardize's docstring)
     features = Features({**kept, "messages": messages_feature(), ERROR_COLUMN: Value("string")})
     ds = ds.map(
         fn,

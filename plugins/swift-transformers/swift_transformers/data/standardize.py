@@ -12,6 +12,13 @@ Layouts, detected per row in this order (the first field present wins):
 * ``query`` / ``response`` with ``history`` (``[[q, r], …]``) and ``system``;
 * ``text``: one assistant turn, for pretraining.
 
+Tool use (see :mod:`swift.template.conversation`): assistant messages with OpenAI
+``tool_calls`` and ms-swift's ``tool_call`` messages become assistant messages whose
+``tool_calls`` is the JSON text of ``[{"name", "arguments"}, …]``; ``tool_response`` and
+``function`` messages become ``tool`` messages; a ``tools`` column becomes its JSON text.
+Text, because Arrow would otherwise merge every row's tool schemas into one struct
+and add the keys a tool lacks as nulls. Malformed tool JSON drops the row.
+
 Pure Python, so it runs the same inside ``datasets.map`` workers and in plain loops.
 """
 
@@ -48,6 +55,7 @@ ROLE_ALIASES = {
     "observation": "tool",
     "function": "tool",
     "tool_response": "tool",
+    "tool_call": "tool_call",
 }
 
 
@@ -129,7 +137,10 @@ def _from_messages(row: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
         # arrow unifies message structs, so absent keys arrive as None
         role = message.get("role") if message.get("role") is not None else message.get("from")
         content = message.get("content") if message.get("content") is not None else message.get("value")
-        messages.append({"role": role, "content": content})
+        item = {"role": role, "content": content}
+        if message.get("tool_calls") is not None:
+            item["tool_calls"] = message["tool_calls"]
+        messages.append(item)
     if messages and messages[0]["role"] != "system":
         messages = _system(row) + messages
     return messages
@@ -213,13 +224,16 @@ def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> lis
         RowError: With a reason a user can act on (missing field, wrong type, empty
             content, unknown role, no final assistant turn).
     """
-    messages = []
+    messages: list[dict[str, Any]] = []
     for i, message in enumerate(_raw_messages(row, require_response), 1):
         role, content = message["role"], message["content"]
         if not isinstance(role, str) or role.lower() not in ROLE_ALIASES:
             known = ", ".join(sorted(set(ROLE_ALIASES)))
             raise RowError(f"message {i} has unknown role {role!r} (known: {known})")
         role = ROLE_ALIASES[role.lower()]
+        if role == "tool_call" or message.get("tool_calls") is not None:
+            _add_calls(messages, i, role, content, message.get("tool_calls"))
+            continue
         if content is None:
             raise RowError(f"message {i} ({role}) has no content")
         if not isinstance(content, str):
@@ -238,6 +252,60 @@ def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> lis
     return messages
 
 
+def _calls_json(calls: Any) -> str:
+    return json.dumps(
+        [{"name": c.name, "arguments": c.arguments, **({"id": c.id} if c.id else {})} for c in calls],
+        ensure_ascii=False,
+    )
+
+
+def _add_calls(messages: list[dict[str, Any]], i: int, role: str, content: Any, tool_calls: Any) -> None:
+    """An assistant message with calls (OpenAI) or an ms-swift ``tool_call`` message, as stored calls."""
+    from swift.template import TemplateError
+    from swift.template.conversation import parse_tool_call, parse_tool_calls
+
+    try:
+        if role == "tool_call":
+            calls, content = (parse_tool_call(content, f"message {i} (tool_call)"),), ""
+        elif role != "assistant":
+            raise RowError(f"message {i} is a {role} message with tool_calls; only assistant messages make calls")
+        else:
+            calls = parse_tool_calls(tool_calls, f"message {i} tool_calls")
+    except TemplateError as exc:
+        raise RowError(str(exc)) from None
+    if content is not None and not isinstance(content, str):
+        raise RowError(f"message {i} (assistant) content must be a string, got {type(content).__name__}")
+    last = messages[-1] if messages else None
+    if role == "tool_call" and last is not None and last["role"] == "assistant":
+        # consecutive tool_call messages (and one after assistant text) are one turn's calls
+        earlier = json.loads(last["tool_calls"]) if last.get("tool_calls") else []
+        last["tool_calls"] = json.dumps(earlier + json.loads(_calls_json(calls)), ensure_ascii=False)
+        return
+    messages.append({"role": "assistant", "content": content or "", "tool_calls": _calls_json(calls)})
+
+
+def tools_column(value: Any) -> str | None:
+    """A row's ``tools`` as JSON text (``None`` for none).
+
+    Raises:
+        RowError: Not JSON, not a list, or a tool without a name.
+    """
+    from swift.template import TemplateError
+    from swift.template.conversation import parse_tools
+
+    try:
+        tools = parse_tools(value)
+    except TemplateError as exc:
+        raise RowError(str(exc)) from None
+    return None if tools is None else json.dumps(list(tools), ensure_ascii=False)
+
+
 def extra_columns(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns of ``row`` kept beside ``messages`` (``solution``, ``rejected_response`` …)."""
-    return {k: v for k, v in row.items() if k not in SOURCE_COLUMNS}
+    """The columns of ``row`` kept beside ``messages`` (``solution``, ``rejected_response`` …).
+
+    ``tools`` is stored as JSON text (see the module docstring).
+    """
+    extra = {k: v for k, v in row.items() if k not in SOURCE_COLUMNS}
+    if "tools" in extra:
+        extra["tools"] = tools_column(extra["tools"])
+    return extra

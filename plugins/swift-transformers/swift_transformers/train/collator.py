@@ -45,6 +45,9 @@ class PaddingCollator:
             "input_ids": torch.full((len(rows), width), self.pad_token_id, dtype=torch.long),
             "labels": torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long),
         }
+        scaled = rows[0].get("loss_scale") is not None
+        if scaled:  # --loss_scale weights; padding weighs 0
+            batch["loss_scale"] = torch.zeros((len(rows), width), dtype=torch.float32)
         if packed:
             # padding forms its own segment (positions restart at 0), so it never joins a sample
             batch["position_ids"] = torch.arange(width).repeat(len(rows), 1)
@@ -55,6 +58,8 @@ class PaddingCollator:
             batch["input_ids"][i, :n] = torch.as_tensor(row["input_ids"])
             labels = row.get("labels")
             batch["labels"][i, :n] = torch.as_tensor(labels if labels is not None else row["input_ids"])
+            if scaled:
+                batch["loss_scale"][i, :n] = torch.as_tensor(row["loss_scale"], dtype=torch.float32)
             if packed:
                 batch["position_ids"][i, :n] = torch.as_tensor(row["position_ids"])
                 batch["position_ids"][i, n:] = torch.arange(width - n)
@@ -97,12 +102,17 @@ def plan_packs(lengths: Sequence[int], max_length: int) -> list[list[int]]:
 def pack_samples(samples: Sequence[dict[str, Any]]) -> dict[str, list]:
     """Concatenate encoded samples into one packed row (see the module docstring)."""
     row: dict[str, list] = {"input_ids": [], "labels": [], "position_ids": []}
+    scaled = samples[0].get("loss_scale") is not None if samples else False
+    if scaled:
+        row["loss_scale"] = []
     for sample in samples:
         ids = list(sample["input_ids"])
         labels = list(sample["labels"] if sample.get("labels") is not None else ids)
         row["input_ids"] += ids
         row["labels"] += [IGNORE_INDEX, *labels[1:]]
         row["position_ids"] += list(range(len(ids)))
+        if scaled:
+            row["loss_scale"] += [0.0, *sample["loss_scale"][1:]]
     row["length"] = len(row["input_ids"])
     return row
 

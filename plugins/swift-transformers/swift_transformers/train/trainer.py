@@ -4,6 +4,8 @@
   written by the tuner, its parameter groups (LoRA+), ``memory(GiB)`` and
   ``train_speed(iter/s)`` in every training log;
 * training accuracy per ``--acc_strategy``, logged as ``acc`` with every loss;
+* per-token weights of ``--loss_scale`` strategies (a ``loss_scale`` column): each
+  token's cross-entropy times its weight, summed over the trained tokens;
 * ``--predict_with_generate`` for decoder-only models: generate from the prompt
   part of each sample (not from the whole conversation, as the stock
   ``Seq2SeqTrainer`` would) and compare with the reference response.
@@ -45,12 +47,21 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ loss and accuracy
+    def _set_signature_columns_if_needed(self):
+        super()._set_signature_columns_if_needed()
+        if "loss_scale" not in self._signature_columns:
+            self._signature_columns.append("loss_scale")  # kept for compute_loss, never given to the model
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """The usual loss; in training also count next-token accuracy for the logs."""
+        """The usual loss (weighted per token with ``--loss_scale``); in training also count accuracy for the logs."""
+        inputs = dict(inputs)
+        scale = inputs.pop("loss_scale", None)
         labels = inputs.get("labels")
         position_ids = inputs.get("position_ids")
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
+        if scale is not None and labels is not None:
+            loss = weighted_loss(logits, labels, scale, num_items_in_batch)
         # liger's fused loss returns no logits: then there is no accuracy to count
         if model.training and labels is not None and logits is not None:
             with torch.no_grad():
@@ -140,3 +151,23 @@ def split_prompts(
     for i, ref in enumerate(refs):
         references[i, : len(ref)] = ref
     return prompts, references
+
+
+def weighted_loss(logits: torch.Tensor | None, labels: torch.Tensor, scale: torch.Tensor, num_items_in_batch=None):
+    """Cross-entropy of each trained token times its ``--loss_scale`` weight, over the trained tokens.
+
+    As ms-swift: the sum of the weighted token losses divided by the number of trained
+    tokens (of the whole accumulated batch when the Trainer counted it).
+    """
+    from swift_transformers.train.losses import token_losses
+
+    if logits is None:
+        raise RuntimeError("--loss_scale weights need the model's logits; a fused loss (--use_liger) returns none")
+    loss, mask = token_losses(logits, labels)
+    weights = scale[..., 1:].to(loss.device, loss.dtype)
+    total = (loss * weights * mask).sum()
+    if num_items_in_batch is not None:
+        if torch.is_tensor(num_items_in_batch):
+            num_items_in_batch = num_items_in_batch.to(total.device)
+        return total / num_items_in_batch
+    return total / mask.sum().clamp(min=1)

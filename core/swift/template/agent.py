@@ -1,0 +1,311 @@
+r"""Agent templates (``--tools_prompt``): how tools, calls and results are written as text.
+
+A chat template (:class:`~swift.template.TemplateMeta`) lays out turns; an agent template
+decides what goes inside them when a conversation uses tools:
+
+* :meth:`AgentTemplate.tools_prompt` — the tool list joined to the system prompt;
+* :meth:`AgentTemplate.format_calls` — an assistant message's calls, written after its
+  content (what the model learns to produce);
+* :meth:`AgentTemplate.format_result` — one tool result; ``results`` says where it goes:
+  ``"tool"`` in the chat template's tool turn (a user turn when it has none), or
+  ``"assistant"`` inside the calling assistant turn, untrained, the next assistant
+  message continuing that turn (ReAct's ``Observation:``);
+* :meth:`AgentTemplate.parse_calls` — the reverse of ``format_calls`` on generated text,
+  which ``swift deploy`` turns into OpenAI ``tool_calls``.
+
+A chat template with a native format names it (``TemplateMeta.agent_template``:
+``hermes`` for Qwen 2.5/3); ``--tools_prompt`` overrides it; a template without one
+uses ``react_en``. A plugin adds a format by registering a
+:class:`~swift.kernel.AgentTemplateRecord` that names an :class:`AgentTemplate` subclass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from swift.template.conversation import ToolCall, tool_function, tool_name
+
+
+def _dumps(value: Any, **kwargs: Any) -> str:
+    # what transformers' `tojson` filter writes: no ASCII escaping, keys in their order
+    return json.dumps(value, ensure_ascii=False, **kwargs)
+
+
+def _join(system: str | None, block: str) -> str:
+    return block if not system else f"{system}\n\n{block}"
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+class AgentTemplate:
+    """Base class of the agent templates; subclasses set the class attributes and override the methods.
+
+    Attributes:
+        name: ``--tools_prompt`` name.
+        results: ``"tool"`` or ``"assistant"`` (see the module docstring).
+        stop_words: Strings that end generation where the model must wait for a result
+            (ReAct's ``Observation:``); added to the template's stop words.
+        call_separator: Put between a message's content and its calls when both exist.
+    """
+
+    name = ""
+    results = "tool"
+    stop_words: tuple[str, ...] = ()
+    call_separator = "\n"
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt (``None``: the row has none) with ``tools`` described in it."""
+        raise NotImplementedError
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The text of an assistant message's tool calls."""
+        raise NotImplementedError
+
+    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+        """The text of one tool result; ``call`` is the call it answers when known."""
+        return content
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """``(content, calls)`` of generated ``text``; no calls (and ``text`` whole) when none is well formed."""
+        raise NotImplementedError
+
+
+class Hermes(AgentTemplate):
+    """Hermes / Qwen 2.5 / Qwen 3: ``<tools>`` in the system prompt, ``<tool_call>{json}</tool_call>`` calls.
+
+    Identical to the published Qwen 2.5 and Qwen 3 chat templates (tests render both).
+    """
+
+    name = "hermes"
+    CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.S)
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt followed by the tool list in this format."""
+        listed = "".join("\n" + _dumps(tool) for tool in tools)
+        block = (
+            "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+            "You are provided with function signatures within <tools></tools> XML tags:\n"
+            f"<tools>{listed}\n</tools>\n\n"
+            "For each function call, return a json object with function name and arguments within "
+            '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
+            "<args-json-object>}\n</tool_call>"
+        )
+        return _join(system, block)
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls in this format."""
+        return "\n".join(
+            f'<tool_call>\n{{"name": "{c.name}", "arguments": {c.arguments_json}}}\n</tool_call>' for c in calls
+        )
+
+    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+        """One result in this format."""
+        return f"<tool_response>\n{content}\n</tool_response>"
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
+        start = text.find("<tool_call>")
+        if start == -1:
+            return text, []
+        calls = []
+        for body in self.CALL.findall(text[start:]):
+            value = _loads(body)
+            if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+                return text, []
+            calls.append(ToolCall(value["name"], value.get("arguments", {})))
+        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+
+
+class ReactEn(AgentTemplate):
+    r"""ReAct (Yao et al., 2023): ``Thought`` / ``Action`` / ``Action Input`` / ``Observation`` / ``Final Answer``.
+
+    A call is ``Action: name\nAction Input: {json}``; results are ``Observation: …``
+    inside the assistant turn (untrained), and generation stops at ``Observation:``.
+    """
+
+    name = "react_en"
+    results = "assistant"
+    stop_words = ("Observation:",)
+    ACTION = re.compile(r"Action:\s*(.+?)\s*\nAction Input:\s*(.*?)\s*(?=\nObservation:|\nAction:|\nThought:|\Z)", re.S)
+    HEADER = "Answer the following questions as best you can. You can use these tools:"
+    FORMAT = (
+        "Use this format:\n\n"
+        "Question: the question to answer\n"
+        "Thought: what to do next\n"
+        "Action: the tool to use, one of [{names}]\n"
+        "Action Input: the tool's arguments as a JSON object\n"
+        "Observation: the tool's result\n"
+        "... (Thought, Action, Action Input and Observation may repeat)\n"
+        "Thought: I know the final answer\n"
+        "Final Answer: the answer to the question\n\n"
+        "Begin!"
+    )
+
+    def describe(self, tool: Mapping[str, Any]) -> str:
+        """One tool's line in the system prompt."""
+        function = tool_function(tool)
+        parameters = _dumps(function.get("parameters", {}))
+        return f"{tool_name(tool)}: {function.get('description', '')} Parameters: {parameters}"
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt followed by the tool list in this format."""
+        names = ",".join(tool_name(t) for t in tools)
+        described = "\n\n".join(self.describe(t) for t in tools)
+        return _join(system, f"{self.HEADER}\n\n{described}\n\n{self.FORMAT.replace('{names}', names)}")
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls in this format."""
+        return "\n".join(f"Action: {c.name}\nAction Input: {c.arguments_json}" for c in calls) + "\n"
+
+    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+        """One result in this format."""
+        return f"Observation: {content}\n"
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
+        start = text.find("Action:")
+        if start == -1:
+            return text, []
+        calls = []
+        for name, raw in self.ACTION.findall(text[start:]):
+            arguments = _loads(raw)
+            if arguments is None:
+                return text, []
+            calls.append(ToolCall(name, arguments))
+        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+
+
+class ReactZh(ReactEn):
+    """ReAct with the instructions in Chinese; the keywords (``Action:`` …) stay as in ``react_en``."""
+
+    name = "react_zh"
+    HEADER = "尽你所能回答下面的问题。你可以使用以下工具："
+    FORMAT = (
+        "请使用以下格式：\n\n"
+        "Question: 要回答的问题\n"
+        "Thought: 下一步该做什么\n"
+        "Action: 要使用的工具，必须是 [{names}] 之一\n"
+        "Action Input: 工具的参数，一个 JSON 对象\n"
+        "Observation: 工具返回的结果\n"
+        "……（Thought、Action、Action Input、Observation 可以重复多次）\n"
+        "Thought: 我已经知道最终答案\n"
+        "Final Answer: 问题的最终答案\n\n"
+        "开始！"
+    )
+
+
+class ToolBench(ReactEn):
+    """ToolBench (Qin et al., 2023): functions listed as JSON, calls as ``Action`` / ``Action Input``.
+
+    Results come back in the chat template's tool turn (``results = "tool"``), not as an
+    ``Observation:`` line, and the call ends the assistant turn.
+    """
+
+    name = "toolbench"
+    results = "tool"
+    stop_words = ()
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt followed by the tool list in this format."""
+        listed = _dumps([dict(tool_function(t)) for t in tools])
+        block = (
+            "You are an agent that solves the task step by step by calling functions. At each step, "
+            "write your reasoning after 'Thought:', then the function to call after 'Action:' and its "
+            "arguments as a JSON object after 'Action Input:'. The function's result follows as the "
+            "next message. When you are done, answer after 'Final Answer:'.\n"
+            f"Available functions:\n{listed}"
+        )
+        return _join(system, block)
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls in this format."""
+        return "\n".join(f"Action: {c.name}\nAction Input: {c.arguments_json}" for c in calls)
+
+    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+        """One result in this format."""
+        return content
+
+
+class QwenAgent(AgentTemplate):
+    """Qwen-Agent's function format: ``✿FUNCTION✿`` / ``✿ARGS✿`` / ``✿RESULT✿`` / ``✿RETURN✿``.
+
+    Results are ``✿RESULT✿: …`` inside the assistant turn (untrained); the final reply is
+    written after ``✿RETURN✿:`` by the data, as Qwen-Agent writes it.
+    """
+
+    name = "qwen"
+    results = "assistant"
+    stop_words = ("✿RESULT✿",)
+    CALL = re.compile(r"✿FUNCTION✿:\s*(.+?)\s*\n✿ARGS✿:\s*(.*?)\s*(?=\n✿RESULT✿|\n✿FUNCTION✿|\n✿RETURN✿|\Z)", re.S)
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt followed by the tool list in this format."""
+        described = "\n\n".join(
+            f"### {tool_name(t)}\n\n{tool_name(t)}: {tool_function(t).get('description', '')} "
+            f"Parameters: {_dumps(tool_function(t).get('parameters', {}))}"
+            for t in tools
+        )
+        block = (
+            f"# Tools\n\n## You have access to the following tools:\n\n{described}\n\n"
+            "## To call a tool, reply in this format:\n\n"
+            "✿FUNCTION✿: the tool's name\n✿ARGS✿: its arguments as a JSON object\n"
+            "✿RESULT✿: the tool's result\n✿RETURN✿: your reply, based on the result"
+        )
+        return _join(system, block)
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls in this format."""
+        return "\n".join(f"✿FUNCTION✿: {c.name}\n✿ARGS✿: {c.arguments_json}" for c in calls) + "\n"
+
+    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+        """One result in this format."""
+        return f"✿RESULT✿: {content}\n"
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
+        start = text.find("✿FUNCTION✿")
+        if start == -1:
+            return text, []
+        calls = []
+        for name, raw in self.CALL.findall(text[start:]):
+            arguments = _loads(raw)
+            if arguments is None:
+                return text, []
+            calls.append(ToolCall(name, arguments))
+        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+
+
+class Glm4(AgentTemplate):
+    r"""GLM-4 chat's tool format: tools described under ``# 可用工具``, a call is ``name\n{json}``."""
+
+    name = "glm4"
+    call_separator = "\n"
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt followed by the tool list in this format."""
+        described = "".join(
+            f"\n\n## {tool_name(t)}\n\n{_dumps(dict(tool_function(t)), indent=4)}\n"
+            "在调用上述函数时，请使用 Json 格式表示调用的参数。"
+            for t in tools
+        )
+        return _join(system, f"# 可用工具{described}")
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls in this format."""
+        return "\n".join(f"{c.name}\n{c.arguments_json}" for c in calls)
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
+        name, sep, rest = text.strip().partition("\n")
+        arguments = _loads(rest) if sep else None
+        if not name or " " in name or not isinstance(arguments, dict):
+            return text, []
+        return "", [ToolCall(name, arguments)]

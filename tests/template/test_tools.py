@@ -1,0 +1,173 @@
+"""Tool use in templates: data shapes, native formats against the published templates, --tools_prompt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from swift.template import TemplateError, get_template
+from swift.template.conversation import ToolCall
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather of a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+def _call(city: str, call_id: str = "call_1") -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": {"city": city}}}
+
+
+# OpenAI-style: a call without content, two parallel calls after text, results, a final answer
+OPENAI_ROWS = {
+    "one call": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [_call("Paris")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "assistant", "content": "It is 18C in Paris."},
+    ],
+    "text and two calls": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Paris or Rome, which is warmer?"},
+        {"role": "assistant", "content": "Let me check both.", "tool_calls": [_call("Paris"), _call("Rome", "c2")]},
+        {"role": "tool", "content": '{"temp": 18}'},
+        {"role": "tool", "content": '{"temp": 25}'},
+        {"role": "assistant", "content": "Rome."},
+    ],
+}
+
+
+@pytest.mark.parametrize("name", ["qwen2_5", "qwen3"])
+@pytest.mark.parametrize("row", OPENAI_ROWS, ids=list(OPENAI_ROWS))
+def test_hermes_tool_calls_render_like_the_published_qwen_templates(name, row, family_tokenizer):
+    tokenizer = family_tokenizer(name)
+    messages = OPENAI_ROWS[row]
+    expected = tokenizer.apply_chat_template(messages, tools=[WEATHER], tokenize=False)
+    template = get_template(name, tokenizer)
+    assert template.render(messages, tools=[WEATHER]) == expected
+    # and the prompt of the second round (after the results) as well
+    prompt = messages[:-1]
+    published = tokenizer.apply_chat_template(prompt, tools=[WEATHER], tokenize=False, add_generation_prompt=True)
+    assert template.render(prompt, True, tools=[WEATHER]) == published
+
+
+def test_the_calls_are_trained_and_the_results_are_not(family_tokenizer):
+    tokenizer = family_tokenizer("qwen2_5")
+    encoded = get_template("qwen2_5", tokenizer).encode({"messages": OPENAI_ROWS["one call"], "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    assert trained == (
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>'
+        "It is 18C in Paris.<|im_end|>"
+    )
+
+
+def test_ms_swift_agent_rows_encode_like_the_openai_form(family_tokenizer):
+    template = get_template("qwen2_5", family_tokenizer("qwen2_5"))
+    ms_swift = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "tool_call", "content": json.dumps({"name": "get_weather", "arguments": {"city": "Paris"}})},
+        {"role": "tool_response", "content": "18C"},
+        {"role": "assistant", "content": "It is 18C in Paris."},
+    ]
+    tools = json.dumps([WEATHER])  # ms-swift stores the tool list as JSON text
+    assert template.encode({"messages": ms_swift, "tools": tools}) == template.encode(
+        {"messages": OPENAI_ROWS["one call"], "tools": [WEATHER]}
+    )
+    # arguments as OpenAI's JSON string are the same call
+    as_string = [dict(m) for m in OPENAI_ROWS["one call"]]
+    as_string[1] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+    }
+    assert template.render(as_string, tools=[WEATHER]) == template.render(OPENAI_ROWS["one call"], tools=[WEATHER])
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ({"role": "tool_call", "content": "{not json"}, "not JSON"),
+        ({"role": "tool_call", "content": '{"arguments": {}}'}, "no function name"),
+        ({"role": "assistant", "content": None, "tool_calls": "[{"}, "not JSON"),
+        ({"role": "assistant", "content": "", "tool_calls": [{"name": "f", "arguments": "{x"}]}, "arguments"),
+        ({"role": "user", "content": "x", "tool_calls": [{"name": "f", "arguments": {}}]}, "only assistant"),
+    ],
+)
+def test_malformed_tool_json_is_a_bad_row(message, reason, chatml_tokenizer):
+    row = {"messages": [{"role": "user", "content": "q"}, message, {"role": "assistant", "content": "a"}]}
+    with pytest.raises(TemplateError, match=reason):
+        get_template("chatml", chatml_tokenizer).encode(row)
+
+
+def _trained_text(tokenizer, encoded) -> str:
+    return tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+
+
+def test_tools_prompt_decides_the_prompt_and_the_trained_text(chatml_tokenizer):
+    row = {"messages": OPENAI_ROWS["one call"], "tools": [WEATHER]}
+    react = get_template("chatml", chatml_tokenizer, tools_prompt="react_en")
+    toolbench = get_template("chatml", chatml_tokenizer, tools_prompt="toolbench")
+    react_ids, bench_ids = react.encode(row), toolbench.encode(row)
+    assert react_ids["input_ids"] != bench_ids["input_ids"]
+    text = react.render(row["messages"], tools=[WEATHER])
+    # ReAct: one assistant turn; the observation sits inside it and is not trained
+    assert (
+        '<|im_start|>assistant\nAction: get_weather\nAction Input: {"city": "Paris"}\nObservation: 18C\n'
+        "It is 18C in Paris.<|im_end|>"
+    ) in text
+    assert _trained_text(chatml_tokenizer, react_ids) == (
+        'Action: get_weather\nAction Input: {"city": "Paris"}\nIt is 18C in Paris.<|im_end|>'
+    )
+    # ToolBench: the call ends the turn; the result comes back in the tool turn
+    bench = toolbench.render(row["messages"], tools=[WEATHER])
+    assert 'Action: get_weather\nAction Input: {"city": "Paris"}<|im_end|>\n<|im_start|>tool\n18C<|im_end|>' in bench
+    assert "Available functions:" in bench and "Answer the following questions" not in bench
+
+
+def test_a_react_prompt_after_a_result_continues_the_assistant_turn(chatml_tokenizer):
+    template = get_template("chatml", chatml_tokenizer, tools_prompt="react_en")
+    prompt = template.render(OPENAI_ROWS["one call"][:-1], True, tools=[WEATHER])
+    assert prompt.endswith('<|im_start|>assistant\nAction: get_weather\nAction Input: {"city": "Paris"}\nObservation: 18C\n')
+    assert "Observation:" in template.stop_words
+
+
+def test_tools_prompt_overrides_the_native_format(family_tokenizer):
+    template = get_template("qwen2_5", family_tokenizer("qwen2_5"), tools_prompt="react_en")
+    text = template.render(OPENAI_ROWS["one call"], tools=[WEATHER])
+    assert "<tool_call>" not in text and "# Tools" not in text and "Action: get_weather" in text
+
+
+def test_a_family_without_a_tool_role_gets_results_as_a_user_turn(family_tokenizer):
+    template = get_template("gemma", family_tokenizer("gemma"), tools_prompt="toolbench")
+    text = template.render(OPENAI_ROWS["one call"], tools=[WEATHER])
+    assert "<start_of_turn>user\n18C<end_of_turn>" in text
+
+
+def test_an_unknown_tools_prompt_lists_the_formats(chatml_tokenizer):
+    from swift.kernel import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="react_en") as err:
+        get_template("chatml", chatml_tokenizer, tools_prompt="react_eng")
+    assert "toolbench" in str(err.value)
+
+
+CALLS = [ToolCall("get_weather", {"city": "Paris"}), ToolCall("add", {"a": 1, "b": [2, 3]})]
+
+
+@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4"])
+def test_every_format_reads_back_the_calls_it_writes(name):
+    from swift.contracts import load_agent_template
+
+    agent = load_agent_template(name)
+    calls = CALLS[:1] if name == "glm4" else CALLS  # GLM-4 writes one call per turn
+    content, parsed = agent.parse_calls("Let me look.\n" * (name != "glm4") + agent.format_calls(calls))
+    assert [(c.name, c.arguments) for c in parsed] == [(c.name, c.arguments) for c in calls]
+    assert content == ("" if name == "glm4" else "Let me look.")
+    # a reply without a well-formed call is plain text
+    for text in ("The weather is fine.", agent.format_calls(calls).replace("}", "", 1)):
+        assert agent.parse_calls(text) == (text, [])

@@ -63,6 +63,7 @@ CHAT_SPECIAL_TOKENS = (
     "<｜Assistant｜>",
     "<|im_sep|>",
 )
+PLAIN_ADDED_TOKENS = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
 
 # ChatML with generation markers, so transformers' return_assistant_tokens_mask works.
 CHATML_TEMPLATE = (
@@ -105,7 +106,7 @@ def training_text(n_sentences: int = 400, seed: int = 0) -> list[str]:
 
 def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE):
     """A ``PreTrainedTokenizerFast`` trained on :func:`training_text`."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE(unk_token=None))
@@ -118,11 +119,15 @@ def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE
         show_progress=False,
     )
     tok.train_from_iterator(training_text(), trainer=trainer)
+    # As in Qwen's tokenizers, the tool markers are added but not special tokens: decoded
+    # answers keep them (skip_special_tokens=True), so a reply's tool calls can be read back.
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in PLAIN_ADDED_TOKENS])
+    kept = ("<|im_end|>", "<|endoftext|>", *PLAIN_ADDED_TOKENS)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=[t for t in CHAT_SPECIAL_TOKENS if t not in ("<|im_end|>", "<|endoftext|>")],
+        additional_special_tokens=[t for t in CHAT_SPECIAL_TOKENS if t not in kept],
     )
     fast.chat_template = chat_template
     return fast

@@ -132,7 +132,9 @@ def test_tools_prompt_decides_the_prompt_and_the_trained_text(chatml_tokenizer):
 def test_a_react_prompt_after_a_result_continues_the_assistant_turn(chatml_tokenizer):
     template = get_template("chatml", chatml_tokenizer, tools_prompt="react_en")
     prompt = template.render(OPENAI_ROWS["one call"][:-1], True, tools=[WEATHER])
-    assert prompt.endswith('<|im_start|>assistant\nAction: get_weather\nAction Input: {"city": "Paris"}\nObservation: 18C\n')
+    assert prompt.endswith(
+        '<|im_start|>assistant\nAction: get_weather\nAction Input: {"city": "Paris"}\nObservation: 18C\n'
+    )
     assert "Observation:" in template.stop_words
 
 

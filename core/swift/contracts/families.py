@@ -134,6 +134,10 @@ class AgentTemplateLike(Protocol):
     results: str
     stop_words: tuple[str, ...]
     call_separator: str
+    call_marker: str
+
+    def call_prefix(self, name: str | None) -> str:
+        """The start of a reply that must call a tool (``name``, or any when ``None``)."""
 
     def tools_prompt(self, system: str | None, tools: Any) -> str:
         """The system prompt with the tool list written into it."""

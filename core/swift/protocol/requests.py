@@ -41,6 +41,9 @@ class InferRequest(Serializable):
             completions API); when set, ``messages`` is ignored and may be empty.
         prompt_ids: Token ids to continue, as they are (the completions API with a
             token-id prompt); when set, ``messages`` and ``prompt`` are ignored.
+        response_prefix: Text the answer must start with, written after the generation
+            prompt (the answer returned is its continuation); ``tool_choice`` "required"
+            or a named function starts the answer with the tool format's call opening.
 
     Example::
 
@@ -54,6 +57,7 @@ class InferRequest(Serializable):
     system: str | None = None
     prompt: str | None = None
     prompt_ids: list[int] | None = None
+    response_prefix: str | None = None
 
     @classmethod
     def completion(cls, prompt: str | list[int]) -> InferRequest:

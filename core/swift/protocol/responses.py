@@ -14,7 +14,7 @@ from typing import Literal
 
 from swift.protocol._serial import Serializable
 
-FinishReason = Literal["stop", "length"]
+FinishReason = Literal["stop", "length", "tool_calls"]
 
 
 def random_id(prefix: str) -> str:
@@ -73,10 +73,19 @@ class ChoiceLogprobs(Serializable):
 
 @dataclass
 class ChatMessage(Serializable):
-    """A message of the answer."""
+    """A message of the answer.
+
+    Attributes:
+        content: The text; ``None`` when the answer is only tool calls (as OpenAI sends).
+        tool_calls: OpenAI ``tool_calls`` read from the answer by the template's tool
+            format (``{"id", "type": "function", "function": {"name", "arguments"}}``).
+    """
+
+    OMIT_NONE = ("tool_calls",)
 
     role: str = "assistant"
-    content: str = ""
+    content: str | None = ""
+    tool_calls: list[dict] | None = None
 
 
 @dataclass
@@ -84,7 +93,8 @@ class ChatCompletionResponseChoice(Serializable):
     """One answer.
 
     Attributes:
-        finish_reason: ``stop`` (end of turn or a stop word) or ``length`` (max_tokens).
+        finish_reason: ``stop`` (end of turn or a stop word), ``length`` (max_tokens) or
+            ``tool_calls`` (the answer is tool calls).
         token_ids: With ``RequestConfig.return_token_ids``: every token the engine
             sampled for this answer, in order, including the end-of-turn token that
             stopped it and the tokens of a stop string the text was cut before (as
@@ -133,10 +143,13 @@ class ChatCompletionResponse(Serializable):
 
 @dataclass
 class DeltaMessage(Serializable):
-    """The new text of a choice in one stream chunk."""
+    """The new text (or tool calls, each with its ``index``) of a choice in one stream chunk."""
+
+    OMIT_NONE = ("tool_calls",)
 
     role: str | None = "assistant"
     content: str | None = ""
+    tool_calls: list[dict] | None = None
 
 
 @dataclass

@@ -119,6 +119,9 @@ class PromptEncoder:
         except TemplateError as exc:
             raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
         ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
+        if request.response_prefix:
+            with self._lock:
+                ids = list(ids) + list(self.tokenizer.encode(request.response_prefix, add_special_tokens=False))
         return [int(i) for i in ids]
 
     def _encode_raw(self, prompt: str) -> list[int]:

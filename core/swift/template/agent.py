@@ -11,7 +11,9 @@ decides what goes inside them when a conversation uses tools:
   ``"assistant"`` inside the calling assistant turn, untrained, the next assistant
   message continuing that turn (ReAct's ``Observation:``);
 * :meth:`AgentTemplate.parse_calls` — the reverse of ``format_calls`` on generated text,
-  which ``swift deploy`` turns into OpenAI ``tool_calls``.
+  which ``swift deploy`` turns into OpenAI ``tool_calls``; ``call_marker`` is where a
+  call starts (a stream holds text back from there) and :meth:`AgentTemplate.call_prefix`
+  the opening that forces a call (``tool_choice`` "required" or a named function).
 
 A chat template with a native format names it (``TemplateMeta.agent_template``:
 ``hermes`` for Qwen 2.5/3); ``--tools_prompt`` overrides it; a template without one
@@ -54,12 +56,19 @@ class AgentTemplate:
         stop_words: Strings that end generation where the model must wait for a result
             (ReAct's ``Observation:``); added to the template's stop words.
         call_separator: Put between a message's content and its calls when both exist.
+        call_marker: Text every call starts with; ``""`` when a reply that calls is
+            only the call (GLM-4).
     """
 
     name = ""
     results = "tool"
     stop_words: tuple[str, ...] = ()
     call_separator = "\n"
+    call_marker = ""
+
+    def call_prefix(self, name: str | None) -> str:
+        """The start of a reply that must call a tool (``name``, or any when ``None``)."""
+        return self.call_marker
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt (``None``: the row has none) with ``tools`` described in it."""
@@ -85,7 +94,12 @@ class Hermes(AgentTemplate):
     """
 
     name = "hermes"
+    call_marker = "<tool_call>"
     CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.S)
+
+    def call_prefix(self, name: str | None) -> str:
+        """``<tool_call>`` and the JSON up to the function name (and its arguments when named)."""
+        return '<tool_call>\n{"name": "' + (f'{name}", "arguments": ' if name else "")
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt followed by the tool list in this format."""
@@ -134,6 +148,7 @@ class ReactEn(AgentTemplate):
     name = "react_en"
     results = "assistant"
     stop_words = ("Observation:",)
+    call_marker = "Action:"
     ACTION = re.compile(r"Action:\s*(.+?)\s*\nAction Input:\s*(.*?)\s*(?=\nObservation:|\nAction:|\nThought:|\Z)", re.S)
     HEADER = "Answer the following questions as best you can. You can use these tools:"
     FORMAT = (
@@ -164,6 +179,10 @@ class ReactEn(AgentTemplate):
     def format_calls(self, calls: Sequence[ToolCall]) -> str:
         """The calls in this format."""
         return "\n".join(f"Action: {c.name}\nAction Input: {c.arguments_json}" for c in calls) + "\n"
+
+    def call_prefix(self, name: str | None) -> str:
+        """``Action: `` (and the name and ``Action Input: `` when named)."""
+        return "Action: " + (f"{name}\nAction Input: " if name else "")
 
     def format_result(self, content: str, call: ToolCall | None = None) -> str:
         """One result in this format."""
@@ -244,6 +263,7 @@ class QwenAgent(AgentTemplate):
     name = "qwen"
     results = "assistant"
     stop_words = ("✿RESULT✿",)
+    call_marker = "✿FUNCTION✿"
     CALL = re.compile(r"✿FUNCTION✿:\s*(.+?)\s*\n✿ARGS✿:\s*(.*?)\s*(?=\n✿RESULT✿|\n✿FUNCTION✿|\n✿RETURN✿|\Z)", re.S)
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
@@ -269,6 +289,10 @@ class QwenAgent(AgentTemplate):
         """One result in this format."""
         return f"✿RESULT✿: {content}\n"
 
+    def call_prefix(self, name: str | None) -> str:
+        """``✿FUNCTION✿: `` (and the name and ``✿ARGS✿: `` when named)."""
+        return "✿FUNCTION✿: " + (f"{name}\n✿ARGS✿: " if name else "")
+
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
         start = text.find("✿FUNCTION✿")
@@ -288,6 +312,10 @@ class Glm4(AgentTemplate):
 
     name = "glm4"
     call_separator = "\n"
+
+    def call_prefix(self, name: str | None) -> str:
+        """The function name line when named; nothing can force an unnamed call."""
+        return f"{name}\n" if name else ""
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt followed by the tool list in this format."""

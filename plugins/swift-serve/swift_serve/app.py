@@ -40,6 +40,7 @@ from swift_serve.errors import APIError, bad_request, error_body, internal_error
 from swift_serve.schemas import ChatCompletionRequest, CompletionRequest
 from swift_serve.sse import stream_events
 from swift_serve.stats import ServerStats, log_every
+from swift_serve.tools import read_tool_calls, stream_tool_calls, tool_use_for
 
 logger = logging.getLogger("swift_serve")
 
@@ -79,6 +80,9 @@ class Server:
     async def answer(self, parsed: ParsedRequest, *, completions: bool) -> Any:
         """Run a parsed request on the engine: a JSON response or an SSE stream."""
         entry = self.catalog.resolve(parsed.model)
+        tools = None if completions else tool_use_for(self.engine, parsed.requests[0].tools, parsed.tool_choice)
+        if tools is not None and tools.prefix:
+            parsed.requests[0].response_prefix = tools.prefix
         self.stats.begin()
         if parsed.config.stream:
             try:
@@ -86,6 +90,8 @@ class Server:
             except BaseException:
                 self.stats.end(failed=True)
                 raise
+            if tools is not None:
+                chunks = stream_tool_calls(chunks, tools)
             events = stream_events(
                 chunks,
                 model=entry.name,
@@ -107,6 +113,8 @@ class Server:
         self.stats.end(usage.prompt_tokens, usage.completion_tokens)
         for response in responses:
             response.model = entry.name
+            if tools is not None:
+                read_tool_calls(response, tools)
         body = _completion_body(responses, parsed) if completions else responses[0].to_dict()
         return JSONResponse(body)
 

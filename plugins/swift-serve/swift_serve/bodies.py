@@ -39,7 +39,7 @@ COMPLETIONS_MAX_TOKENS = 16
 UNSERVED = {
     "response_format": 'only {"type": "text"} is served; structured output (json_object, json_schema) is not '
     "implemented by this server",
-    "tool_choice": '"auto" and "none" are served; "required" and named functions are not implemented yet',
+    "tool_choice": '"auto", "none", "required" or {"type": "function", "function": {"name": ...}}',
     "suffix": "suffix (insertion) is not supported by this server",
 }
 
@@ -93,12 +93,15 @@ class ParsedRequest:
         requests: The conversations to answer: one for chat, one per prompt for completions.
         config: Generation settings (client fields over the server's defaults).
         include_usage: ``stream_options.include_usage``: end a stream with a usage chunk.
+        tool_choice: ``auto``, ``required`` or ``{"type": "function", "function": {"name"}}``
+            of a chat request with tools (``none`` removes the tools instead).
     """
 
     model: str | None
     requests: list[InferRequest]
     config: RequestConfig
     include_usage: bool = False
+    tool_choice: Any = None
 
 
 def too_large(what: str, limit: int, flag: str) -> APIError:
@@ -294,10 +297,36 @@ def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:
         raise bad_request(str(exc), "messages") from exc
     if fields.top_logprobs and not fields.logprobs:
         raise bad_request("'top_logprobs' needs \"logprobs\": true", "top_logprobs")
-    if fields.tool_choice == "none":
+    tool_choice = _tool_choice(fields)
+    if tool_choice == "none":
         request.tools = None  # "none": the model is not offered the tools
     config = _config(fields, rules, logprobs=bool(fields.logprobs), top_logprobs=fields.top_logprobs)
-    return ParsedRequest(fields.model, [request], config, _include_usage(fields))
+    return ParsedRequest(fields.model, [request], config, _include_usage(fields), tool_choice)
+
+
+def _tool_choice(fields: Any) -> Any:
+    """``tool_choice`` checked against ``tools``: a named function must be one of them."""
+    from swift.template import TemplateError
+    from swift.template.conversation import parse_tools, tool_name
+
+    try:
+        tools = parse_tools(fields.tools) or ()
+    except TemplateError as exc:
+        raise bad_request(str(exc), "tools") from exc
+    choice = fields.tool_choice
+    if choice is None or choice == "none":
+        return choice
+    if not tools and choice != "auto":
+        raise bad_request(f"'tool_choice' {choice!r} needs 'tools'", "tool_choice")
+    if not isinstance(choice, str):
+        name = choice.function.name
+        names = [tool_name(t) for t in tools]
+        if name not in names:
+            raise bad_request(
+                f"'tool_choice' names function {name!r}, which is not in 'tools' ({', '.join(names)})", "tool_choice"
+            )
+        return choice.model_dump()
+    return choice
 
 
 def parse_completion(body: Any, rules: RequestRules) -> ParsedRequest:

@@ -10,8 +10,8 @@ bounds an operator sets (``--max_n``, ``--max_prompts`` …) and those of the
 model (context length, vocabulary) are checked after validation.
 
 OpenAI fields the server does not implement are refused unless they ask for the
-default: ``response_format`` other than text, ``tool_choice`` other than
-``auto``/``none``, ``suffix``, ``best_of`` ≠ ``n``, ``echo`` with ``stream``.
+default: ``response_format`` other than text, ``suffix``, ``best_of`` ≠ ``n``,
+``echo`` with ``stream``.
 """
 
 from __future__ import annotations
@@ -104,6 +104,19 @@ class _Sampling(_Strict):
     )
 
 
+class FunctionName(_Strict):
+    """``{"name": ...}`` of a named tool choice."""
+
+    name: StrictStr
+
+
+class NamedToolChoice(_Strict):
+    """``tool_choice`` naming the function the answer must call."""
+
+    type: Literal["function"]
+    function: FunctionName
+
+
 class ChatCompletionRequest(_Sampling):
     """``POST /v1/chat/completions``."""
 
@@ -112,8 +125,9 @@ class ChatCompletionRequest(_Sampling):
     logprobs: StrictBool | None = False
     top_logprobs: Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS_MAX)] | None = None
     tools: list[dict[str, Any]] | None = None
-    tool_choice: Literal["auto", "none"] | None = Field(
-        None, description="auto or none; required and named functions are not served yet."
+    tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = Field(
+        None,
+        description='auto (default with tools), none, required, or {"type": "function", "function": {"name": ...}}.',
     )
     parallel_tool_calls: StrictBool | None = None
     response_format: ResponseFormat | None = None

@@ -1,0 +1,161 @@
+"""Tool calling through ``swift deploy``: a tiny model trained to call get_weather, asked with the openai client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather of a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+ASK = {"role": "user", "content": "What is the weather in Paris?"}
+CALL = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
+}
+ANSWER = "It is 18C in Paris."
+
+
+@pytest.fixture(scope="module")
+def weather_checkpoint(tiny_model_dir, tmp_path_factory) -> str:
+    """The tiny model fully fine-tuned (as ``swift sft`` trains) to call get_weather, then answer from its result."""
+    from swift.llm import TrainArguments, sft_main
+
+    folder = tmp_path_factory.mktemp("weather")
+    rows = [
+        {"tools": [WEATHER], "messages": [ASK, CALL]},
+        {
+            "tools": [WEATHER],
+            "messages": [ASK, CALL, {"role": "tool", "content": "18C"}, {"role": "assistant", "content": ANSWER}],
+        },
+    ]
+    data = folder / "weather.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows * 8), encoding="utf-8")
+    args = TrainArguments(
+        model=tiny_model_dir,
+        template="qwen2_5",
+        train_type="full",
+        dataset=[str(data)],
+        output_dir=str(folder / "out"),
+        max_steps=80,
+        learning_rate=3e-3,
+        lr_scheduler_type="constant",
+        warmup_ratio=0.0,
+        per_device_train_batch_size=4,
+        split_dataset_ratio=0.0,
+        save_steps=80,
+        logging_steps=20,
+    )
+    return sft_main(args)["last_model_checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def tool_client(weather_checkpoint, make_deploy_args):
+    import openai
+    from swift_serve.app import create_app
+    from swift_serve.server import BackgroundServer
+
+    from swift.pipelines.infer_engine import create_engine
+
+    args = make_deploy_args(weather_checkpoint, template="qwen2_5", temperature=0.0, max_new_tokens=64)
+    engine = create_engine(args)
+    try:
+        with BackgroundServer(create_app(engine, args)) as server:
+            with openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=120) as client:
+                yield client
+    finally:
+        engine.close()
+
+
+def _model(client) -> str:
+    return client.models.list().data[0].id
+
+
+def test_the_answer_is_a_tool_call_with_name_and_arguments(tool_client):
+    response = tool_client.chat.completions.create(model=_model(tool_client), messages=[ASK], tools=[WEATHER])
+    choice = response.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls
+    assert call.type == "function" and call.id.startswith("call_")
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+
+
+def test_a_streamed_answer_sends_the_call_as_delta_tool_calls(tool_client):
+    stream = tool_client.chat.completions.create(
+        model=_model(tool_client), messages=[ASK], tools=[WEATHER], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    calls = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert "<tool_call>" not in text  # the call's text is never streamed as content
+    assert finish == ["tool_calls"]
+    [call] = calls
+    assert call.index == 0 and call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+
+
+def test_the_tool_result_sent_back_yields_the_final_answer(tool_client):
+    first = tool_client.chat.completions.create(model=_model(tool_client), messages=[ASK], tools=[WEATHER])
+    call = first.choices[0].message.tool_calls[0]
+    messages = [
+        ASK,
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "18C"},
+    ]
+    final = tool_client.chat.completions.create(model=_model(tool_client), messages=messages, tools=[WEATHER])
+    assert final.choices[0].finish_reason == "stop"
+    assert final.choices[0].message.content == ANSWER
+    assert final.choices[0].message.tool_calls is None
+
+
+def test_tool_choice_none_hides_the_tools_and_a_named_choice_forces_the_call(tool_client):
+    model = _model(tool_client)
+    plain = tool_client.chat.completions.create(model=model, messages=[ASK], tools=[WEATHER], tool_choice="none")
+    assert plain.choices[0].message.tool_calls is None
+    named = tool_client.chat.completions.create(
+        model=model,
+        messages=[ASK],
+        tools=[WEATHER],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    )
+    assert named.choices[0].message.tool_calls[0].function.name == "get_weather"
+    required = tool_client.chat.completions.create(model=model, messages=[ASK], tools=[WEATHER], tool_choice="required")
+    assert required.choices[0].finish_reason == "tool_calls"
+
+
+def test_a_malformed_call_comes_back_as_text(client, ask):
+    """The untrained tiny model, forced to start a call, writes no valid JSON: text, status 200."""
+    response = client.chat.completions.create(
+        model=client.models.list().data[0].id,
+        messages=ask("hi"),
+        tools=[WEATHER],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        max_tokens=5,
+    )
+    choice = response.choices[0]
+    assert choice.message.tool_calls is None
+    assert choice.message.content.startswith('<tool_call>\n{"name": "get_weather", "arguments": ')
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tool_choice": {"type": "function", "function": {"name": "nope"}}, "tools": [WEATHER]}, "tool_choice"),
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"tools": [{"type": "function", "function": {"description": "no name"}}]}, "tools"),
+    ],
+)
+def test_bad_tool_fields_are_a_400_naming_the_field(http, body, field):
+    response = http.post("/v1/chat/completions", json={"messages": [ASK], **body})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == field

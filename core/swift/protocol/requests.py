@@ -7,6 +7,7 @@ one, and engines (pt, vLLM …) all read the same objects.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,11 @@ class InferRequest(Serializable):
         return cls(messages=[], prompt=prompt)
 
     def __post_init__(self) -> None:
+        if isinstance(self.tools, str):  # datasets store the tool list as JSON text
+            try:
+                self.tools = json.loads(self.tools) if self.tools.strip() else None
+            except ValueError as exc:
+                raise ValueError(f"InferRequest.tools is text but not JSON: {exc}") from None
         if self.prompt_ids is not None:
             ids = self.prompt_ids
             if not isinstance(ids, list) or not ids or not all(type(t) is int and t >= 0 for t in ids):

@@ -155,7 +155,12 @@ def _parse_infer(body: Any, rules: RequestRules) -> tuple[list[InferRequest], Re
             messages = messages_of(item.messages, rules) if item.messages else []
             requests.append(
                 InferRequest(
-                    messages, tools=item.tools, system=item.system, prompt=item.prompt, prompt_ids=item.prompt_ids
+                    messages,
+                    tools=item.tools,
+                    system=item.system,
+                    prompt=item.prompt,
+                    prompt_ids=item.prompt_ids,
+                    response_prefix=item.response_prefix,
                 )
             )
         except APIError as exc:

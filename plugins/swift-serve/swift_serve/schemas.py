@@ -185,6 +185,7 @@ class RolloutRequest(_Strict):
     system: StrictStr | None = None
     prompt: StrictStr | None = None
     prompt_ids: list[TokenId] | None = None
+    response_prefix: StrictStr | None = Field(None, max_length=4096)
 
 
 class RolloutInferRequest(_Strict):

@@ -90,7 +90,7 @@ def rows_to_dataset(rows: list[dict[str, Any]], source: str):
     columns = list(dict.fromkeys(k for row in rows for k in row))
     rows = [{c: row.get(c) for c in columns} for row in rows]
     try:
-        return Dataset.from_list(rows)
+        return _typed_messages(Dataset.from_list(rows))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     # an extra column holds different types in different rows: store it as JSON
@@ -102,7 +102,14 @@ def rows_to_dataset(rows: list[dict[str, Any]], source: str):
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             logger.info("%s: column %r mixes value types; it is kept as JSON", source, column)
             features[column] = Json()
-    return Dataset.from_list(rows, features=Features(features))
+    return _typed_messages(Dataset.from_list(rows, features=Features(features)))
+
+
+def _typed_messages(ds):
+    """``ds`` with ``messages`` of :func:`messages_feature` (an all-None ``tool_calls`` is inferred as null)."""
+    if "messages" in ds.column_names and ds.features["messages"] != messages_feature():
+        ds = ds.cast_column("messages", messages_feature())
+    return ds
 
 
 def standardize_rows(open_rows: Callable[[], Iterable[Any]], source: str, opts: RowOptions):

@@ -16,6 +16,8 @@ Tool use (see :mod:`swift.template.conversation`): assistant messages with OpenA
 ``tool_calls`` and ms-swift's ``tool_call`` messages become assistant messages whose
 ``tool_calls`` is the JSON text of ``[{"name", "arguments"}, …]``; ``tool_response`` and
 ``function`` messages become ``tool`` messages; a ``tools`` column becomes its JSON text.
+Every message has the ``tool_calls`` key (``None`` without calls), so every dataset has
+the same ``messages`` type and any two can be concatenated.
 Text, because Arrow would otherwise merge every row's tool schemas into one struct
 and add the keys a tool lacks as nulls. Malformed tool JSON drops the row.
 
@@ -212,8 +214,8 @@ def _raw_messages(row: Mapping[str, Any], require_response: bool) -> list[dict[s
     )
 
 
-def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> list[dict[str, str]]:
-    """The conversation of one row as ``[{"role", "content"}, …]``.
+def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> list[dict[str, Any]]:
+    """The conversation of one row as ``[{"role", "content", "tool_calls"}, …]``.
 
     Args:
         row: The row, after ``--columns`` renaming.
@@ -244,7 +246,7 @@ def to_messages(row: Mapping[str, Any], *, require_response: bool = True) -> lis
             raise RowError(f"message {i} ({role}) has empty content")
         if role == "system" and messages:
             raise RowError(f"message {i} is a system message; only the first message may be one")
-        messages.append({"role": role, "content": content})
+        messages.append({"role": role, "content": content, "tool_calls": None})
     if not any(m["role"] != "system" for m in messages):
         raise RowError("conversation has no user or assistant message")
     if require_response and messages[-1]["role"] != "assistant":

@@ -53,7 +53,7 @@ COMMANDS = (
         "Align with preferences or rewards: DPO, ORPO, SimPO, KTO, CPO, GRPO.",
         "RLHFArguments",
         "swift.pipelines.train:rlhf_main",
-        (*_TRAIN, "rewards", "schedulers", "engines"),
+        (*_TRAIN, "rewards", "schedulers", "tools", "engines"),
         12,
         distributed=True,
     ),

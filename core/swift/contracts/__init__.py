@@ -17,6 +17,7 @@ tuners        a tuner object                                  :class:`Tuner` (+ 
 losses        ``fn(outputs, labels, num_items_in_batch)``     :class:`LossFunction`
 rewards       ``fn(completions, **columns)`` or a class      :class:`RewardFunction`
 schedulers    a ``MultiTurnScheduler`` subclass               :class:`Scheduler`
+tools         ``fn(**arguments) -> result``                   :class:`ToolFunction`
 engines       an engine class                                 :class:`swift.protocol.InferEngine`
 eval_backends a class built from :class:`EvalSettings`         :class:`EvalBackend`
 trainers      ``run(args) -> dict``                            :class:`TrainerRun`
@@ -40,6 +41,7 @@ from swift.contracts.families import (
     RewardFunction,
     Scheduler,
     TemplateMetaLike,
+    ToolFunction,
     TrainerRun,
 )
 from swift.contracts.loaders import (
@@ -52,6 +54,7 @@ from swift.contracts.loaders import (
     load_reward,
     load_scheduler,
     load_template_meta,
+    load_tool,
     load_trainer,
     load_tuner,
 )
@@ -79,6 +82,7 @@ __all__ = [
     "RewardFunction",
     "Scheduler",
     "TemplateMetaLike",
+    "ToolFunction",
     "TrainerRun",
     "Tuner",
     "TunerWithCallback",
@@ -92,6 +96,7 @@ __all__ = [
     "load_reward",
     "load_scheduler",
     "load_template_meta",
+    "load_tool",
     "load_trainer",
     "load_tuner",
 ]

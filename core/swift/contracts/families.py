@@ -96,6 +96,18 @@ class TemplateMetaLike(Protocol):
 
 
 @runtime_checkable
+class ToolFunction(Protocol):
+    """``ToolRecord.load``: the function a tool call runs, with the call's arguments as keywords.
+
+    Returns a string, or anything ``json.dumps`` writes; raising is allowed (the model reads
+    the error as the result).
+    """
+
+    def __call__(self, **arguments: Any) -> Any:
+        """The tool's result for these arguments."""
+
+
+@runtime_checkable
 class LossScaleLike(Protocol):
     """``LossRecord.load`` (``kind="loss_scale"``): a strategy (``swift.template.loss_scale.LossScale``).
 

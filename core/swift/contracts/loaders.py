@@ -20,6 +20,7 @@ from swift.contracts.families import (
     RewardFunction,
     Scheduler,
     TemplateMetaLike,
+    ToolFunction,
     TrainerRun,
 )
 from swift.contracts.tuner import Tuner
@@ -144,6 +145,12 @@ def load_eval_backend(name: str) -> type[EvalBackend]:
     """The backend class of ``swift eval --eval_backend name``."""
     obj, what, _ = _load("eval_backends", name)
     return check_conforms(obj, EvalBackend, what)
+
+
+def load_tool(name: str) -> ToolFunction:
+    """The function of the tool ``name`` (a ``tools`` record)."""
+    obj, what, _ = _load("tools", name)
+    return check_conforms(obj, ToolFunction, what)
 
 
 def load_loss_scale_object(name: str) -> LossScaleLike:

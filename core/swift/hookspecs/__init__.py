@@ -16,6 +16,7 @@ from swift.hookspecs import (
     schedulers,
     services,
     templates,
+    tools,
     trainers,
     tuners,
 )
@@ -29,6 +30,7 @@ SPEC_MODULES = (
     losses,
     rewards,
     schedulers,
+    tools,
     engines,
     eval_backends,
     trainers,

@@ -32,6 +32,7 @@ from swift.kernel.records import (
     RewardRecord,
     SchedulerRecord,
     TemplateRecord,
+    ToolRecord,
     TrainerRecord,
     TunerRecord,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SchedulerRecord",
     "SwiftError",
     "TemplateRecord",
+    "ToolRecord",
     "TrainerRecord",
     "TunerRecord",
     "UnknownNameError",

@@ -78,6 +78,7 @@ FAMILIES: dict[str, Family] = {
         _family("losses", r.LossRecord, "swift-transformers"),
         _family("rewards", r.RewardRecord, "swift-trl"),
         _family("schedulers", r.SchedulerRecord, "swift (built in)"),
+        _family("tools", r.ToolRecord, "swift (built in)"),
         _family("engines", r.EngineRecord, "swift-transformers", _KNOWN_ENGINES),
         _family("eval_backends", r.EvalBackendRecord, "swift-eval"),
         _family("trainers", r.TrainerRecord, "swift-transformers", _KNOWN_TRAINERS),

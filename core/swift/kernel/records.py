@@ -148,6 +148,16 @@ class AgentTemplateRecord(Record):
 
 
 @dataclass(frozen=True)
+class ToolRecord(Record):
+    """A Python function a model may call (the ``tool_call`` multi-turn scheduler runs it in GRPO rollouts).
+
+    ``load`` names ``fn(**arguments) -> result`` (:class:`swift.contracts.ToolFunction`); the
+    record's name is the function name the model calls. A result that is not a string is
+    sent back as JSON.
+    """
+
+
+@dataclass(frozen=True)
 class DatasetRecord(Record):
     """A named dataset or a dataset file format.
 

@@ -72,6 +72,15 @@ class MultiTurnScheduler:
             raise UsageError(f"--max_turns must be >= 1, got {max_turns}")
         self.max_turns = max_turns
         self.args = kwargs.get("args")
+        self.template: Any = None
+
+    def bind_template(self, template: Any) -> None:
+        """Give the scheduler the model's template (``swift.template.Template``).
+
+        Called by the trainer before the first rollout; schedulers that read the model's
+        tool calls (``template.parse_tool_calls``) or render prompts need it.
+        """
+        self.template = template
 
     @property
     def name(self) -> str:

@@ -216,7 +216,9 @@ def render_segments(
                 add(prefix)
                 add(fill(head, values) + text, turn=i)
             open_turn = i
-            waits = inline_results and msg.tool_calls and i < last and messages[i + 1].role == "tool"
+            # results follow: the turn stays open (calls as structured tool_calls or, in a
+            # sampled trajectory, as the text the model wrote)
+            waits = inline_results and i < last and messages[i + 1].role == "tool"
             if not waits:
                 close_turn(i)
                 open_turn = None

@@ -118,6 +118,8 @@ class GroupSampler:
         # the sampled ids are what the loss must score; engines without them ignore it
         self.request_config = _replace(request_config, return_token_ids=True)
         self.scheduler = scheduler
+        if scheduler is not None and hasattr(scheduler, "bind_template"):
+            scheduler.bind_template(template)  # schedulers that read tool calls parse with it
         self.turn_end = turn_end(self.fallback_template)
         self.turn_end_ids = list(self.template.tokenizer.encode(self.turn_end, add_special_tokens=False))
         self.prompt_ids = PromptIds()

@@ -1,6 +1,6 @@
 """``swift template ACTION``: ``check`` compares swift's template with the model's own chat template.
 
-``swift template check --model DIR [--template NAME] [--model_type T] [--json]`` exits 0 when
+``swift template check --model DIR [--template NAME] [--tools_prompt P] [--model_type T] [--json]`` exits 0 when
 every checked conversation encodes to the same token ids (or differs only where swift differs
 on purpose), 1 when one differs (the first difference is printed), 2 on a usage error.
 """
@@ -22,6 +22,7 @@ class TemplateCheckArguments:
     model_type: str | None = arg(None, "Model type (its default template is checked when --template is unset).")
     model_revision: str | None = arg(None, "Model revision (branch, tag or commit) on the hub.")
     template: str | None = arg(None, "Template to check; default: the model type's (or its published revision).")
+    tools_prompt: str | None = arg(None, "Tool format of the tool conversations (default: the template's native one).")
     json: bool = arg(False, "Print the results as JSON instead of a table.")
 
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str]) -> int:
     """Run ``swift template ACTION``."""
     argv = list(argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: swift template check --model DIR [--template NAME] [--model_type T] [--json]")
+        print("usage: swift template check --model DIR [--template NAME] [--tools_prompt P] [--model_type T] [--json]")
         return 0 if argv else 2
     if argv[0] != "check":
         raise UsageError(f"unknown action {argv[0]!r} of `swift template`; available: check")
@@ -52,7 +53,7 @@ def check(argv: Sequence[str]) -> int:
     name = model_template(args.template, record.template, tokenizer)
     if not name:
         raise UsageError(f"model type {record.name!r} has no default template: pass --template")
-    template = get_template(name, tokenizer)
+    template = get_template(name, tokenizer, tools_prompt=args.tools_prompt)
     try:
         results = check_template(template, tokenizer)
     except ValueError as exc:
@@ -60,7 +61,7 @@ def check(argv: Sequence[str]) -> int:
     if args.json:
         rows = [
             {"conversation": r.name, "part": r.part, "equal": r.equal, "ok": r.ok, "deliberate": r.deliberate,
-             "error": r.error, "model_ids": r.expected, "swift_ids": r.actual}
+             "error": r.error, "refused": r.refused, "model_ids": r.expected, "swift_ids": r.actual}
             for r in results
         ]  # fmt: skip
         print(json.dumps({"template": name, "model": args.model, "results": rows}, ensure_ascii=False))

@@ -29,8 +29,29 @@ def _conversation(*, system: bool, turns: int, answered: bool, padded: bool = Fa
     return messages
 
 
-# name → conversation; those ending with a user turn are checked as generation prompts
-CONVERSATIONS: dict[str, list[dict[str, str]]] = {
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather of a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+_TOOL_TURNS = [
+    {"role": "user", "content": "What is the weather in Paris?"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
+    },
+    {"role": "tool", "content": '{"temp": "18C"}'},
+    {"role": "assistant", "content": "It is 18C in Paris."},
+]
+# conversations rendered with this tool list
+TOOLS = {"tools": [WEATHER_TOOL], "tools-prompt": [WEATHER_TOOL]}
+
+# name → conversation; those ending with a user or tool turn are checked as generation prompts
+CONVERSATIONS: dict[str, list[dict[str, Any]]] = {
     "plain": _conversation(system=False, turns=1, answered=True),
     "system": _conversation(system=True, turns=1, answered=True),
     "multi-turn": _conversation(system=False, turns=2, answered=True),
@@ -38,6 +59,12 @@ CONVERSATIONS: dict[str, list[dict[str, str]]] = {
     "padded": _conversation(system=True, turns=2, answered=True, padded=True),
     "prompt": _conversation(system=False, turns=1, answered=False),
     "prompt+system": _conversation(system=True, turns=2, answered=False),
+    "thinking": [
+        {"role": "user", "content": Q1},
+        {"role": "assistant", "content": "<think>\n2 + 3 = 5\n</think>\n\n" + A1},
+    ],
+    "tools": _TOOL_TURNS,
+    "tools-prompt": _TOOL_TURNS[:-1],
 }
 
 
@@ -51,7 +78,8 @@ class CheckResult:
         expected: Token ids of the model's own chat template.
         actual: Token ids of swift's template.
         deliberate: Why swift differs on purpose, when it does (then the check passes).
-        error: Why one side could not render the conversation (then it is skipped).
+        error: Why the model's template could not render the conversation (then it is skipped).
+        refused: Why swift's template refused a conversation the model's renders (a difference).
     """
 
     name: str
@@ -60,16 +88,17 @@ class CheckResult:
     actual: list[int]
     deliberate: str = ""
     error: str = ""
+    refused: str = ""
 
     @property
     def equal(self) -> bool:
         """Whether the ids are the same."""
-        return self.expected == self.actual
+        return not self.refused and self.expected == self.actual
 
     @property
     def ok(self) -> bool:
         """Whether the check passes: equal, a documented difference, or not renderable by the model's template."""
-        return self.equal or bool(self.deliberate) or bool(self.error)
+        return not self.refused and (self.equal or bool(self.deliberate) or bool(self.error))
 
     def diff(self, tokenizer: Any, context: int = 3) -> str:
         """The first differing token and a few around it, as token strings."""
@@ -98,25 +127,41 @@ def check_template(template: Any, tokenizer: Any) -> list[CheckResult]:
     """
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("the tokenizer has no chat_template: there is no published template to check against")
-    results = []
-    for name, messages in CONVERSATIONS.items():
-        prompt = messages[-1]["role"] == "user"
-        part = "prompt" if prompt else "trained"
-        try:
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=prompt)
-        except Exception as exc:  # noqa: BLE001 - a template that refuses (e.g. a system turn) is reported
-            results.append(CheckResult(name, part, [], [], error=f"the model's template refuses it: {exc}"))
-            continue
-        expected = list(tokenizer.encode(text, add_special_tokens=False))
+    return [
+        check_conversation(template, tokenizer, name, messages, TOOLS.get(name))
+        for name, messages in CONVERSATIONS.items()
+    ]
+
+
+def _published(tokenizer: Any, messages: list[dict[str, Any]], tools: Any, prompt: bool) -> str:
+    return tokenizer.apply_chat_template(messages, tools=tools, tokenize=False, add_generation_prompt=prompt)
+
+
+def check_conversation(
+    template: Any, tokenizer: Any, name: str, messages: list[dict[str, Any]], tools: Any = None
+) -> CheckResult:
+    """One conversation through the model's chat template and ``template`` (a prompt unless it ends with a reply)."""
+    prompt = messages[-1]["role"] != "assistant"
+    part = "prompt" if prompt else "trained"
+    try:
+        text = _published(tokenizer, messages, tools, prompt)
+        if tools and text == _published(tokenizer, messages, None, prompt):
+            # the model's template ignores the tool list: it has no tool format to compare with
+            return CheckResult(name, part, [], [], error="the model's template has no tool format")
+    except Exception as exc:  # noqa: BLE001 - a template that refuses (e.g. a system turn) is reported
+        return CheckResult(name, part, [], [], error=f"the model's template refuses it: {exc}")
+    expected = list(tokenizer.encode(text, add_special_tokens=False))
+    try:
         if prompt:
-            actual = list(template.encode_prompt(messages))
+            actual = list(template.encode_prompt(messages, tools=tools))
         else:
-            actual = list(template.encode({"messages": messages})["input_ids"])
-        result = CheckResult(name, part, expected, actual)
-        if not result.equal and not prompt:
-            result.deliberate = _deliberate(template, tokenizer, expected, actual)
-        results.append(result)
-    return results
+            actual = list(template.encode({"messages": messages, "tools": tools})["input_ids"])
+    except Exception as exc:  # noqa: BLE001 - swift refusing what the model's template renders is a difference
+        return CheckResult(name, part, expected, [], refused=f"{type(exc).__name__}: {exc}")
+    result = CheckResult(name, part, expected, actual)
+    if not result.equal and not prompt:
+        result.deliberate = _deliberate(template, tokenizer, expected, actual)
+    return result
 
 
 def _deliberate(template: Any, tokenizer: Any, expected: list[int], actual: list[int]) -> str:
@@ -136,6 +181,8 @@ def report(results: list[CheckResult], tokenizer: Any, template_name: str) -> st
     for r in results:
         if r.error:
             status = f"skipped ({r.error})"
+        elif r.refused:
+            status = f"DIFFERENT: swift's template refuses it: {r.refused}"
         elif r.equal:
             status = f"same ({len(r.actual)} tokens)"
         elif r.deliberate:
@@ -149,3 +196,50 @@ def report(results: list[CheckResult], tokenizer: Any, template_name: str) -> st
         + (": what swift trains on is not what this model's template renders" if failed else "")
     )
     return "\n".join(lines)
+
+
+def _as_published(row: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+    """A dataset row's messages and tools as chat templates take them (tool JSON text decoded)."""
+    import json
+
+    messages = []
+    for message in row["messages"]:
+        message = {k: v for k, v in message.items() if not (k == "tool_calls" and v is None)}
+        if isinstance(message.get("tool_calls"), str):
+            message["tool_calls"] = json.loads(message["tool_calls"])
+        messages.append(message)
+    tools = row.get("tools")
+    return messages, json.loads(tools) if isinstance(tools, str) else tools
+
+
+def check_rows(template: Any, tokenizer: Any, rows: Any, limit: int = 3) -> list[CheckResult]:
+    """The first ``limit`` rows of a training set checked like :func:`check_template` checks its conversations.
+
+    Rows the template itself rejects are left out (encoding reports them).
+    """
+    results = []
+    for i, row in enumerate(rows):
+        if i >= limit:
+            break
+        try:
+            messages, tools = _as_published(row)
+        except (KeyError, TypeError, ValueError):
+            continue
+        result = check_conversation(template, tokenizer, f"row {i + 1}", messages, tools)
+        if not result.refused:
+            results.append(result)
+    return results
+
+
+def drift_warning(results: list[CheckResult], tokenizer: Any, template_name: str, model: str) -> str | None:
+    """The warning ``swift sft`` prints when a first row encodes differently, or ``None``."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return None
+    first = failed[0]
+    return (
+        f"{first.name} of the training data encodes differently with template {template_name!r} than with the "
+        f"model's own chat template ({len(failed)} of the first {len(results)} rows): "
+        + first.diff(tokenizer).replace("\n      ", "; ")
+        + f". Compare them with: swift template check --model {model} --template {template_name}"
+    )

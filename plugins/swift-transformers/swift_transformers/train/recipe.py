@@ -47,6 +47,7 @@ def run_training(args: Any, command: str) -> dict:
     run = steps.prepare_run(args, command)
 
     train_set, val_set = load_datasets(args)
+    steps.check_template_drift(args, run, train_set)
     train_set = encode_dataset(train_set, run.template, args)
     val_set = encode_dataset(val_set, run.template, args) if val_set is not None else None
     if args.packing:

@@ -82,6 +82,24 @@ def prepare_run(args: Any, label: str) -> Run:
     return Run(run_dir, checkpoint, model, tokenizer, template)
 
 
+def check_template_drift(args: Any, run: Run, rows: Any) -> None:
+    """Warn when the first training rows encode differently than with the model's own chat template.
+
+    Only for swift's chat templates (``--template_backend jinja`` *is* the model's template)
+    and tokenizers that ship one; streamed data is not read ahead for it.
+    """
+    from swift.template.check import check_rows, drift_warning
+
+    template, tokenizer = run.template, run.tokenizer
+    if getattr(template, "template_backend", "swift") != "swift" or not getattr(template, "use_chat_template", False):
+        return
+    if not getattr(tokenizer, "chat_template", None) or not hasattr(rows, "__len__"):
+        return
+    warning = drift_warning(check_rows(template, tokenizer, rows), tokenizer, template.name, args.model)
+    if warning:
+        say("WARNING: " + warning)
+
+
 def prepare_tuner(args: Any, model: Any, n_rows: int | None) -> tuple[Any, Any, dict]:
     """Wrap ``model`` with the ``--train_type`` tuner.
 

@@ -102,3 +102,13 @@ def test_packed_rows_keep_the_weights_aligned():
     short = pack_samples([{"input_ids": [6, 7], "labels": [-100, 7], "loss_scale": [0.0, 3.0]}])
     batch = PaddingCollator(pad_token_id=0)([row, short])
     assert batch["loss_scale"].tolist() == [[0.0, 2.0, 1.0, 0.0, 0.5], [0.0, 3.0, 0.0, 0.0, 0.0]]
+
+
+def test_sft_warns_when_the_first_rows_encode_differently_from_the_models_template(train_args, sft, tmp_path, capsys):
+    # the tiny checkpoint is a qwen3 model whose tokenizer ships plain ChatML: qwen3's empty think block differs
+    sft(train_args(output_dir=str(tmp_path / "qwen3"), max_steps=1, save_steps=1))
+    err = capsys.readouterr().err
+    assert "WARNING: row 1 of the training data encodes differently with template 'qwen3'" in err
+    assert "swift template check --model" in err
+    sft(train_args(output_dir=str(tmp_path / "chatml"), max_steps=1, save_steps=1, template="chatml"))
+    assert "encodes differently" not in capsys.readouterr().err

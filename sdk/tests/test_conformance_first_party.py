@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from swift_sdk.conformance import (
+    AgentTemplateConformance,
     CommandConformance,
     DatasetConformance,
     EngineConformance,
@@ -18,6 +19,7 @@ from swift_sdk.conformance import (
     RewardConformance,
     SchedulerConformance,
     TemplateConformance,
+    ToolConformance,
     TrainerConformance,
     TunerConformance,
 )
@@ -53,8 +55,12 @@ class TestSwiftEval(EvalBackendConformance, CommandConformance):
     overrides = ("eval",)  # swift-eval implements the command the core declares
 
 
-class TestBuiltinTemplates(TemplateConformance):
-    plugin = "swift.builtins.templates"
+class TestBuiltinTemplates(TemplateConformance, AgentTemplateConformance):
+    plugin = "swift.builtins.templates"  # chat templates and tool formats
+
+
+class TestBuiltinLossScales(LossConformance):
+    plugin = "swift.builtins.loss_scales"
 
 
 class TestBuiltinRewards(RewardConformance):
@@ -62,8 +68,8 @@ class TestBuiltinRewards(RewardConformance):
     reward_arguments = {"soft_max_length": 64, "soft_cache_length": 16}
 
 
-class TestBuiltinSchedulers(SchedulerConformance):
-    plugin = "swift.builtins.schedulers"
+class TestBuiltinSchedulers(SchedulerConformance, ToolConformance):
+    plugin = "swift.builtins.schedulers"  # schedulers and the tools tool_call runs
 
 
 class TestBuiltinCommands(CommandConformance):

@@ -18,6 +18,7 @@ Every failure is a :class:`ConformanceError` (an ``AssertionError``) naming the
 plugin, the record and what is wrong.
 """
 
+from swift_sdk.conformance.agents import check_agent_template, check_loss_scale, check_tool
 from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
@@ -32,6 +33,8 @@ from swift_sdk.conformance.rewards import check_reward
 from swift_sdk.conformance.runner import check_plugin_module
 from swift_sdk.conformance.schedulers import check_scheduler
 from swift_sdk.conformance.suite import (
+    AgentConformance,
+    AgentTemplateConformance,
     BasicConformance,
     CommandConformance,
     DatasetConformance,
@@ -43,6 +46,7 @@ from swift_sdk.conformance.suite import (
     RewardConformance,
     SchedulerConformance,
     TemplateConformance,
+    ToolConformance,
     TrainerConformance,
     TunerConformance,
 )
@@ -51,6 +55,8 @@ from swift_sdk.conformance.tuners import check_tuner
 
 __all__ = [
     "HEAVY_MODULES",
+    "AgentConformance",
+    "AgentTemplateConformance",
     "BasicConformance",
     "CheckSkipped",
     "CommandConformance",
@@ -65,8 +71,10 @@ __all__ = [
     "RewardConformance",
     "SchedulerConformance",
     "TemplateConformance",
+    "ToolConformance",
     "TrainerConformance",
     "TunerConformance",
+    "check_agent_template",
     "check_command",
     "check_dataset",
     "check_engine",
@@ -74,12 +82,14 @@ __all__ = [
     "check_hooks_light",
     "check_implementations_load",
     "check_loss",
+    "check_loss_scale",
     "check_model",
     "check_plugin_module",
     "check_records",
     "check_reward",
     "check_scheduler",
     "check_template",
+    "check_tool",
     "check_trainer",
     "check_tuner",
     "heavy_imports",

@@ -56,6 +56,8 @@ def check_implementations_load(plugin: PluginUnderTest) -> None:
 PROTOCOLS: dict[str, type] = {
     "models": contracts.ModelLoader,
     "templates": contracts.TemplateMetaLike,
+    "agent_templates": contracts.AgentTemplateLike,
+    "tools": contracts.ToolFunction,
     "datasets": contracts.DatasetReader,
     "engines": contracts.InferEngine,
     "eval_backends": contracts.EvalBackend,
@@ -76,5 +78,7 @@ def check_contract(family: str, record: Record, obj: Any) -> None:
     elif isinstance(record, LossRecord):
         if record.kind == "loss":
             check_conforms(obj, contracts.LossFunction, what)
+        elif record.kind == "loss_scale":
+            check_conforms(obj, contracts.LossScaleLike, what)
     elif family in PROTOCOLS:
         check_conforms(obj, PROTOCOLS[family], what)

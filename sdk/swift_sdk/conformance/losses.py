@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from swift.kernel import load_object
+from swift_sdk.conformance.agents import check_loss_scale
 from swift_sdk.conformance.errors import CheckSkipped, fail
 from swift_sdk.conformance.plugin import PluginUnderTest
 
@@ -14,13 +15,16 @@ def check_loss(plugin: PluginUnderTest, name: str) -> None:
     next label is ``-100`` (and the last position, which predicts nothing) get no gradient.
 
     Raises:
-        CheckSkipped: For ``kind="loss_scale"`` records (no behavioural contract yet).
+        CheckSkipped: For records of another kind (``kind="loss_scale"`` records are checked
+            by :func:`~swift_sdk.conformance.agents.check_loss_scale`).
         ConformanceError: Naming the loss and what is wrong.
     """
     import torch
     from transformers.modeling_outputs import CausalLMOutputWithPast
 
     record = plugin.record("losses", name)
+    if record.kind == "loss_scale":
+        return check_loss_scale(plugin, name)
     if record.kind != "loss":
         raise CheckSkipped(f"loss {name!r} is a {record.kind!r} record; only kind='loss' has a behavioural check")
 

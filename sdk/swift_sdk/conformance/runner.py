@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from swift_sdk.conformance.agents import check_agent_template, check_tool
 from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
@@ -71,6 +72,8 @@ def check_plugin_module(
     family_checks = {
         "models": lambda name: check_model(plugin, name),
         "templates": lambda name: check_template(plugin, name),
+        "agent_templates": lambda name: check_agent_template(plugin, name),
+        "tools": lambda name: check_tool(plugin, name),
         "datasets": lambda name: check_dataset(plugin, name, (dataset_samples or {}).get(name), dataset_arguments),
         "tuners": lambda name: check_tuner(plugin, name, model_dir),
         "losses": lambda name: check_loss(plugin, name),

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from swift_sdk.conformance.agents import check_agent_template, check_tool
 from swift_sdk.conformance.commands import check_command, check_trainer
 from swift_sdk.conformance.datasets import check_dataset
 from swift_sdk.conformance.engines import check_engine
@@ -204,6 +205,28 @@ class SchedulerConformance(BasicConformance):
         _run(check_scheduler, self.loaded(), record_name)
 
 
+class AgentTemplateConformance(BasicConformance):
+    """Tool formats (``--tools_prompt``): the tool list, calls written and read back."""
+
+    @for_family("agent_templates")
+    def test_agent_template(self, record_name: str) -> None:
+        """Each tool format writes the tool list and reads back the calls it writes."""
+        _run(check_agent_template, self.loaded(), record_name)
+
+
+class ToolConformance(BasicConformance):
+    """Tools (the functions the ``tool_call`` scheduler runs)."""
+
+    @for_family("tools")
+    def test_tool(self, record_name: str) -> None:
+        """Each tool loads as a callable."""
+        _run(check_tool, self.loaded(), record_name)
+
+
+class AgentConformance(AgentTemplateConformance, ToolConformance):
+    """Tool formats and tools."""
+
+
 class EngineConformance(BasicConformance):
     """Engines: the protocol, streaming included, on the tiny model."""
 
@@ -255,6 +278,7 @@ class PluginConformance(
     LossConformance,
     RewardConformance,
     SchedulerConformance,
+    AgentConformance,
     EngineConformance,
     EvalBackendConformance,
     TrainerConformance,

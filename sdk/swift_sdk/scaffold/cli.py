@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         help="family to implement (repeatable or comma-separated): models, templates, datasets, "
-        "tuners, losses, rewards, schedulers, engines, eval_backends, trainers, commands",
+        "agent_templates, tuners, losses, rewards, schedulers, tools, engines, eval_backends, trainers, commands",
     )
     parser.add_argument("--output", default=".", help="folder to create swift-NAME/ in (default: .)")
     parser.add_argument("--force", action="store_true", help="overwrite files of an existing folder")

@@ -18,11 +18,13 @@ SNIPPETS: dict[str, FamilySnippet] = {
     for s in (
         heavy.MODELS,
         light.TEMPLATES,
+        light.AGENT_TEMPLATES,
         light.DATASETS,
         heavy.TUNERS,
         heavy.LOSSES,
         light.REWARDS,
         light.SCHEDULERS,
+        light.TOOLS,
         heavy.ENGINES,
         light.EVAL_BACKENDS,
         heavy.TRAINERS,

@@ -156,6 +156,84 @@ class ${Camel}Scheduler(MultiTurnScheduler):
     usage="swift rlhf --rlhf_type grpo --multi_turn_scheduler $name --max_turns 2 …",
 )
 
+AGENT_TEMPLATES = FamilySnippet(
+    family="agent_templates",
+    record_type="AgentTemplateRecord",
+    record=(
+        ("name", '"$name"'),
+        ("load", '"$pkg.agent_templates:${Camel}Tools"'),
+        ("summary", '"tools as CALL name(json) lines"'),
+    ),
+    modules={
+        "agent_templates.py": '''\
+"""The ``$name`` tool format (``--tools_prompt $name``): how tools, calls and results are written."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from swift.template.agent import AgentTemplate
+from swift.template.conversation import ToolCall, tool_name
+
+
+class ${Camel}Tools(AgentTemplate):
+    """Tools listed by name; a call is ``CALL name({json})``; results come back in the tool turn."""
+
+    name = "$name"
+    call_marker = "CALL "
+    CALL = re.compile(r"CALL (\\w+)\\((\\{.*?\\})\\)")
+
+    def tools_prompt(self, system, tools):
+        """The system prompt followed by the tool names and how to call one."""
+        names = ", ".join(tool_name(t) for t in tools)
+        block = f"Tools: {names}. To use one, write CALL name({{json arguments}})."
+        return block if not system else f"{system}\\n\\n{block}"
+
+    def format_calls(self, calls):
+        """One CALL line per call."""
+        return "\\n".join(f"CALL {c.name}({c.arguments_json})" for c in calls)
+
+    def parse_calls(self, text):
+        """The CALL lines of a reply (the text whole when one is malformed)."""
+        start = text.find(self.call_marker)
+        if start == -1:
+            return text, []
+        calls = []
+        for name, raw in self.CALL.findall(text[start:]):
+            try:
+                calls.append(ToolCall(name, json.loads(raw)))
+            except ValueError:
+                return text, []
+        return (text[:start].rstrip(), calls) if calls else (text, [])
+''',
+    },
+    usage="swift sft --model <dir> --dataset agent.jsonl --tools_prompt $name …",
+)
+
+TOOLS = FamilySnippet(
+    family="tools",
+    record_type="ToolRecord",
+    record=(
+        ("name", '"$name"'),
+        ("load", '"$pkg.tools:word_count"'),
+        ("summary", '"counts the words of a text"'),
+    ),
+    modules={
+        "tools.py": '''\
+"""A tool the ``tool_call`` scheduler runs when a model calls it during GRPO rollouts."""
+
+from __future__ import annotations
+
+
+def word_count(text: str) -> dict:
+    """The number of words in ``text`` (the model reads the JSON of what this returns)."""
+    return {"words": len(text.split())}
+''',
+    },
+    usage="swift rlhf --rlhf_type grpo --multi_turn_scheduler tool_call … (rows offer the tool in 'tools')",
+)
+
 EVAL_BACKENDS = FamilySnippet(
     family="eval_backends",
     record_type="EvalBackendRecord",

@@ -66,3 +66,23 @@ def test_completions_continue_the_raw_prompt(client, engine):
     answer = client.completions.create(model="tiny-qwen3", prompt="The weather today", max_tokens=8, temperature=0)
 
     assert answer.choices[0].text == expected.choices[0].message.content
+
+
+def test_a_named_tool_choice_starts_the_answer_with_the_call_on_vllm_too(client, engine):
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    messages = [{"role": "user", "content": "What is the weather today in the city?"}]
+    free = client.chat.completions.create(model="tiny-qwen3", messages=messages, tools=[tool], max_tokens=4)
+    forced = client.chat.completions.create(
+        model="tiny-qwen3",
+        messages=messages,
+        tools=[tool],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        max_tokens=4,
+        temperature=0,
+    )
+    prefix = '<tool_call>\n{"name": "get_weather", "arguments": '
+    # the untrained model writes no valid JSON after the forced opening: text, not a 500
+    assert forced.choices[0].message.content.startswith(prefix)
+    assert forced.choices[0].message.tool_calls is None
+    opening = engine.tokenizer.encode(prefix, add_special_tokens=False)
+    assert forced.usage.prompt_tokens == free.usage.prompt_tokens + len(opening)

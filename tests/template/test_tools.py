@@ -56,6 +56,53 @@ def test_hermes_tool_calls_render_like_the_published_qwen_templates(name, row, f
     assert template.render(prompt, True, tools=[WEATHER]) == published
 
 
+LLAMA_ROWS = {
+    "one call": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [_call("Paris")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "assistant", "content": "It is 18C in Paris."},
+    ],
+    "system and a structured result": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": " Weather in Rome?\n"},
+        {"role": "assistant", "content": "", "tool_calls": [_call("Rome")]},
+        {"role": "tool", "content": '{"temp": 25}'},
+        {"role": "assistant", "content": "25C."},
+    ],
+}
+
+
+@pytest.mark.parametrize("row", LLAMA_ROWS, ids=list(LLAMA_ROWS))
+def test_llama3_2_json_tool_calls_render_like_the_published_template(row, family_tokenizer):
+    tokenizer = family_tokenizer("llama3_2")
+    messages = LLAMA_ROWS[row]
+    template = get_template("llama3_2", tokenizer)
+
+    def published(msgs, gen):
+        return tokenizer.apply_chat_template(
+            msgs, tools=[WEATHER], tokenize=False, add_generation_prompt=gen, date_string="26 Jul 2024"
+        )
+
+    assert template.render(messages, tools=[WEATHER]) == published(messages, False)
+    assert template.render(messages[:-1], True, tools=[WEATHER]) == published(messages[:-1], True)
+    # the reply is read back as the call it was trained as
+    k = next(i for i, m in enumerate(messages) if m.get("tool_calls"))
+    encoded = template.encode({"messages": messages[: k + 1], "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    content, [call] = template.parse_tool_calls(trained.removesuffix("<|eot_id|>"))
+    assert (call.name, call.arguments) == ("get_weather", messages[k]["tool_calls"][0]["function"]["arguments"])
+
+
+def test_llama3_2_makes_one_call_per_turn(family_tokenizer):
+    two = [
+        {"role": "user", "content": "Paris and Rome?"},
+        {"role": "assistant", "content": None, "tool_calls": [_call("Paris"), _call("Rome")]},
+    ]
+    with pytest.raises(TemplateError, match="one call per turn"):
+        get_template("llama3_2", family_tokenizer("llama3_2")).encode({"messages": two, "tools": [WEATHER]})
+
+
 def test_the_calls_are_trained_and_the_results_are_not(family_tokenizer):
     tokenizer = family_tokenizer("qwen2_5")
     encoded = get_template("qwen2_5", tokenizer).encode({"messages": OPENAI_ROWS["one call"], "tools": [WEATHER]})
@@ -161,15 +208,16 @@ def test_an_unknown_tools_prompt_lists_the_formats(chatml_tokenizer):
 CALLS = [ToolCall("get_weather", {"city": "Paris"}), ToolCall("add", {"a": 1, "b": [2, 3]})]
 
 
-@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4"])
+@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3"])
 def test_every_format_reads_back_the_calls_it_writes(name):
     from swift.contracts import load_agent_template
 
     agent = load_agent_template(name)
-    calls = CALLS[:1] if name == "glm4" else CALLS  # GLM-4 writes one call per turn
-    content, parsed = agent.parse_calls("Let me look.\n" * (name != "glm4") + agent.format_calls(calls))
+    single = name in ("glm4", "llama3")  # one call per turn, and the reply is only the call
+    calls = CALLS[:1] if single else CALLS
+    content, parsed = agent.parse_calls("Let me look.\n" * (not single) + agent.format_calls(calls))
     assert [(c.name, c.arguments) for c in parsed] == [(c.name, c.arguments) for c in calls]
-    assert content == ("" if name == "glm4" else "Let me look.")
+    assert content == ("" if single else "Let me look.")
     # a reply without a well-formed call is plain text
     for text in ("The weather is fine.", agent.format_calls(calls).replace("}", "", 1)):
         assert agent.parse_calls(text) == (text, [])

@@ -105,6 +105,11 @@ AGENT_TEMPLATES = (
         aliases=("qwen_en",),
     ),
     AgentTemplateRecord(
+        name="llama3",
+        load=_AGENT + "Llama3Json",
+        summary="Llama 3.1-3.3 native: tools as JSON before the first user message, a call as one JSON object.",
+    ),
+    AgentTemplateRecord(
         name="glm4", load=_AGENT + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."
     ),
 )

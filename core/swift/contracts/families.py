@@ -147,6 +147,12 @@ class AgentTemplateLike(Protocol):
     stop_words: tuple[str, ...]
     call_separator: str
     call_marker: str
+    call_with_content: bool
+    tools_in_first_user: bool
+    system_header: str
+
+    def first_user_prompt(self, content: str, tools: Any) -> str:
+        """The first user message with the tool list (formats with ``tools_in_first_user``)."""
 
     def call_prefix(self, name: str | None) -> str:
         """The start of a reply that must call a tool (``name``, or any when ``None``)."""

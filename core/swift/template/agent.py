@@ -58,6 +58,12 @@ class AgentTemplate:
         call_separator: Put between a message's content and its calls when both exist.
         call_marker: Text every call starts with; ``""`` when a reply that calls is
             only the call (GLM-4).
+        call_with_content: Whether a message's text is written before its calls (Llama 3.1+
+            writes only the call).
+        tools_in_first_user: The tool list goes into the first user message
+            (:meth:`first_user_prompt`) instead of the system prompt (Llama 3.1+).
+        system_header: Filled into a chat template's ``{tools_header}`` placeholder when the
+            conversation has tools (Llama 3.1+'s ``Environment: ipython``).
     """
 
     name = ""
@@ -65,6 +71,13 @@ class AgentTemplate:
     stop_words: tuple[str, ...] = ()
     call_separator = "\n"
     call_marker = ""
+    call_with_content = True
+    tools_in_first_user = False
+    system_header = ""
+
+    def first_user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The first user message with the tool list written before it (``tools_in_first_user``)."""
+        return content
 
     def call_prefix(self, name: str | None) -> str:
         """The start of a reply that must call a tool (``name``, or any when ``None``)."""
@@ -337,3 +350,54 @@ class Glm4(AgentTemplate):
         if not name or " " in name or not isinstance(arguments, dict):
             return text, []
         return "", [ToolCall(name, arguments)]
+
+
+class Llama3Json(AgentTemplate):
+    """Llama 3.1 / 3.2 / 3.3 JSON tool calling, as their published chat templates write it.
+
+    The tool list (``tojson(indent=4)``) goes before the first user message, the system header
+    says ``Environment: ipython``, a call is ``{"name": …, "parameters": {…}}`` alone (one per
+    turn; the message's text is not written), results come back in the ``ipython`` turn.
+    """
+
+    name = "llama3"
+    call_marker = '{"name"'
+    call_with_content = False
+    tools_in_first_user = True
+    system_header = "Environment: ipython\n"
+    INSTRUCTIONS = (
+        "Given the following functions, please respond with a JSON for a function call with its proper "
+        "arguments that best answers the given prompt.\n\n"
+        'Respond in the format {"name": function name, "parameters": dictionary of argument name and its '
+        "value}.Do not use variables.\n\n"
+    )
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt unchanged: the tools go into the first user message."""
+        return system or ""
+
+    def first_user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The instructions and each tool as indented JSON, then the user's message."""
+        listed = "".join(_dumps(tool, indent=4) + "\n\n" for tool in tools)
+        return self.INSTRUCTIONS + listed + content.strip()
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The one call as JSON (Llama 3.1+ makes one call per turn)."""
+        if len(calls) != 1:
+            from swift.template.errors import TemplateError
+
+            raise TemplateError(f"Llama 3.1+ tool calling makes one call per turn; this message makes {len(calls)}")
+        call = calls[0]
+        return f'{{"name": "{call.name}", "parameters": {call.arguments_json}}}'
+
+    def call_prefix(self, name: str | None) -> str:
+        """The JSON up to the function name (and its parameters when named)."""
+        return '{"name": "' + (f'{name}", "parameters": ' if name else "")
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """A reply that is one JSON object with ``name`` and ``parameters`` (or ``arguments``)."""
+        value = _loads(text.strip()) if text.strip().startswith("{") else None
+        if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+            return text, []
+        arguments = value.get("parameters", value.get("arguments", {}))
+        return "", [ToolCall(value["name"], arguments)]

@@ -110,8 +110,9 @@ LLAMA3_2 = replace(
     # Llama 3.1+ always opens with a system header carrying the knowledge cut-off.
     system_prefix=(
         "{bos}<|start_header_id|>system<|end_header_id|>\n\n"
-        "Cutting Knowledge Date: December 2023\nToday Date: {date_string}\n\n{system}<|eot_id|>"
+        "{tools_header}Cutting Knowledge Date: December 2023\nToday Date: {date_string}\n\n{system}<|eot_id|>"
     ),
+    agent_template="llama3",
     default_system="",
     # the published template JSON-encodes a plain-text result and does not trim it
     tool=ToolFormat(item="<|start_header_id|>ipython<|end_header_id|>\n\n{content}<|eot_id|>", json_content=True),

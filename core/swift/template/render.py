@@ -166,6 +166,8 @@ def render_segments(
         if agent is None:
             raise TemplateError(f"message {i} makes tool calls but no tool format is set")
         block = agent.format_calls(msg.tool_calls)
+        if not agent.call_with_content:
+            return block
         answer = _answer(meta.thinking, msg.content)
         return text + agent.call_separator + block if answer else text + block
 

@@ -8,6 +8,7 @@ jinja backend, ``apply_chat_template``. Nothing here imports a tokenizer library
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from swift.kernel.errors import UsageError
@@ -98,6 +99,7 @@ class Template:
         self._values = {
             "bos": self._token("bos_token"),
             "eos": self._token("eos_token"),
+            "tools_header": "",
             **self.variables,
         }
         self._jinja = None
@@ -156,8 +158,9 @@ class Template:
         system = conv.system if conv.system is not None else self.system
         if system is None and self.use_chat_template:
             system = self.meta.default_system
-        if conv.tools:
-            system = self.agent_template.tools_prompt(system, conv.tools)
+        agent = self.agent_template if conv.tools else None
+        if agent is not None and not agent.tools_in_first_user:
+            system = agent.tools_prompt(system, conv.tools)
         return system
 
     def _segments(self, conv: Conversation, add_generation_prompt: bool) -> list[Segment]:
@@ -167,15 +170,31 @@ class Template:
             # The tokenizer's template adds its own default system; pass only explicit ones.
             system = conv.system if conv.system is not None else self.system
             return self._jinja.segments(conv, system=system, add_generation_prompt=add_generation_prompt)
+        tools = self._tools(conv)
+        values = self._values
+        if tools is not None and conv.tools:
+            values = {**values, "tools_header": tools.agent.system_header}
+            if tools.agent.tools_in_first_user:
+                conv = self._tools_in_first_user(conv, tools.agent)
         return render_segments(
             self.layout,
             conv,
             system=self._system(conv),
-            values=self._values,
+            values=values,
             add_generation_prompt=add_generation_prompt,
             enable_thinking=self.enable_thinking,
-            tools=self._tools(conv),
+            tools=tools,
         )
+
+    @staticmethod
+    def _tools_in_first_user(conv: Conversation, agent: Any) -> Conversation:
+        first = conv.messages[0]
+        if first.role != "user":
+            raise TemplateError(
+                f"tool format {agent.name!r} writes the tools into the first user message; there is none"
+            )
+        written = replace(first, content=agent.first_user_prompt(first.content, conv.tools))
+        return replace(conv, messages=(written, *conv.messages[1:]))
 
     def render(
         self,

@@ -22,7 +22,8 @@ def check_agent_template(plugin: PluginUnderTest, name: str) -> None:
     """Build the tool format ``name`` as ``--tools_prompt`` does and use it like training and serving.
 
     Checks: ``results`` is ``tool`` or ``assistant``; the tool list lands in the system
-    prompt (the system text kept, the tool's name present); ``parse_calls`` reads back what
+    prompt, or the first user message for ``tools_in_first_user`` formats (the text kept,
+    the tool's name present); ``parse_calls`` reads back what
     ``format_calls`` wrote (name and arguments) and leaves plain text alone; ``call_prefix``
     returns text.
 
@@ -42,11 +43,12 @@ def check_agent_template(plugin: PluginUnderTest, name: str) -> None:
             raise problem(f"cannot be built: {type(exc).__name__}: {exc}") from exc
     if agent.results not in ("tool", "assistant"):
         raise problem(f"results is {agent.results!r}; it must be 'tool' or 'assistant'")
-    system = agent.tools_prompt("Be brief.", TOOLS)
-    if not isinstance(system, str) or "Be brief." not in system or "get_weather" not in system:
-        raise problem(
-            f"tools_prompt('Be brief.', tools) gave {system!r}; it must keep the system text and name the tool"
-        )
+    if getattr(agent, "tools_in_first_user", False):
+        where, kept, listed = "first_user_prompt('Hi.', tools)", "Hi.", agent.first_user_prompt("Hi.", TOOLS)
+    else:
+        where, kept, listed = "tools_prompt('Be brief.', tools)", "Be brief.", agent.tools_prompt("Be brief.", TOOLS)
+    if not isinstance(listed, str) or kept not in listed or "get_weather" not in listed:
+        raise problem(f"{where} gave {listed!r}; it must keep the text and name the tool")
     call = ToolCall("get_weather", {"city": "Paris"})
     written = agent.format_calls([call])
     content, calls = agent.parse_calls(written)

@@ -94,6 +94,45 @@ def test_llama3_2_json_tool_calls_render_like_the_published_template(row, family
     assert (call.name, call.arguments) == ("get_weather", messages[k]["tool_calls"][0]["function"]["arguments"])
 
 
+def _string_call(city: str) -> dict:
+    # DeepSeek's published template concatenates the arguments: they must be JSON text
+    return {"type": "function", "function": {"name": "get_weather", "arguments": json.dumps({"city": city})}}
+
+
+DEEPSEEK_ROWS = {
+    "one call": [
+        {"role": "user", "content": "Weather in Paris?"},
+        # "" not None: transformers drops a None content and the published template then fails
+        {"role": "assistant", "content": "", "tool_calls": [_string_call("Paris")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "assistant", "content": "It is 18C in Paris."},
+    ],
+    "text and two calls": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Paris or Rome?"},
+        {"role": "assistant", "content": "Checking.", "tool_calls": [_string_call("Paris"), _string_call("Rome")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "tool", "content": "25C"},
+        {"role": "assistant", "content": "Rome."},
+    ],
+}
+
+
+@pytest.mark.parametrize("row", DEEPSEEK_ROWS, ids=list(DEEPSEEK_ROWS))
+def test_deepseek_r1_tool_calls_render_like_the_published_template(row, family_tokenizer):
+    tokenizer = family_tokenizer("deepseek_r1")
+    messages = DEEPSEEK_ROWS[row]
+    template = get_template("deepseek_r1", tokenizer)
+    for conversation, gen in ((messages, False), (messages[:-1], True), (messages[:-1], False)):
+        published = tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=gen)
+        assert template.render(conversation, gen, tools=[WEATHER]) == published
+    # the call message is trained, the results are not, and the answer after them is
+    encoded = template.encode({"messages": messages, "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    assert "<｜tool▁calls▁begin｜>" in trained and "<｜tool▁output▁begin｜>" not in trained
+    assert trained.endswith(messages[-1]["content"] + "<｜end▁of▁sentence｜>")
+
+
 def test_llama3_2_makes_one_call_per_turn(family_tokenizer):
     two = [
         {"role": "user", "content": "Paris and Rome?"},
@@ -208,7 +247,7 @@ def test_an_unknown_tools_prompt_lists_the_formats(chatml_tokenizer):
 CALLS = [ToolCall("get_weather", {"city": "Paris"}), ToolCall("add", {"a": 1, "b": [2, 3]})]
 
 
-@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3"])
+@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3", "deepseek"])
 def test_every_format_reads_back_the_calls_it_writes(name):
     from swift.contracts import load_agent_template
 
@@ -221,3 +260,11 @@ def test_every_format_reads_back_the_calls_it_writes(name):
     # a reply without a well-formed call is plain text
     for text in ("The weather is fine.", agent.format_calls(calls).replace("}", "", 1)):
         assert agent.parse_calls(text) == (text, [])
+
+
+def test_the_jinja_backend_trains_tool_rows_with_the_models_own_template(family_tokenizer):
+    tokenizer = family_tokenizer("qwen2_5")
+    row = {"messages": OPENAI_ROWS["one call"], "tools": [WEATHER]}
+    jinja = get_template("qwen2_5", tokenizer, template_backend="jinja").encode(row)
+    swift = get_template("qwen2_5", tokenizer).encode(row)
+    assert jinja == swift  # same ids, same trained tokens (calls and answer, not the result)

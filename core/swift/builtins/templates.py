@@ -110,6 +110,11 @@ AGENT_TEMPLATES = (
         summary="Llama 3.1-3.3 native: tools as JSON before the first user message, a call as one JSON object.",
     ),
     AgentTemplateRecord(
+        name="deepseek",
+        load=_AGENT + "DeepSeek",
+        summary="DeepSeek V3/R1 native: <｜tool▁calls▁begin｜> calls with json blocks; no tool list (as published).",
+    ),
+    AgentTemplateRecord(
         name="glm4", load=_AGENT + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."
     ),
 )

@@ -150,6 +150,7 @@ class AgentTemplateLike(Protocol):
     call_with_content: bool
     tools_in_first_user: bool
     system_header: str
+    lists_tools: bool
 
     def first_user_prompt(self, content: str, tools: Any) -> str:
         """The first user message with the tool list (formats with ``tools_in_first_user``)."""

@@ -64,6 +64,8 @@ class AgentTemplate:
             (:meth:`first_user_prompt`) instead of the system prompt (Llama 3.1+).
         system_header: Filled into a chat template's ``{tools_header}`` placeholder when the
             conversation has tools (Llama 3.1+'s ``Environment: ipython``).
+        lists_tools: Whether the tool list is written at all (DeepSeek's published template
+            writes none: the data's system prompt must describe the tools).
     """
 
     name = ""
@@ -74,6 +76,7 @@ class AgentTemplate:
     call_with_content = True
     tools_in_first_user = False
     system_header = ""
+    lists_tools = True
 
     def first_user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
         """The first user message with the tool list written before it (``tools_in_first_user``)."""
@@ -401,3 +404,46 @@ class Llama3Json(AgentTemplate):
             return text, []
         arguments = value.get("parameters", value.get("arguments", {}))
         return "", [ToolCall(value["name"], arguments)]
+
+
+class DeepSeek(AgentTemplate):
+    """DeepSeek V3 / R1 tool calls, as R1's published chat template writes them.
+
+    ``<｜tool▁calls▁begin｜>`` then, per call, ``<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME``
+    and the arguments in a json code block, then ``<｜tool▁calls▁end｜>``. The published
+    template writes no tool list (DeepSeek's API adds one); neither does this format, so
+    describe the tools in the system prompt or choose another ``--tools_prompt``.
+    """
+
+    name = "deepseek"
+    lists_tools = False
+    call_separator = ""
+    call_marker = "<｜tool▁calls▁begin｜>"
+    OPEN = "<｜tool▁call▁begin｜>function<｜tool▁sep｜>"
+    CALL = re.compile(r"<｜tool▁call▁begin｜>function<｜tool▁sep｜>(.+?)\n```json\n(.*?)\n```<｜tool▁call▁end｜>", re.S)
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt as it is: the published template writes no tool list."""
+        return system or ""
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """The calls between ``<｜tool▁calls▁begin｜>`` and ``<｜tool▁calls▁end｜>``."""
+        written = "\n".join(f"{self.OPEN}{c.name}\n```json\n{c.arguments_json}\n```<｜tool▁call▁end｜>" for c in calls)
+        return f"<｜tool▁calls▁begin｜>{written}<｜tool▁calls▁end｜>"
+
+    def call_prefix(self, name: str | None) -> str:
+        """The calls' opening up to the function name (and the json block when named)."""
+        return "<｜tool▁calls▁begin｜>" + self.OPEN + (f"{name}\n```json\n" if name else "")
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The calls of a reply in DeepSeek's format."""
+        start = text.find(self.call_marker)
+        if start == -1:
+            return text, []
+        calls = []
+        for name, raw in self.CALL.findall(text[start:]):
+            arguments = _loads(raw)
+            if arguments is None:
+                return text, []
+            calls.append(ToolCall(name, arguments))
+        return (text[:start].rstrip("\n"), calls) if calls else (text, [])

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from swift.template.conversation import Conversation
+from swift.template.conversation import Conversation, Message
 from swift.template.errors import TemplateError
 from swift.template.render import Segment
 
@@ -32,6 +32,16 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+def _published_message(message: Message) -> dict[str, Any]:
+    """A message as chat templates take it: OpenAI's ``tool_calls`` with arguments as an object."""
+    item: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {"type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls
+        ]
+    return item
 
 
 def _first_stop(text: str, start: int, limit: int, stops: Sequence[str]) -> int | None:
@@ -88,7 +98,7 @@ class JinjaRenderer:
 
     def segments(self, conv: Conversation, *, system: str | None, add_generation_prompt: bool) -> list[Segment]:
         """Rendered text split into prompt and assistant-output segments."""
-        messages = [{"role": m.role, "content": m.content} for m in conv.messages]
+        messages = [_published_message(m) for m in conv.messages]
         offset = 0
         if system is not None:
             messages.insert(0, {"role": "system", "content": system})

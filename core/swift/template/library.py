@@ -207,4 +207,9 @@ DEEPSEEK_R1 = replace(
     DEEPSEEK_V2_5,
     name="deepseek_r1",
     thinking=ThinkingFormat(generation_prefix="<think>\n"),
+    # calls in the deepseek format; results between <｜tool▁outputs▁begin｜> and
+    # <｜tool▁outputs▁end｜>, after which the answer follows without <｜Assistant｜>
+    tool=ToolFormat(open="<｜tool▁outputs▁begin｜>", item="<｜tool▁output▁begin｜>{content}<｜tool▁output▁end｜>"),
+    assistant_prefix_after_tool="<｜tool▁outputs▁end｜>",
+    agent_template="deepseek",
 )

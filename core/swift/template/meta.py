@@ -124,6 +124,10 @@ class TemplateMeta:
         end: Untrained text closing a conversation without a generation prompt
             (Phi-3 ends with ``{eos}``).
         tool: How tool results render; ``None``: the family has no tool role.
+        assistant_prefix_after_tool: Opens an assistant turn that follows tool results,
+            also as the generation prompt after them (DeepSeek V3/R1 close the results with
+            ``<｜tool▁outputs▁end｜>`` and the answer follows without a header); ``None``:
+            ``assistant_prefix``.
         agent_template: The family's native tool format (an ``agent_templates`` name,
             ``hermes`` for Qwen 2.5/3): how the tool list, calls and results are written
             when ``--tools_prompt`` does not choose another; ``None``: ``react_en``.
@@ -153,6 +157,7 @@ class TemplateMeta:
     suffix: str = ""
     end: str = ""
     tool: ToolFormat | None = None
+    assistant_prefix_after_tool: str | None = None
     agent_template: str | None = None
     stop_words: tuple[str, ...] = ()
     thinking: ThinkingFormat | None = None

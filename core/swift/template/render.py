@@ -142,6 +142,8 @@ def render_segments(
     # results inside the calling assistant turn (ReAct's Observation:): that turn stays open
     inline_results = agent is not None and not tools.native_results and agent.results == "assistant"
     head, _, tail = meta.assistant.partition("{content}")
+    # results written in the chat template's own tool turn may close it before the answer
+    after_tool = meta.assistant_prefix_after_tool if not inline_results else None
     open_turn: int | None = None  # the assistant message whose turn is still open
 
     def close_turn(i: int) -> None:
@@ -209,6 +211,9 @@ def render_segments(
             if open_turn is not None:
                 # the same turn continues after the results it waited for
                 add(text, turn=i)
+            elif after_tool is not None and i > 0 and messages[i - 1].role == "tool":
+                add(fill(after_tool, values))
+                add(fill(head, values) + text, turn=i)
             else:
                 prefix = fill(meta.assistant_prefix, values)
                 # A response that starts with what the generation prompt already holds
@@ -229,7 +234,10 @@ def render_segments(
     if open_turn is not None:
         return out  # the model continues its own turn after the results (ReAct)
     open_reply = meta.reply_opens_after_user and bool(messages) and messages[-1].role == "user"
-    if add_generation_prompt or open_reply:
+    if after_tool is not None and messages[-1].role == "tool":
+        # the published template closes the results whether or not a reply is asked for
+        add(fill(after_tool, values))
+    elif add_generation_prompt or open_reply:
         add(fill(meta.assistant_prefix, values) + gen_prefix)
     else:
         add(fill(meta.end, values))

@@ -193,6 +193,58 @@ def build_tiny_model(
     return path
 
 
+def train_tool_caller(
+    model_dir: str | Path,
+    folder: str | Path,
+    *,
+    tool_result: str = "18C",
+    answer: str = "It is 18C in Paris.",
+    template: str = "qwen2_5",
+    steps: int = 80,
+) -> str:
+    """Fine-tune a tiny model (fully, through ``swift sft``'s code) to call a tool, then answer.
+
+    The rows offer :data:`swift.template.check.WEATHER_TOOL`; asked "What is the weather in
+    Paris?", the model learns to call ``get_weather({"city": "Paris"})`` and, given
+    ``tool_result``, to reply ``answer``. About 6 s on a CPU. For tests of tool calling
+    (serving, rollouts, a plugin's tool format).
+
+    Returns:
+        The checkpoint folder.
+    """
+    from swift.llm import TrainArguments, sft_main
+    from swift.template.check import WEATHER_TOOL
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ask = {"role": "user", "content": "What is the weather in Paris?"}
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
+    }
+    result = {"role": "tool", "content": tool_result}
+    rows = [[ask, call], [ask, call, result, {"role": "assistant", "content": answer}]]
+    data = folder / "tool_calls.jsonl"
+    data.write_text("".join(json.dumps({"tools": [WEATHER_TOOL], "messages": r}) + "\n" for r in rows * 8))
+    args = TrainArguments(
+        model=str(model_dir),
+        template=template,
+        train_type="full",
+        dataset=[str(data)],
+        output_dir=str(folder / "output"),
+        max_steps=steps,
+        learning_rate=3e-3,
+        lr_scheduler_type="constant",
+        warmup_ratio=0.0,
+        per_device_train_batch_size=4,
+        split_dataset_ratio=0.0,
+        save_steps=steps,
+        logging_steps=steps,
+    )
+    return sft_main(args)["last_model_checkpoint"]
+
+
 def _force_tokenizer_class(path: Path) -> None:
     # AutoTokenizer may pick the architecture's own tokenizer class; ours is the trained one.
     cfg_file = path / "tokenizer_config.json"

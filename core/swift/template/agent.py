@@ -102,6 +102,23 @@ class AgentTemplate:
         """``(content, calls)`` of generated ``text``; no calls (and ``text`` whole) when none is well formed."""
         raise NotImplementedError
 
+    def read_calls(self, text: str, pattern: re.Pattern) -> tuple[str, list[ToolCall]]:
+        """:meth:`parse_calls` for formats whose ``pattern`` captures (name, JSON arguments) per call.
+
+        Calls are read from ``call_marker`` on; the text before it is the content. One call
+        whose arguments are not JSON makes the whole reply text.
+        """
+        start = text.find(self.call_marker)
+        if start == -1:
+            return text, []
+        calls = []
+        for name, raw in pattern.findall(text[start:]):
+            arguments = _loads(raw)
+            if arguments is None:
+                return text, []
+            calls.append(ToolCall(name, arguments))
+        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+
 
 class Hermes(AgentTemplate):
     """Hermes / Qwen 2.5 / Qwen 3: ``<tools>`` in the system prompt, ``<tool_call>{json}</tool_call>`` calls.
@@ -206,16 +223,7 @@ class ReactEn(AgentTemplate):
 
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
-        start = text.find("Action:")
-        if start == -1:
-            return text, []
-        calls = []
-        for name, raw in self.ACTION.findall(text[start:]):
-            arguments = _loads(raw)
-            if arguments is None:
-                return text, []
-            calls.append(ToolCall(name, arguments))
-        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+        return self.read_calls(text, self.ACTION)
 
 
 class ReactZh(ReactEn):
@@ -311,16 +319,7 @@ class QwenAgent(AgentTemplate):
 
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
-        start = text.find("✿FUNCTION✿")
-        if start == -1:
-            return text, []
-        calls = []
-        for name, raw in self.CALL.findall(text[start:]):
-            arguments = _loads(raw)
-            if arguments is None:
-                return text, []
-            calls.append(ToolCall(name, arguments))
-        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+        return self.read_calls(text, self.CALL)
 
 
 class Glm4(AgentTemplate):
@@ -437,13 +436,4 @@ class DeepSeek(AgentTemplate):
 
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """The calls of a reply in DeepSeek's format."""
-        start = text.find(self.call_marker)
-        if start == -1:
-            return text, []
-        calls = []
-        for name, raw in self.CALL.findall(text[start:]):
-            arguments = _loads(raw)
-            if arguments is None:
-                return text, []
-            calls.append(ToolCall(name, arguments))
-        return (text[:start].rstrip("\n"), calls) if calls else (text, [])
+        return self.read_calls(text, self.CALL)

@@ -6,54 +6,18 @@ import json
 
 import pytest
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather of a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
+from swift.template.check import WEATHER_TOOL as WEATHER
+
 ASK = {"role": "user", "content": "What is the weather in Paris?"}
-CALL = {
-    "role": "assistant",
-    "content": None,
-    "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
-}
 ANSWER = "It is 18C in Paris."
 
 
 @pytest.fixture(scope="module")
 def weather_checkpoint(tiny_model_dir, tmp_path_factory) -> str:
-    """The tiny model fully fine-tuned (as ``swift sft`` trains) to call get_weather, then answer from its result."""
-    from swift.llm import TrainArguments, sft_main
+    """The tiny model fine-tuned to call get_weather, then answer from its result."""
+    from swift_sdk.tiny import train_tool_caller
 
-    folder = tmp_path_factory.mktemp("weather")
-    rows = [
-        {"tools": [WEATHER], "messages": [ASK, CALL]},
-        {
-            "tools": [WEATHER],
-            "messages": [ASK, CALL, {"role": "tool", "content": "18C"}, {"role": "assistant", "content": ANSWER}],
-        },
-    ]
-    data = folder / "weather.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows * 8), encoding="utf-8")
-    args = TrainArguments(
-        model=tiny_model_dir,
-        template="qwen2_5",
-        train_type="full",
-        dataset=[str(data)],
-        output_dir=str(folder / "out"),
-        max_steps=80,
-        learning_rate=3e-3,
-        lr_scheduler_type="constant",
-        warmup_ratio=0.0,
-        per_device_train_batch_size=4,
-        split_dataset_ratio=0.0,
-        save_steps=80,
-        logging_steps=20,
-    )
-    return sft_main(args)["last_model_checkpoint"]
+    return train_tool_caller(tiny_model_dir, tmp_path_factory.mktemp("weather"), answer=ANSWER)
 
 
 @pytest.fixture(scope="module")

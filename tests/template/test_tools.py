@@ -7,16 +7,10 @@ import json
 import pytest
 
 from swift.template import TemplateError, get_template
+from swift.template.check import WEATHER_TOOL
 from swift.template.conversation import ToolCall
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather of a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
+WEATHER = WEATHER_TOOL
 
 
 def _call(city: str, call_id: str = "call_1") -> dict:

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather of a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
+from swift.template.check import WEATHER_TOOL
+
+WEATHER = WEATHER_TOOL
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Tokyo", "Quito", "Dakar"]
 
 

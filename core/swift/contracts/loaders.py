@@ -118,7 +118,7 @@ def load_template_meta(name: str) -> TemplateMetaLike:
 
 
 def load_loss(name: str) -> LossFunction:
-    """The loss (or loss-scale strategy) registered as ``name``."""
+    """The loss function registered as ``name`` (``kind="loss"``)."""
     obj, what, _ = _load("losses", name)
     return check_conforms(obj, LossFunction, what)
 
@@ -175,7 +175,12 @@ def load_agent_template(name: str) -> AgentTemplateLike:
     """An instance of the tool format ``--tools_prompt name``."""
     obj, what, _ = _load("agent_templates", name)
     obj = check_conforms(obj, AgentTemplateLike, what)
-    return obj() if isinstance(obj, type) else obj
+    if not isinstance(obj, type):
+        return obj
+    try:
+        return obj()
+    except TypeError as exc:  # an AgentTemplate subclass that leaves an abstract method out
+        raise PluginLoadError(f"{what} cannot be built: {exc}") from exc
 
 
 def load_trainer(name: str) -> TrainerRun:

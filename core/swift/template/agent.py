@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,12 @@ def _join(system: str | None, block: str) -> str:
     return block if not system else f"{system}\n\n{block}"
 
 
+def _describe(tool: Mapping[str, Any]) -> str:
+    """One tool as a line: ``name: description Parameters: {json schema}``."""
+    function = tool_function(tool)
+    return f"{tool_name(tool)}: {function.get('description', '')} Parameters: {_dumps(function.get('parameters', {}))}"
+
+
 def _loads(text: str) -> Any:
     try:
         return json.loads(text)
@@ -47,8 +54,8 @@ def _loads(text: str) -> Any:
         return None
 
 
-class AgentTemplate:
-    """Base class of the agent templates; subclasses set the class attributes and override the methods.
+class AgentTemplate(ABC):
+    """Base class of the agent templates; subclasses set the class attributes and implement the abstract methods.
 
     Attributes:
         name: ``--tools_prompt`` name.
@@ -86,21 +93,21 @@ class AgentTemplate:
         """The start of a reply that must call a tool (``name``, or any when ``None``)."""
         return self.call_marker
 
+    @abstractmethod
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt (``None``: the row has none) with ``tools`` described in it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def format_calls(self, calls: Sequence[ToolCall]) -> str:
         """The text of an assistant message's tool calls."""
-        raise NotImplementedError
 
     def format_result(self, content: str, call: ToolCall | None = None) -> str:
         """The text of one tool result; ``call`` is the call it answers when known."""
         return content
 
+    @abstractmethod
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """``(content, calls)`` of generated ``text``; no calls (and ``text`` whole) when none is well formed."""
-        raise NotImplementedError
 
     def read_calls(self, text: str, pattern: re.Pattern) -> tuple[str, list[ToolCall]]:
         """:meth:`parse_calls` for formats whose ``pattern`` captures (name, JSON arguments) per call.
@@ -197,16 +204,10 @@ class ReactEn(AgentTemplate):
         "Begin!"
     )
 
-    def describe(self, tool: Mapping[str, Any]) -> str:
-        """One tool's line in the system prompt."""
-        function = tool_function(tool)
-        parameters = _dumps(function.get("parameters", {}))
-        return f"{tool_name(tool)}: {function.get('description', '')} Parameters: {parameters}"
-
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt followed by the tool list in this format."""
         names = ",".join(tool_name(t) for t in tools)
-        described = "\n\n".join(self.describe(t) for t in tools)
+        described = "\n\n".join(_describe(t) for t in tools)
         return _join(system, f"{self.HEADER}\n\n{described}\n\n{self.FORMAT.replace('{names}', names)}")
 
     def format_calls(self, calls: Sequence[ToolCall]) -> str:
@@ -292,11 +293,7 @@ class QwenAgent(AgentTemplate):
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
         """The system prompt followed by the tool list in this format."""
-        described = "\n\n".join(
-            f"### {tool_name(t)}\n\n{tool_name(t)}: {tool_function(t).get('description', '')} "
-            f"Parameters: {_dumps(tool_function(t).get('parameters', {}))}"
-            for t in tools
-        )
+        described = "\n\n".join(f"### {tool_name(t)}\n\n{_describe(t)}" for t in tools)
         block = (
             f"# Tools\n\n## You have access to the following tools:\n\n{described}\n\n"
             "## To call a tool, reply in this format:\n\n"

@@ -11,6 +11,7 @@ Pure Python: the tokenizer is passed in; nothing here imports torch.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,8 +201,6 @@ def report(results: list[CheckResult], tokenizer: Any, template_name: str) -> st
 
 def _as_published(row: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
     """A dataset row's messages and tools as chat templates take them (tool JSON text decoded)."""
-    import json
-
     messages = []
     for message in row["messages"]:
         message = {k: v for k, v in message.items() if not (k == "tool_calls" and v is None)}

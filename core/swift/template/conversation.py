@@ -21,6 +21,7 @@ messages; malformed tool JSON is a :class:`TemplateError` (a bad row).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,13 +54,13 @@ class ToolCall:
         """The arguments as JSON text (what OpenAI's ``function.arguments`` holds)."""
         return json.dumps(self.arguments, ensure_ascii=False)
 
-    def to_openai(self, index: int | None = None) -> dict[str, Any]:
-        """The call as an OpenAI ``tool_calls`` entry (``index`` for stream deltas)."""
-        entry: dict[str, Any] = {"id": self.id or f"call_{index or 0}", "type": "function"}
-        if index is not None:
-            entry["index"] = index
-        entry["function"] = {"name": self.name, "arguments": self.arguments_json}
-        return entry
+    def to_openai(self) -> dict[str, Any]:
+        """The call as an OpenAI ``tool_calls`` entry (a fresh ``call_…`` id when it has none)."""
+        return {
+            "id": self.id or f"call_{uuid.uuid4().hex[:24]}",
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments_json},
+        }
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ The engine generates text; the model's tool format (the template's agent templat
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -47,14 +46,7 @@ class ToolUse:
         except Exception:  # noqa: BLE001 - a plugin's parser must not turn an answer into a 500
             logger.exception("tool format %r failed to parse an answer; returned as text", self.agent.name)
             return text, []
-        return content, [
-            {
-                "id": call.id or f"call_{uuid.uuid4().hex[:24]}",
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments_json},
-            }
-            for call in calls
-        ]
+        return content, [call.to_openai() for call in calls]
 
 
 def tool_use_for(engine: Any, tools: list | None, tool_choice: Any) -> ToolUse | None:
@@ -84,11 +76,15 @@ def read_tool_calls(response: ChatCompletionResponse, use: ToolUse) -> ChatCompl
     return response
 
 
-def _sendable(text: str, marker: str) -> int:
-    """How much of ``text`` cannot be the start of a call (everything before the marker or a partial one)."""
+def _sendable(text: str, marker: str, sent: int) -> int:
+    """How much of ``text`` cannot be the start of a call (everything before the marker or a partial one).
+
+    ``text[:sent]`` was sent, so it holds no marker: only what follows is searched, which
+    keeps a long stream linear.
+    """
     if not marker:
         return 0
-    found = text.find(marker)
+    found = text.find(marker, sent)
     if found != -1:
         return found
     for k in range(min(len(marker) - 1, len(text)), 0, -1):
@@ -110,7 +106,7 @@ async def stream_tool_calls(
             texts[i] = text
             done = sent.get(i, 0)
             if choice.finish_reason is None:
-                upto = max(done, _sendable(text, use.agent.call_marker))
+                upto = max(done, _sendable(text, use.agent.call_marker, done))
                 choice.delta.content = text[done:upto]
                 sent[i] = upto
                 continue

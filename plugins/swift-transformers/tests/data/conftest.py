@@ -78,3 +78,15 @@ def chatml(tokenizer):
     from swift.template import get_template
 
     return get_template("chatml", tokenizer)
+
+
+@pytest.fixture
+def plain():
+    """``plain(messages)``: standardized messages without the ``tool_calls`` key of those that make no call."""
+
+    def strip(messages):
+        if messages and isinstance(messages[0], list):
+            return [strip(m) for m in messages]
+        return [{k: v for k, v in m.items() if not (k == "tool_calls" and v is None)} for m in messages]
+
+    return strip

@@ -52,16 +52,11 @@ LAYOUTS = {
 }
 
 
-def plain(messages):
-    """Standardized messages without the ``tool_calls`` key of messages that make no call."""
-    if messages and isinstance(messages[0], list):
-        return [plain(m) for m in messages]
-    return [{k: v for k, v in m.items() if not (k == "tool_calls" and v is None)} for m in messages]
-
-
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])  # read in Python / as an arrow table
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_each_layout_gives_the_same_messages_and_the_same_tokens(layout, suffix, write, make_args, chatml, tokenizer):
+def test_each_layout_gives_the_same_messages_and_the_same_tokens(
+    layout, suffix, write, make_args, chatml, tokenizer, plain
+):
     path = write(f"{layout}.{suffix}", [LAYOUTS[layout]])
     args = make_args(dataset=[path])
 
@@ -88,7 +83,7 @@ EXPECTED_ROWS = [
 
 
 @pytest.mark.parametrize("name", ["data.jsonl", "data.json", "data.csv", "data.parquet"])
-def test_file_formats_read_the_same_rows(name, write, make_args):
+def test_file_formats_read_the_same_rows(name, write, make_args, plain):
     path = write(name, ROWS)
 
     train, _ = load_datasets(make_args(dataset=[path]))
@@ -96,7 +91,7 @@ def test_file_formats_read_the_same_rows(name, write, make_args):
     assert plain(list(train["messages"])) == EXPECTED_ROWS
 
 
-def test_json_file_may_wrap_rows_in_data_or_hold_json_lines(tmp_path, make_args):
+def test_json_file_may_wrap_rows_in_data_or_hold_json_lines(tmp_path, make_args, plain):
     wrapped = tmp_path / "wrapped.json"
     wrapped.write_text(json.dumps({"data": ROWS}))
     lines = tmp_path / "lines.json"
@@ -118,7 +113,7 @@ def test_folder_reads_every_supported_file_inside(tmp_path, write, make_args):
     assert sorted(m[0]["content"] for m in train["messages"]) == sorted(r["query"] for r in ROWS)
 
 
-def test_txt_lines_become_pretraining_samples(tmp_path, make_args):
+def test_txt_lines_become_pretraining_samples(tmp_path, make_args, plain):
     path = tmp_path / "corpus.txt"
     path.write_text("The first document.\n\nThe second document.\n", encoding="utf-8")
 
@@ -130,7 +125,7 @@ def test_txt_lines_become_pretraining_samples(tmp_path, make_args):
     ]
 
 
-def test_text_column_is_pretraining_data(write, make_args):
+def test_text_column_is_pretraining_data(write, make_args, plain):
     path = write("pt.jsonl", [{"text": "Plain text to learn."}])
 
     train, _ = load_datasets(make_args(dataset=[path]))
@@ -138,7 +133,7 @@ def test_text_column_is_pretraining_data(write, make_args):
     assert plain(train["messages"][0]) == [{"role": "assistant", "content": "Plain text to learn."}]
 
 
-def test_column_mapping_from_the_command_line(write, make_args):
+def test_column_mapping_from_the_command_line(write, make_args, plain):
     path = write("mapped.csv", [{"src": "bonjour", "tgt": "hello", "id": "7"}])
 
     train, _ = load_datasets(make_args(dataset=[path], columns='{"src": "query", "tgt": "response"}'))
@@ -171,7 +166,7 @@ def test_extra_columns_are_kept_beside_messages(write, make_args):
     assert train["solution"] == ["2", None]
 
 
-def test_grpo_prompts_need_no_assistant_turn(write, make_args):
+def test_grpo_prompts_need_no_assistant_turn(write, make_args, plain):
     path = write(
         "prompts.jsonl",
         [{"messages": [{"role": "user", "content": "Solve x+1=2"}], "solution": "1"}],

@@ -12,13 +12,6 @@ from swift_transformers.data.spec import parse_dataset_spec
 from swift.kernel import UsageError
 
 
-def plain(messages):
-    """Standardized messages without the ``tool_calls`` key of messages that make no call."""
-    if messages and isinstance(messages[0], list):
-        return [plain(m) for m in messages]
-    return [{k: v for k, v in m.items() if not (k == "tool_calls" and v is None)} for m in messages]
-
-
 def _rows(n: int, prefix: str = "q") -> list[dict]:
     return [{"query": f"{prefix}{i}", "response": f"answer {i}"} for i in range(n)]
 
@@ -200,7 +193,7 @@ def test_no_dataset_at_all_is_a_usage_error(make_args):
         load_datasets(make_args())
 
 
-def test_custom_dataset_info_registers_a_name_with_its_column_mapping(tmp_path, write, make_args):
+def test_custom_dataset_info_registers_a_name_with_its_column_mapping(tmp_path, write, make_args, plain):
     write("raw/support.jsonl", [{"question": "Reset password?", "answer": "Use the link."}])
     info = tmp_path / "dataset_info.json"
     info.write_text(

@@ -36,13 +36,6 @@ ACME = textwrap.dedent(
 )
 
 
-def plain(messages):
-    """Standardized messages without the ``tool_calls`` key of messages that make no call."""
-    if messages and isinstance(messages[0], list):
-        return [plain(m) for m in messages]
-    return [{k: v for k, v in m.items() if not (k == "tool_calls" and v is None)} for m in messages]
-
-
 @pytest.fixture
 def acme(fake_dist, make_kernel):
     fake_dist(
@@ -62,7 +55,7 @@ def test_a_plugin_format_reads_its_suffix(acme, tmp_path, make_args):
     assert [m[1]["content"] for m in train["messages"]] == ["hello", "see you"]
 
 
-def test_a_plugin_named_dataset_gets_spec_subsets_and_count(acme, make_args):
+def test_a_plugin_named_dataset_gets_spec_subsets_and_count(acme, make_args, plain):
     train, _ = load_datasets(make_args(dataset=["acme/support:de#2"]))
 
     assert (

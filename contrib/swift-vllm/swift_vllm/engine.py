@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -238,7 +239,7 @@ class VllmEngine:
             config.logprobs,
             config.top_logprobs or 0,
             prompt_ids if want_ids else None,
-            decode=self._decode,
+            decode=functools.partial(self._decode, skip_special_tokens=config.skip_special_tokens),
             token_text=self._token_text,
             stops=params.stop or (),
             end_ids=frozenset(params.stop_token_ids or ()),
@@ -247,9 +248,11 @@ class VllmEngine:
         )
         return _Job(prompt_ids, params, lora, builder)
 
-    def _decode(self, ids: Sequence[int]) -> str:
+    def _decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         with self._prompts_lock:
-            return self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+            return self.tokenizer.decode(
+                list(ids), skip_special_tokens=skip_special_tokens, clean_up_tokenization_spaces=False
+            )
 
     def _token_text(self, token: int) -> str:
         text = self._token_texts.get(token)

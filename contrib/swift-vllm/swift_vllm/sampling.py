@@ -88,6 +88,7 @@ def sampling_params(
         stop=stop or None,
         stop_token_ids=sorted(stop_token_ids) or None,
         ignore_eos=config.ignore_eos,
+        skip_special_tokens=config.skip_special_tokens,
         logprobs=(config.top_logprobs or 0) if config.logprobs else None,
         prompt_logprobs=(config.top_logprobs or 0) if config.echo else None,
         output_kind=RequestOutputKind.DELTA if stream else RequestOutputKind.FINAL_ONLY,

@@ -78,7 +78,9 @@ class Scheduler(Protocol):
     """``SchedulerRecord.load``: a multi-turn scheduler class (``swift.scheduler.MultiTurnScheduler``).
 
     ``check_finished`` says whether a trajectory stops after a turn; ``step`` returns
-    the request of the next turn (tool results, feedback …).
+    the request of the next turn (tool results, feedback …). An optional class attribute
+    ``keeps_special_tokens = True`` asks for answers with special tokens kept (tool formats
+    whose markers are special tokens).
     """
 
     def check_finished(self, request: Any, choice: Any, turn: int) -> bool:

@@ -144,6 +144,10 @@ class RequestConfig(Serializable):
         ignore_eos: Do not end at end-of-sequence or end-of-turn tokens (the tokenizer's
             EOS, the generation config's, the template's): only ``stop`` and ``max_tokens``
             end the answer (vLLM's option; fixed-length benchmarks).
+        skip_special_tokens: Leave the tokenizer's special tokens out of the answer's text
+            (vLLM's option). Tool formats whose markers are special tokens (Mistral's
+            ``[TOOL_CALLS]``, DeepSeek's ``<｜tool▁calls▁begin｜>``) need them kept, so
+            ``swift deploy`` keeps them for a request offered tools unless it says otherwise.
     """
 
     max_tokens: int | None = None
@@ -164,6 +168,7 @@ class RequestConfig(Serializable):
     echo: bool = False
     return_token_ids: bool = False
     ignore_eos: bool = False
+    skip_special_tokens: bool = True
 
     def __post_init__(self) -> None:
         if self.logit_bias:

@@ -54,6 +54,11 @@ class MultiTurnScheduler:
         **kwargs: ``args`` (the command's arguments) is kept as ``self.args``;
             other keywords are accepted for ms-swift compatibility and ignored.
 
+    Attributes:
+        keeps_special_tokens: The answers this scheduler reads keep the tokenizer's special
+            tokens (``RequestConfig.skip_special_tokens`` false): set it when you read tool
+            calls, since some formats' markers are special tokens (Mistral's ``[TOOL_CALLS]``).
+
     Example::
 
         class ToolLoop(MultiTurnScheduler):
@@ -66,6 +71,8 @@ class MultiTurnScheduler:
                 return append_messages(super().step(request, choice, turn),
                                        {"role": "tool", "content": result})
     """
+
+    keeps_special_tokens = False
 
     def __init__(self, max_turns: int | None = None, **kwargs: Any) -> None:
         if max_turns is not None and max_turns < 1:

@@ -31,6 +31,7 @@ class ToolCallScheduler(MultiTurnScheduler):
     """
 
     default_max_turns = 5
+    keeps_special_tokens = True
 
     def __init__(self, max_turns: int | None = None, **kwargs: Any) -> None:
         super().__init__(max_turns or self.default_max_turns, **kwargs)

@@ -217,7 +217,13 @@ def _field_names(model: type[BaseModel], path: list[str]) -> list[str]:
 
 
 def _config(
-    fields: Any, rules: RequestRules, *, logprobs: bool, top_logprobs: int | None, echo: bool = False
+    fields: Any,
+    rules: RequestRules,
+    *,
+    logprobs: bool,
+    top_logprobs: int | None,
+    echo: bool = False,
+    offers_tools: bool = False,
 ) -> RequestConfig:
     max_tokens = getattr(fields, "max_completion_tokens", None) or fields.max_tokens
     if rules.context is not None and max_tokens is not None and max_tokens > rules.context:
@@ -249,6 +255,8 @@ def _config(
         "top_logprobs": top_logprobs,
         "return_token_ids": bool(fields.return_token_ids),
         "ignore_eos": bool(fields.ignore_eos),
+        # a tool format's markers may be special tokens (Mistral, DeepSeek): keep them to read calls
+        "skip_special_tokens": not offers_tools if fields.skip_special_tokens is None else fields.skip_special_tokens,
         "echo": echo,
     }
     if fields.n is not None:
@@ -300,7 +308,13 @@ def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:
     tool_choice = _tool_choice(fields)
     if tool_choice == "none":
         request.tools = None  # "none": the model is not offered the tools
-    config = _config(fields, rules, logprobs=bool(fields.logprobs), top_logprobs=fields.top_logprobs)
+    config = _config(
+        fields,
+        rules,
+        logprobs=bool(fields.logprobs),
+        top_logprobs=fields.top_logprobs,
+        offers_tools=bool(request.tools),
+    )
     return ParsedRequest(fields.model, [request], config, _include_usage(fields), tool_choice)
 
 

@@ -102,6 +102,11 @@ class _Sampling(_Strict):
     ignore_eos: StrictBool | None = Field(
         False, description="vLLM's extension: end only at stop strings and max_tokens, never at EOS/end-of-turn."
     )
+    skip_special_tokens: StrictBool | None = Field(
+        None,
+        description="vLLM's extension: leave special tokens out of the text; default true, "
+        "false for a chat request offered tools (tool formats whose markers are special tokens).",
+    )
 
 
 class FunctionName(_Strict):
@@ -175,6 +180,7 @@ class RolloutRequestConfig(_Strict):
     echo: StrictBool = False
     return_token_ids: StrictBool = False
     ignore_eos: StrictBool = False
+    skip_special_tokens: StrictBool = True
 
 
 class RolloutRequest(_Strict):

@@ -123,3 +123,57 @@ def test_bad_tool_fields_are_a_400_naming_the_field(http, body, field):
     response = http.post("/v1/chat/completions", json={"messages": [ASK], **body})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == field
+
+
+def _mark_special(checkpoint: str, folder, tokens: tuple[str, ...]) -> str:
+    """A copy of ``checkpoint`` whose tokenizer makes ``tokens`` special, as Mistral's and DeepSeek's do."""
+    import shutil
+
+    copy = folder / "special_markers"
+    shutil.copytree(checkpoint, copy)
+    tokenizer_file = copy / "tokenizer.json"
+    data = json.loads(tokenizer_file.read_text())
+    for added in data["added_tokens"]:
+        if added["content"] in tokens:
+            added["special"] = True
+    tokenizer_file.write_text(json.dumps(data, ensure_ascii=False))
+    config_file = copy / "tokenizer_config.json"
+    config = json.loads(config_file.read_text())
+    for added in config.get("added_tokens_decoder", {}).values():
+        if added["content"] in tokens:
+            added["special"] = True
+    config_file.write_text(json.dumps(config, ensure_ascii=False))
+    return str(copy)
+
+
+def test_calls_written_with_special_tokens_are_read_unless_the_client_skips_them(
+    weather_checkpoint, make_deploy_args, tmp_path
+):
+    """Decoded without special tokens, a call whose markers are special would vanish into text."""
+    import openai
+    from swift_serve.app import create_app
+    from swift_serve.server import BackgroundServer
+
+    from swift.pipelines.infer_engine import create_engine
+
+    special = _mark_special(weather_checkpoint, tmp_path, ("<tool_call>", "</tool_call>"))
+    args = make_deploy_args(special, template="qwen2_5", temperature=0.0, max_new_tokens=64)
+    engine = create_engine(args)
+    marker = engine.tokenizer.convert_tokens_to_ids("<tool_call>")
+    assert engine.tokenizer.decode([marker], skip_special_tokens=True) == ""  # special now
+    try:
+        with BackgroundServer(create_app(engine, args)) as server:
+            with openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0) as client:
+                model = _model(client)
+                kept = client.chat.completions.create(model=model, messages=[ASK], tools=[WEATHER])
+                skipped = client.chat.completions.create(
+                    model=model, messages=[ASK], tools=[WEATHER], extra_body={"skip_special_tokens": True}
+                )
+    finally:
+        engine.close()
+    assert kept.choices[0].finish_reason == "tool_calls"
+    assert kept.choices[0].message.tool_calls[0].function.name == "get_weather"
+    # the markers dropped: the JSON of the call is left as plain text
+    assert skipped.choices[0].message.tool_calls is None
+    assert '"name": "get_weather"' in skipped.choices[0].message.content
+    assert "<tool_call>" not in skipped.choices[0].message.content

@@ -86,3 +86,18 @@ def test_grpo_runs_the_called_tool_and_the_reward_reads_the_trajectory(
     assert rows and all(row["model_written"][-3:] == [True, False, True] for row in rows)
     logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
     assert logs and all(math.isfinite(r["loss"]) for r in logs)
+
+
+def test_rollouts_of_the_tool_scheduler_keep_special_tokens():
+    """Tool markers may be special tokens (Mistral, DeepSeek): the tool scheduler's answers keep them."""
+    from types import SimpleNamespace
+
+    from swift_trl.grpo.recipe import request_config
+
+    from swift.scheduler import MultiTurnScheduler
+    from swift.scheduler.tools import ToolCallScheduler
+
+    args = SimpleNamespace(max_completion_length=8, temperature=1.0, top_k=None, top_p=None, repetition_penalty=None)
+    assert request_config(args, ToolCallScheduler()).skip_special_tokens is False
+    assert request_config(args, MultiTurnScheduler()).skip_special_tokens is True
+    assert request_config(args).skip_special_tokens is True

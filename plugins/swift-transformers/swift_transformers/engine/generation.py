@@ -10,6 +10,7 @@ pads it and stops when all rows are done, and its client is answered at once.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -147,7 +148,7 @@ class BatchRunner:
 
     Args:
         model: The (possibly peft-wrapped) causal LM.
-        decode: ``ids -> text`` without special tokens (thread-safe).
+        decode: ``(ids, skip_special_tokens) -> text`` (thread-safe).
         token_text: ``id -> text`` of a single token, special tokens kept.
         pad_id: Token id used for left padding.
         end_ids: Token ids that end an answer.
@@ -157,7 +158,7 @@ class BatchRunner:
     def __init__(
         self,
         model,
-        decode: Callable[[Sequence[int]], str],
+        decode: Callable[[Sequence[int], bool], str],
         token_text: Callable[[int], str],
         pad_id: int,
         end_ids: frozenset[int],
@@ -242,7 +243,7 @@ class BatchRunner:
                 spec.limit,
                 spec.end_ids,
                 spec.stops,
-                self.decode,
+                functools.partial(self.decode, skip_special_tokens=spec.config.skip_special_tokens),
                 track_text=track,
                 logprobs=spec.config.logprobs,
                 top_logprobs=spec.config.top_logprobs or 0,

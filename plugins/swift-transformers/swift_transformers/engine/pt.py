@@ -242,9 +242,11 @@ class PtEngine:
             )
         return min(room if max_tokens is None else max_tokens, room)
 
-    def _decode(self, ids: Sequence[int]) -> str:
+    def _decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         with self._lock:
-            return self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+            return self.tokenizer.decode(
+                list(ids), skip_special_tokens=skip_special_tokens, clean_up_tokenization_spaces=False
+            )
 
     def _token_text(self, token: int) -> str:
         text = self._token_texts.get(token)

@@ -28,14 +28,19 @@ from swift_trl.run import config_values, load_reference
 logger = logging.getLogger("swift.rlhf")
 
 
-def request_config(args: Any) -> RequestConfig:
-    """Sampling settings of every rollout turn."""
+def request_config(args: Any, scheduler: Any = None) -> RequestConfig:
+    """Sampling settings of every rollout turn.
+
+    A scheduler that reads tool calls keeps special tokens in the answers: some tool
+    formats' markers are special tokens (Mistral's ``[TOOL_CALLS]``, DeepSeek's).
+    """
     return RequestConfig(
         max_tokens=args.max_completion_length,
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
         repetition_penalty=args.repetition_penalty,
+        skip_special_tokens=not getattr(scheduler, "keeps_special_tokens", False),
     )
 
 
@@ -98,7 +103,7 @@ def run_grpo(args: Any) -> dict:
         engine,
         run.template,
         shape.num_generations,
-        request_config(args),
+        request_config(args, scheduler),
         scheduler,
         fallback_template=train_template,
     )

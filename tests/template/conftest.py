@@ -18,6 +18,7 @@ FAMILY_TOKENS = {
     "mistral": ("<s>", "</s>"),
     "mistral_v0_1": ("<s>", "</s>"),
     "mistral_v1": ("<s>", "</s>"),
+    "mistral_nemo": ("<s>", "</s>"),
     "internlm2": ("<s>", "</s>"),
     "internlm3": ("<s>", "</s>"),
     "llama3": ("<|begin_of_text|>", "<|eot_id|>"),

@@ -78,3 +78,13 @@ def test_tool_conversations_match_the_published_qwen_template_and_another_tools_
     react = {r.name: r for r in check_template(get_template("qwen2_5", tokenizer, tools_prompt="react_en"), tokenizer)}
     assert not react["tools"].ok and not react["tools-prompt"].ok
     assert react["plain"].equal  # conversations without tools are unaffected
+
+
+def test_mistral_nemo_passes_with_its_system_prompt_difference_reported(family_tokenizer):
+    tokenizer = family_tokenizer("mistral_nemo")
+    results = {r.name: r for r in check_template(get_template("mistral_nemo", tokenizer), tokenizer)}
+    assert all(r.ok for r in results.values())
+    assert results["tools"].equal and results["tools-prompt"].equal  # tool calls, ids and results as published
+    assert results["plain"].equal and results["prompt+system"].equal
+    # trained conversations with a system prompt: the published Jinja drops it, swift keeps it
+    assert not results["system"].equal and "mistral-common" in results["system"].deliberate

@@ -20,6 +20,7 @@ BUILTIN_NAMES = (
     "mistral",
     "mistral_v0_1",
     "mistral_v1",
+    "mistral_nemo",
     "gemma",
     "phi3",
     "phi4",
@@ -84,6 +85,28 @@ def _published(tokenizer, messages, add_generation_prompt):
     )
 
 
+def _system_with_last_user(messages: list[dict]) -> list[dict]:
+    """The conversation with its system prompt joined to the last user message, as mistral-common writes it."""
+    if messages[0]["role"] != "system":
+        return messages
+    last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    joined = [dict(m) for m in messages]
+    joined[last]["content"] = messages[0]["content"] + "\n\n" + messages[last]["content"]
+    return joined[1:]
+
+
+def _expected(name, tokenizer, messages, add_generation_prompt):
+    """The published rendering, with each template's documented difference applied."""
+    if name == "mistral_nemo":
+        # Nemo's Jinja writes the system prompt only when the conversation ends with a user
+        # turn (loop.last); swift always writes it with the last user message (mistral-common)
+        messages = _system_with_last_user(messages)
+    expected = _published(tokenizer, messages, add_generation_prompt)
+    if messages[-1]["role"] == "assistant":
+        expected += TRAINED_SUFFIX.get(name, "")
+    return expected
+
+
 def test_exactly_the_documented_templates_are_built_in(fresh_kernel):
     names = set(registry("templates").names())
     assert names == set(BUILTIN_NAMES)
@@ -97,10 +120,9 @@ def test_swift_rendering_equals_the_published_chat_template(
     tokenizer = family_tokenizer(name)
     messages = CONVERSATIONS[conversation]
     template = get_template(name, tokenizer)
-    expected = _published(tokenizer, messages, add_generation_prompt)
-    if messages[-1]["role"] == "assistant":
-        expected += TRAINED_SUFFIX.get(name, "")
-    assert template.render(messages, add_generation_prompt) == expected
+    assert template.render(messages, add_generation_prompt) == _expected(
+        name, tokenizer, messages, add_generation_prompt
+    )
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
@@ -108,7 +130,7 @@ def test_training_ids_are_the_tokenized_published_text(name, family_tokenizer):
     tokenizer = family_tokenizer(name)
     template = get_template(name, tokenizer)
     messages = CONVERSATIONS["multi+system"]
-    text = _published(tokenizer, messages, False) + TRAINED_SUFFIX.get(name, "")
+    text = _expected(name, tokenizer, messages, False)
     encoded = template.encode({"messages": messages})
     assert encoded["input_ids"] == tokenizer.encode(text, add_special_tokens=False)
     assert len(encoded["labels"]) == len(encoded["input_ids"])
@@ -119,7 +141,7 @@ def test_prompt_ids_are_the_tokenized_published_generation_prompt(name, family_t
     tokenizer = family_tokenizer(name)
     template = get_template(name, tokenizer)
     messages = CONVERSATIONS["multi-prompt+system"]
-    expected = tokenizer.encode(_published(tokenizer, messages, True), add_special_tokens=False)
+    expected = tokenizer.encode(_expected(name, tokenizer, messages, True), add_special_tokens=False)
     assert template.encode_prompt(messages) == expected
 
 
@@ -173,7 +195,13 @@ def test_families_without_a_system_turn_fold_it_into_the_first_user_message(name
 
 @pytest.mark.parametrize(
     ("published", "chosen"),
-    [("mistral", "mistral"), ("mistral_v0_1", "mistral_v0_1"), ("mistral_v1", "mistral_v1"), ("chatml", "mistral")],
+    [
+        ("mistral", "mistral"),
+        ("mistral_v0_1", "mistral_v0_1"),
+        ("mistral_v1", "mistral_v1"),
+        ("mistral_nemo", "mistral_nemo"),
+        ("chatml", "mistral"),
+    ],
 )
 def test_a_mistral_checkpoint_gets_the_template_of_its_published_revision(published, chosen, family_tokenizer):
     from swift.template import model_template
@@ -184,7 +212,7 @@ def test_a_mistral_checkpoint_gets_the_template_of_its_published_revision(publis
     # and what it renders is what that checkpoint's own template renders
     messages = CONVERSATIONS["multi+system"]
     if published != "chatml":
-        assert get_template(chosen, tokenizer).render(messages) == _published(tokenizer, messages, False)
+        assert get_template(chosen, tokenizer).render(messages) == _expected(chosen, tokenizer, messages, False)
 
 
 def test_yi_writes_the_system_prompt_bare_and_opens_a_reply_after_every_user_turn(family_tokenizer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -127,6 +128,130 @@ def test_deepseek_r1_tool_calls_render_like_the_published_template(row, family_t
     assert trained.endswith(messages[-1]["content"] + "<｜end▁of▁sentence｜>")
 
 
+def _mistral_call(city: str, call_id: str) -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": {"city": city}}}
+
+
+MISTRAL_ROWS = {
+    "one call": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [_mistral_call("Paris", "a1b2c3d4e")]},
+        {"role": "tool", "tool_call_id": "a1b2c3d4e", "content": "18C"},
+        {"role": "assistant", "content": "It is 18C in Paris."},
+    ],
+    "two rounds, two calls": [
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "Hi, how can I help?"},
+        {"role": "user", "content": "Paris or Rome, which is warmer?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [_mistral_call("Paris", "aaaaaaaa1"), _mistral_call("Rome", "bbbbbbbb2")],
+        },
+        {"role": "tool", "tool_call_id": "aaaaaaaa1", "content": '{"temp": 18}'},
+        {"role": "tool", "tool_call_id": "bbbbbbbb2", "content": '{"temp": 25}'},
+        {"role": "assistant", "content": "Rome."},
+    ],
+}
+
+
+@pytest.mark.parametrize("row", MISTRAL_ROWS, ids=list(MISTRAL_ROWS))
+def test_mistral_nemo_tool_calls_render_like_the_published_template(row, family_tokenizer):
+    tokenizer = family_tokenizer("mistral_nemo")
+    messages = MISTRAL_ROWS[row]
+    template = get_template("mistral_nemo", tokenizer)
+    for conversation in (messages, messages[:-1]):
+        published = tokenizer.apply_chat_template(conversation, tools=[WEATHER], tokenize=False)
+        assert template.render(conversation, tools=[WEATHER]) == published
+    # a system prompt goes with the last user message, after the tool list (prompt side)
+    asked = [{"role": "system", "content": "Be brief."}, *messages[:1]]
+    published = tokenizer.apply_chat_template(asked, tools=[WEATHER], tokenize=False, add_generation_prompt=True)
+    assert template.render(asked, True, tools=[WEATHER]) == published
+    assert published.startswith("<s>[AVAILABLE_TOOLS][") and "[INST]Be brief.\n\n" in published
+    # the calls (and their EOS) are trained, the tool list and the results are not
+    encoded = template.encode({"messages": messages, "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    assert "[TOOL_CALLS][" in trained and "[TOOL_RESULTS]" not in trained and "AVAILABLE_TOOLS" not in trained
+
+
+def test_mistral_calls_without_ids_get_one_id_shared_by_the_call_and_its_result(family_tokenizer):
+    template = get_template("mistral_nemo", family_tokenizer("mistral_nemo"))
+    messages = [
+        {"role": "user", "content": "Weather in Paris and Rome?"},
+        {"role": "assistant", "content": None, "tool_calls": [_call("Paris"), _call("Rome", "c2")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "tool", "content": "25C"},
+    ]
+    text = template.render(messages, tools=[WEATHER])
+    call_ids = re.findall(r'"id": "(\w+)"', text)
+    result_ids = re.findall(r'"call_id": "(\w+)"', text)
+    assert len(call_ids) == 2 and call_ids == result_ids and len(set(call_ids)) == 2
+    assert all(len(i) == 9 and i.isalnum() for i in call_ids)
+    content, calls = template.parse_tool_calls(text[text.index("[TOOL_CALLS]") : text.index("</s>")])
+    assert [(c.name, c.arguments) for c in calls] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+
+
+def test_a_mistral_checkpoint_with_nemos_template_gets_mistral_tool_calling(family_tokenizer):
+    from swift.template import model_template
+
+    tokenizer = family_tokenizer("mistral_nemo")
+    name = model_template(None, "mistral", tokenizer)
+    assert name == "mistral_nemo"
+    assert get_template(name, tokenizer).agent_template.name == "mistral"
+
+
+GLM4_ROWS = {
+    "one call": OPENAI_ROWS["one call"],
+    "system, text and two calls": OPENAI_ROWS["text and two calls"],
+}
+
+
+def _glm4_form(messages: list[dict]) -> list[dict]:
+    """An OpenAI conversation in GLM-4's own message form, which its published template reads.
+
+    The tools are a system item of their own; a call is an assistant item with the function
+    name in ``metadata`` and the JSON arguments as ``content``; results are ``observation`` items.
+    """
+    out: list[dict] = [{"role": "system", "content": "", "tools": [WEATHER]}]
+    for m in messages:
+        if m["role"] == "tool":
+            out.append({"role": "observation", "content": m["content"]})
+            continue
+        if m.get("content"):
+            out.append({"role": m["role"], "content": m["content"]})
+        for call in m.get("tool_calls") or ():
+            function = call["function"]
+            out.append(
+                {"role": "assistant", "metadata": function["name"], "content": json.dumps(function["arguments"])}
+            )
+    return out
+
+
+@pytest.mark.parametrize("row", GLM4_ROWS, ids=list(GLM4_ROWS))
+def test_glm4_tool_calls_render_like_the_published_template(row, family_tokenizer):
+    tokenizer = family_tokenizer("glm4")
+    messages = GLM4_ROWS[row]
+    template = get_template("glm4", tokenizer)
+    published = tokenizer.apply_chat_template(_glm4_form(messages), tokenize=False)
+    # swift trains GLM-4's <|user|> after the final reply (docs/templates.md)
+    assert template.render(messages, tools=[WEATHER]) == published + "<|user|>"
+    prompt = _glm4_form(messages[:-1])
+    published = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    assert template.render(messages[:-1], True, tools=[WEATHER]) == published
+    # the calls are trained as GLM-4 writes them, and read back
+    k = next(i for i, m in enumerate(messages) if m.get("tool_calls"))
+    encoded = template.encode({"messages": messages[: k + 1], "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    content, calls = template.parse_tool_calls(trained.removesuffix("<|user|>"))
+    assert [(c.name, c.arguments) for c in calls] == [
+        (c["function"]["name"], c["function"]["arguments"]) for c in messages[k]["tool_calls"]
+    ]
+    assert content == (messages[k]["content"] or "")
+
+
 def test_llama3_2_makes_one_call_per_turn(family_tokenizer):
     two = [
         {"role": "user", "content": "Paris and Rome?"},
@@ -241,7 +366,9 @@ def test_an_unknown_tools_prompt_lists_the_formats(chatml_tokenizer):
 CALLS = [ToolCall("get_weather", {"city": "Paris"}), ToolCall("add", {"a": 1, "b": [2, 3]})]
 
 
-@pytest.mark.parametrize("name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3", "deepseek"])
+@pytest.mark.parametrize(
+    "name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3", "deepseek", "mistral"]
+)
 def test_every_format_reads_back_the_calls_it_writes(name):
     from swift.contracts import load_agent_template
 

@@ -64,6 +64,13 @@ _REVISIONS = (
         marker="message['content'] + eos_token + ' '",
     ),
     TemplateRecord(
+        name="mistral_nemo",
+        load=_LIB + "MISTRAL_NEMO",
+        summary="Mistral V3-tekken (Nemo, Ministral, Pixtral): [INST]...[/INST], system and tools with the last turn.",
+        revision_of="mistral",
+        marker="[AVAILABLE_TOOLS][",
+    ),
+    TemplateRecord(
         name="mistral_v1",
         load=_LIB + "MISTRAL_V1",
         summary="Mistral 'v1' layout (current v0.1 revision): <s> [INST] ... [/INST] A</s>.",
@@ -113,6 +120,11 @@ AGENT_TEMPLATES = (
         name="deepseek",
         load=_AGENT + "DeepSeek",
         summary="DeepSeek V3/R1 native: <｜tool▁calls▁begin｜> calls with json blocks; no tool list (as published).",
+    ),
+    AgentTemplateRecord(
+        name="mistral",
+        load=_AGENT + "Mistral",
+        summary="Mistral native: [AVAILABLE_TOOLS] before the last user turn, [TOOL_CALLS] / [TOOL_RESULTS] with ids.",
     ),
     AgentTemplateRecord(
         name="glm4", load=_AGENT + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."

@@ -150,12 +150,19 @@ class AgentTemplateLike(Protocol):
     call_separator: str
     call_marker: str
     call_with_content: bool
-    tools_in_first_user: bool
+    calls_open_reply: bool
+    tools_in_user: str
     system_header: str
     lists_tools: bool
 
-    def first_user_prompt(self, content: str, tools: Any) -> str:
-        """The first user message with the tool list (formats with ``tools_in_first_user``)."""
+    def user_prompt(self, content: str, tools: Any) -> str:
+        """The user message the tools go with (``tools_in_user`` "first"/"last"), tools written in."""
+
+    def before_user(self, tools: Any) -> str:
+        """Text before that user message's turn (Mistral's ``[AVAILABLE_TOOLS]``)."""
+
+    def call_id(self, call: Any, index: int) -> str:
+        """The id written for a call (the ``index``-th of its message), for formats that write ids."""
 
     def call_prefix(self, name: str | None) -> str:
         """The start of a reply that must call a tool (``name``, or any when ``None``)."""
@@ -166,7 +173,7 @@ class AgentTemplateLike(Protocol):
     def format_calls(self, calls: Any) -> str:
         """The text of an assistant message's tool calls."""
 
-    def format_result(self, content: str, call: Any = None) -> str:
+    def format_result(self, content: str, call: Any = None, index: int = 0) -> str:
         """The text of one tool result."""
 
     def parse_calls(self, text: str) -> tuple[str, list[Any]]:

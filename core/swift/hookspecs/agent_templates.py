@@ -20,7 +20,7 @@ def swift_register_agent_templates() -> Iterable[AgentTemplateRecord]:
     Yield one :class:`~swift.kernel.records.AgentTemplateRecord` per ``--tools_prompt`` name.
     ``load`` names a subclass of :class:`swift.template.agent.AgentTemplate`
     (:class:`swift.contracts.AgentTemplateLike`): ``tools_prompt(system, tools)``,
-    ``format_calls(calls)``, ``format_result(content, call)``, ``parse_calls(text)`` and
+    ``format_calls(calls)``, ``format_result(content, call, index)``, ``parse_calls(text)`` and
     the attributes ``results``, ``stop_words``, ``call_separator``.
 
     Example::

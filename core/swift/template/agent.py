@@ -66,9 +66,14 @@ class AgentTemplate(ABC):
         call_marker: Text every call starts with; ``""`` when a reply that calls is
             only the call (GLM-4).
         call_with_content: Whether a message's text is written before its calls (Llama 3.1+
-            writes only the call).
-        tools_in_first_user: The tool list goes into the first user message
-            (:meth:`first_user_prompt`) instead of the system prompt (Llama 3.1+).
+            and Mistral write only the calls).
+        calls_open_reply: A reply that is only calls starts right after the assistant
+            prefix, in place of the chat template's opening of a reply (GLM-4 writes the
+            function name where a reply's newline goes).
+        tools_in_user: ``"first"`` or ``"last"``: the tool list goes with that user message
+            instead of into the system prompt — inside it (:meth:`user_prompt`, Llama 3.1+:
+            the first) or just before its turn (:meth:`before_user`, Mistral: the last);
+            ``""``: the system prompt.
         system_header: Filled into a chat template's ``{tools_header}`` placeholder when the
             conversation has tools (Llama 3.1+'s ``Environment: ipython``).
         lists_tools: Whether the tool list is written at all (DeepSeek's published template
@@ -81,13 +86,22 @@ class AgentTemplate(ABC):
     call_separator = "\n"
     call_marker = ""
     call_with_content = True
-    tools_in_first_user = False
+    calls_open_reply = False
+    tools_in_user = ""
     system_header = ""
     lists_tools = True
 
-    def first_user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
-        """The first user message with the tool list written before it (``tools_in_first_user``)."""
+    def user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The user message the tool list goes into (``tools_in_user``), with the list written in it."""
         return content
+
+    def before_user(self, tools: Sequence[Mapping[str, Any]]) -> str:
+        """Text written before the turn of the user message the tools go with (``tools_in_user``)."""
+        return ""
+
+    def call_id(self, call: ToolCall, index: int) -> str:
+        """The id written for ``call``, the ``index``-th of its message (formats that write ids)."""
+        return call.id or ""
 
     def call_prefix(self, name: str | None) -> str:
         """The start of a reply that must call a tool (``name``, or any when ``None``)."""
@@ -101,8 +115,8 @@ class AgentTemplate(ABC):
     def format_calls(self, calls: Sequence[ToolCall]) -> str:
         """The text of an assistant message's tool calls."""
 
-    def format_result(self, content: str, call: ToolCall | None = None) -> str:
-        """The text of one tool result; ``call`` is the call it answers when known."""
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
+        """The text of one tool result; ``call`` is the call it answers when known (the ``index``-th of its message)."""
         return content
 
     @abstractmethod
@@ -160,7 +174,7 @@ class Hermes(AgentTemplate):
             f'<tool_call>\n{{"name": "{c.name}", "arguments": {c.arguments_json}}}\n</tool_call>' for c in calls
         )
 
-    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
         """One result in this format."""
         return f"<tool_response>\n{content}\n</tool_response>"
 
@@ -218,7 +232,7 @@ class ReactEn(AgentTemplate):
         """``Action: `` (and the name and ``Action Input: `` when named)."""
         return "Action: " + (f"{name}\nAction Input: " if name else "")
 
-    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
         """One result in this format."""
         return f"Observation: {content}\n"
 
@@ -273,7 +287,7 @@ class ToolBench(ReactEn):
         """The calls in this format."""
         return "\n".join(f"Action: {c.name}\nAction Input: {c.arguments_json}" for c in calls)
 
-    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
         """One result in this format."""
         return content
 
@@ -306,7 +320,7 @@ class QwenAgent(AgentTemplate):
         """The calls in this format."""
         return "\n".join(f"✿FUNCTION✿: {c.name}\n✿ARGS✿: {c.arguments_json}" for c in calls) + "\n"
 
-    def format_result(self, content: str, call: ToolCall | None = None) -> str:
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
         """One result in this format."""
         return f"✿RESULT✿: {content}\n"
 
@@ -320,35 +334,58 @@ class QwenAgent(AgentTemplate):
 
 
 class Glm4(AgentTemplate):
-    r"""GLM-4 chat's tool format: tools described under ``# 可用工具``, a call is ``name\n{json}``."""
+    r"""GLM-4 chat's tool format, as glm-4-9b-chat's published template writes it.
+
+    The tool list is a system turn of its own — ChatGLM's preamble, ``# 可用工具`` and each
+    function as indented JSON — before the row's system prompt; a call is its own assistant
+    item, the function name right after ``<|assistant|>`` (where a reply has its newline) and
+    the JSON arguments on the next line; results are ``<|observation|>`` turns. The published
+    template takes this from GLM's own message form (a system item with ``tools``, calls as
+    ``metadata`` + ``content``, ``observation`` roles); swift writes the same text from OpenAI rows.
+    """
 
     name = "glm4"
-    call_separator = "\n"
+    call_separator = "<|assistant|>"
+    calls_open_reply = True
+    PREAMBLE = (
+        "你是一个名为 ChatGLM 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
+        "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具"
+    )
+    CALL = re.compile(r"([^\s<>]+)\n(\{.*\})\s*", re.S)
 
     def call_prefix(self, name: str | None) -> str:
         """The function name line when named; nothing can force an unnamed call."""
         return f"{name}\n" if name else ""
 
     def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
-        """The system prompt followed by the tool list in this format."""
+        """The tools' system turn, then the row's own system prompt as a second system turn."""
+        # one newline before each "## name": transformers renders with trim_blocks, which eats
+        # the first of the two the published template writes after its {% if %}
         described = "".join(
-            f"\n\n## {tool_name(t)}\n\n{_dumps(dict(tool_function(t)), indent=4)}\n"
+            f"\n## {tool_name(t)}\n\n{_dumps(dict(tool_function(t)), indent=4)}\n"
             "在调用上述函数时，请使用 Json 格式表示调用的参数。"
             for t in tools
         )
-        return _join(system, f"# 可用工具{described}")
+        return self.PREAMBLE + described + (f"<|system|>\n{system}" if system else "")
 
     def format_calls(self, calls: Sequence[ToolCall]) -> str:
-        """The calls in this format."""
-        return "\n".join(f"{c.name}\n{c.arguments_json}" for c in calls)
+        """The calls, each its own ``<|assistant|>`` item (the first's header is the turn's)."""
+        return "<|assistant|>".join(f"{c.name}\n{c.arguments_json}" for c in calls)
 
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
-        """The calls of a reply written in this format (see :meth:`AgentTemplate.parse_calls`)."""
-        name, sep, rest = text.strip().partition("\n")
-        arguments = _loads(rest) if sep else None
-        if not name or " " in name or not isinstance(arguments, dict):
-            return text, []
-        return "", [ToolCall(name, arguments)]
+        r"""The calls of a reply: items ``name\n{json}``, each after ``<|assistant|>`` but the first."""
+        items = text.split("<|assistant|>")
+        content = ""
+        if not self.CALL.fullmatch(items[0].strip("\n")):
+            content, items = items[0], items[1:]
+        calls = []
+        for item in items:
+            match = self.CALL.fullmatch(item.strip("\n"))
+            arguments = _loads(match.group(2)) if match else None
+            if not isinstance(arguments, dict):
+                return text, []
+            calls.append(ToolCall(match.group(1), arguments))
+        return (content.strip("\n"), calls) if calls else (text, [])
 
 
 class Llama3Json(AgentTemplate):
@@ -362,7 +399,7 @@ class Llama3Json(AgentTemplate):
     name = "llama3"
     call_marker = '{"name"'
     call_with_content = False
-    tools_in_first_user = True
+    tools_in_user = "first"
     system_header = "Environment: ipython\n"
     INSTRUCTIONS = (
         "Given the following functions, please respond with a JSON for a function call with its proper "
@@ -375,7 +412,7 @@ class Llama3Json(AgentTemplate):
         """The system prompt unchanged: the tools go into the first user message."""
         return system or ""
 
-    def first_user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
+    def user_prompt(self, content: str, tools: Sequence[Mapping[str, Any]]) -> str:
         """The instructions and each tool as indented JSON, then the user's message."""
         listed = "".join(_dumps(tool, indent=4) + "\n\n" for tool in tools)
         return self.INSTRUCTIONS + listed + content.strip()
@@ -434,3 +471,84 @@ class DeepSeek(AgentTemplate):
     def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
         """The calls of a reply in DeepSeek's format."""
         return self.read_calls(text, self.CALL)
+
+
+class Mistral(AgentTemplate):
+    """Mistral's tool calling (V3-tekken: Mistral-Nemo, Ministral, Pixtral), as Nemo's published template writes it.
+
+    ``[AVAILABLE_TOOLS][…][/AVAILABLE_TOOLS]`` before the last user message; an assistant
+    message that calls writes only ``[TOOL_CALLS][{"name", "arguments", "id"}, …]`` and EOS;
+    each result is ``[TOOL_RESULTS]{"content": …, "call_id": …}[/TOOL_RESULTS]``. Calls carry
+    9-character alphanumeric ids (the published template raises on any other): a call's own
+    id when it is one, else one derived from the call, its place and its content, so a result
+    (matched to the calls in order) names the same id. The markers are special tokens in
+    Mistral's tokenizers: ``swift deploy`` decodes with them kept when tools are offered.
+    """
+
+    name = "mistral"
+    call_with_content = False
+    tools_in_user = "last"
+    call_separator = ""
+    call_marker = "[TOOL_CALLS]"
+    ID = re.compile(r"[A-Za-z0-9]{9}")
+
+    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The system prompt unchanged: the tools go into the last user message."""
+        return system or ""
+
+    def before_user(self, tools: Sequence[Mapping[str, Any]]) -> str:
+        """The tool list in ``[AVAILABLE_TOOLS]``, before the last user turn."""
+        return f"[AVAILABLE_TOOLS][{', '.join(self._tool(t) for t in tools)}][/AVAILABLE_TOOLS]"
+
+    @staticmethod
+    def _tool(tool: Mapping[str, Any]) -> str:
+        # As published: string values are quoted without JSON escaping, the rest is tojson.
+        function = tool_function(tool)
+        fields = (
+            f'"{key}": "{value}"' if isinstance(value, str) else f'"{key}": {_dumps(value)}'
+            for key, value in function.items()
+            if key != "return"
+        )
+        return '{"type": "function", "function": {' + ", ".join(fields) + "}}"
+
+    def call_id(self, call: ToolCall, index: int) -> str:
+        """The call's id when it is 9 alphanumeric characters, else 9 hex digits derived from it."""
+        if call.id and self.ID.fullmatch(call.id):
+            return call.id
+        import hashlib
+
+        seed = f"{index}\x00{call.id or ''}\x00{call.name}\x00{call.arguments_json}"
+        return hashlib.sha1(seed.encode()).hexdigest()[:9]
+
+    def format_calls(self, calls: Sequence[ToolCall]) -> str:
+        """``[TOOL_CALLS]`` and the calls as a JSON list."""
+        written = ", ".join(
+            f'{{"name": {_dumps(c.name)}, "arguments": {c.arguments_json}, "id": "{self.call_id(c, k)}"}}'
+            for k, c in enumerate(calls)
+        )
+        return f"[TOOL_CALLS][{written}]"
+
+    def format_result(self, content: str, call: ToolCall | None = None, index: int = 0) -> str:
+        """``[TOOL_RESULTS]`` with the content as it is and the id of the call it answers."""
+        call_id = self.call_id(call, index) if call is not None else ""
+        return f'[TOOL_RESULTS]{{"content": {content}, "call_id": "{call_id}"}}[/TOOL_RESULTS]'
+
+    def call_prefix(self, name: str | None) -> str:
+        """``[TOOL_CALLS][{"name": "`` (and the name and ``"arguments": `` when named)."""
+        return '[TOOL_CALLS][{"name": "' + (f'{name}", "arguments": ' if name else "")
+
+    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
+        """The JSON list (or single object) after ``[TOOL_CALLS]``."""
+        start = text.find(self.call_marker)
+        if start == -1:
+            return text, []
+        value = _loads(text[start + len(self.call_marker) :].strip())
+        items = [value] if isinstance(value, dict) else value
+        if not isinstance(items, list) or not items:
+            return text, []
+        calls = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                return text, []
+            calls.append(ToolCall(item["name"], item.get("arguments", {}), item.get("id")))
+        return text[:start].rstrip(), calls

@@ -43,9 +43,12 @@ _TOOL_TURNS = [
     {
         "role": "assistant",
         "content": "",
-        "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}],
+        # a 9-character id: Mistral's templates refuse calls without one, the others ignore it
+        "tool_calls": [
+            {"id": "a1b2c3d4e", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+        ],
     },
-    {"role": "tool", "content": '{"temp": "18C"}'},
+    {"role": "tool", "tool_call_id": "a1b2c3d4e", "content": '{"temp": "18C"}'},
     {"role": "assistant", "content": "It is 18C in Paris."},
 ]
 # conversations rendered with this tool list
@@ -161,18 +164,32 @@ def check_conversation(
         return CheckResult(name, part, expected, [], refused=f"{type(exc).__name__}: {exc}")
     result = CheckResult(name, part, expected, actual)
     if not result.equal and not prompt:
-        result.deliberate = _deliberate(template, tokenizer, expected, actual)
+        result.deliberate = _deliberate(template, tokenizer, messages, tools, expected, actual)
     return result
 
 
-def _deliberate(template: Any, tokenizer: Any, expected: list[int], actual: list[int]) -> str:
+def _deliberate(
+    template: Any, tokenizer: Any, messages: list[dict[str, Any]], tools: Any, expected: list[int], actual: list[int]
+) -> str:
+    meta = template.meta
     # a trained suffix after the final reply (GLM-4's <|user|>) is swift's on purpose
-    suffix = getattr(template.meta, "suffix", "")
+    suffix = getattr(meta, "suffix", "")
     if suffix and actual[: len(expected)] == expected and tokenizer.decode(actual[len(expected) :]) == suffix:
         return (
             f"swift trains {suffix!r} after the final reply: the family ends a turn with the next role "
             "token and writes no end of turn, so the model learns to stop (docs/templates.md)"
         )
+    # Mistral V3-tekken: the system prompt with the last user message, which Nemo's Jinja drops
+    if getattr(meta, "system_in_last_user", False) and messages[0]["role"] == "system":
+        last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+        joined = [dict(m) for m in messages[1:]]
+        joined[last - 1]["content"] = messages[0]["content"] + "\n\n" + messages[last]["content"]
+        moved = tokenizer.encode(_published(tokenizer, joined, tools, False), add_special_tokens=False)
+        if list(moved) == actual:
+            return (
+                "swift writes the system prompt with the last user message, as mistral-common does; the "
+                "model's template writes it only when the conversation ends with a user turn (docs/templates.md)"
+            )
     return ""
 
 

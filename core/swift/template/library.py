@@ -135,6 +135,20 @@ MISTRAL_V0_1 = replace(MISTRAL, name="mistral_v0_1", turn_sep=" ")
 MISTRAL_V1 = replace(MISTRAL, name="mistral_v1", user=" [INST] {content} [/INST]", assistant=" {content}{eos}")
 """Mistral's "v1" layout (the current Mistral-7B-Instruct-v0.1 revision): ``<s> [INST] … [/INST] A</s>``."""
 
+MISTRAL_NEMO = TemplateMeta(
+    name="mistral_nemo",
+    prefix="{bos}",
+    user="[INST]{content}[/INST]",
+    # mistral-common's place for it; Nemo's published Jinja drops it unless the prompt ends with a user turn
+    system_in_user="{system}\n\n",
+    system_in_last_user=True,
+    assistant="{content}{eos}",
+    tool=ToolFormat(item='[TOOL_RESULTS]{"content": {content}, "call_id": "{call_id}"}[/TOOL_RESULTS]'),
+    agent_template="mistral",
+)
+"""Mistral's V3-tekken layout (Mistral-Nemo, Ministral, Pixtral): ``[INST]…[/INST]`` without spaces,
+the system prompt and the tool list with the last user message, ``[TOOL_CALLS]`` / ``[TOOL_RESULTS]``."""
+
 GEMMA = TemplateMeta(
     name="gemma",
     prefix="{bos}",

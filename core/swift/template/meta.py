@@ -52,7 +52,8 @@ class ToolFormat:
 
     Attributes:
         open: Before the first message of a run.
-        item: Each tool message; ``{content}`` is its text.
+        item: Each tool message; ``{content}`` is its text and ``{call_id}`` the id of the
+            call it answers (results answer a message's calls in order; Mistral writes it).
         close: After the last message of a run.
         json_content: Write the result JSON-encoded (``"18C"`` for the text ``18C``), as
             Llama 3.1/3.2's published template does with ``| tojson``.
@@ -113,6 +114,8 @@ class TemplateMeta:
         system_prefix: Start of a conversation with one; ``{system}`` is the prompt.
         system_in_user: For families without a system turn (Gemma, Llama-2,
             Mistral): prepended to the first user message, ``{system}`` filled.
+        system_in_last_user: Prepend ``system_in_user`` to the last user message instead
+            (Mistral's V3-tekken layout, as mistral-common writes it).
         default_system: System prompt used when a row and ``--system`` give none.
         user: A user message; ``{content}`` is its text.
         assistant_prefix: Opens an assistant turn; also the generation prompt.
@@ -149,6 +152,7 @@ class TemplateMeta:
     prefix: str = ""
     system_prefix: str | None = None
     system_in_user: str | None = None
+    system_in_last_user: bool = False
     default_system: str | None = None
     user: str = "{content}"
     assistant_prefix: str = ""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from swift.template.conversation import Conversation, Message
+from swift.template.conversation import Conversation, Message, ToolCall
 from swift.template.errors import TemplateError
 from swift.template.meta import TemplateMeta, ThinkingFormat, fill
 
@@ -81,10 +81,13 @@ class Tools:
         native_results: Tool results go, as they are, in the chat template's own tool
             turn (its native format, or a conversation without tools and calls);
             otherwise ``agent.format_result`` writes them where ``agent.results`` says.
+        before_user: ``(index, text)``: ``text`` goes before the turn of user message
+            ``index`` (Mistral's tool list).
     """
 
     agent: AgentTemplate
     native_results: bool = True
+    before_user: tuple[int, str] | None = None
 
 
 def render_segments(
@@ -145,6 +148,9 @@ def render_segments(
     # results written in the chat template's own tool turn may close it before the answer
     after_tool = meta.assistant_prefix_after_tool if not inline_results else None
     open_turn: int | None = None  # the assistant message whose turn is still open
+    # the calls still to be answered, with their place in their message: results answer them in order
+    waiting: list[tuple[ToolCall, int]] = []
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
 
     def close_turn(i: int) -> None:
         add(fill(tail, values), turn=i)
@@ -152,8 +158,13 @@ def render_segments(
             add(fill(meta.suffix, values), turn=i)
         add(fill(meta.turn_sep, values))
 
-    def user_turn(content: str) -> None:
+    def user_turn(content: str, i: int) -> None:
         nonlocal pending_system
+        if tools is not None and tools.before_user is not None and tools.before_user[0] == i:
+            add(tools.before_user[1])
+        if meta.system_in_last_user and i != last_user:
+            add(fill(meta.user, {**values, "content": trimmed("user", content)}))
+            return
         if pending_system is not None and meta.trim_with_system:
             content, pending_system = trimmed("user", pending_system + content), None
         else:
@@ -178,36 +189,39 @@ def render_segments(
             if open_turn is not None:  # results the assistant never answered: its turn ends
                 close_turn(open_turn)
                 open_turn = None
-            user_turn(msg.content)
+            user_turn(msg.content, i)
         elif msg.role == "tool":
             opens = i == 0 or messages[i - 1].role != "tool"
             closes = i == last or messages[i + 1].role != "tool"
+            call, index = waiting.pop(0) if waiting else (None, 0)
             if inline_results:
                 if open_turn is None:
                     raise TemplateError(f"message {i}: a tool result must follow the assistant message that calls it")
-                add(agent.format_result(trimmed("tool", msg.content)))
+                add(agent.format_result(trimmed("tool", msg.content), call, index))
                 continue
             result = trimmed("tool", msg.content)
             if tools is not None and not tools.native_results:
-                result = agent.format_result(result)
+                result = agent.format_result(result, call, index)
             if meta.tool is None:
                 if tools is None:
                     raise TemplateError(
                         f"message {i}: template {meta.name!r} has no tool role; give the row 'tools' "
                         "or choose a format with --tools_prompt"
                     )
-                user_turn(result)  # a family without a tool role reads results as a user turn
+                user_turn(result, i)  # a family without a tool role reads results as a user turn
                 continue
             if meta.tool.json_content:
                 result = json.dumps(result, ensure_ascii=False)
+            call_id = agent.call_id(call, index) if agent is not None and call is not None else ""
             add(
                 (fill(meta.tool.open, values) if opens else "")
-                + fill(meta.tool.item, {**values, "content": result})
+                + fill(meta.tool.item, {**values, "content": result, "call_id": call_id})
                 + (fill(meta.tool.close, values) if closes else "")
             )
         else:
             text = trimmed("assistant", _assistant_text(meta.thinking, conv, i, last_query))
             text = calls_text(i, msg, text)
+            waiting = [(c, k) for k, c in enumerate(msg.tool_calls)]
             if open_turn is not None:
                 # the same turn continues after the results it waited for
                 add(text, turn=i)
@@ -221,7 +235,9 @@ def render_segments(
                 if gen_prefix and head == "" and text.startswith(gen_prefix):
                     prefix, text = prefix + gen_prefix, text[len(gen_prefix) :]
                 add(prefix)
-                add(fill(head, values) + text, turn=i)
+                # a reply that is only calls may replace the opening of a reply (GLM-4)
+                bare = agent is not None and agent.calls_open_reply and msg.tool_calls and not msg.content
+                add(("" if bare else fill(head, values)) + text, turn=i)
             open_turn = i
             # results follow: the turn stays open (calls as structured tool_calls or, in a
             # sampled trajectory, as the text the model wrote)

@@ -159,7 +159,7 @@ class Template:
         if system is None and self.use_chat_template:
             system = self.meta.default_system
         agent = self.agent_template if conv.tools else None
-        if agent is not None and not agent.tools_in_first_user:
+        if agent is not None and not agent.tools_in_user:
             system = agent.tools_prompt(system, conv.tools)
         return system
 
@@ -174,8 +174,8 @@ class Template:
         values = self._values
         if tools is not None and conv.tools:
             values = {**values, "tools_header": tools.agent.system_header}
-            if tools.agent.tools_in_first_user:
-                conv = self._tools_in_first_user(conv, tools.agent)
+            if tools.agent.tools_in_user:
+                conv, tools = self._tools_in_user(conv, tools)
         return render_segments(
             self.layout,
             conv,
@@ -187,14 +187,21 @@ class Template:
         )
 
     @staticmethod
-    def _tools_in_first_user(conv: Conversation, agent: Any) -> Conversation:
-        first = conv.messages[0]
-        if first.role != "user":
+    def _tools_in_user(conv: Conversation, tools: Tools) -> tuple[Conversation, Tools]:
+        agent, where = tools.agent, tools.agent.tools_in_user
+        users = [i for i, m in enumerate(conv.messages) if m.role == "user"]
+        if where not in ("first", "last"):
+            raise TemplateError(f"tool format {agent.name!r}: tools_in_user is {where!r}; use 'first' or 'last'")
+        if not users or (where == "first" and users[0] != 0):
             raise TemplateError(
-                f"tool format {agent.name!r} writes the tools into the first user message; there is none"
+                f"tool format {agent.name!r} writes the tools with the {where} user message; there is none"
             )
-        written = replace(first, content=agent.first_user_prompt(first.content, conv.tools))
-        return replace(conv, messages=(written, *conv.messages[1:]))
+        i = users[0] if where == "first" else users[-1]
+        messages = list(conv.messages)
+        messages[i] = replace(messages[i], content=agent.user_prompt(messages[i].content, conv.tools))
+        before = agent.before_user(conv.tools)
+        tools = replace(tools, before_user=(i, before)) if before else tools
+        return replace(conv, messages=tuple(messages)), tools
 
     def render(
         self,

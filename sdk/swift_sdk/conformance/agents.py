@@ -21,9 +21,10 @@ REPLY = 'Thought: check.\nAction: get_weather\nAction Input: {"city": "Paris"}\n
 def check_agent_template(plugin: PluginUnderTest, name: str) -> None:
     """Build the tool format ``name`` as ``--tools_prompt`` does and use it like training and serving.
 
-    Checks: ``results`` is ``tool`` or ``assistant``; the tool list lands in the system
-    prompt, or the first user message for ``tools_in_first_user`` formats (the text kept,
-    the tool's name present); ``parse_calls`` reads back what
+    Checks: ``results`` is ``tool`` or ``assistant``; ``tools_in_user`` is ``""``,
+    ``"first"`` or ``"last"``; the tool list lands in the system prompt, or with a user
+    message for ``tools_in_user`` formats (the text kept, the tool's name present in the
+    message or before its turn); ``parse_calls`` reads back what
     ``format_calls`` wrote (name and arguments) and leaves plain text alone; ``call_prefix``
     returns text.
 
@@ -43,8 +44,12 @@ def check_agent_template(plugin: PluginUnderTest, name: str) -> None:
             raise problem(f"cannot be built: {type(exc).__name__}: {exc}") from exc
     if agent.results not in ("tool", "assistant"):
         raise problem(f"results is {agent.results!r}; it must be 'tool' or 'assistant'")
-    if getattr(agent, "tools_in_first_user", False):
-        where, kept, listed = "first_user_prompt('Hi.', tools)", "Hi.", agent.first_user_prompt("Hi.", TOOLS)
+    where_tools = getattr(agent, "tools_in_user", "")
+    if where_tools not in ("", "first", "last"):
+        raise problem(f"tools_in_user is {where_tools!r}; it must be '', 'first' or 'last'")
+    if where_tools:
+        where, kept = "before_user(tools) + user_prompt('Hi.', tools)", "Hi."
+        listed = agent.before_user(TOOLS) + agent.user_prompt("Hi.", TOOLS)
     else:
         where, kept, listed = "tools_prompt('Be brief.', tools)", "Be brief.", agent.tools_prompt("Be brief.", TOOLS)
     named = "get_weather" in listed if getattr(agent, "lists_tools", True) else True

@@ -177,3 +177,35 @@ def test_calls_written_with_special_tokens_are_read_unless_the_client_skips_them
     assert skipped.choices[0].message.tool_calls is None
     assert '"name": "get_weather"' in skipped.choices[0].message.content
     assert "<tool_call>" not in skipped.choices[0].message.content
+
+
+@pytest.mark.parametrize("template", ["mistral_nemo", "glm4"])
+def test_other_native_formats_come_back_as_tool_calls(template, tiny_model_dir, make_deploy_args, tmp_path):
+    """A model trained in Mistral's or GLM-4's format is served with that format's parser."""
+    import openai
+    from swift_serve.app import create_app
+    from swift_serve.server import BackgroundServer
+    from swift_sdk.tiny import train_tool_caller
+
+    from swift.pipelines.infer_engine import create_engine
+
+    checkpoint = train_tool_caller(tiny_model_dir, tmp_path, answer=ANSWER, template=template)
+    # the tiny tokenizer spends many tokens on a Mistral call's id
+    args = make_deploy_args(checkpoint, template=template, temperature=0.0, max_new_tokens=128)
+    engine = create_engine(args)
+    try:
+        with BackgroundServer(create_app(engine, args)) as server:
+            with openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0) as client:
+                model = _model(client)
+                first = client.chat.completions.create(model=model, messages=[ASK], tools=[WEATHER])
+                [call] = first.choices[0].message.tool_calls
+                result = {"role": "tool", "tool_call_id": call.id, "content": "18C"}
+                messages = [ASK, {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]}, result]
+                final = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
+    finally:
+        engine.close()
+    assert first.choices[0].finish_reason == "tool_calls"
+    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"city": "Paris"})
+    # a GLM-4 reply opens with the newline its format puts after <|assistant|>, as the model
+    # writes it (and as vLLM returns it); the other formats have none
+    assert final.choices[0].message.content == ("\n" if template == "glm4" else "") + ANSWER

@@ -185,9 +185,9 @@ def test_other_native_formats_come_back_as_tool_calls(template, tiny_model_dir, 
     import openai
     from swift_serve.app import create_app
     from swift_serve.server import BackgroundServer
-    from swift_sdk.tiny import train_tool_caller
 
     from swift.pipelines.infer_engine import create_engine
+    from swift_sdk.tiny import train_tool_caller
 
     checkpoint = train_tool_caller(tiny_model_dir, tmp_path, answer=ANSWER, template=template)
     # the tiny tokenizer spends many tokens on a Mistral call's id

@@ -62,8 +62,9 @@ _KNOWN_ENGINES = {
     "pt": "swift-transformers",
     "transformers": "swift-transformers",
     "vllm": "swift-vllm",
-    "sglang": "swift-sglang",
-    "lmdeploy": "swift-lmdeploy",
+    # sglang and lmdeploy: swift-serve's check says how to drive their servers (--infer_backend openai)
+    "openai": "swift-serve",
+    "client": "swift-serve",
 }
 
 

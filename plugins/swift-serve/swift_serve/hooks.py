@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from swift.kernel import CommandRecord, hookimpl
+from swift.kernel import ArgumentGroupRecord, CommandRecord, EngineRecord, hookimpl
 
 # Same arguments and families as the core's declaration of `deploy`, which this overrides.
 DEPLOY = CommandRecord(
@@ -29,6 +29,40 @@ ROLLOUT = CommandRecord(
 def swift_register_commands():
     yield DEPLOY
     yield ROLLOUT
+
+
+# The engine that drives any OpenAI-compatible server, and its settings.
+OPENAI_ENGINE = EngineRecord(
+    name="openai",
+    load="swift_serve.remote:OpenAIEngine",
+    summary="any OpenAI-compatible server (SGLang, LMDeploy, vLLM serve, swift deploy) at --base_url",
+    aliases=("client",),
+)
+OPENAI_ARGUMENTS = ArgumentGroupRecord(
+    name="openai",
+    load="swift_serve.remote_arguments:OpenAIEngineArguments",
+    summary="--base_url, --api_key, --request_timeout, --max_concurrency",
+    commands=("infer", "sample"),
+)
+
+
+LMDEPLOY_ARGUMENTS = ArgumentGroupRecord(
+    name="lmdeploy",
+    load="swift_serve.remote_arguments:LmdeployArguments",
+    summary="--tp, --session_len, --cache_max_entry_count, --quant_policy, --vision_batch_size (an LMDeploy server's)",
+    commands=("infer", "deploy", "sample"),
+)
+
+
+@hookimpl
+def swift_register_engines():
+    yield OPENAI_ENGINE
+
+
+@hookimpl
+def swift_register_arguments():
+    yield OPENAI_ARGUMENTS
+    yield LMDEPLOY_ARGUMENTS
 
 
 @hookimpl

@@ -69,6 +69,14 @@ def check_mergeable(args: ExportArguments | InferArguments) -> None:
     for path in paths:
         if not os.path.isdir(path):
             raise UsageError(f"adapter folder {path!r} does not exist.")
+    from swift.services import adapter_tuner
+
+    train_type = adapter_tuner(getattr(args, "train_type", None))
+    if not registry("tuners").get(train_type).mergeable:
+        raise UsageError(
+            f"adapters of --train_type {train_type} cannot be merged into the weights; "
+            "use the checkpoint as it is (--adapters / --ckpt_dir)"
+        )
     if not args.model:
         raise UsageError(
             f"cannot tell the base model of {paths[0]}: there is no args.json of its training "
@@ -139,9 +147,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     from swift.services import adapter_tuner, load_model
 
     train_type = adapter_tuner(args.train_type)
-    if not registry("tuners").get(train_type).mergeable:
-        raise UsageError(f"--merge_lora: adapters of --train_type {train_type} cannot be merged; infer without it")
-    tuner = load_tuner(train_type)
+    tuner = load_tuner(train_type)  # check_mergeable refused the tuners that cannot merge
     model, tokenizer, _ = load_model(args)
     for path in adapter_paths(args):
         model = tuner.merge(tuner.load(model, path, is_trainable=False))

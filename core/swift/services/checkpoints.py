@@ -21,8 +21,9 @@ def _has_weights(folder: str, stem: str = "") -> bool:
 def checkpoint_missing(folder: str, *, resume: bool = False) -> list[str]:
     """What ``folder`` lacks to be loaded as model weights (``resume``: and to continue training).
 
-    A folder holds an adapter (``adapter_config.json`` + ``adapter_model.*``) or full
-    weights (``config.json`` + weight files); resuming also needs ``trainer_state.json``.
+    A folder holds an adapter (``adapter_config.json`` + ``adapter_model.*``), ReFT
+    interventions (``reft/config.json`` + their weights) or full weights (``config.json``
+    + weight files); resuming also needs ``trainer_state.json``.
 
     Returns:
         Human-readable names of the missing parts; empty when nothing is missing.
@@ -31,6 +32,9 @@ def checkpoint_missing(folder: str, *, resume: bool = False) -> list[str]:
     if os.path.isfile(os.path.join(folder, "adapter_config.json")):
         if not _has_weights(folder, "adapter_model"):
             missing.append("adapter weights (adapter_model.safetensors)")
+    elif os.path.isfile(os.path.join(folder, "reft", "config.json")):
+        if not _has_weights(os.path.join(folder, "reft"), "interventions"):
+            missing.append("ReFT weights (reft/interventions.safetensors)")
     elif os.path.isfile(os.path.join(folder, "config.json")):
         if not _has_weights(folder, "model") and not _has_weights(folder, "pytorch_model"):
             missing.append("model weights (model*.safetensors)")

@@ -39,6 +39,12 @@ TUNER_RECORDS: tuple[TunerRecord, ...] = (
         summary="LLaMA-Pro: identity-initialised blocks inserted per group; only they train (--llamapro_*)",
     ),
     TunerRecord(
+        name="reft",
+        load="swift_peft.reft:REFT",
+        summary="ReFT: trained low-rank interventions on hidden states (--reft_*); not mergeable",
+        mergeable=False,
+    ),
+    TunerRecord(
         name="full",
         load="swift_peft.full:FULL",
         summary="Full-parameter training: every weight is trained and saved",

@@ -7,8 +7,8 @@ written back into it (the total number of steps arrives as ``total_steps``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from swift.kernel import UsageError
 
@@ -218,3 +218,55 @@ class LlamaProSettings:
         if blocks < 1 or groups < 1:
             raise UsageError("--llamapro_num_new_blocks and --llamapro_num_groups must be at least 1")
         return cls(num_new_blocks=blocks, num_groups=groups)
+
+
+INTERVENTION_TYPES = (
+    "NoreftIntervention",
+    "LoreftIntervention",
+    "ConsreftIntervention",
+    "LobireftIntervention",
+    "DireftIntervention",
+    "NodireftIntervention",
+)
+REFT_ARG_KEYS = ("dropout", "act_fn", "add_bias")
+
+
+@dataclass(frozen=True)
+class ReftSettings:
+    """The ReFT flags: ``--reft_intervention_type``, ``--reft_rank``, ``--reft_layers``, ``--reft_layer_key``.
+
+    Attributes:
+        args: ``--reft_args``: ``dropout``, ``act_fn``, ``add_bias``.
+    """
+
+    intervention_type: str = "LoreftIntervention"
+    rank: int = 4
+    layers: tuple[int, ...] | None = None
+    layer_key: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: TrainArguments) -> ReftSettings:
+        """Read and check the ReFT flags of ``args``.
+
+        Light (no torch), so ``swift_check_args`` runs it before any model loads.
+
+        Raises:
+            UsageError: A rank below 1, or a ``--reft_args`` key or value this does not take.
+        """
+        extra = dict(args.reft_args or {})
+        unknown = sorted(set(extra) - set(REFT_ARG_KEYS))
+        if unknown:
+            raise UsageError(
+                f"--reft_args: unknown option(s) {', '.join(unknown)}; ReFT takes {', '.join(REFT_ARG_KEYS)}"
+            )
+        if not 0 <= float(extra.get("dropout", 0.0)) < 1:
+            raise UsageError(f"--reft_args: dropout must be in [0, 1), got {extra['dropout']}")
+        if int(args.reft_rank) < 1:
+            raise UsageError(f"--reft_rank must be at least 1, got {args.reft_rank}")
+        if args.reft_intervention_type not in INTERVENTION_TYPES:
+            raise UsageError(
+                f"--reft_intervention_type {args.reft_intervention_type!r}: choose {', '.join(INTERVENTION_TYPES)}"
+            )
+        layers = tuple(int(i) for i in args.reft_layers) if args.reft_layers else None
+        return cls(args.reft_intervention_type, int(args.reft_rank), layers, args.reft_layer_key, extra)

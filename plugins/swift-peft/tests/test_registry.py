@@ -9,7 +9,7 @@ import pytest
 
 from swift.kernel import UnknownNameError, registry, reset_kernel
 
-EXPECTED = {"lora", "adalora", "boft", "vera", "fourierft", "llamapro", "full"}
+EXPECTED = {"lora", "adalora", "boft", "vera", "fourierft", "llamapro", "reft", "full"}
 
 
 @pytest.fixture
@@ -31,7 +31,9 @@ def test_every_method_is_registered_by_the_swift_peft_distribution(tuners):
 def test_full_is_a_full_non_mergeable_method_and_adapters_are_mergeable(tuners):
     full = tuners.get("full")
     assert (full.full, full.mergeable) == (True, False)
-    assert all(tuners.get(n).mergeable and not tuners.get(n).full for n in EXPECTED - {"full"})
+    # ReFT edits activations, not weights: nothing to merge
+    assert (tuners.get("reft").full, tuners.get("reft").mergeable) == (False, False)
+    assert all(tuners.get(n).mergeable and not tuners.get(n).full for n in EXPECTED - {"full", "reft"})
 
 
 def test_each_record_loads_an_object_with_the_tuner_contract(tuners):

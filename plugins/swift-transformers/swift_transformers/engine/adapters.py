@@ -57,7 +57,8 @@ class AdapterSet:
                 if name is None:
                     self._defaults.append(internal)
         self.model = model
-        self._is_peft = bool(parsed)
+        # a tuner that is not peft (ReFT) keeps its one adapter always on: nothing to switch
+        self._is_peft = bool(parsed) and hasattr(model, "peft_config")
 
     def replace(self, adapter_dir: str, name: str | None = None) -> int:
         """Serve the adapter in ``adapter_dir`` as ``name``, dropping the adapters it replaces.

@@ -118,7 +118,7 @@ def test_merge_lora_saves_the_merged_model_and_answers_like_the_adapter(
 def test_an_engine_without_its_plugin_exits_2_naming_the_package(run_swift, tiny_model_path):
     code, _, err = run_swift("infer", "--model", str(tiny_model_path), "--infer_backend", "vllm")
     assert code == 2
-    assert "pip install swift-vllm" in err and "Available engines: pt" in err
+    assert "pip install swift-vllm" in err and "Available engines: client, openai, pt, transformers." in err
 
 
 def test_an_unknown_engine_suggests_the_closest(run_swift, tiny_model_path):

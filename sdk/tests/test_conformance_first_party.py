@@ -6,7 +6,10 @@ first-party plugins installed in the development environment.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from swift_sdk.conformance import (
     AgentTemplateConformance,
@@ -47,6 +50,44 @@ class TestSwiftTransformers(
         "csv": str(DATA / "qa.csv"),
         "txt": str(DATA / "corpus.txt"),
     }
+
+    @pytest.fixture(autouse=True)
+    def hub_cache(self, tmp_path_factory, monkeypatch):
+        """The hub datasets' Hugging Face copies, three rows each in their own columns, in the hub's cache layout.
+
+        This machine has no hub; the records load offline from the cache, as a user's cached run does.
+        """
+        from huggingface_hub import constants
+
+        alpaca = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
+        rows = {
+            "vicgalle/alpaca-gpt4": alpaca,
+            "llm-wizard/alpaca-gpt4-data-zh": {"instruction": "说一种颜色。", "input": "", "output": "蓝色。"},
+            "yahma/alpaca-cleaned": alpaca,
+            "TIGER-Lab/MathInstruct": {"instruction": "2 + 3?", "output": "5", "source": "toy"},
+            "garage-bAInd/Open-Platypus": {**alpaca, "data_source": "toy"},
+            "b-mc2/sql-create-context": {
+                "question": "Rows?",
+                "context": "CREATE TABLE t (x INT)",
+                "answer": "SELECT 1",
+            },
+            "lmsys/lmsys-chat-1m": {
+                "conversation_id": "c1",
+                "conversation": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+            },
+        }
+        cache = tmp_path_factory.mktemp("hub")
+        sha = "0" * 40
+        for repo_id, row in rows.items():
+            repo = cache / ("datasets--" + repo_id.replace("/", "--"))
+            (repo / "refs").mkdir(parents=True)
+            (repo / "refs" / "main").write_text(sha)
+            data = repo / "snapshots" / sha / "data" / "train.jsonl"
+            data.parent.mkdir(parents=True)
+            data.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for _ in range(3)))
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        monkeypatch.setenv("USE_HF", "1")
 
 
 class TestSwiftEval(EvalBackendConformance, CommandConformance):

@@ -60,4 +60,23 @@ NAMED_RECORDS = (
     ),
 )
 
-DATASET_RECORDS = (*FORMAT_RECORDS, *NAMED_RECORDS)
+
+def _hub_records() -> tuple[DatasetRecord, ...]:
+    from swift_transformers.data.hubs import HUB_DATASETS
+
+    return tuple(
+        DatasetRecord(
+            name=d.modelscope,
+            aliases=(d.huggingface,),
+            hub_id=d.huggingface,
+            load="swift_transformers.data.hubs:load_hub_dataset",
+            summary=f"{d.summary}; ModelScope, or Hugging Face {d.huggingface} with --use_hf",
+            tags=d.tags,
+        )
+        for d in HUB_DATASETS
+    )
+
+
+HUB_RECORDS = _hub_records()
+
+DATASET_RECORDS = (*FORMAT_RECORDS, *NAMED_RECORDS, *HUB_RECORDS)

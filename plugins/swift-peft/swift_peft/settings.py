@@ -220,14 +220,16 @@ class LlamaProSettings:
         return cls(num_new_blocks=blocks, num_groups=groups)
 
 
-INTERVENTION_TYPES = (
-    "NoreftIntervention",
-    "LoreftIntervention",
-    "ConsreftIntervention",
-    "LobireftIntervention",
-    "DireftIntervention",
-    "NodireftIntervention",
-)
+def _intervention_types() -> tuple[str, ...]:
+    # the reference's list lives once, in the core's --reft_intervention_type choices
+    from typing import get_args, get_type_hints
+
+    from swift.arguments.tuners import ReftArguments
+
+    return get_args(get_type_hints(ReftArguments)["reft_intervention_type"])
+
+
+INTERVENTION_TYPES = _intervention_types()
 REFT_ARG_KEYS = ("dropout", "act_fn", "add_bias")
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ class _Rotation(nn.Module):
         return q * signs
 
 
-class Intervention(nn.Module):
+class Intervention(nn.Module, ABC):
     """One intervention; subclasses give the edit ``delta(h)`` added to the hidden state ``h``."""
 
     def __init__(self, embed_dim: int, rank: int, dropout: float = 0.0, act_fn: str | None = None, **_: Any):
@@ -82,9 +83,9 @@ class Intervention(nn.Module):
         self.dropout = nn.Dropout(float(dropout))
         self.act = ACT2FN[act_fn] if act_fn else nn.Identity()
 
+    @abstractmethod
     def delta(self, h: torch.Tensor) -> torch.Tensor:
         """The edit added to ``h`` (float32, ``... × embed``)."""
-        raise NotImplementedError
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """``hidden`` with the edit added (computed in float32, returned in ``hidden``'s dtype)."""

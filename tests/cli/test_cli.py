@@ -84,7 +84,7 @@ def test_command_without_provider_exits_2_naming_the_package():
 
 
 def test_declared_application_command_names_its_plugin():
-    result = swift("web-ui")
+    result = swift("web-ui", env={"SWIFT_DISABLE_PLUGINS": "ui"})
     assert result.returncode == 2
     assert "swift-ui" in result.stderr and "pip install" in result.stderr
 

@@ -12,6 +12,7 @@ from swift.kernel.lazy import lazy_exports
 _EXPORTS = {
     "arg": "swift.arguments._fields",
     "AppArguments": "swift.arguments.app",
+    "GradioArguments": "swift.arguments.app",
     "WebUIArguments": "swift.arguments.app",
     "BaseArguments": "swift.arguments.base",
     "compose": "swift.arguments.compose",
@@ -38,7 +39,18 @@ _EXPORTS = {
     "save_args": "swift.arguments.io",
     "prepare_output_dir": "swift.arguments.output_dir",
     "format_help": "swift.arguments.parser",
+    "flag_table": "swift.arguments.parser",
     "parse_args": "swift.arguments.parser",
+    "field_sections": "swift.arguments.help",
+    "section_title": "swift.arguments.help",
+    "aliases_of": "swift.arguments._fields",
+    "default_of": "swift.arguments._fields",
+    "convert_text": "swift.arguments._types",
+    "describe": "swift.arguments._types",
+    "element_type": "swift.arguments._types",
+    "is_bool": "swift.arguments._types",
+    "is_list": "swift.arguments._types",
+    "split_optional": "swift.arguments._types",
     "RLHFArguments": "swift.arguments.rlhf",
     "PretrainArguments": "swift.arguments.train",
     "SftArguments": "swift.arguments.train",
@@ -66,8 +78,9 @@ __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:
-    from swift.arguments._fields import arg
-    from swift.arguments.app import AppArguments, WebUIArguments
+    from swift.arguments._fields import aliases_of, arg, default_of
+    from swift.arguments._types import convert_text, describe, element_type, is_bool, is_list, split_optional
+    from swift.arguments.app import AppArguments, GradioArguments, WebUIArguments
     from swift.arguments.base import BaseArguments
     from swift.arguments.compose import compose
     from swift.arguments.errors import ArgumentError, HelpRequested
@@ -80,6 +93,7 @@ if TYPE_CHECKING:
         TemplateArguments,
     )
     from swift.arguments.grpo import GRPOArguments, PPOArguments, RewardModelArguments
+    from swift.arguments.help import field_sections, section_title
     from swift.arguments.hf_training import HfSeq2SeqTrainingArguments
     from swift.arguments.infer import (
         DeployArguments,
@@ -90,7 +104,7 @@ if TYPE_CHECKING:
     )
     from swift.arguments.io import args_from_json, load_args_file, save_args
     from swift.arguments.output_dir import prepare_output_dir
-    from swift.arguments.parser import format_help, parse_args
+    from swift.arguments.parser import flag_table, format_help, parse_args
     from swift.arguments.rlhf import RLHFArguments
     from swift.arguments.train import PretrainArguments, SftArguments, TrainArguments
     from swift.arguments.tuners import (

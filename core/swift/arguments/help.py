@@ -17,14 +17,18 @@ def _own_annotations(klass: type) -> dict[str, Any]:
         return {}
 
 
-def _title(klass: type) -> str:
+def section_title(klass: type) -> str:
+    """``Name — first line of its docstring``: how help and the web UI title a group."""
     doc = inspect.getdoc(klass) or ""
     first = doc.strip().splitlines()[0] if doc.strip() else ""
     return f"{klass.__name__} — {first}" if first else klass.__name__
 
 
-def _sections(cls: type, extra_groups: Sequence[type]) -> list[tuple[type, list[str]]]:
-    """Group field names under the dataclass that first declares them (base classes first)."""
+def field_sections(cls: type, extra_groups: Sequence[type] = ()) -> list[tuple[type, list[str]]]:
+    """Group field names under the dataclass that first declares them (base classes first).
+
+    The sections of ``--help``, in its order; the web UI lays its forms out by them too.
+    """
     order = [k for k in reversed(cls.__mro__) if is_dataclass(k)] + list(extra_groups)
     owner: dict[str, type] = {}
     for klass in order:
@@ -77,8 +81,8 @@ def format_help(cls: type, *, extra_groups: Sequence[type] = (), prog: str = "sw
         "Lists are space separated (--dataset a b), dicts are JSON or a .json path,",
         "booleans take true/false. A .yaml/.json config file expands to flags; flags win over it.",
     ]
-    for klass, names in _sections(cls, extra_groups):
-        lines += ["", _title(klass)]
+    for klass, names in field_sections(cls, extra_groups):
+        lines += ["", section_title(klass)]
         for name in names:
             f = all_fields[name]
             tp = hints.get(name, f.type)

@@ -71,6 +71,34 @@ def argument_groups(record: CommandRecord) -> list[type]:
     return [load_object(g.load, what=f"argument group {g.name!r}") for g in groups if record.name in g.commands]
 
 
+def command_arguments(name: str) -> tuple[type, list[type]]:
+    """The arguments dataclass of ``swift <name>`` and the groups plugins add to it (what ``--help`` lists).
+
+    Loads the plugin families the command uses, so their groups and choices are known.
+
+    Raises:
+        UnknownNameError: No such command.
+        UsageError: The command takes no flags of its own (``swift plugins``).
+    """
+    kernel = get_kernel()
+    record = kernel.registry("commands").get(name)
+    if not record.arguments:
+        raise UsageError(f"`swift {name}` has no argument dataclass")
+    kernel.load_families(*record.families)
+    return load_object(record.arguments, what=f"arguments of {name!r}"), argument_groups(record)
+
+
+# ms-swift: `swift web-ui --model …` (or --adapters/--ckpt_dir) opens the chat app for that model.
+_APP_FLAGS = ("--model", "--adapters", "--ckpt_dir")
+
+
+def _web_ui_to_app(argv: list[str]) -> list[str]:
+    if argv[:1] == ["web-ui"] and any(t.split("=", 1)[0] in _APP_FLAGS for t in argv[1:]):
+        print("swift web-ui: --model/--adapters/--ckpt_dir given: running `swift app`", file=sys.stderr)
+        return ["app", *argv[1:]]
+    return argv
+
+
 def run_command(name: str, args: Any = None) -> Any:
     """Run ``swift <name>`` with argv (a list) or an already built arguments dataclass.
 
@@ -122,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from swift.arguments.errors import HelpRequested
 
+    argv = _web_ui_to_app(argv)
     try:
         result = run_command(argv[0], argv[1:])
     except HelpRequested as exc:

@@ -1,0 +1,1 @@
+"""swift-ui: ``swift app`` and ``swift web-ui`` on gradio (imported only when a command runs)."""

@@ -206,7 +206,9 @@ def test_app_webui_rollout_sampling_defaults():
     app = AppArguments(model="m")
     assert (app.lang, app.verbose, app.stream, app.server_port) == ("en", False, True, 7860)
     web = WebUIArguments()
-    assert (web.server_name, web.server_port, web.share, web.lang) == ("0.0.0.0", 7860, False, "zh")
+    # ms-swift binds 0.0.0.0; ours is private by default (a public address needs --auth or --allow_public)
+    assert (web.server_name, web.server_port, web.share, web.lang) == ("127.0.0.1", 7860, False, "zh")
+    assert (web.auth, web.allow_public, app.server_name) == (None, False, "127.0.0.1")
     assert RolloutArguments(model="m").infer_backend == "vllm"
     sample = SamplingArguments(model="m")
     assert sample.num_return_sequences == 64 and sample.n_best_to_keep == 5

@@ -85,6 +85,11 @@ def swift_register_templates():
     for name, attr, aliases, summary in _TEMPLATES:
         yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases)
     yield from _REVISIONS
+    yield TemplateRecord(
+        name="chat_template",
+        load="swift.template.loading:own_chat_template",
+        summary="The checkpoint's own chat template (jinja backend, masks from rendered prefixes): unknown families.",
+    )
 
 
 _AGENT = "swift.template.agent:"

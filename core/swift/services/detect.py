@@ -165,8 +165,9 @@ def select_model_record(
         record = _generic_record(models, what)
         _warn(
             f"no registered model type matches {what!r}; loading it as a generic causal LM with "
-            f"template {record.template or 'default'!r}. Pass --model_type and --template to choose "
-            "(`swift plugins list -v` lists model types)."
+            f"template {record.template or 'default'!r}"
+            + (" (the checkpoint's own chat template)" if record.template == "chat_template" else "")
+            + ". Pass --model_type and --template to choose (`swift plugins list -v` lists model types)."
         )
         return record
     best_score, best = ranked[0]

@@ -117,7 +117,7 @@ class JinjaRenderer:
                 raise TemplateError(
                     f"message {k - offset}: the chat template is not prefix-stable (the "
                     "conversation up to it renders differently inside the whole); "
-                    "use --template_backend swift"
+                    "use a swift template (--template, --template_backend swift)"
                 )
             bases.append(len(base))
             starts.append(len(base) + self._prompt_length(messages[:k], tools, prompt[len(base) :], full[len(base) :]))
@@ -133,7 +133,7 @@ class JinjaRenderer:
                 if not full.startswith(upto) or len(upto) > limit:
                     raise TemplateError(
                         f"message {k - offset}: cannot find where this assistant turn ends "
-                        "in the chat template's output; use --template_backend swift"
+                        "in the chat template's output; use a swift template (--template, --template_backend swift)"
                     )
                 end = len(upto)
             if start < cursor:

@@ -101,3 +101,67 @@ def get_template(name: str | TemplateMeta | None, tokenizer: Any, args: Any = No
         f"template {record.name!r} ({record.load}) is a {type(obj).__name__}; "
         "it must be a swift.template.TemplateMeta or a factory(tokenizer, **options)"
     )
+
+
+OWN_CHAT_TEMPLATE = "chat_template"
+
+
+def own_chat_template(tokenizer: Any, **options: Any) -> Template:
+    """``--template chat_template``: the checkpoint's own chat template, through the jinja backend.
+
+    The template of a model family swift has no template for (the generic ``causal_lm``
+    model type): rendering is ``tokenizer.apply_chat_template``, the loss mask comes from
+    rendering conversation prefixes (:mod:`swift.template.jinja`), stop words are the EOS
+    token and where each turn ends in the rendered text. ``--template_backend`` does not
+    apply: this template *is* the jinja backend. Without a chat template only
+    ``--use_chat_template false`` (plain text, ``swift pt``) works.
+
+    Raises:
+        UsageError: The tokenizer has no chat template and one is needed.
+    """
+    from swift.template.library import DEFAULT
+
+    if options.get("use_chat_template", True) and not getattr(tokenizer, "chat_template", None):
+        raise UsageError(no_chat_template_message())
+    meta = replace(DEFAULT, name=OWN_CHAT_TEMPLATE, stop_words=generation_stop_words(tokenizer))
+    return Template(meta, tokenizer, **{**options, "template_backend": "jinja"})
+
+
+def generation_stop_words(tokenizer: Any) -> tuple[str, ...]:
+    """The end tokens ``generation_config.json`` next to the tokenizer lists (``eos_token_id``, one or several).
+
+    Models whose turns end with a token other than the tokenizer's EOS (Gemma's
+    ``<end_of_turn>``, InternLM's ``<|im_end|>``, Llama 3's ``<|eot_id|>``) list it there;
+    it ends an assistant turn's trained span and stops generation.
+    """
+    import json
+    import os
+
+    folder = getattr(tokenizer, "name_or_path", None)
+    path = os.path.join(str(folder), "generation_config.json") if folder else ""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            ids = json.load(fh).get("eos_token_id")
+    except (OSError, ValueError, AttributeError):
+        return ()
+    ids = ids if isinstance(ids, list) else [ids]
+    words = []
+    for token_id in ids:
+        if isinstance(token_id, int):
+            token = tokenizer.convert_ids_to_tokens(token_id)
+            if isinstance(token, str) and token:
+                words.append(token)
+    return tuple(dict.fromkeys(words))
+
+
+def no_chat_template_message(model: str | None = None) -> str:
+    """Why a model without a chat template needs ``--template``, with the choices."""
+    from swift.kernel import registry
+
+    names = sorted(r.name for r in registry("templates").records() if r.name != OWN_CHAT_TEMPLATE)
+    what = f"{model} has" if model else "the model has"
+    return (
+        f"{what} no chat template (tokenizer_config.json 'chat_template' or chat_template.jinja) and swift "
+        f"knows no template of its family: pass --template, one of {', '.join(names)}; "
+        "or --use_chat_template false to train on plain text."
+    )

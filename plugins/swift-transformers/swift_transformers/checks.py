@@ -54,7 +54,27 @@ def check_model_flag(args: TrainArguments) -> None:
 
     model = getattr(args, "model", None)
     if model:
-        check_local_model(os.fspath(model))
+        local = check_local_model(os.fspath(model))
+        if local:
+            check_chat_template(args, local)
+
+
+def check_chat_template(args: TrainArguments, local: str) -> None:
+    """A checkpoint of a family swift has no template for needs its own chat template, or ``--template``.
+
+    Such a checkpoint gets the generic model type, whose template is the checkpoint's own
+    chat template (``chat_template``); without one, the run stops here, before loading.
+    """
+    from swift.services.detect import checkpoint_info, rank_records
+    from swift.template.loading import no_chat_template_message
+    from swift_transformers.models.resolve import has_chat_template
+
+    if args.template or getattr(args, "model_type", None) or not getattr(args, "use_chat_template", False):
+        return
+    if rank_records(registry("models").records(), checkpoint_info(os.fspath(args.model), local)):
+        return
+    if not has_chat_template(local):
+        raise UsageError(no_chat_template_message(os.fspath(args.model)))
 
 
 def check_dataset_flags(args: TrainArguments) -> None:

@@ -53,6 +53,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "checkpoint": ("Checkpoint", "检查点"),
     "model_or_ckpt": ("Model or checkpoint folder", "模型或检查点目录"),
     "load": ("Load", "加载"),
+    "more_flags": ("More `swift app` flags (--infer_backend …)", "其他 `swift app` 参数（--infer_backend 等）"),
     "unload": ("Unload", "卸载"),
     "no_model": ("Load a model or a checkpoint first", "请先加载模型或检查点"),
     "loaded": ("Loaded", "已加载"),

@@ -151,15 +151,21 @@ class ChatTab:
         self.target: ChatTarget | None = None
         with gr.Row():
             self.path = gr.Textbox(label=texts["model_or_ckpt"], elem_id="chat-path", scale=4)
+            self.flags = gr.Textbox(label=texts["more_flags"], elem_id="chat-flags", scale=3)
             self.load = gr.Button(texts["load"], variant="primary", elem_id="chat-load")
             unload = gr.Button(texts["unload"], elem_id="chat-unload")
         self.status = gr.Markdown(elem_id="chat-status")
         self.panel = build_chat_panel(gr, texts, lambda: self.target, GenerationDefaults(), [])
-        self.load.click(self.open, self.path, [self.status, self.panel["model"]])
+        self.load.click(self.open, [self.path, self.flags], [self.status, self.panel["model"]])
         unload.click(self.close_and_say, None, [self.status, self.panel["model"]])
 
-    def open(self, path: str):
-        """Serve ``path`` (a model folder or a checkpoint of a run) and point the panel at it."""
+    def open(self, path: str, flags: str = ""):
+        """Serve ``path`` (a model folder or a checkpoint of a run) and point the panel at it.
+
+        ``flags`` are further ``swift app`` flags (``--infer_backend vllm --torch_dtype bfloat16`` …).
+        """
+        import shlex
+
         from swift.arguments import parse_args
         from swift.arguments.checkpoint import is_adapter_dir
         from swift.cli.main import command_arguments
@@ -174,7 +180,9 @@ class ChatTab:
             self.close()
             try:
                 cls, groups = command_arguments("app")
-                args = parse_args(cls, [flag, path], extra_groups=groups, prog="swift app")
+                # served inside this page: no interface, no port of its own to check
+                argv = [flag, path, "--server_port", "0", *shlex.split(flags or "")]
+                args = parse_args(cls, argv, extra_groups=groups, prog="swift app")
                 check_before_work(get_kernel().registry("commands").get("app"), args)
                 stack = contextlib.ExitStack()
                 url = stack.enter_context(serve_locally(args))
@@ -246,7 +254,7 @@ class RunsTab:
             return checkpoint, gr.Tabs(selected=chat_tab_id)
 
         chat_button.click(to_chat, self.checkpoint, [chat.path, tabs]).success(
-            chat.open, chat.path, [chat.status, chat.panel["model"]]
+            chat.open, [chat.path, chat.flags], [chat.status, chat.panel["model"]]
         )
 
     def _choices(self) -> list[tuple[str, str]]:

@@ -101,7 +101,13 @@ def test_web_ui_form_job_chart_restart_chat_and_stop(
         page.click("#sft-preview")
         assert "--max_steps" in wait_text(page, "#sft-status", "Error")
 
+        # a missing file too, before any job starts
+        fill(page, "sft-max_steps", "8")
         fill(page, "sft-model", tiny_model_dir)
+        fill(page, "sft-dataset", str(tmp_path / "missing.jsonl"))
+        page.click("#sft-preview")
+        assert "missing.jsonl" in wait_text(page, "#sft-status", "Error")
+
         fill(page, "sft-dataset", str(data_file))
         fill(page, "sft-train_type", "lora")
         fill(page, "sft-lora_rank", "4")

@@ -273,8 +273,8 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
     # Anything else AutoModelForCausalLM can load; never auto-detected.
     _causal_lm(
         GENERIC_MODEL_TYPE,
-        "default",
-        "Any AutoModelForCausalLM checkpoint; pass --template too",
+        "chat_template",
+        "Any AutoModelForCausalLM checkpoint, with its own chat template (or --template)",
         (),
         (),
         (),

@@ -54,6 +54,20 @@ def check_local_model(model: str) -> str | None:
     return None
 
 
+def has_chat_template(folder: str) -> bool:
+    """Whether a checkpoint folder ships a chat template (in tokenizer_config.json or a file of its own)."""
+    import json
+
+    root = Path(folder)
+    if (root / "chat_template.jinja").is_file() or (root / "chat_template.json").is_file():
+        return True
+    try:
+        config = json.loads((root / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(isinstance(config, dict) and config.get("chat_template"))
+
+
 def resolve_model_dir(args: Any) -> str:
     """The local directory of ``--model``, downloading a hub id when needed.
 

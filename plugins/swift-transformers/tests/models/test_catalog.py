@@ -16,6 +16,7 @@ from swift.kernel import Kernel
 
 FIXED_TEMPLATES = {
     "default",
+    "chat_template",
     "chatml",
     "qwen",
     "qwen2_5",

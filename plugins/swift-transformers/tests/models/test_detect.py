@@ -105,6 +105,7 @@ def test_config_model_type_alone_is_enough(fake_checkpoint, make_args):
 def test_unknown_architecture_falls_back_to_generic_causal_lm_with_a_warning(fake_checkpoint, make_args, capsys):
     folder = fake_checkpoint(architectures=["AcmeForCausalLM"], model_type="acme")
     record = select_model_record(make_args(model=folder), folder)
-    assert (record.name, record.template) == ("causal_lm", "default")
+    assert (record.name, record.template) == ("causal_lm", "chat_template")
     err = capsys.readouterr().err
     assert "AcmeForCausalLM" in err and "--model_type" in err and "--template" in err
+    assert "own chat template" in err

@@ -106,7 +106,7 @@ def test_web_ui_form_job_chart_restart_chat_and_stop(
         fill(page, "sft-model", tiny_model_dir)
         fill(page, "sft-dataset", str(tmp_path / "missing.jsonl"))
         page.click("#sft-preview")
-        assert "missing.jsonl" in wait_text(page, "#sft-status", "Error")
+        assert "Error" in wait_text(page, "#sft-status", "missing.jsonl")
 
         fill(page, "sft-dataset", str(data_file))
         fill(page, "sft-train_type", "lora")

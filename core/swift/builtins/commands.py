@@ -145,6 +145,14 @@ COMMANDS = (
         92,
     ),
     _cmd(
+        "models",
+        "List the model types: architectures, default template, what it is checked against.",
+        "",
+        "swift.cli.models:main",
+        (),
+        93,
+    ),
+    _cmd(
         "plugins-new",
         "write a ready-to-install plugin package",
         "",

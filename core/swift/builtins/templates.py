@@ -9,6 +9,9 @@ from __future__ import annotations
 from swift.kernel import AgentTemplateRecord, TemplateRecord, hookimpl
 
 _LIB = "swift.template.library:"
+# Every built-in family template is checked token for token against its published Jinja
+# chat template (tests/template/test_published_templates.py); ``default`` has none.
+_PUBLISHED = "published Jinja template"
 
 # (name, attribute in swift.template.library, aliases, summary)
 _TEMPLATES = (
@@ -60,6 +63,7 @@ _REVISIONS = (
         name="mistral_v0_1",
         load=_LIB + "MISTRAL_V0_1",
         summary="Mistral-7B-Instruct-v0.1 as first published: a space after every </s>.",
+        parity=_PUBLISHED,
         revision_of="mistral",
         marker="message['content'] + eos_token + ' '",
     ),
@@ -67,6 +71,7 @@ _REVISIONS = (
         name="mistral_nemo",
         load=_LIB + "MISTRAL_NEMO",
         summary="Mistral V3-tekken (Nemo, Ministral, Pixtral): [INST]...[/INST], system and tools with the last turn.",
+        parity=_PUBLISHED,
         revision_of="mistral",
         marker="[AVAILABLE_TOOLS][",
     ),
@@ -74,6 +79,7 @@ _REVISIONS = (
         name="mistral_v1",
         load=_LIB + "MISTRAL_V1",
         summary="Mistral 'v1' layout (current v0.1 revision): <s> [INST] ... [/INST] A</s>.",
+        parity=_PUBLISHED,
         revision_of="mistral",
         marker="' ' + message['content'] + eos_token",
     ),
@@ -83,12 +89,14 @@ _REVISIONS = (
 @hookimpl
 def swift_register_templates():
     for name, attr, aliases, summary in _TEMPLATES:
-        yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases)
+        parity = "" if name == "default" else _PUBLISHED
+        yield TemplateRecord(name=name, load=_LIB + attr, summary=summary, aliases=aliases, parity=parity)
     yield from _REVISIONS
     yield TemplateRecord(
         name="chat_template",
         load="swift.template.loading:own_chat_template",
         summary="The checkpoint's own chat template (jinja backend, masks from rendered prefixes): unknown families.",
+        parity="the checkpoint's own (masks checked against every family)",
     )
 
 

@@ -99,6 +99,14 @@ def _web_ui_to_app(argv: list[str]) -> list[str]:
     return argv
 
 
+def _model_type_list(argv: list[str]) -> list[str]:
+    """``swift <command> --model_type list`` prints the catalogue (``swift models``)."""
+    for i, token in enumerate(argv[1:], 1):
+        if token == "--model_type=list" or (token == "--model_type" and argv[i + 1 : i + 2] == ["list"]):
+            return ["models"]
+    return argv
+
+
 def run_command(name: str, args: Any = None) -> Any:
     """Run ``swift <name>`` with argv (a list) or an already built arguments dataclass.
 
@@ -150,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from swift.arguments.errors import HelpRequested
 
-    argv = _web_ui_to_app(argv)
+    argv = _model_type_list(_web_ui_to_app(argv))
     try:
         result = run_command(argv[0], argv[1:])
     except HelpRequested as exc:

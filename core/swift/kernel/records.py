@@ -130,11 +130,14 @@ class TemplateRecord(Record):
             of ``mistral``): that template. A model whose default is ``revision_of`` gets this
             one instead when its tokenizer's chat template contains ``marker``.
         marker: Text only this revision's published Jinja chat template contains.
+        parity: What the template is checked against, shown by ``swift models`` (the core's:
+            "the published Jinja template"); empty = not checked.
     """
 
     stop_words: tuple[str, ...] = ()
     revision_of: str = ""
     marker: str = ""
+    parity: str = ""
 
 
 @dataclass(frozen=True)

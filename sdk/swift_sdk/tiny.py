@@ -133,6 +133,10 @@ def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE
     return fast
 
 
+#: More parameters than this means the generic tiny config did not make the model tiny.
+MAX_TINY_PARAMETERS = 50_000_000
+
+
 def build_tiny_model(
     path: str | Path,
     arch: str = "qwen3",
@@ -183,6 +187,16 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
+    # Composite or hybrid configs (a text_config inside, linear-attention sizes) keep their
+    # full-size defaults for what the keywords above do not reach: count on the meta device
+    # first, so such an architecture fails here instead of allocating gigabytes.
+    with torch.device("meta"):
+        size = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
+    if size > MAX_TINY_PARAMETERS:
+        raise ValueError(
+            f"{arch}: the generic tiny config still has {size:,} parameters (a composite or hybrid "
+            "config keeps full-size defaults); build this architecture with its own sizes"
+        )
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id

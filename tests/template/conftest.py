@@ -25,6 +25,7 @@ FAMILY_TOKENS = {
     "llama3_2": ("<|begin_of_text|>", "<|eot_id|>"),
     "gemma": ("<bos>", "<eos>"),
     "phi3": ("<s>", "<|endoftext|>"),
+    "phi4_mini": (None, "<|endoftext|>"),
     "glm4": (None, "<|endoftext|>"),
     "deepseek": _DEEPSEEK,
     "deepseek_v2_5": _DEEPSEEK,

@@ -41,7 +41,8 @@ _TEMPLATES = (
         "Gemma 2/3 text: <start_of_turn>user/model, no system turn.",
     ),
     ("phi3", "PHI3", (), "Phi-3 / Phi-3.5: <|user|> ... <|end|>."),
-    ("phi4", "PHI4", (), "Phi-4: ChatML with <|im_sep|>."),
+    ("phi4", "PHI4", (), "Phi-4 and Phi-4-reasoning: ChatML with <|im_sep|>."),
+    ("phi4_mini", "PHI4_MINI", (), "Phi-4-mini: <|user|>...<|end|><|assistant|> without newlines."),
     ("glm4", "GLM4", (), "GLM-4 chat: [gMASK]<sop><|user|> ... <|assistant|>."),
     ("internlm2", "INTERNLM2", (), "InternLM2 chat: BOS + ChatML."),
     ("internlm3", "INTERNLM3", (), "InternLM3 instruct: BOS + ChatML."),
@@ -94,7 +95,7 @@ def swift_register_templates():
     yield from _REVISIONS
     yield TemplateRecord(
         name="chat_template",
-        load="swift.template.loading:own_chat_template",
+        load=_LIB + "CHAT_TEMPLATE",
         summary="The checkpoint's own chat template (jinja backend, masks from rendered prefixes): unknown families.",
         parity="the checkpoint's own (masks checked against every family)",
     )

@@ -9,7 +9,8 @@ mask comes from rendering prefixes. For each assistant message *k*:
   untrained, and R1's ``<think>\n`` prompt still finds ``<｜Assistant｜>``);
 * it ends after the first stop string (EOS, the template's stop words), so the
   separator behind an end-of-turn token stays untrained — or, failing that, where
-  rendering the conversation up to *k* ends.
+  rendering the conversation up to *k* ends, which must then end with a stop string:
+  a reply with no end token to train is refused (the model would never learn to stop).
 
 A chat template whose earlier turns change when later ones are added (beyond
 what is described above) is not prefix-stable; such rows raise ``TemplateError``.
@@ -136,6 +137,13 @@ class JinjaRenderer:
                         "in the chat template's output; use a swift template (--template, --template_backend swift)"
                     )
                 end = len(upto)
+                if not any(full[start:end].rstrip().endswith(stop) for stop in self.stops if stop):
+                    # e.g. GLM-4: the reply ends where the next role token is written, by the next turn
+                    raise TemplateError(
+                        f"message {k - offset}: the chat template writes no end token after this reply "
+                        f"(none of {', '.join(self.stops) or 'EOS'}), so the model would never learn to stop; "
+                        "use a swift template (--template)"
+                    )
             if start < cursor:
                 raise TemplateError(f"message {k - offset}: overlapping turns in the chat template's output")
             out += [Segment(full[cursor:start]), Segment(full[start:end], turn=k - offset)]

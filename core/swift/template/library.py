@@ -31,6 +31,9 @@ DEFAULT = TemplateMeta(
     tool=ToolFormat(item="### Tool:\n{content}\n\n"),
 )
 
+CHAT_TEMPLATE = replace(DEFAULT, name="chat_template", own_chat_template=True)
+"""The checkpoint's own chat template (jinja backend): families swift has no template for."""
+
 CHATML = TemplateMeta(
     name="chatml",
     system_prefix="<|im_start|>system\n{system}<|im_end|>\n",
@@ -172,6 +175,18 @@ PHI3 = TemplateMeta(
     end="{eos}",
     stop_words=("<|end|>",),
 )
+
+PHI4_MINI = TemplateMeta(
+    name="phi4_mini",
+    system_prefix="<|system|>{system}<|end|>",
+    user="<|user|>{content}<|end|>",
+    assistant_prefix="<|assistant|>",
+    assistant="{content}<|end|>",
+    end="{eos}",
+    stop_words=("<|end|>",),
+    tool=ToolFormat(item="<|tool|>{content}<|end|>"),
+)
+"""Phi-4-mini-instruct: Phi-3's tags without newlines (its published template)."""
 
 PHI4 = TemplateMeta(
     name="phi4",

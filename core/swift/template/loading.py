@@ -106,27 +106,6 @@ def get_template(name: str | TemplateMeta | None, tokenizer: Any, args: Any = No
 OWN_CHAT_TEMPLATE = "chat_template"
 
 
-def own_chat_template(tokenizer: Any, **options: Any) -> Template:
-    """``--template chat_template``: the checkpoint's own chat template, through the jinja backend.
-
-    The template of a model family swift has no template for (the generic ``causal_lm``
-    model type): rendering is ``tokenizer.apply_chat_template``, the loss mask comes from
-    rendering conversation prefixes (:mod:`swift.template.jinja`), stop words are the EOS
-    token and where each turn ends in the rendered text. ``--template_backend`` does not
-    apply: this template *is* the jinja backend. Without a chat template only
-    ``--use_chat_template false`` (plain text, ``swift pt``) works.
-
-    Raises:
-        UsageError: The tokenizer has no chat template and one is needed.
-    """
-    from swift.template.library import DEFAULT
-
-    if options.get("use_chat_template", True) and not getattr(tokenizer, "chat_template", None):
-        raise UsageError(no_chat_template_message())
-    meta = replace(DEFAULT, name=OWN_CHAT_TEMPLATE, stop_words=generation_stop_words(tokenizer))
-    return Template(meta, tokenizer, **{**options, "template_backend": "jinja"})
-
-
 def generation_stop_words(tokenizer: Any) -> tuple[str, ...]:
     """The end tokens ``generation_config.json`` next to the tokenizer lists (``eos_token_id``, one or several).
 

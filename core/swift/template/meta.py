@@ -146,6 +146,11 @@ class TemplateMeta:
         reply_opens_after_user: The published template writes the assistant header
             right after every user turn (Phi-4), so a conversation ending with a user
             turn ends with it whether or not a generation prompt is asked for.
+        own_chat_template: Render with the tokenizer's own chat template (the jinja backend,
+            whatever ``--template_backend`` says) and stop also at the end tokens the
+            checkpoint's ``generation_config.json`` lists; the layout fields serve only
+            ``use_chat_template=False``. The ``chat_template`` template of families swift has
+            no template for.
     """
 
     name: str = ""
@@ -169,6 +174,7 @@ class TemplateMeta:
     trim: tuple[str, ...] = ()
     trim_with_system: bool = False
     reply_opens_after_user: bool = False
+    own_chat_template: bool = False
 
     def __post_init__(self) -> None:
         if self.system_prefix is not None and self.system_in_user is not None:

@@ -81,6 +81,14 @@ class Template:
             raise UsageError(
                 f"template {meta.name!r} has no variable {', '.join(unknown)}; it has: {', '.join(known) or 'none'}"
             )
+        if meta.own_chat_template:
+            from swift.template.loading import generation_stop_words, no_chat_template_message
+
+            if use_chat_template and not getattr(tokenizer, "chat_template", None):
+                raise UsageError(no_chat_template_message())
+            template_backend = "jinja"
+            extra = tuple(w for w in generation_stop_words(tokenizer) if w not in meta.stop_words)
+            meta = replace(meta, stop_words=meta.stop_words + extra)
         self.meta, self.tokenizer = meta, tokenizer
         self.max_length = max_length
         self.truncation_strategy = truncation_strategy

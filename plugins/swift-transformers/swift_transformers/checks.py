@@ -60,20 +60,23 @@ def check_model_flag(args: TrainArguments) -> None:
 
 
 def check_chat_template(args: TrainArguments, local: str) -> None:
-    """A checkpoint of a family swift has no template for needs its own chat template, or ``--template``.
+    """A checkpoint whose template is its own chat template must have one, or ``--template``.
 
-    Such a checkpoint gets the generic model type, whose template is the checkpoint's own
-    chat template (``chat_template``); without one, the run stops here, before loading.
+    That is the template of the generic model type (unknown families) and of the newest
+    families (``chat_template``); without one, the run stops here, before loading.
     """
     from swift.services.detect import checkpoint_info, rank_records
-    from swift.template.loading import no_chat_template_message
+    from swift.template.loading import OWN_CHAT_TEMPLATE, no_chat_template_message
     from swift_transformers.models.resolve import has_chat_template
 
-    if args.template or getattr(args, "model_type", None) or not getattr(args, "use_chat_template", False):
+    if args.template or not getattr(args, "use_chat_template", False):
         return
-    if rank_records(registry("models").records(), checkpoint_info(os.fspath(args.model), local)):
-        return
-    if not has_chat_template(local):
+    if getattr(args, "model_type", None):
+        template = registry("models").get(args.model_type).template
+    else:
+        ranked = rank_records(registry("models").records(), checkpoint_info(os.fspath(args.model), local))
+        template = ranked[0][1].template if ranked else OWN_CHAT_TEMPLATE
+    if template == OWN_CHAT_TEMPLATE and not has_chat_template(local):
         raise UsageError(no_chat_template_message(os.fspath(args.model)))
 
 

@@ -139,7 +139,7 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
         "Mistral and Mistral-Nemo",
         ("MistralForCausalLM",),
         ("mistral",),
-        ("mistralai/Mistral-7B-*", "mistralai/Mistral-Nemo-*", "mistralai/Mistral-Small-*"),
+        ("mistralai/Mistral-7B-*", "mistralai/Mistral-Nemo-*", "mistralai/Mistral-Small-Instruct-2409"),
     ),
     _causal_lm(
         "mixtral",
@@ -187,10 +187,18 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
     _causal_lm(
         "phi4",
         "phi4",
-        "Phi-4 and Phi-4-mini",
+        "Phi-4 and Phi-4-reasoning",
         ("Phi3ForCausalLM",),
         ("phi3",),
-        ("microsoft/phi-4", "microsoft/Phi-4-mini-*", "microsoft/Phi-4-reasoning*"),
+        ("microsoft/phi-4", "microsoft/Phi-4-reasoning*"),
+    ),
+    _causal_lm(
+        "phi4_mini",
+        "phi4_mini",
+        "Phi-4-mini (Phi-3 architecture, its own chat format)",
+        ("Phi3ForCausalLM",),
+        ("phi3",),
+        ("microsoft/Phi-4-mini-*",),
     ),
     # GLM, InternLM, Yi
     _causal_lm(
@@ -269,6 +277,113 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
         ("qwen2", "llama", "qwen3"),
         ("deepseek-ai/DeepSeek-R1-Distill-*", "deepseek-ai/DeepSeek-R1-0528-Qwen3-*"),
         tags=("reasoning",),
+    ),
+    # Families newer than swift's own templates: their checkpoints' chat templates are the
+    # template ("chat_template": jinja backend, masks from rendered prefixes, end tokens from
+    # generation_config.json; see docs/templates.md). Detection only needs the architecture.
+    *(
+        _causal_lm(name, "chat_template", summary, (arch,), (config_type,), ids, tags=tags)
+        for name, summary, arch, config_type, ids, tags in (
+            ("qwen3_5", "Qwen3.5 dense (text)", "Qwen3_5ForCausalLM", "qwen3_5", ("Qwen/Qwen3.5-*",), ("reasoning",)),
+            (
+                "qwen3_5_moe",
+                "Qwen3.5 MoE (text)",
+                "Qwen3_5MoeForCausalLM",
+                "qwen3_5_moe",
+                ("Qwen/Qwen3.5-*A*",),
+                ("moe", "reasoning"),
+            ),
+            (
+                "qwen3_next",
+                "Qwen3-Next (hybrid attention, MoE)",
+                "Qwen3NextForCausalLM",
+                "qwen3_next",
+                ("Qwen/Qwen3-Next-*",),
+                ("moe", "reasoning"),
+            ),
+            ("llama4_text", "Llama 4 (text)", "Llama4ForCausalLM", "llama4_text", ("meta-llama/Llama-4-*",), ("moe",)),
+            (
+                "gpt_oss",
+                "gpt-oss (harmony format)",
+                "GptOssForCausalLM",
+                "gpt_oss",
+                ("openai/gpt-oss-*",),
+                ("moe", "reasoning"),
+            ),
+            (
+                "deepseek_v3_2",
+                "DeepSeek-V3.2",
+                "DeepseekV32ForCausalLM",
+                "deepseek_v32",
+                ("deepseek-ai/DeepSeek-V3.2*",),
+                ("moe", "reasoning"),
+            ),
+            (
+                "kimi_linear",
+                "Kimi Linear",
+                "KimiLinearForCausalLM",
+                "kimi_linear",
+                ("moonshotai/Kimi-Linear-*",),
+                ("moe",),
+            ),
+            (
+                "minimax_m2",
+                "MiniMax-M2",
+                "MiniMaxM2ForCausalLM",
+                "minimax_m2",
+                ("MiniMaxAI/MiniMax-M2*",),
+                ("moe", "reasoning"),
+            ),
+            ("ministral3", "Ministral 3", "Ministral3ForCausalLM", "ministral3", ("mistralai/Ministral-3-*",), ()),
+            ("smollm3", "SmolLM3", "SmolLM3ForCausalLM", "smollm3", ("HuggingFaceTB/SmolLM3-*",), ("reasoning",)),
+            ("olmo2", "OLMo 2", "Olmo2ForCausalLM", "olmo2", ("allenai/OLMo-2-*",), ()),
+            ("olmo3", "Olmo 3", "Olmo3ForCausalLM", "olmo3", ("allenai/Olmo-3-*",), ("reasoning",)),
+            ("granite", "Granite 3.x", "GraniteForCausalLM", "granite", ("ibm-granite/granite-3*",), ()),
+            (
+                "granite4",
+                "Granite 4 (hybrid Mamba)",
+                "GraniteMoeHybridForCausalLM",
+                "granitemoehybrid",
+                ("ibm-granite/granite-4*",),
+                ("moe",),
+            ),
+            ("ernie4_5", "ERNIE 4.5 dense", "Ernie4_5ForCausalLM", "ernie4_5", ("baidu/ERNIE-4.5-0.3B*",), ()),
+            (
+                "ernie4_5_moe",
+                "ERNIE 4.5 MoE",
+                "Ernie4_5_MoeForCausalLM",
+                "ernie4_5_moe",
+                ("baidu/ERNIE-4.5-*A*",),
+                ("moe",),
+            ),
+            (
+                "hunyuan_dense",
+                "Hunyuan dense",
+                "HunYuanDenseV1ForCausalLM",
+                "hunyuan_v1_dense",
+                ("tencent/Hunyuan-*",),
+                ("reasoning",),
+            ),
+            (
+                "hunyuan_moe",
+                "Hunyuan MoE",
+                "HunYuanMoEV1ForCausalLM",
+                "hunyuan_v1_moe",
+                ("tencent/Hunyuan-A13B*",),
+                ("moe", "reasoning"),
+            ),
+            ("seed_oss", "Seed-OSS", "SeedOssForCausalLM", "seed_oss", ("ByteDance-Seed/Seed-OSS-*",), ("reasoning",)),
+            ("exaone4", "EXAONE 4.0", "Exaone4ForCausalLM", "exaone4", ("LGAI-EXAONE/EXAONE-4.0-*",), ("reasoning",)),
+        )
+    ),
+    # Mistral Small 3 (V7-tekken, [SYSTEM_PROMPT]) shares Mistral's architecture: the id decides
+    _causal_lm(
+        "mistral_small3",
+        "chat_template",
+        "Mistral Small 3.x text models (V7-tekken format)",
+        ("MistralForCausalLM",),
+        ("mistral",),
+        ("mistralai/Mistral-Small-24B-*", "mistralai/Mistral-Small-3*"),
     ),
     # Anything else AutoModelForCausalLM can load; never auto-detected.
     _causal_lm(

@@ -28,6 +28,7 @@ FIXED_TEMPLATES = {
     "gemma",
     "phi3",
     "phi4",
+    "phi4_mini",
     "glm4",
     "internlm2",
     "internlm3",

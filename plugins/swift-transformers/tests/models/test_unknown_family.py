@@ -1,6 +1,6 @@
 """A checkpoint of a family swift has no template for trains with its own chat template, masks included.
 
-OLMo 2 stands for any such family: transformers builds it, swift's catalogue does not list it.
+Arcee stands for any such family: transformers builds it, swift's catalogue does not list it.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def unknown_family(tmp_path_factory):
-    """A tiny OLMo 2 checkpoint (ChatML chat template), and a copy without any chat template."""
+    """A tiny Arcee checkpoint (ChatML chat template), and a copy without any chat template."""
     from swift_sdk.tiny import build_tiny_model
 
-    root = tmp_path_factory.mktemp("olmo")
-    with_template = build_tiny_model(root / "olmo2-chat", arch="olmo2")
-    bare = build_tiny_model(root / "olmo2-bare", arch="olmo2")
+    root = tmp_path_factory.mktemp("arcee")
+    with_template = build_tiny_model(root / "arcee-chat", arch="arcee")
+    bare = build_tiny_model(root / "arcee-bare", arch="arcee")
     (bare / "chat_template.jinja").unlink(missing_ok=True)
     config = json.loads((bare / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)

@@ -19,7 +19,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import sys
@@ -73,23 +72,10 @@ def _target(args: Any) -> Iterator[EvalTarget]:
             url = url.removesuffix(suffix)
         yield EvalTarget(url.removesuffix("/v1"), args.model, args.api_key, _tokenizer(args))
         return
-    from swift_serve.api import BackgroundServer, create_app
+    from swift_serve.api import serve_in_process
 
-    from swift.pipelines.infer_engine import create_engine
-    from swift.pipelines.merge import merge_before_infer
-
-    # the in-process server is reached only through 127.0.0.1 by this process: no key
-    local = dataclasses.replace(args, host="127.0.0.1", port=0)
-    local.api_key = None  # after replace(): __post_init__ would fill it from $SWIFT_API_KEY
-    if getattr(local, "merge_lora", False) and local.adapters:
-        merge_before_infer(local)
-    engine = create_engine(local)
-    try:
-        app = create_app(engine, local)
-        with BackgroundServer(app, local) as server:
-            yield EvalTarget(server.url, app.state.server.catalog.default.name, None, _tokenizer(args))
-    finally:
-        engine.close()
+    with serve_in_process(args) as server:
+        yield EvalTarget(server.url, server.app.state.server.catalog.default.name, None, _tokenizer(args))
 
 
 def _tokenizer(args: Any) -> str | None:

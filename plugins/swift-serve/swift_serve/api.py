@@ -5,7 +5,9 @@ this module does not import fastapi or uvicorn.
 
 * :func:`create_app` — the OpenAI-compatible app of ``swift deploy`` over an engine;
 * :class:`BackgroundServer` — serve an app on a daemon thread (port 0: a free port);
-* :func:`is_loopback` — whether a host is reachable from this machine only.
+* :func:`is_loopback` — whether a host is reachable from this machine only;
+* :func:`serve_in_process` — build an engine and serve it on 127.0.0.1 for this process
+  (swift eval and swift app use it).
 
 Example::
 
@@ -23,6 +25,7 @@ _EXPORTS = {
     "create_app": "swift_serve.app",
     "BackgroundServer": "swift_serve.server",
     "is_loopback": "swift_serve.server",
+    "serve_in_process": "swift_serve.local",
 }
 
 __all__ = sorted(_EXPORTS)

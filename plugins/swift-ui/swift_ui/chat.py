@@ -57,23 +57,11 @@ def connect(base_url: str, api_key: str | None = None, model: str | None = None,
 
 @contextlib.contextmanager
 def serve_locally(args: Any) -> Iterator[str]:
-    """Serve ``args`` (``AppArguments``: model, adapters, engine) on 127.0.0.1 for this process; yields its URL."""
-    from swift_serve.api import BackgroundServer, create_app
+    """Serve ``args`` (``AppArguments``: model, adapters, engine) on 127.0.0.1 for this process; yields its API root."""
+    from swift_serve.api import serve_in_process
 
-    from swift.pipelines.infer_engine import create_engine
-    from swift.pipelines.merge import merge_before_infer
-
-    # reached only through 127.0.0.1 by this process: no key, a free port
-    local = dataclasses.replace(args, host="127.0.0.1", port=0)
-    local.api_key = None  # after replace(): __post_init__ would fill it from $SWIFT_API_KEY
-    if getattr(local, "merge_lora", False) and local.adapters:
-        merge_before_infer(local)
-    engine = create_engine(local)
-    try:
-        with BackgroundServer(create_app(engine, local), local) as server:
-            yield server.url + "/v1"
-    finally:
-        engine.close()
+    with serve_in_process(args) as server:
+        yield server.url + "/v1"
 
 
 @dataclasses.dataclass

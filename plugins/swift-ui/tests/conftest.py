@@ -61,8 +61,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    # module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, and asyncio.run() in a later test module of the same session would then fail
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

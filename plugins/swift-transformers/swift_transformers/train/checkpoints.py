@@ -6,7 +6,7 @@ not one. :class:`AtomicCheckpointMixin` lets transformers write everything (and 
 run's ``args.json``) into ``.staging-checkpoint-N/checkpoint-N`` inside the run folder,
 flushes it to disk and renames it to ``checkpoint-N`` in one step, so a crash at any
 moment leaves either no ``checkpoint-N`` or a complete one (and a staging folder that
-the next save of that step, or the user, removes).
+the run's next save removes).
 
 What a broken folder lacks (one copied half way, or written by another tool) is
 told before any work by :func:`swift.services.checkpoint_missing`.
@@ -126,7 +126,12 @@ class AtomicCheckpointMixin:
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         staging = os.path.join(run_dir, STAGING_PREFIX + name)
         if args.should_save:
-            shutil.rmtree(staging, ignore_errors=True)  # what a crash during this step's save left
+            # Saves of a run are sequential and one process writes its folder, so every staging
+            # folder here is what a crash left — this step's or a later one's, when a resumed run
+            # had not reached that step yet.
+            for entry in os.listdir(run_dir):
+                if entry.startswith(STAGING_PREFIX):
+                    shutil.rmtree(os.path.join(run_dir, entry), ignore_errors=True)
             recover(run_dir)
         self.accelerator.wait_for_everyone()
         saved = (args.output_dir, args.save_total_limit, args.push_to_hub)

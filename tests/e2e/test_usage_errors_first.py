@@ -53,6 +53,14 @@ CASES = {
     # this machine has neither liger-kernel nor a GPU: refused before the model loads
     "liger without its package or a GPU": (["sft", "--use_liger", "true"], "--use_liger"),
     "a tuner backend no installed tuner uses": (["sft", "--tuner_backend", "unsloth"], "implemented with peft"),
+    "seq_cls without num_labels on a language model": (["sft", "--task_type", "seq_cls"], "needs --num_labels"),
+    "classification with packing": (["sft", "--num_labels", "2", "--packing", "true"], "--packing cannot be used"),
+    "classification in swift pt": (["pt", "--num_labels", "2"], "classification trains with swift sft"),
+    "zero labels": (["sft", "--num_labels", "0"], "--num_labels must be at least 1"),
+    "num_labels for a language model": (
+        ["sft", "--task_type", "causal_lm", "--num_labels", "3"],
+        "is for classification",
+    ),
 }
 
 

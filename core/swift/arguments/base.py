@@ -51,11 +51,30 @@ class BaseArguments(GenerationArguments, QuantizeArguments, DataArguments, Templ
         apply_ckpt_dir(self)
         if self.load_args:
             restore_from_checkpoint(self)
+        resolve_task(self)
 
     @property
     def model_suffix(self) -> str | None:
         """The last path component of ``model`` (``Qwen/Qwen2.5-7B`` → ``Qwen2.5-7B``)."""
         return model_suffix(self.model)
+
+
+def resolve_task(args: "BaseArguments") -> None:
+    """``--task_type``/``--num_labels``/``--problem_type`` made consistent (ms-swift's rules).
+
+    ``--num_labels`` alone means ``seq_cls``; ``problem_type`` defaults to ``regression`` for one
+    label and ``single_label_classification`` otherwise. ``seq_cls`` without ``--num_labels`` is
+    left for the loader: a classification checkpoint knows its labels.
+    """
+    if args.num_labels is not None and args.num_labels < 1:
+        raise ArgumentError(f"--num_labels must be at least 1, got {args.num_labels}")
+    if args.task_type is None and args.num_labels is not None:
+        args.task_type = "seq_cls"
+    if args.task_type == "causal_lm" and (args.num_labels is not None or args.problem_type is not None):
+        flag = "--num_labels" if args.num_labels is not None else "--problem_type"
+        raise ArgumentError(f"{flag} is for classification: drop it or use --task_type seq_cls")
+    if args.problem_type is None and args.num_labels is not None:
+        args.problem_type = "regression" if args.num_labels == 1 else "single_label_classification"
 
 
 def model_suffix(model: str | None) -> str | None:

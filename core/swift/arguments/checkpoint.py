@@ -40,7 +40,9 @@ RESTORED_KEYS = (
     "system",
     "max_length",
     "max_pixels",
+    "task_type",
     "num_labels",
+    "problem_type",
 )
 # Restored while still at their (non-None) default: a LoRA run must not be
 # reloaded as `full` just because train_type has a default.

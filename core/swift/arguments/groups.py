@@ -20,6 +20,16 @@ class ModelArguments:
     device_map: dict | str | None = arg(None, "device_map for loading: a name such as 'auto', or JSON / a .json path.")
     local_repo_path: str | None = arg(None, "Local clone of a GitHub repo some models need, instead of `git clone`.")
     model_kwargs: dict = arg({}, "Extra model-specific options as JSON, e.g. '{\"fps_max_frames\": 12}'.")
+    task_type: Literal["causal_lm", "seq_cls"] | None = arg(
+        None,
+        "causal_lm (generate text) or seq_cls (a classification head on the last token); "
+        "unset means seq_cls with --num_labels or a *ForSequenceClassification checkpoint, else causal_lm.",
+    )
+    num_labels: int | None = arg(None, "Number of labels, for classification tasks (implies --task_type seq_cls).")
+    problem_type: Literal["regression", "single_label_classification", "multi_label_classification"] | None = arg(
+        None,
+        "Classification loss: unset means regression for --num_labels 1, else single_label_classification.",
+    )
 
 
 @argclass

@@ -35,7 +35,6 @@ class SwiftTrainingFields:
     resume_only_model: bool = arg(False, "With --resume_from_checkpoint, restore only the weights.")
     check_model: bool = arg(True, "Check local model files for damage or modification.")
     loss_type: str | None = arg(None, "Loss function name (loss plugins); unset is cross-entropy.")
-    num_labels: int | None = arg(None, "Number of labels, for classification tasks.")
     packing: bool = arg(False, "Pack several samples into one row.")
     lazy_tokenize: bool | None = arg(
         None, "Tokenize on the fly; unset means False for text models, True for multimodal."

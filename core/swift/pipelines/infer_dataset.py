@@ -4,6 +4,10 @@ The rows come from ``--val_dataset``, or from the held-out split of ``--dataset`
 (``--split_dataset_ratio``; with ``--load_data_args`` both are read from the
 training run's ``args.json``), as ms-swift does. Each output line is
 ``{"messages": [..., answer], "response": answer, "labels": reference or null}``.
+
+A sequence classifier (``--task_type seq_cls``) reads each row's whole conversation; its
+reference is the row's ``label`` and each line adds the answer's per-label ``probs``. For
+single-label classification the run ends with the accuracy over the rows that have a label.
 """
 
 from __future__ import annotations
@@ -69,13 +73,25 @@ def open_result_file(args: InferArguments, path: str | None = None) -> tuple[str
     return path, open(path, "w", encoding="utf-8", buffering=buffering)
 
 
-def split_row(row: dict) -> tuple[InferRequest, str | None]:
-    """The request for a row (messages up to the last user turn) and its reference answer."""
+def split_row(row: dict, *, classify: bool = False) -> tuple[InferRequest, Any]:
+    """The request for a row and its reference.
+
+    A language model gets the messages up to the last user turn and the final reply is the
+    reference; a classifier (``classify``) gets every message and the reference is ``label``.
+    """
     messages = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
-    labels = None
-    if messages and messages[-1]["role"] == "assistant":
+    labels = row.get("label") if classify else None
+    if not classify and messages and messages[-1]["role"] == "assistant":
         labels = messages.pop()["content"]
     return InferRequest(messages=messages, tools=row.get("tools") or None, system=row.get("system")), labels
+
+
+def _class_index(value: Any) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) -> dict:
@@ -88,10 +104,13 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
     rows = load_rows(args)
     config = request_config_from_args(args, stream=False)
     chunk = max(int(getattr(args, "max_batch_size", None) or 0), DEFAULT_CHUNK)
+    classify = getattr(args, "task_type", None) == "seq_cls"
+    single_label = classify and getattr(args, "problem_type", None) == "single_label_classification"
+    scored = correct = 0
     path, writer = open_result_file(args)
     with writer:
         for start in range(0, len(rows), chunk):
-            pairs = [split_row(row) for row in rows[start : start + chunk]]
+            pairs = [split_row(row, classify=classify) for row in rows[start : start + chunk]]
             responses = engine.infer([request for request, _ in pairs], config)
             for (request, labels), response in zip(pairs, responses):
                 text = response.choices[0].message.content
@@ -100,10 +119,21 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
                     "response": text,
                     "labels": labels,
                 }
+                probs = response.choices[0].probs
+                if probs is not None:
+                    record["probs"] = probs
+                    gold = _class_index(labels) if single_label else None
+                    if gold is not None:
+                        scored += 1
+                        correct += int(max(range(len(probs)), key=probs.__getitem__) == gold)
                 if request.system is not None:
                     record["system"] = request.system
                 writer.write(json.dumps(record, ensure_ascii=False) + "\n")
                 query = request.messages[-1]["content"] if request.messages else ""
                 print(f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out)
     print(f"swift infer: wrote {len(rows)} results to {path}", file=out)
-    return {"result_path": path, "num_samples": len(rows)}
+    summary: dict[str, Any] = {"result_path": path, "num_samples": len(rows)}
+    if scored:
+        summary["acc"] = correct / scored
+        print(f"swift infer: acc {correct / scored:.4f} ({correct}/{scored} rows with a label)", file=out)
+    return summary

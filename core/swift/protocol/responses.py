@@ -99,16 +99,21 @@ class ChatCompletionResponseChoice(Serializable):
             sampled for this answer, in order, including the end-of-turn token that
             stopped it and the tokens of a stop string the text was cut before (as
             vLLM's ``token_ids``); absent otherwise.
+        probs: From a sequence classifier (``--task_type seq_cls``): one value per label, in
+            label order — softmax probabilities (single label), sigmoid ones (multi label) or
+            the predicted values (regression); ``message.content`` is the predicted label.
+            Absent for language models.
     """
 
     NESTED = {"message": (ChatMessage, False), "logprobs": (ChoiceLogprobs, False)}
-    OMIT_NONE = ("token_ids",)
+    OMIT_NONE = ("token_ids", "probs")
 
     index: int
     message: ChatMessage
     finish_reason: FinishReason | None
     logprobs: ChoiceLogprobs | None = None
     token_ids: list[int] | None = None
+    probs: list[float] | None = None
 
 
 @dataclass
@@ -154,14 +159,19 @@ class DeltaMessage(Serializable):
 
 @dataclass
 class ChatCompletionResponseStreamChoice(Serializable):
-    """One choice of a stream chunk; ``finish_reason`` is set on its last chunk."""
+    """One choice of a stream chunk; ``finish_reason`` is set on its last chunk.
+
+    ``probs``: a classifier's per-label values (see :class:`ChatCompletionResponseChoice`).
+    """
 
     NESTED = {"delta": (DeltaMessage, False), "logprobs": (ChoiceLogprobs, False)}
+    OMIT_NONE = ("probs",)
 
     index: int
     delta: DeltaMessage
     finish_reason: FinishReason | None = None
     logprobs: ChoiceLogprobs | None = None
+    probs: list[float] | None = None
 
 
 @dataclass

@@ -42,6 +42,7 @@ def check_args(command: str, args: TrainArguments) -> None:
     if command in TRAINING:
         registry("tuners").get(args.train_type)  # every swift-transformers run prepares a tuner
         check_supported(args)
+        check_classification(command, args)
         check_liger(args)
         check_optimizer(args)
         check_metric(args)
@@ -57,6 +58,10 @@ def check_model_flag(args: TrainArguments) -> None:
         local = check_local_model(os.fspath(model))
         if local:
             check_chat_template(args, local)
+            if getattr(args, "task_type", None) == "seq_cls":
+                from swift_transformers.models.tasks import classification_task
+
+                classification_task(args, local)  # --num_labels, or a checkpoint that has a head
 
 
 def check_chat_template(args: TrainArguments, local: str) -> None:
@@ -94,11 +99,6 @@ def check_dataset_flags(args: TrainArguments) -> None:
 
 def check_supported(args: TrainArguments) -> None:
     """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
-    if getattr(args, "num_labels", None):
-        raise UsageError(
-            "--num_labels (sequence classification) is not supported by this trainer yet; "
-            "train a causal LM on label text instead"
-        )
     if getattr(args, "sequence_parallel_size", 1) > 1:
         raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
     qgalore = [k for k, v in _QGALORE_DEFAULTS.items() if getattr(args, k, v) != v]
@@ -114,6 +114,30 @@ def check_supported(args: TrainArguments) -> None:
     changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
     if changed:
         print(f"swift: warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}", file=sys.stderr)
+
+
+def check_classification(command: str, args: TrainArguments) -> None:
+    """``--task_type seq_cls`` trains with ``swift sft``; the flags that only mean something for text are refused."""
+    if getattr(args, "task_type", None) != "seq_cls":
+        return
+    if command != "sft":
+        raise UsageError(
+            f"--task_type seq_cls / --num_labels: classification trains with swift sft, not swift {command}"
+        )
+    refused = {
+        "packing": "a classifier reads one conversation per row",
+        "predict_with_generate": "a classifier generates no text",
+        "loss_type": "the loss follows --problem_type (cross-entropy, BCE or MSE)",
+        "use_liger": "liger's fused loss is the language-model head's",
+    }
+    for flag, why in refused.items():
+        if getattr(args, flag, None):
+            raise UsageError(f"--{flag} cannot be used with --task_type seq_cls: {why}")
+    if getattr(args, "loss_scale", "default") not in ("default", None):
+        raise UsageError("--loss_scale weighs reply tokens; a classifier has one label per row (--task_type seq_cls)")
+    metric = getattr(args, "metric", None)
+    if metric not in (None, "acc"):
+        raise UsageError(f"--metric {metric}: a classifier reports acc and f1 (mse/mae for regression); drop --metric")
 
 
 def gpu_visible() -> bool:

@@ -41,7 +41,8 @@ def row_options(args: Any, *, require_response: bool | None = None) -> RowOption
             GRPO whose rows are prompts.
     """
     if require_response is None:
-        require_response = getattr(args, "rlhf_type", None) != "grpo"
+        # GRPO samples the reply; a classifier reads the conversation and a label column
+        require_response = getattr(args, "rlhf_type", None) != "grpo" and getattr(args, "task_type", None) != "seq_cls"
     return RowOptions(
         columns=_columns(args),
         require_response=require_response,

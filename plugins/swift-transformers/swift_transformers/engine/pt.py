@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -106,6 +107,27 @@ class PtEngine:
         size = max_batch_size or getattr(args, "max_batch_size", None) or 1
         self._scheduler = BatchScheduler(runner, size)
         self._updating = threading.Lock()  # one weight update at a time
+        self._classifier = self._make_classifier(model, pad, size)
+
+    def _make_classifier(self, model: Any, pad: int, size: int) -> Any:
+        # a sequence classifier (--task_type seq_cls) answers with label probabilities, not text
+        from swift_transformers.models.tasks import model_task
+
+        task = model_task(model)
+        if task is None:
+            return None
+        from swift_transformers.engine.classify import Classifier
+
+        return Classifier(
+            self._adapters,
+            self.template,
+            self.tokenizer,
+            task,
+            pad_id=pad,
+            model_name=self.model_name,
+            max_model_len=self.max_model_len,
+            max_batch_size=size,
+        )
 
     @property
     def max_batch_size(self) -> int:
@@ -126,6 +148,9 @@ class PtEngine:
             Responses in request order; with ``stream`` one chunk iterator per request.
         """
         config = request_config or RequestConfig()
+        if self._classifier is not None:
+            responses = self._classifier.answer([_request(r) for r in requests], config, adapter)
+            return [self._classifier.stream(r) for r in responses] if config.stream else responses
         sinks = [QueueSink() if config.stream else FutureSink() for _ in requests]
         jobs = [self._job(_request(r), config, adapter, s) for r, s in zip(requests, sinks)]
         self._scheduler.submit(jobs)
@@ -143,6 +168,9 @@ class PtEngine:
         """Answer one request; requests waiting together share a ``generate`` call."""
         loop = asyncio.get_running_loop()
         config = request_config or RequestConfig()
+        if self._classifier is not None:
+            [response] = await asyncio.to_thread(self._classifier.answer, [_request(request)], config, adapter)
+            return _aiter(self._classifier.stream(response)) if config.stream else response
         sink = AsyncQueueSink(loop) if config.stream else AsyncFutureSink(loop)
         request = _request(request)
         self._scheduler.submit([await off_loop_if_long(request, self._job, request, config, adapter, sink)])
@@ -159,7 +187,7 @@ class PtEngine:
 
         Waits for the running batch to finish.
         """
-        with self._updating, self._scheduler.paused():
+        with self._updating, self._quiet():
             return load_weights(self.model, named_tensors)
 
     def load_adapter(
@@ -174,7 +202,7 @@ class PtEngine:
         See :class:`swift.protocol.AdapterLoader`.
         """
         with self._updating, adapter_folder(adapter, config) as folder:
-            with self._scheduler.paused():
+            with self._quiet():
                 count = self._adapters.replace(folder, name)
                 # the first adapter wraps the model in a peft model
                 self.model = self._runner.model = self._adapters.model
@@ -182,6 +210,16 @@ class PtEngine:
         return count
 
     # ----------------------------------------------------------------- internals
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """No generation batch and no classifier forward runs in the body."""
+        with self._scheduler.paused():
+            if self._classifier is None:
+                yield
+            else:
+                with self._classifier.lock:
+                    yield
+
     def encode(self, request: InferRequest) -> list[int]:
         """Prompt token ids of ``request`` through the template (raw ``prompt``: no chat markup)."""
         return self._prompts.encode(request)
@@ -255,6 +293,11 @@ class PtEngine:
                 text = self.tokenizer.decode([token], skip_special_tokens=False, clean_up_tokenization_spaces=False)
             self._token_texts[token] = text
         return text
+
+
+async def _aiter(chunks: Iterable[Any]) -> AsyncIterator[Any]:
+    for chunk in chunks:
+        yield chunk
 
 
 def _request(request: Any) -> InferRequest:

@@ -98,6 +98,11 @@ def _revision(args: Any) -> dict:
 def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]:
     """The loader of ``AutoModelForCausalLM`` checkpoints; records name it in ``load``.
 
+    With ``--task_type seq_cls`` (or ``--num_labels``, or a classification checkpoint) the
+    checkpoint is loaded with ``AutoModelForSequenceClassification`` instead
+    (:mod:`swift_transformers.models.tasks`): ``num_labels``, ``problem_type`` and the
+    tokenizer's pad id (the head reads the last token that is not padding) go into the config.
+
     Applies ``--torch_dtype`` (unset → the config's dtype), ``--attn_impl`` (unset →
     ``sdpa``), ``--rope_scaling`` with ``--max_length``, ``--device_map``, ``--quant_method``
     with ``--quant_bits``, ``--local_repo_path`` and ``--model_kwargs`` (merged last, so
@@ -111,7 +116,9 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     Returns:
         ``(model, tokenizer)``.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    from swift_transformers.models.tasks import classification_task
 
     options.add_local_repo_path(getattr(args, "local_repo_path", None))
     check_model_files(model_dir, verify=getattr(args, "check_model", True))
@@ -137,10 +144,15 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     quant = options.quantization_config(args, dtype or options.config_dtype(config))
     if quant is not None:
         kwargs["quantization_config"] = quant
-    kwargs.update(getattr(args, "model_kwargs", None) or {})
     tokenizer = load_tokenizer(model_dir, args)
+    auto_class = AutoModelForCausalLM
+    task = classification_task(args, model_dir)
+    if task is not None:
+        auto_class = AutoModelForSequenceClassification
+        kwargs.update(num_labels=task.num_labels, problem_type=task.problem_type, pad_token_id=tokenizer.pad_token_id)
+    kwargs.update(getattr(args, "model_kwargs", None) or {})
     try:
-        model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+        model = auto_class.from_pretrained(model_dir, **kwargs)
     except SwiftError:
         raise
     except (OSError, ValueError, ImportError) as exc:
@@ -157,7 +169,10 @@ def _print_summary(model: Any, record: ModelRecord, kwargs: dict, template: str)
     # One line so a user sees which model type, template, dtype and attention are in effect.
     attn = getattr(model.config, "_attn_implementation", kwargs.get("attn_implementation"))
     dtype = getattr(model, "dtype", None)
+    head = ""
+    if "num_labels" in kwargs:
+        head = f", classification head: {kwargs['num_labels']} labels, {kwargs['problem_type']}"
     print(
-        f"swift: loaded model type {record.name!r} (template {template!r}, dtype {dtype}, attention {attn})",
+        f"swift: loaded model type {record.name!r} (template {template!r}, dtype {dtype}, attention {attn}{head})",
         file=sys.stderr,
     )

@@ -127,3 +127,32 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         acc_strategy=args.acc_strategy,
         generation_kwargs={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
     )
+
+
+def build_classification_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
+    """The ``ClassificationTrainer`` of ``--task_type seq_cls`` (see :mod:`.classification`)."""
+    from swift_transformers.train.classification import ClassificationTrainer, make_classification_metric
+    from swift_transformers.train.collator import ClassificationCollator
+    from swift_transformers.train.hf_args import build_training_arguments
+
+    config = getattr(model, "config", None)
+    problem_type, num_labels = args.problem_type, args.num_labels
+    hf_args = build_training_arguments(
+        args, run_dir, has_eval=val_set is not None, model_dtype=getattr(model, "dtype", None)
+    )
+    if getattr(hf_args, "predict_with_generate", False):
+        raise UsageError("--predict_with_generate: a classifier generates no text; drop it with --task_type seq_cls")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else getattr(config, "pad_token_id", 0)
+    return ClassificationTrainer(
+        model=model,
+        args=hf_args,
+        data_collator=ClassificationCollator(pad_id),
+        train_dataset=train_set,
+        eval_dataset=val_set,
+        processing_class=tokenizer,
+        compute_metrics=make_classification_metric(problem_type, num_labels) if val_set is not None else None,
+        callbacks=build_callbacks(args, model, tuner, run_dir),
+        tuner=tuner,
+        param_groups=tuner_param_groups(args, tuner),
+        problem_type=problem_type,
+    )

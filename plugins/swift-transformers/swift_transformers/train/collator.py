@@ -68,6 +68,36 @@ class PaddingCollator:
         return batch
 
 
+@dataclass
+class ClassificationCollator:
+    """Pad ``input_ids`` of classification rows; ``labels`` become one value (or vector) per row.
+
+    Class indices (``single_label_classification``) become a ``long`` tensor, multi-hot
+    vectors and regression targets a ``float`` one, as the model's loss expects.
+
+    Attributes:
+        pad_token_id: Id used to pad ``input_ids``; the head reads the last non-pad token.
+    """
+
+    pad_token_id: int
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Right-padded ``input_ids``/``attention_mask`` and stacked ``labels``."""
+        width = max(len(r["input_ids"]) for r in rows)
+        input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            input_ids[i, :n] = torch.as_tensor(row["input_ids"])
+            attention_mask[i, :n] = 1
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        labels = [r.get("labels") for r in rows]
+        if all(label is not None for label in labels):
+            integral = all(isinstance(label, int) and not isinstance(label, bool) for label in labels)
+            batch["labels"] = torch.tensor(labels, dtype=torch.long if integral else torch.float32)
+        return batch
+
+
 def plan_packs(lengths: Sequence[int], max_length: int) -> list[list[int]]:
     """Group sample indices into packs of at most ``max_length`` tokens.
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from swift.kernel import UsageError
 from swift_transformers.train import steps
-from swift_transformers.train.build import build_trainer
+from swift_transformers.train.build import build_classification_trainer, build_trainer
 from swift_transformers.train.steps import say
 
 
@@ -48,8 +48,13 @@ def run_training(args: Any, command: str) -> dict:
 
     train_set, val_set = load_datasets(args)
     steps.check_template_drift(args, run, train_set)
-    train_set = encode_dataset(train_set, run.template, args)
-    val_set = encode_dataset(val_set, run.template, args) if val_set is not None else None
+    encoder = run.template
+    if run.task is not None:
+        from swift_transformers.data.classification import ClassificationEncoder
+
+        encoder = ClassificationEncoder(run.template, run.task)
+    train_set = encode_dataset(train_set, encoder, args)
+    val_set = encode_dataset(val_set, encoder, args, name="the validation set") if val_set is not None else None
     if args.packing:
         train_set, val_set = _pack(args, run.model, run.template, train_set, val_set)
     n_train = _size(train_set)
@@ -59,7 +64,10 @@ def run_training(args: Any, command: str) -> dict:
     )
 
     model, tuner, parameter_info = steps.prepare_tuner(args, run.model, n_train)
-    trainer = build_trainer(args, model, run.tokenizer, tuner, train_set, val_set, run.run_dir)
+    if run.task is not None:
+        trainer = build_classification_trainer(args, model, run.tokenizer, tuner, train_set, val_set, run.run_dir)
+    else:
+        trainer = build_trainer(args, model, run.tokenizer, tuner, train_set, val_set, run.run_dir)
     output = steps.train(trainer, args, run.checkpoint)
     return steps.finish_run(args, trainer, output, run.run_dir, parameter_info)
 

@@ -43,6 +43,7 @@ class Run:
         model: The loaded model, not yet wrapped by the tuner.
         tokenizer: Its tokenizer.
         template: The template bound to the tokenizer (``args`` options applied).
+        task: The classification task (``--task_type seq_cls``), None for a language model.
     """
 
     run_dir: str
@@ -50,6 +51,7 @@ class Run:
     model: Any
     tokenizer: Any
     template: Any
+    task: Any = None
 
 
 def prepare_run(args: Any, label: str) -> Run:
@@ -67,6 +69,7 @@ def prepare_run(args: Any, label: str) -> Run:
     from transformers import set_seed
 
     from swift_transformers.models.loading import load_model
+    from swift_transformers.models.tasks import model_task
 
     runs.init_distributed(args)
     run_dir = runs.choose_run_dir(args)
@@ -76,10 +79,13 @@ def prepare_run(args: Any, label: str) -> Run:
     args.model_type = args.model_type or record.name
     template = get_template(model_template(args.template, record.template, tokenizer), tokenizer, args)
     args.template = args.template or template.name
+    task = model_task(model)
+    if task is not None:  # args.json says what head to load again
+        args.task_type, args.num_labels, args.problem_type = "seq_cls", task.num_labels, task.problem_type
     if runs.is_main_process():
         save_args(args, run_dir)
     say(f"{label} run folder: {run_dir}")
-    return Run(run_dir, checkpoint, model, tokenizer, template)
+    return Run(run_dir, checkpoint, model, tokenizer, template, task)
 
 
 def check_template_drift(args: Any, run: Run, rows: Any) -> None:
@@ -91,6 +97,8 @@ def check_template_drift(args: Any, run: Run, rows: Any) -> None:
     from swift.template.check import check_rows, drift_warning
 
     template, tokenizer = run.template, run.tokenizer
+    if run.task is not None:  # a classifier reads the prompt only, nothing to compare
+        return
     if getattr(template, "template_backend", "swift") != "swift" or not getattr(template, "use_chat_template", False):
         return
     if not getattr(tokenizer, "chat_template", None) or not hasattr(rows, "__len__"):

@@ -130,7 +130,7 @@ def test_galore_without_its_package_says_what_to_install(train_args, sft, monkey
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [("num_labels", 2), ("sequence_parallel_size", 2), ("galore_with_embedding", True)],
+    [("sequence_parallel_size", 2), ("galore_with_embedding", True)],
 )
 def test_flags_the_trainer_cannot_honour_are_refused_before_any_work(train_args, sft, tmp_path, flag, value):
     from swift.kernel import UsageError

@@ -41,6 +41,10 @@ class ExportArguments(MergeArguments, BaseArguments):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        calibration = {"quant_n_samples": 256, "quant_seqlen": 2048, "quant_batch_size": 1, "group_size": 128}
+        changed = [k for k, v in calibration.items() if getattr(self, k) != v]
+        if changed and self.quant_method not in ("gptq", "awq"):
+            raise ArgumentError(f"--{', --'.join(changed)} only apply to --quant_method gptq or awq")
         if self.output_dir is None:
             self.output_dir = default_export_dir(self)
 

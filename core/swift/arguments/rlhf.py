@@ -49,6 +49,9 @@ class RLHFArguments(GRPOArguments, PPOArguments, RewardModelArguments, TrainArgu
             self.ref_model = self.model
             self.ref_model_type = self.ref_model_type or self.model_type
             self.ref_model_revision = self.ref_model_revision or self.model_revision
+        for flag in ("ref_model_type", "ref_model_revision"):
+            if getattr(self, flag) and not self.ref_model:
+                raise ArgumentError(f"--{flag} describes --ref_model, which is not given")
         if self.rlhf_type == "grpo" and self.reward_weights is not None:
             expected = len(self.reward_funcs) + len(self.reward_model)
             if len(self.reward_weights) != expected:

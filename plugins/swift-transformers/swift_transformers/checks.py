@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from swift.arguments.hf_training import TRANSFORMERS_OPTIMIZERS
@@ -55,6 +54,8 @@ def check_model_flag(args: TrainArguments) -> None:
 
     model = getattr(args, "model", None)
     if model:
+        check_max_pixels(args)
+        check_quantization_flags(args)
         local = check_local_model(os.fspath(model))
         if local:
             check_chat_template(args, local)
@@ -62,6 +63,33 @@ def check_model_flag(args: TrainArguments) -> None:
                 from swift_transformers.models.tasks import classification_task
 
                 classification_task(args, local)  # --num_labels, or a checkpoint that has a head
+
+
+_BNB_DEFAULTS = {
+    "bnb_4bit_compute_dtype": None,
+    "bnb_4bit_quant_type": "nf4",
+    "bnb_4bit_use_double_quant": True,
+    "bnb_4bit_quant_storage": None,
+}
+
+
+def check_quantization_flags(args: TrainArguments) -> None:
+    """A method's settings need that method: ``--bnb_4bit_*`` with bnb 4-bit, ``--hqq_axis`` with hqq."""
+    method, bits = getattr(args, "quant_method", None), getattr(args, "quant_bits", None)
+    bnb = [k for k, v in _BNB_DEFAULTS.items() if getattr(args, k, v) != v]
+    if bnb and (method, bits) != ("bnb", 4):
+        raise UsageError(f"--{', --'.join(bnb)} only apply to --quant_method bnb --quant_bits 4")
+    if getattr(args, "hqq_axis", None) is not None and method != "hqq":
+        raise UsageError("--hqq_axis only applies to --quant_method hqq")
+
+
+def check_max_pixels(args: TrainArguments) -> None:
+    """``--max_pixels`` bounds images, and no installed model type reads images yet: refuse, never ignore."""
+    if getattr(args, "max_pixels", None) is not None:
+        raise UsageError(
+            "--max_pixels bounds the images of vision-language models, and no installed model type "
+            "takes images yet; drop it"
+        )
 
 
 def check_chat_template(args: TrainArguments, local: str) -> None:
@@ -113,7 +141,10 @@ def check_supported(args: TrainArguments) -> None:
         raise UsageError("--galore_with_embedding is not supported: GaLore applies to linear layers")
     changed = [k for k, v in _TORCHACC_DEFAULTS.items() if getattr(args, k, v) != v]
     if changed:
-        print(f"swift: warning: TorchAcc is not supported; ignoring --{', --'.join(changed)}", file=sys.stderr)
+        raise UsageError(
+            f"--{', --'.join(changed)}: TorchAcc (Alibaba's XLA training backend) is not supported; "
+            "leave these at their defaults"
+        )
 
 
 def check_classification(command: str, args: TrainArguments) -> None:

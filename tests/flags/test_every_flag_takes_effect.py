@@ -319,14 +319,16 @@ EVIDENCE: dict[str, Any] = {
     "merge_lora": Shown(
         "tests/export/test_merge.py::test_merge_lora_cli_writes_checkpoint_merged_with_the_logits_of_base_plus_adapter"
     ),
-    "safe_serialization": Owed("no test merges with --safe_serialization false and looks for .bin files yet"),
+    "safe_serialization": Shown("tests/infer/test_infer_dataset.py::test_safe_serialization_false_is_refused"),
     "max_shard_size": Shown(
         "tests/export/test_merge.py::test_export_merge_lora_cli_with_small_shards_writes_an_index_and_loadable_shards"
     ),
     "ckpt_dir": Shown("tests/arguments/test_checkpoint_restore.py::test_ckpt_dir_of_an_adapter_becomes_an_adapter"),
     "infer_backend": Shown("tests/infer/test_infer_dataset.py::test_transformers_is_an_alias_of_pt"),
     "result_path": Shown("tests/infer/test_infer_dataset.py::test_val_dataset_results_are_written_one_line_per_row"),
-    "writer_buffer_size": Owed("no test observes the buffer of the result file"),
+    "writer_buffer_size": Shown(
+        "tests/infer/test_infer_dataset.py::test_writer_buffer_size_is_what_the_result_file_holds_before_writing"
+    ),
     "max_batch_size": Shown(
         "plugins/swift-transformers/tests/engine/test_batching.py::test_a_list_is_generated_in_chunks_of_max_batch_size"
     ),
@@ -369,8 +371,7 @@ EVIDENCE: dict[str, Any] = {
 
 
 # Flags with no evidence yet (see each entry's reason): this set may only shrink.
-OWED = {"load_from_cache_file", "download_mode", "safe_serialization", "writer_buffer_size", "hub_private_repo",
-        "commit_message"}  # fmt: skip
+OWED = {"load_from_cache_file", "download_mode", "hub_private_repo", "commit_message"}
 
 
 def _of(kind: type) -> list[tuple[str, Any]]:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 GEN = ("--max_new_tokens", "6", "--temperature", "0")
 
 
@@ -160,3 +162,52 @@ def test_protocol_and_infer_pipeline_import_no_torch():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("metric", ["acc", "rouge"])
+def test_metric_scores_the_answers_against_their_references(metric, run_swift, tiny_model_path, chat_data, tmp_path):
+    from swift.pipelines.infer_dataset import score_answer
+
+    out = tmp_path / "scored.jsonl"
+    code, stdout, _ = run_swift(
+        "infer", "--model", str(tiny_model_path), "--val_dataset", str(chat_data), "--result_path", str(out),
+        "--metric", metric, *GEN,
+    )  # fmt: skip
+    assert code == 0
+    rows = _lines(out)
+    expected = sum(score_answer(metric, r["response"], r["labels"]) for r in rows) / len(rows)
+    assert f"swift infer: {metric} {expected:.4f} (6 rows with a reference)" in stdout
+
+
+def test_the_scores_are_exact_match_and_rouge_l():
+    from swift.pipelines.infer_dataset import score_answer
+
+    assert score_answer("acc", " Paris\n", "Paris") == 1.0
+    assert score_answer("acc", "Paris.", "Paris") == 0.0
+    # LCS "the cat sat" = 3 words: precision 1, recall 1/2
+    assert score_answer("rouge", "the cat sat", "the cat sat on the mat") == pytest.approx(2 / 3)
+    assert score_answer("rouge", "dogs bark", "the cat sat") == 0.0
+
+
+def test_writer_buffer_size_is_what_the_result_file_holds_before_writing(tmp_path):
+    from swift.arguments import InferArguments
+    from swift.pipelines.infer_dataset import open_result_file
+
+    line = "x" * 99 + "\n"
+    sizes = {}
+    for buffer in (65536, 4096):
+        path, writer = open_result_file(
+            InferArguments(model="m", writer_buffer_size=buffer), str(tmp_path / f"{buffer}")
+        )
+        with writer:
+            for _ in range(200):  # 20 000 characters
+                writer.write(line)
+            sizes[buffer] = os.path.getsize(path)  # on disk before the file is closed
+    assert sizes[65536] == 0 and sizes[4096] > 0, sizes
+
+
+def test_safe_serialization_false_is_refused():
+    from swift.arguments import ArgumentError, ExportArguments
+
+    with pytest.raises(ArgumentError, match="safetensors only"):
+        ExportArguments(model="m", safe_serialization=False)

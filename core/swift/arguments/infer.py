@@ -49,6 +49,11 @@ class MergeArguments:
 
     def __post_init__(self) -> None:
         size_bytes(self.max_shard_size)  # refuse a malformed size at parse time
+        if not self.safe_serialization:
+            raise ArgumentError(
+                "--safe_serialization false: transformers 5 writes safetensors only (no pytorch .bin files); "
+                "drop the flag"
+            )
         parent = getattr(super(), "__post_init__", None)
         if parent is not None:
             parent()
@@ -64,7 +69,9 @@ class InferArguments(MergeArguments, BaseArguments):
     writer_buffer_size: int = arg(65536, "Buffer size of the result writer, in bytes.")
     max_batch_size: int | None = arg(1, "Batch size of the pt backend.")
     val_dataset_sample: int | None = arg(None, "Number of validation samples to infer on.")
-    metric: Literal["acc", "rouge"] | None = arg(None, "Metric computed over the inference results.")
+    metric: Literal["acc", "rouge"] | None = arg(
+        None, "Score dataset answers against their references: acc (exact match) or rouge (ROUGE-L F1)."
+    )
 
     def __post_init__(self) -> None:
         self.infer_backend = normalize_backend(self.infer_backend)

@@ -86,6 +86,27 @@ def split_row(row: dict, *, classify: bool = False) -> tuple[InferRequest, Any]:
     return InferRequest(messages=messages, tools=row.get("tools") or None, system=row.get("system")), labels
 
 
+def score_answer(metric: str, answer: str, reference: str) -> float:
+    """``--metric`` of one answer: ``acc`` exact match (surrounding spaces ignored), ``rouge`` ROUGE-L F1 of words."""
+    if metric == "acc":
+        return float(answer.strip() == reference.strip())
+    ours, theirs = answer.split(), reference.split()
+    if not ours or not theirs:
+        return float(ours == theirs)
+    # longest common subsequence of the two word lists
+    previous = [0] * (len(theirs) + 1)
+    for word in ours:
+        current = [0]
+        for j, other in enumerate(theirs):
+            current.append(previous[j] + 1 if word == other else max(previous[j + 1], current[j]))
+        previous = current
+    lcs = previous[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(ours), lcs / len(theirs)
+    return 2 * precision * recall / (precision + recall)
+
+
 def _class_index(value: Any) -> int | None:
     try:
         number = float(value)
@@ -104,6 +125,8 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
     rows = load_rows(args)
     config = request_config_from_args(args, stream=False)
     chunk = max(int(getattr(args, "max_batch_size", None) or 0), DEFAULT_CHUNK)
+    metric = getattr(args, "metric", None)
+    scores: list[float] = []
     classify = getattr(args, "task_type", None) == "seq_cls"
     single_label = classify and getattr(args, "problem_type", None) == "single_label_classification"
     scored = correct = 0
@@ -119,6 +142,8 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
                     "response": text,
                     "labels": labels,
                 }
+                if metric and labels is not None and not classify:
+                    scores.append(score_answer(metric, text or "", str(labels)))
                 probs = response.choices[0].probs
                 if probs is not None:
                     record["probs"] = probs
@@ -133,6 +158,9 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
                 print(f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out)
     print(f"swift infer: wrote {len(rows)} results to {path}", file=out)
     summary: dict[str, Any] = {"result_path": path, "num_samples": len(rows)}
+    if scores:
+        summary[metric] = sum(scores) / len(scores)
+        print(f"swift infer: {metric} {summary[metric]:.4f} ({len(scores)} rows with a reference)", file=out)
     if scored:
         summary["acc"] = correct / scored
         print(f"swift infer: acc {correct / scored:.4f} ({correct}/{scored} rows with a label)", file=out)

@@ -120,11 +120,6 @@ def merge(args: ExportArguments | InferArguments, output_dir: str, *, reuse: boo
         print(f"swift export: using the merged model in {output_dir}", file=sys.stderr)
         return output_dir
     ensure_writable(output_dir, args.exist_ok)
-    if not args.safe_serialization:
-        print(
-            "swift export: note: transformers 5 writes safetensors only; --safe_serialization false has no effect.",
-            file=sys.stderr,
-        )
     view = merge_view(args, output_dir)
     merge_adapters(view, output_dir)
     save_args(view, output_dir)
@@ -152,7 +147,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     for path in adapter_paths(args):
         model = tuner.merge(tuner.load(model, path, is_trainable=False))
     model.save_pretrained(
-        output_dir, safe_serialization=args.safe_serialization, max_shard_size=size_bytes(args.max_shard_size)
+        output_dir, max_shard_size=size_bytes(args.max_shard_size)
     )
     tokenizer.save_pretrained(output_dir)
     run_args = find_run_args(adapter_paths(args)[0])

@@ -36,6 +36,9 @@ class SwiftTrainingFields:
     check_model: bool = arg(True, "Check local model files for damage or modification.")
     loss_type: str | None = arg(None, "Loss function name (loss plugins); unset is cross-entropy.")
     packing: bool = arg(False, "Pack several samples into one row.")
+    padding_free: bool = arg(
+        False, "Concatenate each batch into one row without padding; attention never crosses samples (varlen)."
+    )
     lazy_tokenize: bool | None = arg(
         None, "Tokenize on the fly; unset means False for text models, True for multimodal."
     )

@@ -146,9 +146,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     model, tokenizer, _ = load_model(args)
     for path in adapter_paths(args):
         model = tuner.merge(tuner.load(model, path, is_trainable=False))
-    model.save_pretrained(
-        output_dir, max_shard_size=size_bytes(args.max_shard_size)
-    )
+    model.save_pretrained(output_dir, max_shard_size=size_bytes(args.max_shard_size))
     tokenizer.save_pretrained(output_dir)
     run_args = find_run_args(adapter_paths(args)[0])
     if run_args is not None:

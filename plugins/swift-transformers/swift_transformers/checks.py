@@ -127,6 +127,10 @@ def check_dataset_flags(args: TrainArguments) -> None:
 
 def check_supported(args: TrainArguments) -> None:
     """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
+    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None):
+        raise UsageError("--padding_free is not supported by swift rlhf yet (pairs and rollouts are padded)")
+    if getattr(args, "padding_free", False) and getattr(args, "predict_with_generate", False):
+        raise UsageError("--predict_with_generate cannot split a padding-free row into prompts; drop --padding_free")
     if getattr(args, "sequence_parallel_size", 1) > 1:
         raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
     qgalore = [k for k, v in _QGALORE_DEFAULTS.items() if getattr(args, k, v) != v]
@@ -157,6 +161,7 @@ def check_classification(command: str, args: TrainArguments) -> None:
         )
     refused = {
         "packing": "a classifier reads one conversation per row",
+        "padding_free": "a classifier reads one conversation per row",
         "predict_with_generate": "a classifier generates no text",
         "loss_type": "the loss follows --problem_type (cross-entropy, BCE or MSE)",
         "use_liger": "liger's fused loss is the language-model head's",

@@ -97,7 +97,7 @@ def tuner_param_groups(args: Any, tuner: Any) -> Callable[[Any], list[dict] | No
 
 def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
     """The ``SwiftTrainer`` for ``args``, writing into ``run_dir``."""
-    from swift_transformers.train.collator import PaddingCollator
+    from swift_transformers.train.collator import PaddingCollator, PaddingFreeCollator
     from swift_transformers.train.hf_args import build_training_arguments
     from swift_transformers.train.trainer import SwiftTrainer
 
@@ -111,10 +111,19 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         if loss_record.kind != "loss":
             raise UsageError(f"--loss_type {args.loss_type!r} is a {loss_record.kind} strategy, not a loss")
         loss_fn = load_object(loss_record.load, what=f"loss {loss_record.name!r}")
+    collator = PaddingCollator(tokenizer.pad_token_id)
+    if args.padding_free:
+        collator = PaddingFreeCollator(tokenizer.pad_token_id)
+    if args.padding_free or args.packing:
+        from swift_transformers.train.steps import say
+        from swift_transformers.train.varlen import use_packed_attention
+
+        mode = "padding-free" if args.padding_free else "packed"
+        say(f"{mode} rows: attention {use_packed_attention(model)} (never across samples, no dense mask)")
     return SwiftTrainer(
         model=model,
         args=hf_args,
-        data_collator=PaddingCollator(tokenizer.pad_token_id),
+        data_collator=collator,
         train_dataset=train_set,
         eval_dataset=val_set,
         processing_class=tokenizer,

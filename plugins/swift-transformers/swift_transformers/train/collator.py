@@ -98,6 +98,22 @@ class ClassificationCollator:
         return batch
 
 
+@dataclass
+class PaddingFreeCollator:
+    """``--padding_free``: the whole batch as one row, samples back to back, no padding at all.
+
+    The row is :func:`pack_samples` of the batch (per-sample ``position_ids``, the first label of
+    every sample ``-100``), batched by :class:`PaddingCollator` — so it carries no
+    ``attention_mask`` and the packed-row attention keeps the samples apart.
+    """
+
+    pad_token_id: int
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """One ``[1, Σ lengths]`` row of ``input_ids``/``labels``/``position_ids``."""
+        return PaddingCollator(self.pad_token_id)([pack_samples(rows)])
+
+
 def plan_packs(lengths: Sequence[int], max_length: int) -> list[list[int]]:
     """Group sample indices into packs of at most ``max_length`` tokens.
 

@@ -1,0 +1,107 @@
+"""Attention over packed rows that never crosses samples and never builds a dense mask.
+
+A packed row (``--packing``) or a padding-free batch (``--padding_free``) holds several samples
+one after another; each restarts its ``position_ids`` at 0. Transformers' default reaction is a
+dense ``[batch, 1, length, length]`` block-diagonal mask — quadratic memory in the row length.
+Instead, :func:`choose_packed_attention` picks, in this order:
+
+* ``flash_attention_2`` — flash-attn's varlen kernel, when the package is installed and a CUDA
+  GPU is present (transformers derives ``cu_seqlens`` from ``position_ids``);
+* ``swift_varlen`` — registered here: each sample's slice of the row goes through PyTorch's
+  ``scaled_dot_product_attention`` with ``is_causal``, samples one after another. No mask exists
+  at all; work is Σ Lᵢ² instead of (Σ Lᵢ)². Runs everywhere, backward included (PyTorch's flex
+  attention has no backward on CPU).
+
+The choice is logged by the run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import torch
+
+VARLEN = "swift_varlen"
+
+
+def segment_bounds(position_ids: torch.Tensor) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sample in a packed row: a new sample wherever the position does not go up by one."""
+    starts = [0, *(torch.nonzero(position_ids[1:] - position_ids[:-1] != 1).flatten() + 1).tolist()]
+    ends = [*starts[1:], int(position_ids.shape[0])]
+    return list(zip(starts, ends))
+
+
+def varlen_sdpa_forward(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    *,
+    position_ids: torch.Tensor | None = None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    sliding_window: int | None = None,
+    **_: Any,
+) -> tuple[torch.Tensor, None]:
+    """Causal attention within each sample of each row (transformers' attention-function signature).
+
+    ``query``: ``[batch, heads, length, dim]``; ``key``/``value`` may have fewer (grouped) heads.
+    Returns ``[batch, length, heads, dim]`` as transformers' attention functions do.
+    """
+    from transformers.integrations.sdpa_attention import repeat_kv
+
+    if attention_mask is not None:
+        raise ValueError(f"{VARLEN} attends within packed samples only; this batch has a padding mask")
+    if sliding_window is not None:
+        raise ValueError(f"{VARLEN} does not implement sliding-window attention")
+    groups = query.shape[1] // key.shape[1]
+    key, value = repeat_kv(key, groups), repeat_kv(value, groups)
+    if position_ids is None:
+        position_ids = torch.arange(query.shape[2], device=query.device).expand(query.shape[0], -1)
+    rows = []
+    for b in range(query.shape[0]):
+        parts = []
+        for start, end in segment_bounds(position_ids[b if position_ids.shape[0] > 1 else 0]):
+            parts.append(
+                torch.nn.functional.scaled_dot_product_attention(
+                    query[b : b + 1, :, start:end],
+                    key[b : b + 1, :, start:end],
+                    value[b : b + 1, :, start:end],
+                    dropout_p=dropout if module.training else 0.0,
+                    scale=scaling,
+                    is_causal=end - start > 1,
+                )
+            )
+        rows.append(torch.cat(parts, dim=2))
+    return torch.cat(rows, dim=0).transpose(1, 2).contiguous(), None
+
+
+def register() -> None:
+    """Make ``attn_implementation="swift_varlen"`` known to transformers (attention and its mask: none)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface
+
+    AttentionInterface.register(VARLEN, varlen_sdpa_forward)
+    AttentionMaskInterface.register(VARLEN, lambda *args, **kwargs: None)
+
+
+def choose_packed_attention() -> str:
+    """The attention implementation for packed rows (see the module docstring)."""
+    if importlib.util.find_spec("flash_attn") is not None and torch.cuda.is_available():
+        return "flash_attention_2"
+    register()
+    return VARLEN
+
+
+def use_packed_attention(model: Any) -> str:
+    """Switch ``model`` (a transformers model, or a peft model around one) to :func:`choose_packed_attention`.
+
+    Returns:
+        The implementation now in use.
+    """
+    impl = choose_packed_attention()
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    target.set_attn_implementation(impl)
+    return impl

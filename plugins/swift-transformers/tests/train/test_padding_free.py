@@ -1,0 +1,116 @@
+"""``--padding_free``: one row per batch, no padding, attention that never crosses samples."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="module")
+def samples(tiny_model_dir):
+    """Three encoded chats of different lengths."""
+    from transformers import AutoTokenizer
+
+    from swift.template import get_template
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    template = get_template("qwen3", tokenizer)
+    chats = [("hi", "hello there"), ("what is 2 plus 3? please answer", "5"), ("name a colour", "blue, or red")]
+    rows = []
+    for question, answer in chats:
+        messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        rows.append(template.encode({"messages": messages}))
+    assert len({len(r["input_ids"]) for r in rows}) == 3
+    return tokenizer.pad_token_id, rows
+
+
+def _model(tiny_model_dir, train_type: str):
+    from transformers import AutoModelForCausalLM
+
+    from swift.arguments import TrainArguments
+    from swift.contracts import load_tuner
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    if train_type != "full":
+        args = TrainArguments(
+            model=tiny_model_dir, train_type=train_type, lora_dropout=0.0, init_lora_weights="gaussian"
+        )
+        model = load_tuner(train_type).prepare(model, args)
+    return model.train()
+
+
+def _loss_and_grads(model, batch):
+    model.zero_grad()
+    loss = model(**batch, use_cache=False).loss
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return loss.detach(), grads
+
+
+@pytest.mark.parametrize("train_type", ["lora", "full"])
+def test_padding_free_loss_and_gradients_equal_the_padded_batchs(tiny_model_dir, samples, train_type):
+    from swift_transformers.train.collator import PaddingCollator, PaddingFreeCollator
+    from swift_transformers.train.varlen import use_packed_attention
+
+    pad, rows = samples
+    model = _model(tiny_model_dir, train_type)
+    padded = PaddingCollator(pad)(rows)
+    free = PaddingFreeCollator(pad)(rows)
+    assert free["input_ids"].shape == (1, sum(len(r["input_ids"]) for r in rows)) and "attention_mask" not in free
+    loss, grads = _loss_and_grads(model, padded)
+    assert use_packed_attention(model) == "swift_varlen"
+    free_loss, free_grads = _loss_and_grads(model, free)
+    assert free_loss.item() == pytest.approx(loss.item(), abs=1e-5)
+    assert grads.keys() == free_grads.keys() and grads
+    for name, grad in grads.items():
+        torch.testing.assert_close(free_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_no_sample_of_a_padding_free_row_sees_another(tiny_model_dir, samples):
+    from swift_transformers.train.collator import PaddingFreeCollator
+    from swift_transformers.train.varlen import use_packed_attention
+
+    pad, rows = samples
+    model = _model(tiny_model_dir, "full").eval()
+    use_packed_attention(model)
+    changed = [dict(r) for r in rows]
+    changed[1]["input_ids"] = [(t + 7) % 100 + 5 for t in rows[1]["input_ids"]]  # another middle sample
+    with torch.no_grad():
+        before = model(**PaddingFreeCollator(pad)(rows), use_cache=False).logits[0]
+        after = model(**PaddingFreeCollator(pad)(changed), use_cache=False).logits[0]
+        alone = model(input_ids=torch.tensor([rows[2]["input_ids"]]), use_cache=False).logits[0]
+    first, second = len(rows[0]["input_ids"]), len(rows[0]["input_ids"]) + len(rows[1]["input_ids"])
+    torch.testing.assert_close(after[:first], before[:first])
+    torch.testing.assert_close(after[second:], before[second:])
+    assert not torch.allclose(after[first:second], before[first:second])
+    torch.testing.assert_close(before[second:], alone, atol=1e-5, rtol=1e-4)
+
+
+def test_the_varlen_attention_refuses_a_padding_mask():
+    from swift_transformers.train.varlen import varlen_sdpa_forward
+
+    q = torch.zeros(1, 2, 4, 8)
+    with pytest.raises(ValueError, match="padding mask"):
+        varlen_sdpa_forward(torch.nn.Identity(), q, q, q, torch.ones(1, 1, 4, 4, dtype=torch.bool))
+
+
+def test_swift_sft_padding_free_trains_exactly_like_padded_batches(train_args, sft, loss_logs, tmp_path, capfd):
+    padded = sft(train_args(per_device_train_batch_size=4, output_dir=str(tmp_path / "padded")))
+    free = sft(train_args(per_device_train_batch_size=4, padding_free=True, output_dir=str(tmp_path / "free")))
+    assert "padding-free rows: attention swift_varlen" in capfd.readouterr().err
+    ours = [r["loss"] for r in loss_logs(free["output_dir"])]
+    theirs = [r["loss"] for r in loss_logs(padded["output_dir"])]
+    assert len(ours) == len(theirs) == 4
+    assert ours == pytest.approx(theirs, abs=1e-4)
+
+
+def test_padding_free_is_refused_where_it_cannot_apply(train_args, sft):
+    from swift.arguments import RLHFArguments
+    from swift.kernel import UsageError
+    from swift.llm import rlhf_main
+
+    with pytest.raises(UsageError, match="--padding_free"):
+        rlhf_main(train_args(RLHFArguments, rlhf_type="dpo", padding_free=True))
+    with pytest.raises(UsageError, match="--padding_free cannot be used with --task_type seq_cls"):
+        sft(train_args(padding_free=True, num_labels=2))

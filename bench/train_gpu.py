@@ -2,7 +2,7 @@
 
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
-                              [--packing] [--work DIR] [--json OUT]
+                              [--packing | --padding_free] [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
 
@@ -200,6 +200,8 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
             attn_impl="sdpa",
             max_length=o.seq,
             packing=o.packing,
+            padding_free=o.padding_free,
+            loss_chunk_size=o.loss_chunk_size,
             per_device_train_batch_size=o.batch,
             gradient_accumulation_steps=1,
             gradient_checkpointing=s["checkpointing"],
@@ -329,7 +331,9 @@ def main() -> int:
     p.add_argument("--seq", type=int, default=2048)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--packing", action="store_true", help="length mix, packed into --seq rows")
-    p.add_argument("--lengths", choices=("fixed", "mix"), help="default: mix with --packing")
+    p.add_argument("--lengths", choices=("fixed", "mix"), help="default: mix with --packing or --padding_free")
+    p.add_argument("--padding_free", action="store_true", help="swift side: --padding_free (the baseline stays padded)")
+    p.add_argument("--loss_chunk_size", type=int, default=2048, help="swift side: 0 = the model's own loss")
     p.add_argument("--smoke", action="store_true", help="CPU check: tiny shape, 3 steps")
     p.add_argument("--work", help="folder for the saved models (reused when present)")
     p.add_argument("--json", help="also write the results to this file")
@@ -344,7 +348,7 @@ def main() -> int:
     import torch
 
     dtype = "bfloat16" if torch.cuda.is_available() else "float32"
-    mix = (o.lengths or ("mix" if o.packing else "fixed")) == "mix"
+    mix = (o.lengths or ("mix" if o.packing or o.padding_free else "fixed")) == "mix"
     work = Path(o.work or tempfile.mkdtemp(prefix="train-gpu-"))
     results: dict = {}
     for case in o.cases:
@@ -393,6 +397,7 @@ def main() -> int:
                 "--batch",
                 str(o.batch),
             ] + ["--packing"] * o.packing
+            argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
             argv += ["--smoke"] * o.smoke
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
@@ -403,7 +408,7 @@ def main() -> int:
             results.setdefault(case, {})[side] = json.loads(result.read_text())
     print(
         f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "
-        f"({'packed' if o.packing else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "
+        f"({'packed' if o.packing else 'padding-free' if o.padding_free else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "
         f"{o.steps} steps, load {os.getloadavg()[0]:.2f})"
     )
     for case, sides in results.items():

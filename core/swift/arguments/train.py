@@ -36,6 +36,11 @@ class SwiftTrainingFields:
     check_model: bool = arg(True, "Check local model files for damage or modification.")
     loss_type: str | None = arg(None, "Loss function name (loss plugins); unset is cross-entropy.")
     packing: bool = arg(False, "Pack several samples into one row.")
+    loss_chunk_size: int = arg(
+        2048,
+        "Trained tokens per pass of the LM head when computing the loss, so the logits of the whole batch are "
+        "never held; 0 uses the model's own loss.",
+    )
     padding_free: bool = arg(
         False, "Concatenate each batch into one row without padding; attention never crosses samples (varlen)."
     )

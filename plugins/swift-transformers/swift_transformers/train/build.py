@@ -135,6 +135,7 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         param_groups=tuner_param_groups(args, tuner),
         acc_strategy=args.acc_strategy,
         generation_kwargs={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
+        loss_chunk_size=0 if args.use_liger_kernel else args.loss_chunk_size,
     )
 
 

@@ -6,6 +6,8 @@
 * training accuracy per ``--acc_strategy``, logged as ``acc`` with every loss;
 * per-token weights of ``--loss_scale`` strategies (a ``loss_scale`` column): each
   token's cross-entropy times its weight, summed over the trained tokens;
+* the language-model loss in chunks of ``--loss_chunk_size`` trained tokens, so the logits of
+  the whole batch are never held (:mod:`.chunked_loss`);
 * ``--predict_with_generate`` for decoder-only models: generate from the prompt
   part of each sample (not from the whole conversation, as the stock
   ``Seq2SeqTrainer`` would) and compare with the reference response.
@@ -30,6 +32,7 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         *args: Passed to ``Seq2SeqTrainer``.
         acc_strategy: ``token`` or ``sentence`` (see :mod:`.metrics`).
         generation_kwargs: ``generate`` options for ``--predict_with_generate``.
+        loss_chunk_size: Trained tokens per LM-head pass in training (:mod:`.chunked_loss`); 0: the model's loss.
         **kwargs: ``tuner`` and ``param_groups`` (see :class:`~.mixins.SwiftTrainerMixin`),
             the rest passed to ``Seq2SeqTrainer``.
     """
@@ -39,9 +42,12 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         *args: Any,
         acc_strategy: str = "token",
         generation_kwargs: dict[str, Any] | None = None,
+        loss_chunk_size: int = 0,
         **kwargs: Any,
     ):
         self.acc_strategy = acc_strategy
+        self.loss_chunk_size = loss_chunk_size
+        self._head_parts: bool | None = None
         self._generation_kwargs = dict(generation_kwargs or {})
         self._acc_counts: torch.Tensor | None = None
         super().__init__(*args, **kwargs)
@@ -58,6 +64,14 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         scale = inputs.pop("loss_scale", None)
         labels = inputs.get("labels")
         position_ids = inputs.get("position_ids")
+        if self._chunked(model, labels, scale, return_outputs):
+            from swift_transformers.train.chunked_loss import chunked_lm_loss
+
+            loss, counts = chunked_lm_loss(model, inputs, num_items_in_batch, self.loss_chunk_size)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * self.accelerator.num_processes  # as Trainer.compute_loss does for the model's loss
+            self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+            return loss
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
         if scale is not None and labels is not None:
@@ -69,6 +83,18 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
             # kept on the device: reading it every step would stall the GPU
             self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
         return (loss, outputs) if return_outputs else loss
+
+    def _chunked(self, model, labels, scale, return_outputs: bool) -> bool:
+        """Whether this training step takes the chunked LM-head loss (see :mod:`.chunked_loss`)."""
+        if not (self.loss_chunk_size and model.training and labels is not None and not return_outputs):
+            return False
+        if scale is not None or self.compute_loss_func is not None or self.acc_strategy != "token":
+            return False  # per-token weights, a plugin loss and per-sample accuracy need the logits
+        if self._head_parts is None:
+            from swift_transformers.train.chunked_loss import head_parts
+
+            self._head_parts = head_parts(model) is not None
+        return self._head_parts
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         """Add ``acc`` to training logs (the mixin adds memory and speed)."""

@@ -149,6 +149,7 @@ def build_tiny_model(
     vocab_size: int = 1024,
     seed: int = 0,
     chat_template: str = CHATML_TEMPLATE,
+    config_overrides: dict | None = None,
 ) -> Path:
     """Build and save a tiny causal LM with its tokenizer; returns ``path``.
 
@@ -164,6 +165,7 @@ def build_tiny_model(
         vocab_size: Size of the byte-level BPE vocabulary trained for the tokenizer.
         seed: Seed of the random weights.
         chat_template: Jinja chat template saved with the tokenizer (ChatML by default).
+        config_overrides: More config values (``num_experts`` of a MoE …).
     """
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
@@ -186,6 +188,7 @@ def build_tiny_model(
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        **(config_overrides or {}),
     )
     # Composite or hybrid configs (a text_config inside, linear-attention sizes) keep their
     # full-size defaults for what the keywords above do not reach: count on the meta device

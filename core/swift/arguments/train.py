@@ -36,6 +36,9 @@ class SwiftTrainingFields:
     check_model: bool = arg(True, "Check local model files for damage or modification.")
     loss_type: str | None = arg(None, "Loss function name (loss plugins); unset is cross-entropy.")
     packing: bool = arg(False, "Pack several samples into one row.")
+    router_aux_loss_coef: float = arg(
+        0.0, "MoE models: weight of the router load-balancing loss added to the training loss (0: none)."
+    )
     loss_chunk_size: int = arg(
         2048,
         "Trained tokens per pass of the LM head when computing the loss, so the logits of the whole batch are "

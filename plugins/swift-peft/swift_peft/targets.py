@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 ALL_LINEAR = "all-linear"
 # Heads that produce the model's output; they are trained whole (modules_to_save), never adapted.
 HEAD_NAMES = frozenset({"lm_head", "score", "v_head", "classifier"})
+# MoE routers (and Qwen-MoE's shared-expert gate): adapting them unsettles expert load balance,
+# so all-linear leaves them out (name one in --target_modules to adapt it anyway).
+ROUTER_NAMES = frozenset({"gate", "router", "shared_expert_gate"})
 
 
 def _output_module_names(model: torch.nn.Module) -> set[str]:
@@ -27,7 +30,7 @@ def _output_module_names(model: torch.nn.Module) -> set[str]:
 
 
 def linear_module_names(model: torch.nn.Module) -> list[str]:
-    """Full names of every ``torch.nn.Linear`` except the output head(s).
+    """Full names of every ``torch.nn.Linear`` except the output head(s) and MoE routers.
 
     Args:
         model: A transformers model (or any module).
@@ -39,7 +42,9 @@ def linear_module_names(model: torch.nn.Module) -> list[str]:
     return [
         name
         for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and name not in excluded and name.rsplit(".", 1)[-1] not in HEAD_NAMES
+        if isinstance(module, torch.nn.Linear)
+        and name not in excluded
+        and name.rsplit(".", 1)[-1] not in HEAD_NAMES | ROUTER_NAMES
     ]
 
 

@@ -144,6 +144,7 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     quant = options.quantization_config(args, dtype or options.config_dtype(config))
     if quant is not None:
         kwargs["quantization_config"] = quant
+    kwargs.update(_router_settings(config, getattr(args, "router_aux_loss_coef", 0.0), record))
     tokenizer = load_tokenizer(model_dir, args)
     auto_class = AutoModelForCausalLM
     task = classification_task(args, model_dir)
@@ -163,6 +164,17 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     _print_summary(model, record, kwargs, model_template(getattr(args, "template", None), record.template, tokenizer))
     return model, tokenizer
+
+
+def _router_settings(config: Any, coef: float, record: ModelRecord) -> dict[str, Any]:
+    """``--router_aux_loss_coef``: MoE models add the router load-balancing loss to theirs."""
+    if not coef:
+        return {}
+    if not hasattr(config.get_text_config(), "router_aux_loss_coef"):
+        raise UsageError(
+            f"--router_aux_loss_coef {coef}: model type {record.name!r} has no router (not a mixture of experts)"
+        )
+    return {"router_aux_loss_coef": float(coef), "output_router_logits": True}
 
 
 def _print_summary(model: Any, record: ModelRecord, kwargs: dict, template: str) -> None:

@@ -9,7 +9,8 @@ the same token count as transformers' ``ForCausalLMLoss``; token accuracy comes 
 chunks.
 
 Only for heads that are a plain linear layer: models that scale or soft-cap their logits
-(Gemma 2/3, Granite, Cohere …) keep the model's own loss.
+(Gemma 2/3, Granite, Cohere …), and MoE models adding their router loss
+(``--router_aux_loss_coef``), keep the model's own loss.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def head_parts(model: Any) -> tuple[Any, Any] | None:
         return None
     config = causal.config
     if any(getattr(config, attr, None) not in (None, 1, 1.0) for attr in _LOGIT_TRANSFORMS):
+        return None
+    if getattr(config, "output_router_logits", False):  # the model adds its router loss to its own
         return None
     head = causal.get_output_embeddings()
     backbone = causal.get_decoder() if hasattr(causal, "get_decoder") else None

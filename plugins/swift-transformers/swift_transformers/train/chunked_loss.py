@@ -78,10 +78,11 @@ def chunked_lm_loss(
             loss, right = _chunk(head, hidden[part], labels[part])
         total, correct = total + loss, correct + right
     count = torch.tensor(labels.shape[0], device=hidden.device)
-    if num_items_in_batch is None:
+    denominator = num_items_in_batch
+    if denominator is None:
         denominator = count.clamp(min=1)
-    else:
-        denominator = num_items_in_batch.to(hidden.device) if torch.is_tensor(num_items_in_batch) else num_items_in_batch
+    elif torch.is_tensor(denominator):
+        denominator = denominator.to(hidden.device)
     if labels.shape[0] == 0:  # nothing trained: a zero that still reaches every trainable weight
         total = hidden.sum() * 0.0
     return total / denominator, torch.stack([correct, count])

@@ -35,11 +35,11 @@ def _batch(tokenizer, template):
 
 
 def _trainer(kind: str, model_dir: str, work: str):
+    from swift_transformers.train.trainer import SwiftTrainer
     from transformers import AutoModelForCausalLM, Seq2SeqTrainingArguments, Trainer
 
     from swift.arguments import TrainArguments
     from swift.contracts import load_tuner
-    from swift_transformers.train.trainer import SwiftTrainer
 
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     args = TrainArguments(model=model_dir, lora_dropout=0.0)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 
 def _only_run_dir(output: Path) -> Path:
@@ -143,3 +144,36 @@ def test_torchrun_with_two_cpu_processes_writes_one_run(run_swift, tiny_model_pa
     assert steps == [1, 2], "only rank 0 may write logging.jsonl"
     saved = json.loads((run_dir / "args.json").read_text())
     assert saved["output_dir"] == str(run_dir)
+
+
+def test_sequence_parallel_over_two_processes_trains_like_one(run_swift, tiny_model_path, chat_file, tmp_path, port):
+    from safetensors.torch import load_file
+
+    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
+              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "4", "--learning_rate", "1e-3",
+              "--lora_dropout", "0", "--save_steps", "3", "--padding_free", "true"]  # fmt: skip
+    one = run_swift("sft", *common, "--output_dir", str(tmp_path / "one"))
+    two = run_swift(
+        "sft", *common, "--sequence_parallel_size", "2", "--output_dir", str(tmp_path / "two"),
+        env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)},
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert "sequence parallel: 2 ranks share each padding-free row" in two.stderr
+    runs = {name: _only_run_dir(tmp_path / name) for name in ("one", "two")}
+    logs = {name: [r for r in _log_lines(run) if "loss" in r] for name, run in runs.items()}
+    assert len(logs["one"]) == len(logs["two"]) == 3
+    for a, b in zip(logs["one"], logs["two"]):
+        assert b["loss"] == pytest.approx(a["loss"], abs=1e-4)
+        assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-3)
+    weights = {name: load_file(str(run / "checkpoint-3" / "adapter_model.safetensors")) for name, run in runs.items()}
+    for key, tensor in weights["one"].items():
+        torch.testing.assert_close(weights["two"][key], tensor, atol=1e-5, rtol=1e-4, msg=key)
+
+
+def test_sequence_parallel_needs_that_many_processes(run_swift, tiny_model_path, chat_file, tmp_path):
+    proc = run_swift("sft", "--model", str(tiny_model_path), "--dataset", chat_file, "--sequence_parallel_size", "2",
+                     "--output_dir", str(tmp_path / "out"))  # fmt: skip
+    assert proc.returncode == 2
+    assert "--sequence_parallel_size 2 needs exactly 2 processes: launch with NPROC_PER_NODE=2" in proc.stderr
+    assert not (tmp_path / "out").exists()

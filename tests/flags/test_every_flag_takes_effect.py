@@ -151,7 +151,9 @@ EVIDENCE: dict[str, Any] = {
     "max_pixels": Refused(("--max_pixels", "1000000"), "no installed model type takes images"),
     "tools_prompt": Encodes("react_en", tools=True),
     "loss_scale": Encodes("all"),
-    "sequence_parallel_size": Refused(("--sequence_parallel_size", "2"), "--sequence_parallel_size"),
+    "sequence_parallel_size": Shown(
+        "tests/e2e/test_train_cli.py::test_sequence_parallel_over_two_processes_trains_like_one"
+    ),
     "use_chat_template": Encodes(False),
     "template_backend": Shown(
         "tests/template/test_jinja_backend.py::test_jinja_backend_generation_prompt_is_the_tokenizers_own"

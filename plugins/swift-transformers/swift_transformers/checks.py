@@ -131,8 +131,7 @@ def check_supported(args: TrainArguments) -> None:
         raise UsageError("--padding_free is not supported by swift rlhf yet (pairs and rollouts are padded)")
     if getattr(args, "padding_free", False) and getattr(args, "predict_with_generate", False):
         raise UsageError("--predict_with_generate cannot split a padding-free row into prompts; drop --padding_free")
-    if getattr(args, "sequence_parallel_size", 1) > 1:
-        raise UsageError("--sequence_parallel_size > 1 is not supported by this trainer yet")
+    check_sequence_parallel(args)
     qgalore = [k for k, v in _QGALORE_DEFAULTS.items() if getattr(args, k, v) != v]
     if qgalore:
         raise UsageError(
@@ -174,6 +173,36 @@ def check_classification(command: str, args: TrainArguments) -> None:
     metric = getattr(args, "metric", None)
     if metric not in (None, "acc"):
         raise UsageError(f"--metric {metric}: a classifier reports acc and f1 (mse/mae for regression); drop --metric")
+
+
+def check_sequence_parallel(args: TrainArguments) -> None:
+    """``--sequence_parallel_size N``: N torchrun ranks share each padding-free row of ``swift sft``/``pt``."""
+    size = getattr(args, "sequence_parallel_size", 1)
+    if size <= 1:
+        return
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world != size:
+        raise UsageError(
+            f"--sequence_parallel_size {size} needs exactly {size} processes: launch with NPROC_PER_NODE={size} "
+            f"(this run has {world}; data parallel across sequence-parallel groups is not supported yet)"
+        )
+    refused = {
+        "rlhf_type": "swift rlhf pads its pairs and rollouts",
+        "packing": "packed rows are split as they are: use --padding_free",
+        "predict_with_generate": "generation runs on one rank",
+        "num_labels": "a classifier reads the last token of a whole conversation",
+        "loss_type": "the loss of a split row is the token cross-entropy",
+    }
+    for flag, why in refused.items():
+        if getattr(args, flag, None):
+            raise UsageError(f"--{flag} cannot be used with --sequence_parallel_size: {why}")
+    if (
+        getattr(args, "loss_scale", "default") not in ("default", "all", None)
+        or getattr(args, "acc_strategy", "token") != "token"
+    ):
+        raise UsageError(
+            "--sequence_parallel_size trains every reply token alike: no --loss_scale weights, token accuracy"
+        )
 
 
 def gpu_visible() -> bool:

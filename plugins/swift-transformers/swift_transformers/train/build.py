@@ -112,9 +112,21 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
             raise UsageError(f"--loss_type {args.loss_type!r} is a {loss_record.kind} strategy, not a loss")
         loss_fn = load_object(loss_record.load, what=f"loss {loss_record.name!r}")
     collator = PaddingCollator(tokenizer.pad_token_id)
-    if args.padding_free:
+    sequence_parallel = args.sequence_parallel_size > 1
+    if args.padding_free or sequence_parallel:
         collator = PaddingFreeCollator(tokenizer.pad_token_id)
-    if args.padding_free or args.packing:
+    if sequence_parallel:
+        from swift_transformers.train.sequence_parallel import use_sequence_parallel
+        from swift_transformers.train.steps import say
+
+        try:
+            use_sequence_parallel(model, args.sequence_parallel_size)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        # the ranks share each row's tokens, not the batch: no averaging of token counts across them
+        hf_args.average_tokens_across_devices = False
+        say(f"sequence parallel: {args.sequence_parallel_size} ranks share each padding-free row (Ulysses attention)")
+    elif args.padding_free or args.packing:
         from swift_transformers.train.steps import say
         from swift_transformers.train.varlen import use_packed_attention
 
@@ -136,6 +148,7 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         acc_strategy=args.acc_strategy,
         generation_kwargs={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
         loss_chunk_size=0 if args.use_liger_kernel else args.loss_chunk_size,
+        sequence_parallel_size=args.sequence_parallel_size,
     )
 
 

@@ -33,6 +33,8 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         acc_strategy: ``token`` or ``sentence`` (see :mod:`.metrics`).
         generation_kwargs: ``generate`` options for ``--predict_with_generate``.
         loss_chunk_size: Trained tokens per LM-head pass in training (:mod:`.chunked_loss`); 0: the model's loss.
+        sequence_parallel_size: Ranks each padding-free row is split across (:mod:`.sequence_parallel`);
+            every rank then reads the same batches.
         **kwargs: ``tuner`` and ``param_groups`` (see :class:`~.mixins.SwiftTrainerMixin`),
             the rest passed to ``Seq2SeqTrainer``.
     """
@@ -43,10 +45,12 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         acc_strategy: str = "token",
         generation_kwargs: dict[str, Any] | None = None,
         loss_chunk_size: int = 0,
+        sequence_parallel_size: int = 1,
         **kwargs: Any,
     ):
         self.acc_strategy = acc_strategy
         self.loss_chunk_size = loss_chunk_size
+        self.sequence_parallel_size = sequence_parallel_size
         self._head_parts: bool | None = None
         self._generation_kwargs = dict(generation_kwargs or {})
         self._acc_counts: torch.Tensor | None = None
@@ -64,6 +68,14 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         scale = inputs.pop("loss_scale", None)
         labels = inputs.get("labels")
         position_ids = inputs.get("position_ids")
+        if self.sequence_parallel_size > 1 and labels is not None:
+            from swift_transformers.train.sequence_parallel import sequence_parallel_loss
+
+            pad = self.processing_class.pad_token_id
+            loss, counts = sequence_parallel_loss(model, inputs, num_items_in_batch, pad)
+            if model.training:
+                self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+            return (loss, None) if return_outputs else loss
         if self._chunked(model, labels, scale, return_outputs):
             from swift_transformers.train.chunked_loss import chunked_lm_loss
 
@@ -83,6 +95,35 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
             # kept on the device: reading it every step would stall the GPU
             self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
         return (loss, outputs) if return_outputs else loss
+
+    def get_train_dataloader(self):
+        """The batches; under sequence parallelism the same ones on every rank (each trains a slice)."""
+        if self.sequence_parallel_size <= 1:
+            return super().get_train_dataloader()
+        return self._same_batches(self.train_dataset, self._train_batch_size, shuffle=True)
+
+    def get_eval_dataloader(self, eval_dataset=None):
+        """As :meth:`get_train_dataloader`, for evaluation."""
+        if self.sequence_parallel_size <= 1:
+            return super().get_eval_dataloader(eval_dataset)
+        dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+        return self._same_batches(dataset, self.args.per_device_eval_batch_size, shuffle=False)
+
+    def _same_batches(self, dataset, batch_size: int, *, shuffle: bool):
+        from torch.utils.data import DataLoader, IterableDataset, RandomSampler
+
+        sampler = None
+        if shuffle and not isinstance(dataset, IterableDataset):
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            collate_fn=self.data_collator,
+            num_workers=self.args.dataloader_num_workers,
+            drop_last=self.args.dataloader_drop_last,
+        )
 
     def _chunked(self, model, labels, scale, return_outputs: bool) -> bool:
         """Whether this training step takes the chunked LM-head loss (see :mod:`.chunked_loss`)."""

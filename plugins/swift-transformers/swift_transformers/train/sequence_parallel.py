@@ -1,0 +1,165 @@
+"""Ulysses sequence parallelism (``--sequence_parallel_size N`` under torchrun).
+
+Every rank of the group holds the same padding-free batch (one row, samples back to back) and
+runs the model on its own contiguous ``1/N`` of the tokens. Everything but attention works token
+by token, so it needs nothing more (RoPE reads each token's own ``position_ids``). In attention,
+an all-to-all trades the sequence split for a head split: each rank then holds every token for
+``heads/N`` heads, attends within each sample (:func:`~.varlen.varlen_sdpa_forward` over the
+whole row's positions), and a second all-to-all gives every rank its tokens back with all
+heads. Both all-to-alls are autograd functions whose backward is the reverse exchange.
+
+The loss: labels are shifted once over the whole row before it is split (the last token of one
+rank's slice predicts the first of the next), each rank sums the cross-entropy of its tokens, and
+the sum is divided by the row's trained-token count and multiplied by ``N`` — data-parallel
+averaging of the gradients across the ``N`` ranks then yields exactly the gradient of the whole
+row's loss. Works with gloo (CPU) and NCCL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+ULYSSES = "swift_ulysses"
+IGNORE_INDEX = -100
+
+
+def _exchange(x: torch.Tensor, scatter_dim: int, gather_dim: int) -> torch.Tensor:
+    world = dist.get_world_size()
+    inputs = [t.contiguous() for t in x.chunk(world, dim=scatter_dim)]
+    outputs = [torch.empty_like(inputs[0]) for _ in range(world)]
+    dist.all_to_all(outputs, inputs)
+    return torch.cat(outputs, dim=gather_dim)
+
+
+class AllToAll(torch.autograd.Function):
+    """Split ``scatter_dim`` across the ranks and concatenate what arrives along ``gather_dim``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scatter_dim: int, gather_dim: int) -> torch.Tensor:  # noqa: D102
+        ctx.dims = (scatter_dim, gather_dim)
+        return _exchange(x, scatter_dim, gather_dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # noqa: D102
+        scatter_dim, gather_dim = ctx.dims
+        return _exchange(grad, gather_dim, scatter_dim), None, None
+
+
+def _gather_positions(position_ids: torch.Tensor) -> torch.Tensor:
+    parts = [torch.empty_like(position_ids) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, position_ids.contiguous())
+    return torch.cat(parts, dim=-1)
+
+
+def ulysses_forward(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    *,
+    position_ids: torch.Tensor | None = None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    sliding_window: int | None = None,
+    **_: Any,
+) -> tuple[torch.Tensor, None]:
+    """Attention of this rank's tokens over the whole row (transformers' attention-function signature)."""
+    from transformers.integrations.sdpa_attention import repeat_kv
+
+    from swift_transformers.train.varlen import varlen_sdpa_forward
+
+    if attention_mask is not None or position_ids is None:
+        raise ValueError(f"{ULYSSES} needs a padding-free row with position_ids and no attention mask")
+    groups = query.shape[1] // key.shape[1]
+    key, value = repeat_kv(key, groups), repeat_kv(value, groups)
+    # [1, heads, tokens/N, dim] → [1, heads/N, tokens, dim]
+    query, key, value = (AllToAll.apply(t, 1, 2) for t in (query, key, value))
+    out, _ = varlen_sdpa_forward(
+        module,
+        query,
+        key,
+        value,
+        None,
+        position_ids=_gather_positions(position_ids),
+        dropout=dropout,
+        scaling=scaling,
+        sliding_window=sliding_window,
+    )
+    # [1, tokens, heads/N, dim] → [1, heads/N, tokens, dim] → [1, heads, tokens/N, dim]
+    out = AllToAll.apply(out.transpose(1, 2).contiguous(), 2, 1)
+    return out.transpose(1, 2).contiguous(), None
+
+
+def register() -> None:
+    """Make ``attn_implementation="swift_ulysses"`` known to transformers (no mask)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface
+
+    AttentionInterface.register(ULYSSES, ulysses_forward)
+    AttentionMaskInterface.register(ULYSSES, lambda *args, **kwargs: None)
+
+
+def use_sequence_parallel(model: Any, size: int) -> None:
+    """Switch ``model`` to Ulysses attention over a group of ``size`` ranks (the whole world).
+
+    Raises:
+        ValueError: The attention heads do not split evenly across the ranks.
+    """
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    heads = target.config.get_text_config().num_attention_heads
+    if heads % size:
+        raise ValueError(f"--sequence_parallel_size {size} must divide the {heads} attention heads")
+    register()
+    target.set_attn_implementation(ULYSSES)
+
+
+def local_slice(batch: dict[str, torch.Tensor], pad_token_id: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """This rank's tokens of a padding-free row, and their labels shifted over the whole row.
+
+    The row is padded to a multiple of the group size (a padding segment of its own, untrained).
+
+    Returns:
+        ``(inputs, labels)``: ``input_ids``/``position_ids`` of this rank's slice, and the label each
+        of its tokens predicts (``-100`` where nothing is trained).
+    """
+    world, rank = dist.get_world_size(), dist.get_rank()
+    ids, positions, labels = batch["input_ids"], batch["position_ids"], batch["labels"]
+    shifted = torch.full_like(labels, IGNORE_INDEX)
+    shifted[:, :-1] = labels[:, 1:]
+    extra = -ids.shape[1] % world
+    if extra:
+        ids = torch.cat([ids, ids.new_full((1, extra), pad_token_id)], dim=1)
+        positions = torch.cat([positions, torch.arange(extra, device=ids.device)[None]], dim=1)
+        shifted = torch.cat([shifted, shifted.new_full((1, extra), IGNORE_INDEX)], dim=1)
+    part = slice(rank * ids.shape[1] // world, (rank + 1) * ids.shape[1] // world)
+    return {"input_ids": ids[:, part], "position_ids": positions[:, part]}, shifted[:, part]
+
+
+def sequence_parallel_loss(
+    model: Any, batch: dict[str, torch.Tensor], num_items_in_batch: Any, pad_token_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """This rank's share of the row's loss (see the module docstring) and ``[correct, trained]`` counts.
+
+    ``model`` is called as the Trainer wrapped it (DDP synchronises the gradients), with
+    ``logits_to_keep`` naming the trained positions of this rank's slice: no other logits exist.
+    """
+    from torch.nn import functional as F
+
+    inputs, labels = local_slice(batch, pad_token_id)
+    labels = labels[0]
+    trained = labels.ne(IGNORE_INDEX).nonzero().squeeze(1)
+    logits = model(**inputs, use_cache=False, logits_to_keep=trained).logits[0].float()
+    labels = labels.index_select(0, trained).to(logits.device)
+    total = F.cross_entropy(logits, labels, reduction="sum") if labels.numel() else logits.sum() * 0.0
+    count = num_items_in_batch
+    if count is None:
+        count = (batch["labels"][:, 1:] != IGNORE_INDEX).sum()
+    if torch.is_tensor(count):
+        count = count.to(logits.device)
+    correct = logits.detach().argmax(dim=-1).eq(labels).sum()
+    counts = torch.stack([correct, torch.tensor(labels.numel(), device=logits.device)])
+    return total / count * dist.get_world_size(), counts

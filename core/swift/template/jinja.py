@@ -14,16 +14,24 @@ mask comes from rendering prefixes. For each assistant message *k*:
 
 A chat template whose earlier turns change when later ones are added (beyond
 what is described above) is not prefix-stable; such rows raise ``TemplateError``.
+
+A chat template that marks each assistant output with ``{% generation %}`` blocks says itself
+what is trained: the blocks (as ``apply_chat_template(return_assistant_tokens_mask=True)``
+reports them, mapped back to the text through the tokenizer's offsets) are used instead of the
+prefixes, one per assistant message; when their count differs, the prefixes decide.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from swift.template.conversation import Conversation, Message
 from swift.template.errors import TemplateError
 from swift.template.render import Segment
+
+_GENERATION_BLOCK = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -80,6 +88,36 @@ class JinjaRenderer:
             raise TemplateError(f"apply_chat_template(tokenize=False) returned {type(text).__name__}, not text")
         return text
 
+    def _generation_spans(self, messages: list[dict], tools, full: str) -> list[tuple[int, int]] | None:
+        """Character spans of ``full`` inside ``{% generation %}`` blocks, or None when the template has none."""
+        template = getattr(self.tokenizer, "chat_template", None)
+        if not isinstance(template, str) or not _GENERATION_BLOCK.search(template):
+            return None
+        try:
+            encoded = self.tokenizer.apply_chat_template(
+                messages,
+                tools=tools,
+                tokenize=True,
+                return_dict=True,
+                return_assistant_tokens_mask=True,
+                **self.kwargs,
+            )
+            offsets = self.tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        except Exception:  # a slow tokenizer has no offsets: the prefixes decide
+            return None
+        mask = list(encoded["assistant_masks"])
+        if len(mask) != len(offsets):
+            return None
+        spans: list[tuple[int, int]] = []
+        previous = False
+        for (start, end), trained in zip(offsets, mask):  # runs of trained tokens, as character spans
+            if trained and previous:
+                spans[-1] = (spans[-1][0], end)
+            elif trained:
+                spans.append((start, end))
+            previous = bool(trained)
+        return spans
+
     def _prompt_length(self, head: list[dict], tools, tail: str, rest: str) -> int:
         """How much of ``rest`` (the text after the turns before an assistant message) is its prompt.
 
@@ -110,6 +148,16 @@ class JinjaRenderer:
         if add_generation_prompt or not turns:
             return [Segment(full)] if full else []
 
+        spans = self._generation_spans(messages, tools, full)
+        if spans is not None and len(spans) == len(turns):
+            out: list[Segment] = []
+            cursor = 0
+            for (start, end), k in zip(spans, turns):
+                out += [Segment(full[cursor:start]), Segment(full[start:end], turn=k - offset)]
+                cursor = end
+            out.append(Segment(full[cursor:]))
+            return [s for s in out if s.text]
+
         bases, starts = [], []
         for k in turns:
             base = self._apply(messages[:k], tools, False)
@@ -123,7 +171,7 @@ class JinjaRenderer:
             bases.append(len(base))
             starts.append(len(base) + self._prompt_length(messages[:k], tools, prompt[len(base) :], full[len(base) :]))
 
-        out: list[Segment] = []
+        out = []
         cursor = 0
         for n, k in enumerate(turns):
             start = starts[n]

@@ -16,9 +16,9 @@ A chat template whose earlier turns change when later ones are added (beyond
 what is described above) is not prefix-stable; such rows raise ``TemplateError``.
 
 A chat template that marks each assistant output with ``{% generation %}`` blocks says itself
-what is trained: the blocks (as ``apply_chat_template(return_assistant_tokens_mask=True)``
-reports them, mapped back to the text through the tokenizer's offsets) are used instead of the
-prefixes, one per assistant message; when their count differs, the prefixes decide.
+what is trained: the blocks (found by rendering once with their tags turned into marker
+characters) are used instead of the prefixes, one per assistant message; when their count
+differs, the prefixes decide.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from swift.template.conversation import Conversation, Message
 from swift.template.errors import TemplateError
 from swift.template.render import Segment
 
-_GENERATION_BLOCK = re.compile(r"\{%-?\s*generation\s*-?%\}")
+_GENERATION_BLOCK = re.compile(r"\{%(-?)\s*generation\s*(-?)%\}")
+_END_GENERATION = re.compile(r"\{%(-?)\s*endgeneration\s*(-?)%\}")
+# private-use characters marking where generation blocks open and close in a rendering
+_OPEN, _CLOSE = "\ue000", "\ue001"
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -89,33 +92,34 @@ class JinjaRenderer:
         return text
 
     def _generation_spans(self, messages: list[dict], tools, full: str) -> list[tuple[int, int]] | None:
-        """Character spans of ``full`` inside ``{% generation %}`` blocks, or None when the template has none."""
+        """Character spans of ``full`` inside ``{% generation %}`` blocks, or None when the template has none.
+
+        The template is rendered once more with each block's tags turned into marker characters;
+        where the markers land, with the markers removed, are the spans (no tokenization needed).
+        """
         template = getattr(self.tokenizer, "chat_template", None)
         if not isinstance(template, str) or not _GENERATION_BLOCK.search(template):
             return None
-        try:
-            encoded = self.tokenizer.apply_chat_template(
-                messages,
-                tools=tools,
-                tokenize=True,
-                return_dict=True,
-                return_assistant_tokens_mask=True,
-                **self.kwargs,
-            )
-            offsets = self.tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
-        except Exception:  # a slow tokenizer has no offsets: the prefixes decide
-            return None
-        mask = list(encoded["assistant_masks"])
-        if len(mask) != len(offsets):
-            return None
+        marked = _END_GENERATION.sub(r"{{\1 '" + _CLOSE + r"' \2}}", template)
+        marked = _GENERATION_BLOCK.sub(r"{{\1 '" + _OPEN + r"' \2}}", marked)
+        text = self._apply(messages, tools, False, {**self.kwargs, "chat_template": marked})
         spans: list[tuple[int, int]] = []
-        previous = False
-        for (start, end), trained in zip(offsets, mask):  # runs of trained tokens, as character spans
-            if trained and previous:
-                spans[-1] = (spans[-1][0], end)
-            elif trained:
-                spans.append((start, end))
-            previous = bool(trained)
+        plain: list[str] = []
+        length, start = 0, None
+        for piece in re.split(f"([{_OPEN}{_CLOSE}])", text):
+            if piece == _OPEN and start is None:
+                start = length
+            elif piece == _CLOSE and start is not None:
+                if length > start:
+                    spans.append((start, length))
+                start = None
+            elif piece in (_OPEN, _CLOSE):
+                return None  # nested or unbalanced blocks: let the prefixes decide
+            else:
+                plain.append(piece)
+                length += len(piece)
+        if start is not None or "".join(plain) != full:
+            return None
         return spans
 
     def _prompt_length(self, head: list[dict], tools, tail: str, rest: str) -> int:

@@ -10,8 +10,8 @@ SDK's tiny tokenizer whose chat template is ChatML. Timed in this process, media
 * ``swift chatml`` — swift's own layout (the baseline);
 * ``jinja (prefixes)`` — ``--template_backend jinja``: the tokenizer's chat template, the mask
   found by rendering conversation prefixes (what an unknown family trains with);
-* ``jinja ({% generation %})`` — the same template with generation blocks around each reply: the
-  mask comes from ``apply_chat_template``'s assistant mask.
+* ``jinja ({% generation %})`` — the same template with generation blocks around each reply (the
+  SDK's tiny ChatML template as it is): the blocks are the mask.
 
 Both jinja cases are checked to give the same ids and labels as the baseline on every row.
 """
@@ -30,16 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from encode import make_rows  # noqa: E402
 
-GENERATION_CHATML = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{ '\\n' }}"
-    "{% else %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-)
-
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,13 +38,12 @@ def main() -> int:
     p.add_argument("--json")
     o = p.parse_args()
     from swift.template import get_template
-    from swift_sdk.tiny import build_tokenizer
+    from swift_sdk.tiny import CHATML_TEMPLATE, build_tokenizer
 
     rows = make_rows(o.rows)
     tokenizer = build_tokenizer()
-    blocks, plain = copy.deepcopy(tokenizer), copy.deepcopy(tokenizer)
-    blocks.chat_template = GENERATION_CHATML
-    plain.chat_template = GENERATION_CHATML.replace("{% generation %}", "").replace("{% endgeneration %}", "")
+    blocks, plain = tokenizer, copy.deepcopy(tokenizer)  # the tiny ChatML template has generation blocks
+    plain.chat_template = CHATML_TEMPLATE.replace("{% generation %}", "").replace("{% endgeneration %}", "")
     cases = {
         "swift chatml": get_template("chatml", tokenizer),
         "jinja (prefixes)": get_template("chatml", plain, template_backend="jinja"),

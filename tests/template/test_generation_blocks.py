@@ -7,17 +7,11 @@ import copy
 import pytest
 
 from swift.template import get_template
+from swift_sdk.tiny import CHATML_TEMPLATE
 
-# ChatML with the assistant's output (its text and end token) inside generation blocks
-CHATML_BLOCKS = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{ '\\n' }}"
-    "{% else %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-)
+# the SDK's tiny ChatML template has the assistant's output (text and end token) in generation blocks
+CHATML_BLOCKS = CHATML_TEMPLATE
+assert "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}" in CHATML_BLOCKS
 # the same layout, but the block holds the text only: the template's author leaves the end token untrained
 TEXT_ONLY_BLOCKS = CHATML_BLOCKS.replace(
     "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}",

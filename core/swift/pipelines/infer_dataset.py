@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from swift.kernel import UsageError
 from swift.protocol import InferRequest, request_config_from_args
+from swift.scores import rouge_l
 from swift.services import adapter_paths, load_datasets
 
 if TYPE_CHECKING:
@@ -90,21 +91,7 @@ def score_answer(metric: str, answer: str, reference: str) -> float:
     """``--metric`` of one answer: ``acc`` exact match (surrounding spaces ignored), ``rouge`` ROUGE-L F1 of words."""
     if metric == "acc":
         return float(answer.strip() == reference.strip())
-    ours, theirs = answer.split(), reference.split()
-    if not ours or not theirs:
-        return float(ours == theirs)
-    # longest common subsequence of the two word lists
-    previous = [0] * (len(theirs) + 1)
-    for word in ours:
-        current = [0]
-        for j, other in enumerate(theirs):
-            current.append(previous[j] + 1 if word == other else max(previous[j + 1], current[j]))
-        previous = current
-    lcs = previous[-1]
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(ours), lcs / len(theirs)
-    return 2 * precision * recall / (precision + recall)
+    return rouge_l(answer.split(), reference.split())
 
 
 def _class_index(value: Any) -> int | None:

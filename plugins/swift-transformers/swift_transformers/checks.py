@@ -150,6 +150,13 @@ def check_supported(args: TrainArguments) -> None:
         )
 
 
+def refuse_flags(args: TrainArguments, refused: dict[str, str], mode: str) -> None:
+    """Stop at the first flag of ``refused`` (flag → why) that ``args`` sets; ``mode`` names what excludes it."""
+    for flag, why in refused.items():
+        if getattr(args, flag, None):
+            raise UsageError(f"--{flag} cannot be used with {mode}: {why}")
+
+
 def check_classification(command: str, args: TrainArguments) -> None:
     """``--task_type seq_cls`` trains with ``swift sft``; the flags that only mean something for text are refused."""
     if getattr(args, "task_type", None) != "seq_cls":
@@ -165,9 +172,7 @@ def check_classification(command: str, args: TrainArguments) -> None:
         "loss_type": "the loss follows --problem_type (cross-entropy, BCE or MSE)",
         "use_liger": "liger's fused loss is the language-model head's",
     }
-    for flag, why in refused.items():
-        if getattr(args, flag, None):
-            raise UsageError(f"--{flag} cannot be used with --task_type seq_cls: {why}")
+    refuse_flags(args, refused, "--task_type seq_cls")
     if getattr(args, "loss_scale", "default") not in ("default", None):
         raise UsageError("--loss_scale weighs reply tokens; a classifier has one label per row (--task_type seq_cls)")
     metric = getattr(args, "metric", None)
@@ -193,9 +198,7 @@ def check_sequence_parallel(args: TrainArguments) -> None:
         "num_labels": "a classifier reads the last token of a whole conversation",
         "loss_type": "the loss of a split row is the token cross-entropy",
     }
-    for flag, why in refused.items():
-        if getattr(args, flag, None):
-            raise UsageError(f"--{flag} cannot be used with --sequence_parallel_size: {why}")
+    refuse_flags(args, refused, "--sequence_parallel_size")
     if (
         getattr(args, "loss_scale", "default") not in ("default", "all", None)
         or getattr(args, "acc_strategy", "token") != "token"

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import Trainer
 
-from swift_transformers.train.mixins import SwiftTrainerMixin
+from swift_transformers.train.mixins import AccuracyLogMixin, SwiftTrainerMixin
 
 
 def predictions(logits: torch.Tensor, problem_type: str) -> torch.Tensor:
@@ -92,7 +92,7 @@ def make_classification_metric(problem_type: str, num_labels: int):
     return compute_metrics
 
 
-class ClassificationTrainer(SwiftTrainerMixin, Trainer):
+class ClassificationTrainer(AccuracyLogMixin, SwiftTrainerMixin, Trainer):
     """The trainer of ``swift sft --task_type seq_cls``.
 
     Args:
@@ -104,7 +104,6 @@ class ClassificationTrainer(SwiftTrainerMixin, Trainer):
 
     def __init__(self, *args: Any, problem_type: str, **kwargs: Any):
         self.problem_type = problem_type
-        self._acc_counts: torch.Tensor | None = None
         super().__init__(*args, **kwargs)
         # the model's loss is a mean over its micro-batch and takes no token count:
         # let the Trainer divide it by the accumulation steps
@@ -118,17 +117,5 @@ class ClassificationTrainer(SwiftTrainerMixin, Trainer):
             with torch.no_grad():
                 counts = correct_counts(outputs["logits"], labels, self.problem_type)
             if counts is not None:
-                self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+                self.count_accuracy(counts)
         return (loss, outputs) if return_outputs else loss
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        """Add ``acc`` (share of rows classified right since the last log) to training logs."""
-        if "loss" in logs and "eval_loss" not in logs and self._acc_counts is not None:
-            counts = self._acc_counts.to(self.args.device)
-            if self.args.world_size > 1:
-                counts = self.accelerator.reduce(counts, reduction="sum")
-            correct, total = counts.tolist()
-            if total:
-                logs["acc"] = round(correct / total, 6)
-            self._acc_counts = None
-        super().log(logs, start_time)

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from swift.scores import rouge_l
+
 
 def accuracy_counts(
     preds: torch.Tensor,
@@ -74,23 +76,6 @@ def make_accuracy_metric(strategy: str):
         return {"acc": correct / total if total else 0.0}
 
     return compute_metrics
-
-
-def rouge_l(prediction: Sequence[str], reference: Sequence[str]) -> float:
-    """ROUGE-L F1 between two token sequences (longest common subsequence)."""
-    if not prediction or not reference:
-        return float(prediction == reference)
-    previous = [0] * (len(reference) + 1)
-    for p in prediction:
-        current = [0]
-        for j, r in enumerate(reference):
-            current.append(previous[j] + 1 if p == r else max(previous[j + 1], current[j]))
-        previous = current
-    lcs = previous[-1]
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(prediction), lcs / len(reference)
-    return 2 * precision * recall / (precision + recall)
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> dict[tuple[str, ...], int]:

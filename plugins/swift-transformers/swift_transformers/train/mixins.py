@@ -138,6 +138,33 @@ class RunLogMixin:
         super().log(logs, start_time)
 
 
+class AccuracyLogMixin:
+    """``acc`` in every training log: the share of counted items right since the previous log.
+
+    The trainer calls :meth:`count_accuracy` with ``[correct, total]`` from its loss; the counts
+    stay on the device until a log (reading them every step would stall a GPU) and are summed
+    across ranks there (every rank logs in lockstep, so the collective is safe).
+    """
+
+    _acc_counts: torch.Tensor | None = None
+
+    def count_accuracy(self, counts: torch.Tensor) -> None:
+        """Add one batch's ``[correct, total]``."""
+        self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add ``acc`` to a training log when anything was counted since the previous one."""
+        if "loss" in logs and "eval_loss" not in logs and self._acc_counts is not None:
+            counts = self._acc_counts.to(self.args.device)
+            if self.args.world_size > 1:
+                counts = self.accelerator.reduce(counts, reduction="sum")
+            correct, total = counts.tolist()
+            if total:
+                logs["acc"] = round(correct / total, 6)
+            self._acc_counts = None
+        super().log(logs, start_time)
+
+
 class SwiftTrainerMixin(AtomicCheckpointMixin, TunerCheckpointMixin, TunerOptimizerMixin, RunLogMixin):
     """Tuner checkpoints, tuner parameter groups and run logs (see the module docstring).
 

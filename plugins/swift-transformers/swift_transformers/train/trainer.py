@@ -22,10 +22,10 @@ from transformers import Seq2SeqTrainer, Trainer
 
 from swift_transformers.train.collator import IGNORE_INDEX
 from swift_transformers.train.metrics import accuracy_counts
-from swift_transformers.train.mixins import SwiftTrainerMixin
+from swift_transformers.train.mixins import AccuracyLogMixin, SwiftTrainerMixin
 
 
-class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
+class SwiftTrainer(AccuracyLogMixin, SwiftTrainerMixin, Seq2SeqTrainer):
     """The trainer of ``swift sft`` / ``swift pt``.
 
     Args:
@@ -53,7 +53,6 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
         self.sequence_parallel_size = sequence_parallel_size
         self._head_parts: bool | None = None
         self._generation_kwargs = dict(generation_kwargs or {})
-        self._acc_counts: torch.Tensor | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ loss and accuracy
@@ -74,7 +73,7 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
             pad = self.processing_class.pad_token_id
             loss, counts = sequence_parallel_loss(model, inputs, num_items_in_batch, pad)
             if model.training:
-                self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+                self.count_accuracy(counts)
             return (loss, None) if return_outputs else loss
         if self._chunked(model, labels, scale, return_outputs):
             from swift_transformers.train.chunked_loss import chunked_lm_loss
@@ -82,7 +81,7 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
             loss, counts = chunked_lm_loss(model, inputs, num_items_in_batch, self.loss_chunk_size)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes  # as Trainer.compute_loss does for the model's loss
-            self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+            self.count_accuracy(counts)
             return loss
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         logits = outputs.get("logits") if isinstance(outputs, dict) else None
@@ -93,7 +92,7 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
             with torch.no_grad():
                 counts = accuracy_counts(logits.argmax(dim=-1), labels, self.acc_strategy, position_ids)
             # kept on the device: reading it every step would stall the GPU
-            self._acc_counts = counts if self._acc_counts is None else self._acc_counts + counts
+            self.count_accuracy(counts)
         return (loss, outputs) if return_outputs else loss
 
     def get_train_dataloader(self):
@@ -136,22 +135,6 @@ class SwiftTrainer(SwiftTrainerMixin, Seq2SeqTrainer):
 
             self._head_parts = head_parts(model) is not None
         return self._head_parts
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        """Add ``acc`` to training logs (the mixin adds memory and speed)."""
-        if "loss" in logs and "eval_loss" not in logs:
-            counts = self._acc_counts
-            if counts is None:
-                counts = torch.zeros(2, dtype=torch.long)
-            counts = counts.to(self.args.device)
-            if self.args.world_size > 1:
-                # every rank logs in lockstep, so a collective here is safe
-                counts = self.accelerator.reduce(counts, reduction="sum")
-            correct, total = counts.tolist()
-            if total:
-                logs["acc"] = round(correct / total, 6)
-            self._acc_counts = None
-        super().log(logs, start_time)
 
     # ------------------------------------------------------------------ generation
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None, **gen_kwargs):

@@ -133,6 +133,44 @@ def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE
     return fast
 
 
+_SMALL_MLA = {"kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16}
+#: Sizes the generic keywords do not reach, per architecture (experts, linear attention, MLA),
+#: so that hybrid and MoE families build tiny and run; ``config_overrides`` goes on top.
+TINY_CONFIG_OVERRIDES: dict[str, dict] = {
+    "qwen3_next": {
+        "num_hidden_layers": 4,  # its layer pattern puts full attention on every 4th layer
+        "num_experts": 4,
+        "num_experts_per_tok": 2,
+        "moe_intermediate_size": 32,
+        "shared_expert_intermediate_size": 32,
+        "linear_key_head_dim": 16,
+        "linear_value_head_dim": 16,
+        "linear_num_key_heads": 2,
+        "linear_num_value_heads": 4,
+    },
+    "kimi_linear": {
+        "layer_types": ["linear_attention", "full_attention"],
+        "mlp_layer_types": ["dense", "sparse"],
+        "num_experts": 4,
+        "num_experts_per_tok": 2,
+        "moe_intermediate_size": 32,
+        "linear_head_dim": 16,
+        "linear_num_heads": 4,
+        "q_lora_rank": None,
+        **_SMALL_MLA,
+    },
+    "deepseek_v2": {
+        "n_routed_experts": 4,
+        "num_experts_per_tok": 2,
+        "n_group": 1,
+        "topk_group": 1,
+        "moe_intermediate_size": 32,
+        "q_lora_rank": 32,
+        "head_dim": 8,
+        **_SMALL_MLA,
+    },
+}
+
 #: More parameters than this means the generic tiny config did not make the model tiny.
 MAX_TINY_PARAMETERS = 50_000_000
 
@@ -174,8 +212,7 @@ def build_tiny_model(
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(vocab_size, chat_template)
     head_dim = head_dim or hidden_size // num_heads
-    config = AutoConfig.for_model(
-        arch,
+    values = dict(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
@@ -188,8 +225,9 @@ def build_tiny_model(
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        **(config_overrides or {}),
     )
+    values.update({**TINY_CONFIG_OVERRIDES.get(arch, {}), **(config_overrides or {})})
+    config = AutoConfig.for_model(arch, **values)
     # Composite or hybrid configs (a text_config inside, linear-attention sizes) keep their
     # full-size defaults for what the keywords above do not reach: count on the meta device
     # first, so such an architecture fails here instead of allocating gigabytes.

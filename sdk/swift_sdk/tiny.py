@@ -134,6 +134,21 @@ def build_tokenizer(vocab_size: int = 1024, chat_template: str = CHATML_TEMPLATE
 
 
 _SMALL_MLA = {"kv_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16}
+# Qwen3.5: gated-delta-net layers with full attention on every 4th; composite checkpoints hold it as text_config
+_QWEN3_5_TEXT = {
+    "num_hidden_layers": 4,
+    "linear_key_head_dim": 16,
+    "linear_value_head_dim": 16,
+    "linear_num_key_heads": 2,
+    "linear_num_value_heads": 4,
+}
+_QWEN3_5_EXPERTS = {
+    "num_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 32,
+    "shared_expert_intermediate_size": 32,
+}
+_TINY_VISION = {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2}
 #: Sizes the generic keywords do not reach, per architecture (experts, linear attention, MLA),
 #: so that hybrid and MoE families build tiny and run; ``config_overrides`` goes on top.
 TINY_CONFIG_OVERRIDES: dict[str, dict] = {
@@ -159,6 +174,10 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
         "q_lora_rank": None,
         **_SMALL_MLA,
     },
+    "qwen3_5": {"text_config": _QWEN3_5_TEXT, "vision_config": _TINY_VISION},
+    "qwen3_5_moe": {"text_config": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS}, "vision_config": _TINY_VISION},
+    "qwen3_5_text": _QWEN3_5_TEXT,
+    "qwen3_5_moe_text": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS},
     "deepseek_v2": {
         "n_routed_experts": 4,
         "num_experts_per_tok": 2,
@@ -167,6 +186,17 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
         "moe_intermediate_size": 32,
         "q_lora_rank": 32,
         "head_dim": 8,
+        **_SMALL_MLA,
+    },
+    "deepseek_v3": {
+        "n_routed_experts": 4,
+        "num_experts_per_tok": 2,
+        "n_group": 1,
+        "topk_group": 1,
+        "moe_intermediate_size": 32,
+        "q_lora_rank": 32,
+        "head_dim": 8,
+        "first_k_dense_replace": 1,
         **_SMALL_MLA,
     },
 }
@@ -227,6 +257,14 @@ def build_tiny_model(
         pad_token_id=tokenizer.pad_token_id,
     )
     values.update({**TINY_CONFIG_OVERRIDES.get(arch, {}), **(config_overrides or {})})
+    if isinstance(values.get("text_config"), dict):  # a composite config: the sizes above are its text model's
+        generic = {k: v for k, v in values.items() if k not in ("text_config", "vision_config")}
+        values["text_config"] = {**generic, **values["text_config"]}
+        if isinstance(values.get("vision_config"), dict):  # the vision tower projects into the text width
+            values["vision_config"] = {
+                **values["vision_config"],
+                "out_hidden_size": values["text_config"]["hidden_size"],
+            }
     config = AutoConfig.for_model(arch, **values)
     # Composite or hybrid configs (a text_config inside, linear-attention sizes) keep their
     # full-size defaults for what the keywords above do not reach: count on the meta device

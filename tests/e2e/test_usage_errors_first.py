@@ -57,6 +57,10 @@ CASES = {
     "classification with packing": (["sft", "--num_labels", "2", "--packing", "true"], "--packing cannot be used"),
     "classification in swift pt": (["pt", "--num_labels", "2"], "classification trains with swift sft"),
     "zero labels": (["sft", "--num_labels", "0"], "--num_labels must be at least 1"),
+    "a classifier on another engine": (
+        ["infer", "--num_labels", "2", "--infer_backend", "openai", "--base_url", "http://127.0.0.1:9/v1"],
+        "served by the pt engine only",
+    ),
     "num_labels for a language model": (
         ["sft", "--task_type", "causal_lm", "--num_labels", "3"],
         "is for classification",

@@ -46,6 +46,11 @@ def check_args(command: str, args: TrainArguments) -> None:
         check_optimizer(args)
         check_metric(args)
         check_lisa(args)
+    elif getattr(args, "task_type", None) == "seq_cls" and getattr(args, "infer_backend", "pt") != "pt":
+        raise UsageError(
+            f"--infer_backend {args.infer_backend}: a sequence classifier (--task_type seq_cls) is served by the pt "
+            "engine only, which answers with its label probabilities"
+        )
 
 
 def check_model_flag(args: TrainArguments) -> None:

@@ -174,6 +174,8 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
         "q_lora_rank": None,
         **_SMALL_MLA,
     },
+    # per-layer input embeddings of their own vocabulary size (at least the tokenizer's)
+    "gemma4_text": {"vocab_size_per_layer_input": 2048, "hidden_size_per_layer_input": 16, "sliding_window": 64},
     "qwen3_5": {"text_config": _QWEN3_5_TEXT, "vision_config": _TINY_VISION},
     "qwen3_5_moe": {"text_config": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS}, "vision_config": _TINY_VISION},
     "qwen3_5_text": _QWEN3_5_TEXT,

@@ -374,6 +374,15 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
             ),
             ("seed_oss", "Seed-OSS", "SeedOssForCausalLM", "seed_oss", ("ByteDance-Seed/Seed-OSS-*",), ("reasoning",)),
             ("exaone4", "EXAONE 4.0", "Exaone4ForCausalLM", "exaone4", ("LGAI-EXAONE/EXAONE-4.0-*",), ("reasoning",)),
+            # the text model; multimodal Gemma 4 checkpoints (gemma4) wait for the vision-language types
+            (
+                "gemma4_text",
+                "Gemma 4 (text)",
+                "Gemma4ForCausalLM",
+                "gemma4_text",
+                ("google/gemma-4-*",),
+                ("reasoning",),
+            ),
         )
     ),
     # Mistral Small 3 (V7-tekken, [SYSTEM_PROMPT]) shares Mistral's architecture: the id decides

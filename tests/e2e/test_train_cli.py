@@ -177,3 +177,22 @@ def test_sequence_parallel_needs_that_many_processes(run_swift, tiny_model_path,
     assert proc.returncode == 2
     assert "--sequence_parallel_size 2 needs exactly 2 processes: launch with NPROC_PER_NODE=2" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_chunked_loss_trains_like_the_models_own_across_two_processes(
+    run_swift, tiny_model_path, chat_file, tmp_path, port
+):
+    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
+              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "2", "--learning_rate", "1e-3",
+              "--lora_dropout", "0", "--save_steps", "3"]  # fmt: skip
+    env = {"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)}
+    chunked = run_swift("sft", *common, "--loss_chunk_size", "3", "--output_dir", str(tmp_path / "chunked"), env=env)
+    assert chunked.returncode == 0, chunked.stderr[-3000:]
+    plain = run_swift("sft", *common, "--loss_chunk_size", "0", "--output_dir", str(tmp_path / "plain"), env=env)
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    logs = {
+        name: [r for r in _log_lines(_only_run_dir(tmp_path / name)) if "loss" in r] for name in ("chunked", "plain")
+    }
+    assert len(logs["chunked"]) == len(logs["plain"]) == 3
+    for a, b in zip(logs["chunked"], logs["plain"]):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-4) and a["acc"] == pytest.approx(b["acc"], abs=1e-6)

@@ -2,11 +2,12 @@
 
 A causal LM's forward multiplies every hidden state by the vocabulary: ``batch × length ×
 vocab`` floats (4 × 2048 × 152k × 4 bytes = 5 GiB for Qwen2.5), kept for the backward. Here the
-backbone runs alone; only the positions that are trained (labels ≠ -100) go through the head,
-``chunk_size`` of them at a time, each chunk's logits recomputed in the backward instead of
-kept (activation checkpointing). The loss is the same sum of float32 cross-entropies divided by
-the same token count as transformers' ``ForCausalLMLoss``; token accuracy comes out of the same
-chunks.
+model runs as usual (through DDP and peft) but with no position for its head (``logits_to_keep``
+empty); the backbone's hidden states are taken by a forward hook, and only the positions that
+are trained (labels ≠ -100) go through the head, ``chunk_size`` of them at a time, each chunk's
+logits recomputed in the backward instead of kept (activation checkpointing). The loss is the
+same sum of float32 cross-entropies divided by the same token count as transformers'
+``ForCausalLMLoss``; token accuracy comes out of the same chunks.
 
 Only for heads that are a plain linear layer: models that scale or soft-cap their logits
 (Gemma 2/3, Granite, Cohere …), and MoE models adding their router loss
@@ -26,8 +27,16 @@ IGNORE_INDEX = -100
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logits_scaling", "logit_scale", "output_logits_scaling")
 
 
+def unwrap(model: Any) -> Any:
+    """The model inside DDP/accelerate wrappers (``.module``)."""
+    while hasattr(model, "module") and isinstance(model.module, torch.nn.Module):
+        model = model.module
+    return model
+
+
 def head_parts(model: Any) -> tuple[Any, Any] | None:
-    """``(backbone, head)`` of a causal LM (or a peft model around one) whose logits are ``head(hidden)``; else None."""
+    """``(backbone, head)`` of a causal LM (or a peft/DDP wrapper around one) whose logits are ``head(hidden)``."""
+    model = unwrap(model)
     causal = model.get_base_model() if hasattr(model, "get_base_model") else model
     if not type(causal).__name__.endswith("ForCausalLM"):
         return None
@@ -63,7 +72,20 @@ def chunked_lm_loss(
     """
     backbone, head = head_parts(model)
     features = {k: v for k, v in inputs.items() if k != "labels"}
-    hidden = backbone(**features, use_cache=False).last_hidden_state
+    captured: list[torch.Tensor] = []
+
+    def keep(module: Any, args: Any, output: Any) -> None:
+        captured.append(output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0])
+
+    # through the model as given (DDP synchronises gradients, peft applies its adapters); no position
+    # reaches the head there: the hidden states are taken from the backbone on their way
+    handle = backbone.register_forward_hook(keep)
+    try:
+        nothing = torch.zeros(0, dtype=torch.long, device=inputs["input_ids"].device)
+        model(**features, use_cache=False, logits_to_keep=nothing)
+    finally:
+        handle.remove()
+    hidden = captured[-1]
     labels = inputs["labels"][:, 1:].reshape(-1).to(hidden.device)
     trained = labels.ne(IGNORE_INDEX).nonzero().squeeze(1)
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, trained)

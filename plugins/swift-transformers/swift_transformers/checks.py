@@ -132,8 +132,11 @@ def check_dataset_flags(args: TrainArguments) -> None:
 
 def check_supported(args: TrainArguments) -> None:
     """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
-    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None):
-        raise UsageError("--padding_free is not supported by swift rlhf yet (pairs and rollouts are padded)")
+    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) not in (None, "grpo"):
+        raise UsageError(
+            f"--padding_free is not supported by swift rlhf --rlhf_type {args.rlhf_type} yet (its pairs are padded); "
+            "GRPO and swift sft/pt take it"
+        )
     if getattr(args, "padding_free", False) and getattr(args, "predict_with_generate", False):
         raise UsageError("--predict_with_generate cannot split a padding-free row into prompts; drop --padding_free")
     check_sequence_parallel(args)

@@ -335,3 +335,52 @@ def test_dapo_trains_with_its_round_level_token_mean(rlhf_args, rlhf, reward_rec
 
     logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
     assert logs and all(math.isfinite(r["loss"]) for r in logs)
+
+
+@pytest.mark.parametrize("adapter", [False, True])
+def test_padding_free_log_probabilities_and_gradients_equal_the_padded_batchs(tiny_model_dir, adapter):
+    import torch
+    from swift_transformers.api import use_packed_attention
+    from swift_trl.grpo.batches import pad_micro_batch
+    from swift_trl.grpo.loss import packed_token_logps, token_logps
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    if adapter:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "v_proj"], init_lora_weights="gaussian"))
+    model.train()
+    sequences = [list(range(5, 17)), list(range(20, 27)), list(range(40, 58))]
+    masks = [[0] * 6 + [1] * 6, [0] * 4 + [1] * 3, [0] * 9 + [1] * 9]
+    batch = pad_micro_batch(sequences, masks, pad_id=0)
+    completion = batch["completion_mask"][:, batch["start"] :].float()
+
+    def run(fn):
+        model.zero_grad()
+        logps = fn(model, batch["input_ids"], batch["attention_mask"], batch["start"], 0.7)
+        (logps * completion).sum().backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        return logps.detach() * completion, grads
+
+    padded, padded_grads = run(token_logps)
+    use_packed_attention(model)
+    packed, packed_grads = run(packed_token_logps)
+    torch.testing.assert_close(packed, padded, atol=1e-5, rtol=1e-5)
+    assert packed_grads.keys() == padded_grads.keys()
+    for name, grad in padded_grads.items():
+        torch.testing.assert_close(packed_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_grpo_padding_free_trains_like_padded_batches(rlhf_args, rlhf, reward_record, read_logs):
+    plugin, _ = reward_record
+    runs = {}
+    for padding_free in (False, True):
+        result = rlhf(rlhf_args("grpo", external_plugins=[plugin], reward_funcs=["recorded_length"],
+                                padding_free=padding_free))  # fmt: skip
+        runs[padding_free] = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
+    assert len(runs[True]) == len(runs[False]) > 0
+    for a, b in zip(runs[True], runs[False]):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-4)
+        assert a["reward"] == pytest.approx(b["reward"], abs=1e-6)

@@ -10,7 +10,8 @@ Instead, :func:`choose_packed_attention` picks, in this order:
 * ``swift_varlen`` — registered here: each sample's slice of the row goes through PyTorch's
   ``scaled_dot_product_attention`` with ``is_causal``, samples one after another. No mask exists
   at all; work is Σ Lᵢ² instead of (Σ Lᵢ)². Runs everywhere, backward included (PyTorch's flex
-  attention has no backward on CPU).
+  attention has no backward on CPU). Padded batches and generation (a mask, a cache) get plain
+  SDPA from the same implementation, so a model that trains on packed rows also generates.
 
 The choice is logged by the run.
 """
@@ -48,14 +49,19 @@ def varlen_sdpa_forward(
     """Causal attention within each sample of each row (transformers' attention-function signature).
 
     ``query``: ``[batch, heads, length, dim]``; ``key``/``value`` may have fewer (grouped) heads.
-    Returns ``[batch, length, heads, dim]`` as transformers' attention functions do.
+    Returns ``[batch, length, heads, dim]`` as transformers' attention functions do. A batch that
+    comes with a padding mask, and generation with a cache, get transformers' SDPA instead: one
+    implementation serves packed training rows and the same model's generation.
     """
-    from transformers.integrations.sdpa_attention import repeat_kv
+    from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
 
-    if attention_mask is not None:
-        raise ValueError(f"{VARLEN} attends within packed samples only; this batch has a padding mask")
+    if attention_mask is not None or query.shape[2] != key.shape[2]:
+        # a padded batch or a generation step with a cache: plain SDPA with transformers' mask
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, sliding_window=sliding_window
+        )
     if sliding_window is not None:
-        raise ValueError(f"{VARLEN} does not implement sliding-window attention")
+        raise ValueError(f"{VARLEN} does not implement sliding-window attention on packed rows")
     groups = query.shape[1] // key.shape[1]
     key, value = repeat_kv(key, groups), repeat_kv(value, groups)
     if position_ids is None:
@@ -78,13 +84,22 @@ def varlen_sdpa_forward(
     return torch.cat(rows, dim=0).transpose(1, 2).contiguous(), None
 
 
+def _mask(*args: Any, attention_mask: Any = None, **kwargs: Any) -> Any:
+    """No mask for rows without padding (packed rows above all); SDPA's mask for padded batches."""
+    if attention_mask is None:
+        return None
+    from transformers.masking_utils import sdpa_mask
+
+    return sdpa_mask(*args, attention_mask=attention_mask, **kwargs)
+
+
 def register() -> None:
-    """Make ``attn_implementation="swift_varlen"`` known to transformers (attention and its mask: none)."""
+    """Make ``attn_implementation="swift_varlen"`` known to transformers (attention and mask)."""
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface
 
     AttentionInterface.register(VARLEN, varlen_sdpa_forward)
-    AttentionMaskInterface.register(VARLEN, lambda *args, **kwargs: None)
+    AttentionMaskInterface.register(VARLEN, _mask)
 
 
 def choose_packed_attention() -> str:
@@ -95,6 +110,12 @@ def choose_packed_attention() -> str:
     return VARLEN
 
 
+def _target(model: Any) -> Any:
+    while hasattr(model, "module") and isinstance(model.module, torch.nn.Module):  # DDP, accelerate
+        model = model.module
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def use_packed_attention(model: Any) -> str:
     """Switch ``model`` (a transformers model, or a peft model around one) to :func:`choose_packed_attention`.
 
@@ -102,6 +123,5 @@ def use_packed_attention(model: Any) -> str:
         The implementation now in use.
     """
     impl = choose_packed_attention()
-    target = model.get_base_model() if hasattr(model, "get_base_model") else model
-    target.set_attn_implementation(impl)
+    _target(model).set_attn_implementation(impl)
     return impl

@@ -87,12 +87,21 @@ def test_no_sample_of_a_padding_free_row_sees_another(tiny_model_dir, samples):
     torch.testing.assert_close(before[second:], alone, atol=1e-5, rtol=1e-4)
 
 
-def test_the_varlen_attention_refuses_a_padding_mask():
-    from swift_transformers.train.varlen import varlen_sdpa_forward
+def test_a_model_on_the_packed_attention_still_answers_padded_batches_and_generates(tiny_model_dir):
+    from swift_transformers.train.varlen import use_packed_attention
+    from transformers import AutoModelForCausalLM
 
-    q = torch.zeros(1, 2, 4, 8)
-    with pytest.raises(ValueError, match="padding mask"):
-        varlen_sdpa_forward(torch.nn.Identity(), q, q, q, torch.ones(1, 1, 4, 4, dtype=torch.bool))
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    ids = torch.tensor([[5, 6, 7, 8, 9], [0, 0, 10, 11, 12]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]])  # left padding, as generation has it
+    with torch.no_grad():
+        expected = model(input_ids=ids, attention_mask=mask).logits
+        greedy = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=4, do_sample=False)
+        use_packed_attention(model)
+        torch.testing.assert_close(model(input_ids=ids, attention_mask=mask).logits, expected)
+        assert torch.equal(
+            model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=4, do_sample=False), greedy
+        )
 
 
 def test_swift_sft_padding_free_trains_exactly_like_padded_batches(train_args, sft, loss_logs, tmp_path, capfd):

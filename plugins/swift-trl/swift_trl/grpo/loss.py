@@ -94,6 +94,44 @@ def token_logps(
     return torch.stack(rows)
 
 
+def packed_token_logps(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    start: int,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """:func:`token_logps` with the micro-batch packed into one row (``--padding_free``).
+
+    The right-padded rows are concatenated without their padding, each with its own
+    ``position_ids``; ``model`` must attend within each sequence only (swift-transformers'
+    ``use_packed_attention``, which still serves its generation). Only the positions whose next
+    token is a target reach the head. The result has the padded layout of :func:`token_logps`
+    (0 where a row has no token).
+    """
+    lengths = attention_mask.sum(dim=1).tolist()
+    width = input_ids.shape[1] - start
+    device = input_ids.device
+    rows = [input_ids[i, :n] for i, n in enumerate(lengths)]
+    packed = torch.cat(rows)[None]
+    positions = torch.cat([torch.arange(n, device=device) for n in lengths])[None]
+    offsets = [0, *torch.tensor(lengths).cumsum(0).tolist()[:-1]]
+    # the logit at position t predicts token t+1: targets start..n-1 need logits start-1..n-2
+    keep = torch.cat([torch.arange(o + start - 1, o + n - 1, device=device) for o, n in zip(offsets, lengths)])
+    logits = model(input_ids=packed, position_ids=positions, logits_to_keep=keep, use_cache=False).logits[0]
+    if temperature and temperature != 1.0:
+        logits = logits / temperature
+    targets = packed[0, keep + 1]
+    values = torch.gather(logits.float().log_softmax(-1), -1, targets.unsqueeze(-1)).squeeze(-1)
+    out = torch.zeros((len(lengths), width), dtype=values.dtype, device=device)
+    cursor = 0
+    for i, n in enumerate(lengths):
+        count = max(0, n - start)
+        out[i, :count] = values[cursor : cursor + count]
+        cursor += count
+    return out
+
+
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum() / mask.sum().clamp(min=1.0)
 

@@ -126,6 +126,7 @@ def run_grpo(args: Any) -> dict:
         overlong_filter=args.overlong_filter,
         completions_path=completions_path(run.run_dir, args.log_completions),
         shuffle=args.dataset_shuffle,
+        padding_free=args.padding_free,
         tuner=tuner,
         param_groups=tuner_param_groups(args, tuner),
         callbacks=build_callbacks(args, model, tuner, run.run_dir),

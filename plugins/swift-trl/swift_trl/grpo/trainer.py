@@ -34,7 +34,13 @@ from transformers import Trainer
 
 from swift_trl.grpo.advantages import group_advantages, reward_metrics, score_completions
 from swift_trl.grpo.batches import GroupBatchSampler, RoundShape, keep_rows, pad_micro_batch
-from swift_trl.grpo.loss import ObjectiveSettings, accepts_logits_to_keep, policy_loss, token_logps
+from swift_trl.grpo.loss import (
+    ObjectiveSettings,
+    accepts_logits_to_keep,
+    packed_token_logps,
+    policy_loss,
+    token_logps,
+)
 from swift_trl.grpo.sampling import GroupSampler, Sample, reward_columns
 
 COMPLETIONS_FILE = "completions.jsonl"
@@ -61,6 +67,8 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         completions_path: Where to append every sampled completion with its rewards and
             advantage (``--log_completions``), or None.
         shuffle: Shuffle the prompts each epoch (``--dataset_shuffle``).
+        padding_free: Compute log-probabilities on each micro-batch packed into one row
+            (``--padding_free``; :func:`.loss.packed_token_logps`).
         **kwargs: ``tuner`` and ``param_groups`` (see ``SwiftTrainerMixin``),
             ``callbacks`` (see ``Trainer``).
     """
@@ -84,6 +92,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         overlong_filter: bool = False,
         completions_path: str | None = None,
         shuffle: bool = True,
+        padding_free: bool = False,
         **kwargs: Any,
     ):
         super().__init__(
@@ -102,6 +111,13 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
             ref_model = self.accelerator.prepare_model(ref_model, evaluation_mode=True)
         self.ref_model, self.overlong_filter = ref_model, overlong_filter
         self.completions_path, self.shuffle = completions_path, shuffle
+        self.padding_free = padding_free
+        if padding_free:
+            from swift_transformers.api import say, use_packed_attention
+
+            say(f"padding-free micro-batches: attention {use_packed_attention(self.model)} (generation unchanged)")
+            if self.ref_model is not None:
+                use_packed_attention(self.ref_model)
         # the loss is already a mean per micro-batch; the Trainer only divides by accumulation
         self.model_accepts_loss_kwargs = False
         self._logits_to_keep = accepts_logits_to_keep(self.accelerator.unwrap_model(model))
@@ -209,6 +225,10 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
             batch["round_tokens"] = share
 
     def _logps(self, model: Any, batch: dict[str, Any]) -> torch.Tensor:
+        if self.padding_free:
+            return packed_token_logps(
+                model, batch["input_ids"], batch["attention_mask"], batch["start"], self.temperature
+            )
         return token_logps(
             model,
             batch["input_ids"],

@@ -148,6 +148,16 @@ _QWEN3_5_EXPERTS = {
     "moe_intermediate_size": 32,
     "shared_expert_intermediate_size": 32,
 }
+_DEEPSEEK_MOE = {
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "n_group": 1,
+    "topk_group": 1,
+    "moe_intermediate_size": 32,
+    "q_lora_rank": 32,
+    "head_dim": 8,
+    **_SMALL_MLA,
+}
 _TINY_VISION = {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2}
 #: Sizes the generic keywords do not reach, per architecture (experts, linear attention, MLA),
 #: so that hybrid and MoE families build tiny and run; ``config_overrides`` goes on top.
@@ -180,27 +190,8 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
     "qwen3_5_moe": {"text_config": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS}, "vision_config": _TINY_VISION},
     "qwen3_5_text": _QWEN3_5_TEXT,
     "qwen3_5_moe_text": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS},
-    "deepseek_v2": {
-        "n_routed_experts": 4,
-        "num_experts_per_tok": 2,
-        "n_group": 1,
-        "topk_group": 1,
-        "moe_intermediate_size": 32,
-        "q_lora_rank": 32,
-        "head_dim": 8,
-        **_SMALL_MLA,
-    },
-    "deepseek_v3": {
-        "n_routed_experts": 4,
-        "num_experts_per_tok": 2,
-        "n_group": 1,
-        "topk_group": 1,
-        "moe_intermediate_size": 32,
-        "q_lora_rank": 32,
-        "head_dim": 8,
-        "first_k_dense_replace": 1,
-        **_SMALL_MLA,
-    },
+    "deepseek_v2": _DEEPSEEK_MOE,
+    "deepseek_v3": {**_DEEPSEEK_MOE, "first_k_dense_replace": 1},
 }
 
 #: More parameters than this means the generic tiny config did not make the model tiny.

@@ -192,6 +192,27 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
     "qwen3_5_moe_text": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS},
     "deepseek_v2": _DEEPSEEK_MOE,
     "deepseek_v3": {**_DEEPSEEK_MOE, "first_k_dense_replace": 1},
+    # V3.2's sparse-attention indexer wants as many key/value heads as query heads
+    "deepseek_v32": {
+        **_DEEPSEEK_MOE,
+        "first_k_dense_replace": 1,
+        "num_key_value_heads": 4,
+        "index_head_dim": 16,
+        "index_n_heads": 4,
+        "index_topk": 4,
+    },
+    # Granite 4: a Mamba-2 layer (heads × head size = 2 × hidden) and an attention layer
+    "granitemoehybrid": {
+        "layer_types": ["mamba", "attention"],
+        "mamba_n_heads": 4,
+        "mamba_d_head": 32,
+        "mamba_d_state": 16,
+        "mamba_chunk_size": 16,
+        "mamba_n_groups": 1,
+        "shared_intermediate_size": 32,
+        "num_local_experts": 4,
+        "num_experts_per_tok": 2,
+    },
 }
 
 #: More parameters than this means the generic tiny config did not make the model tiny.

@@ -126,10 +126,12 @@ EVIDENCE: dict[str, Any] = {
         "plugins/swift-transformers/tests/data/test_encoding.py::test_several_processes_encode_the_same_rows"
     ),
     "streaming": Shown(f"{SFT}/test_features.py::test_streaming_trains_for_max_steps"),
-    "load_from_cache_file": Owed(
-        "datasets caches maps of disk-backed (hub) datasets only; no test shows the reuse yet"
+    "load_from_cache_file": Shown(
+        "plugins/swift-transformers/tests/data/test_hub_datasets.py::test_load_from_cache_file_reuses_the_preprocessed_rows"
     ),
-    "download_mode": Owed("force_redownload needs a reachable hub; offline runs read the cache either way"),
+    "download_mode": Shown(
+        "plugins/swift-transformers/tests/data/test_hub_datasets.py::test_force_redownload_prepares_the_dataset_again"
+    ),
     "strict": Shown(f"{SFT}/test_classification.py::test_bad_labels_are_counted_and_dropped_or_raised_with_strict"),
     "model_name": Shown(
         "plugins/swift-transformers/tests/data/test_self_cognition.py::test_a_single_name_serves_both_languages"
@@ -373,7 +375,7 @@ EVIDENCE: dict[str, Any] = {
 
 
 # Flags with no evidence yet (see each entry's reason): this set may only shrink.
-OWED = {"load_from_cache_file", "download_mode", "hub_private_repo", "commit_message"}
+OWED = {"hub_private_repo", "commit_message"}
 
 
 def _of(kind: type) -> list[tuple[str, Any]]:

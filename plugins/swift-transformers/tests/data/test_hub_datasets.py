@@ -92,7 +92,9 @@ def test_offline_and_not_cached_is_a_usage_error_naming_both_ids(tiny_model_path
     assert time.monotonic() - started < 60  # no network retries: the cache is all that is read
 
 
-def test_force_redownload_prepares_the_dataset_again(tiny_model_path, tmp_path):
+@pytest.fixture
+def cached_alpaca_run(tiny_model_path, tmp_path):
+    """``run(*flags)`` → stderr of ``swift infer`` on the cached Hugging Face copy of alpaca-gpt4 (one HF_HOME)."""
     rows = "".join(json.dumps(r) + "\n" for r in ALPACA)
     cache = _hub_cache(tmp_path / "hub", "vicgalle/alpaca-gpt4", {"data/train.jsonl": rows})
 
@@ -102,21 +104,18 @@ def test_force_redownload_prepares_the_dataset_again(tiny_model_path, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stderr
 
+    return run
+
+
+def test_force_redownload_prepares_the_dataset_again(cached_alpaca_run):
+    run = cached_alpaca_run
     assert "Generating train split" in run()  # first use: prepared from the hub files
     assert "Generating train split" not in run()  # reuse_dataset_if_exists (the default)
     assert "Generating train split" in run("--download_mode", "force_redownload")
 
 
-def test_load_from_cache_file_reuses_the_preprocessed_rows(tiny_model_path, tmp_path):
-    rows = "".join(json.dumps(r) + "\n" for r in ALPACA)
-    cache = _hub_cache(tmp_path / "hub", "vicgalle/alpaca-gpt4", {"data/train.jsonl": rows})
-
-    def run(*flags: str) -> str:
-        done = _infer(tiny_model_path, tmp_path, "AI-ModelScope/alpaca-gpt4-data-en#2", "--use_hf", "true", *flags,
-                      HF_HUB_CACHE=cache)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stderr
-
+def test_load_from_cache_file_reuses_the_preprocessed_rows(cached_alpaca_run):
+    run = cached_alpaca_run
     preprocessing = "Preprocessing AI-ModelScope/alpaca-gpt4-data-en"
     assert preprocessing in run("--load_from_cache_file", "true")  # nothing cached yet
     assert preprocessing not in run("--load_from_cache_file", "true")  # the rows of the first run

@@ -22,22 +22,16 @@ import torch
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
+from swift_transformers.train.unwrap import inner_model
+
 IGNORE_INDEX = -100
 # config attributes of models whose logits are not just the head's output
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logits_scaling", "logit_scale", "output_logits_scaling")
 
 
-def unwrap(model: Any) -> Any:
-    """The model inside DDP/accelerate wrappers (``.module``)."""
-    while hasattr(model, "module") and isinstance(model.module, torch.nn.Module):
-        model = model.module
-    return model
-
-
 def head_parts(model: Any) -> tuple[Any, Any] | None:
     """``(backbone, head)`` of a causal LM (or a peft/DDP wrapper around one) whose logits are ``head(hidden)``."""
-    model = unwrap(model)
-    causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+    causal = inner_model(model)
     if not type(causal).__name__.endswith("ForCausalLM"):
         return None
     config = causal.config

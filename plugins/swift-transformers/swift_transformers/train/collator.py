@@ -1,9 +1,9 @@
 """Batches of encoded samples, and packing of samples into fixed-length rows.
 
 A packed row concatenates several samples. Each keeps its own ``position_ids``
-(restarting at 0) and the row carries **no** ``attention_mask``: transformers
-(``masking_utils.find_packed_sequence_indices``) then builds a block-diagonal
-causal mask from the position restarts, so no token attends across samples.
+(restarting at 0) and the row carries **no** ``attention_mask``: the packed-row
+attention (:mod:`.varlen`, switched on by the trainer) attends within each sample
+only, with no mask built.
 The first label of every sample is ``-100``: otherwise the last token of one
 sample would be trained to predict the first token of the next.
 """

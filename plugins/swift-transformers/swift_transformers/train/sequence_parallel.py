@@ -109,7 +109,9 @@ def use_sequence_parallel(model: Any, size: int) -> None:
     Raises:
         ValueError: The attention heads do not split evenly across the ranks.
     """
-    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    from swift_transformers.train.unwrap import inner_model
+
+    target = inner_model(model)
     heads = target.config.get_text_config().num_attention_heads
     if heads % size:
         raise ValueError(f"--sequence_parallel_size {size} must divide the {heads} attention heads")

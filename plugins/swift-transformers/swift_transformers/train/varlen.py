@@ -110,12 +110,6 @@ def choose_packed_attention() -> str:
     return VARLEN
 
 
-def _target(model: Any) -> Any:
-    while hasattr(model, "module") and isinstance(model.module, torch.nn.Module):  # DDP, accelerate
-        model = model.module
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
-
-
 def use_packed_attention(model: Any) -> str:
     """Switch ``model`` (a transformers model, or a peft model around one) to :func:`choose_packed_attention`.
 
@@ -123,5 +117,7 @@ def use_packed_attention(model: Any) -> str:
         The implementation now in use.
     """
     impl = choose_packed_attention()
-    _target(model).set_attn_implementation(impl)
+    from swift_transformers.train.unwrap import inner_model
+
+    inner_model(model).set_attn_implementation(impl)
     return impl

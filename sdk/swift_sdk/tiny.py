@@ -300,6 +300,119 @@ def build_tiny_model(
     return path
 
 
+# Qwen2-VL's placeholders, added to the tiny tokenizer of a vision model as special tokens
+VISION_SPECIAL_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# ChatML whose content may be a list of parts; an image part becomes Qwen2-VL's placeholder,
+# and a conversation without a system message gets Qwen2-VL's default one.
+CHATML_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' or 'image' in part or 'image_url' in part %}"
+    "{{ '<|vision_start|><|image_pad|><|vision_end|>' }}"
+    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+#: The vision-language architectures :func:`build_tiny_vision_model` builds.
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl")
+
+
+def build_tiny_vision_model(
+    path: str | Path,
+    arch: str = "qwen2_vl",
+    *,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    vocab_size: int = 1024,
+    seed: int = 0,
+    chat_template: str = CHATML_VISION_TEMPLATE,
+    max_pixels: int = 28 * 28 * 64,
+) -> Path:
+    """Build and save a tiny vision-language model, its tokenizer and image processor; returns ``path``.
+
+    A one-block vision tower (width 32) in front of a 2-layer text model; the image processor
+    bounds images to ``max_pixels`` (28 × 28 pixels per visual token: 64 tokens at most by
+    default). Loads with ``AutoModelForImageTextToText`` and swift's ``qwen2_vl`` model type.
+
+    Args:
+        path: Directory to write (created).
+        arch: One of :data:`TINY_VISION_ARCHS`.
+        hidden_size: Width of the text model (the vision tower projects into it).
+        num_layers: Text decoder layers.
+        vocab_size: Size of the trained byte-level BPE vocabulary (the image tokens come on top).
+        seed: Seed of the random weights.
+        chat_template: Jinja chat template saved with the tokenizer.
+        max_pixels: The image processor's ``longest_edge`` bound.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    if arch not in TINY_VISION_ARCHS:
+        raise ValueError(f"unknown tiny vision architecture {arch!r}; choose one of {', '.join(TINY_VISION_ARCHS)}")
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    # Qwen2-VL's vision config calls the tower's width embed_dim and its output hidden_size;
+    # Qwen2.5-VL calls them hidden_size and out_hidden_size
+    width = {"embed_dim": 32, "hidden_size": hidden_size} if arch == "qwen2_vl" else {"hidden_size": 32}
+    vision = dict(
+        depth=1,
+        **width,
+        intermediate_size=64,
+        num_heads=2,
+        out_hidden_size=hidden_size,
+        spatial_merge_size=2,
+        patch_size=14,
+        temporal_patch_size=2,
+    )
+    config = AutoConfig.for_model(
+        arch,
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.bos_token_id = text["bos_token_id"]
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=max_pixels).save_pretrained(path)
+    return path
+
+
 def train_tool_caller(
     model_dir: str | Path,
     folder: str | Path,

@@ -107,13 +107,19 @@ class DeployArguments(InferArguments):
     max_prompts: int = arg(1024, "Most prompts of one /v1/completions request (and requests of one /infer).")
     max_messages: int = arg(1024, "Most messages of one conversation.")
     max_json_depth: int = arg(32, "Deepest nesting of a request's JSON.")
+    max_images: int = arg(16, "Vision-language models: most images of one conversation.")
+    allow_remote_media: bool = arg(
+        False,
+        "Let requests name images by http(s) URL (the server fetches them) or file:// / local path (it reads "
+        "them); off: only data: URLs, so a client cannot make the server fetch or read anything.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.api_key is None:
             self.api_key = os.environ.get(API_KEY_ENV) or None
         size_bytes(self.max_request_bytes, "--max_request_bytes")
-        for name in ("max_n", "max_prompts", "max_messages", "max_json_depth"):
+        for name in ("max_n", "max_prompts", "max_messages", "max_json_depth", "max_images"):
             if getattr(self, name) < 1:
                 raise ArgumentError(f"--{name} must be at least 1, got {getattr(self, name)}")
 

@@ -45,6 +45,15 @@ def normalize_init_lora_weights(value: object) -> str:
 
 
 @argclass
+class FreezeArguments:
+    """Which parts of a vision-language model train (ms-swift's names); text models have one part."""
+
+    freeze_llm: bool = arg(False, "Vision-language models: keep the language model frozen.")
+    freeze_vit: bool = arg(True, "Vision-language models: keep the vision tower frozen.")
+    freeze_aligner: bool = arg(True, "Vision-language models: keep the aligner (projector, merger) frozen.")
+
+
+@argclass
 class LoraArguments:
     """LoRA (target_modules, target_regex and modules_to_save apply to every tuner)."""
 
@@ -218,6 +227,7 @@ class TunerArguments(
     FourierFtArguments,
     NEFTuneArguments,
     LoraArguments,
+    FreezeArguments,
 ):
     """All tuner groups together."""
 

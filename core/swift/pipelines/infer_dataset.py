@@ -23,6 +23,7 @@ from swift.kernel import UsageError
 from swift.protocol import InferRequest, request_config_from_args
 from swift.scores import rouge_l
 from swift.services import adapter_paths, load_datasets
+from swift.template.media import row_media
 
 if TYPE_CHECKING:
     from swift.arguments import InferArguments
@@ -84,7 +85,10 @@ def split_row(row: dict, *, classify: bool = False) -> tuple[InferRequest, Any]:
     labels = row.get("label") if classify else None
     if not classify and messages and messages[-1]["role"] == "assistant":
         labels = messages.pop()["content"]
-    return InferRequest(messages=messages, tools=row.get("tools") or None, system=row.get("system")), labels
+    request = InferRequest(
+        messages=messages, tools=row.get("tools") or None, system=row.get("system"), **row_media(row)
+    )
+    return request, labels
 
 
 def score_answer(metric: str, answer: str, reference: str) -> float:
@@ -100,6 +104,44 @@ def _class_index(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
+
+
+def _infer_chunk(
+    engine: Any, rows: list, start: int, chunk: int, config: Any, classify: bool, skipped: list[str], strict: bool
+) -> tuple[list, list]:
+    """The requests of ``rows[start:start+chunk]`` and their responses.
+
+    A row the engine refuses (an unreadable image, a prompt too long …) is left out and its
+    reason appended to ``skipped``; with ``--strict`` it stops the run.
+    """
+    from swift.protocol import InvalidRequestError
+
+    pairs, numbers = [], []
+    for i, row in enumerate(rows[start : start + chunk], start + 1):
+        try:
+            pairs.append(split_row(row, classify=classify))
+            numbers.append(i)
+        except ValueError as exc:
+            _skip(skipped, strict, i, exc)
+    try:
+        return pairs, engine.infer([request for request, _ in pairs], config)
+    except InvalidRequestError:
+        pass  # find the rows that fail, one by one
+    kept, responses = [], []
+    for number, pair in zip(numbers, pairs):
+        try:
+            responses += engine.infer([pair[0]], config)
+            kept.append(pair)
+        except InvalidRequestError as exc:
+            _skip(skipped, strict, number, exc)
+    return kept, responses
+
+
+def _skip(skipped: list[str], strict: bool, number: int, exc: Exception) -> None:
+    reason = f"row {number}: {exc}"
+    if strict:
+        raise UsageError(f"{reason} (--strict stops at the first row that cannot be inferred)") from exc
+    skipped.append(reason)
 
 
 def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) -> dict:
@@ -118,10 +160,11 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
     single_label = classify and getattr(args, "problem_type", None) == "single_label_classification"
     scored = correct = 0
     path, writer = open_result_file(args)
+    skipped: list[str] = []
+    strict = bool(getattr(args, "strict", False))
     with writer:
         for start in range(0, len(rows), chunk):
-            pairs = [split_row(row, classify=classify) for row in rows[start : start + chunk]]
-            responses = engine.infer([request for request, _ in pairs], config)
+            pairs, responses = _infer_chunk(engine, rows, start, chunk, config, classify, skipped, strict)
             for (request, labels), response in zip(pairs, responses):
                 text = response.choices[0].message.content
                 record = {
@@ -140,11 +183,18 @@ def run_dataset(engine: Any, args: InferArguments, out: TextIO | None = None) ->
                         correct += int(max(range(len(probs)), key=probs.__getitem__) == gold)
                 if request.system is not None:
                     record["system"] = request.system
+                for column in ("images", "videos", "audios"):
+                    items = getattr(request, column)
+                    if items and all(isinstance(item, str) for item in items):
+                        record[column] = items
                 writer.write(json.dumps(record, ensure_ascii=False) + "\n")
                 query = request.messages[-1]["content"] if request.messages else ""
                 print(f"[QUERY] {query}\n[RESPONSE] {text}\n[LABELS] {labels}\n" + "-" * 50, file=out)
-    print(f"swift infer: wrote {len(rows)} results to {path}", file=out)
-    summary: dict[str, Any] = {"result_path": path, "num_samples": len(rows)}
+    written = len(rows) - len(skipped)
+    print(f"swift infer: wrote {written} results to {path}", file=out)
+    if skipped:
+        print(f"swift infer: skipped {len(skipped)} of {len(rows)} rows, first {skipped[0]}", file=out)
+    summary: dict[str, Any] = {"result_path": path, "num_samples": written, "skipped": len(skipped)}
     if scores:
         summary[metric] = sum(scores) / len(scores)
         print(f"swift infer: {metric} {summary[metric]:.4f} ({len(scores)} rows with a reference)", file=out)

@@ -4,7 +4,8 @@ Commands typed as a whole line, as in ms-swift: ``exit``/``quit`` leave (so
 does Ctrl-D), ``clear`` forgets the conversation, ``reset-system`` asks for a
 new system prompt, ``multi-line`` lets a query span lines (end it with ``#``)
 and ``single-line`` switches back. Ctrl-C while an answer is printed stops that
-answer only.
+answer only. A query with ``<image>`` (``<video>``, ``<audio>``) tags asks for the path or
+URL of each medium, as ms-swift's does; the conversation keeps them until ``clear``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 
 from swift.kernel import SwiftError
 from swift.protocol import InferRequest, request_config_from_args
+from swift.template.media import COLUMNS, count_tags
 
 HELP = (
     "commands: exit/quit (or Ctrl-D) leave, clear forgets the conversation, reset-system sets "
@@ -50,6 +52,7 @@ class ChatSession:
         self.out = out or sys.stdout
         self.log = log
         self.history: list[dict[str, str]] = []
+        self.media: dict[str, list[str]] = {column: [] for column in COLUMNS.values()}
         self.multi_line = False
 
     def run(self) -> int:
@@ -72,6 +75,7 @@ class ChatSession:
     def _command(self, command: str) -> bool:
         if command == "clear":
             self.history = []
+            self.media = {column: [] for column in COLUMNS.values()}
             self._print("[conversation cleared]")
         elif command == "reset-system":
             self.system = self.read("<<<[system] ") or None
@@ -105,21 +109,33 @@ class ChatSession:
     def answer(self, query: str) -> str | None:
         """Send ``query`` with the history, print the answer and remember the turn."""
         messages = [*self.history, {"role": "user", "content": query}]
-        request = InferRequest(messages=messages, system=self.system)
+        media = {
+            column: [*items, *self._ask_media(query, kind)]
+            for kind, column in COLUMNS.items()
+            for items in [self.media[column]]
+        }
         try:
+            request = InferRequest(messages=messages, system=self.system, **media)
             text = self._stream(request) if self.config.stream else self._complete(request)
+        except ValueError as exc:  # tags and media do not match
+            self._print(f"[error] {exc}")
+            return None
         except SwiftError as exc:
             self._print(f"[error] {exc}")
             return None
         if text is None:
             return None
         self.history = [*messages, {"role": "assistant", "content": text}]
+        self.media = media
         if self.log is not None:
             record = {"messages": self.history, "response": text}
             if self.system is not None:
                 record["system"] = self.system
             self.log.write(json.dumps(record, ensure_ascii=False) + "\n")
         return text
+
+    def _ask_media(self, query: str, kind: str) -> list[str]:
+        return [self.read(f"Input {kind} path or URL {i + 1} <<< ").strip() for i in range(count_tags([query])[kind])]
 
     def _complete(self, request: InferRequest) -> str:
         [response] = self.engine.infer([request], self.config)

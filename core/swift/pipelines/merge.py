@@ -140,6 +140,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
     """Load the base model, merge every adapter of ``args`` into it and save to ``output_dir``."""
     from swift.contracts import load_tuner
     from swift.services import adapter_tuner, load_model
+    from swift.services.checkpoints import copy_processor_files
 
     train_type = adapter_tuner(args.train_type)
     tuner = load_tuner(train_type)  # check_mergeable refused the tuners that cannot merge
@@ -148,6 +149,7 @@ def merge_adapters(args: ExportArguments | InferArguments, output_dir: str) -> s
         model = tuner.merge(tuner.load(model, path, is_trainable=False))
     model.save_pretrained(output_dir, max_shard_size=size_bytes(args.max_shard_size))
     tokenizer.save_pretrained(output_dir)
+    copy_processor_files(getattr(tokenizer, "name_or_path", None), output_dir)
     run_args = find_run_args(adapter_paths(args)[0])
     if run_args is not None:
         # `swift infer --model <merged>` then restores template and system like the checkpoint.

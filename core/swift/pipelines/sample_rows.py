@@ -73,7 +73,9 @@ def split_prompt(row: dict, system: str | None) -> tuple[list[dict], str | None]
 
 def make_request(messages: list[dict], row: dict) -> InferRequest:
     """The engine request of a prompt."""
-    return InferRequest(messages=messages, tools=row.get("tools") or None)
+    from swift.template.media import row_media
+
+    return InferRequest(messages=messages, tools=row.get("tools") or None, **row_media(row))
 
 
 def read_cache(paths: list[str]) -> dict[str, list[str]]:

@@ -18,14 +18,9 @@ ROLES = ("system", "user", "assistant", "tool")
 
 
 def _text_of(content: Any) -> str:
-    # OpenAI allows content as a list of parts; text parts are all a text model reads.
     if content is None:
         return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
-    return str(content)
+    return content if isinstance(content, str) else str(content)
 
 
 @dataclass
@@ -45,6 +40,10 @@ class InferRequest(Serializable):
         response_prefix: Text the answer must start with, written after the generation
             prompt (the answer returned is its continuation); ``tool_choice`` "required"
             or a named function starts the answer with the tool format's call opening.
+        images: The images of the conversation, in the order of its ``<image>`` tags
+            (ms-swift's layout; :mod:`swift.template.media`). OpenAI content parts
+            (``{"type": "image_url", "image_url": {"url": "data:…"}}``) become a tag in the
+            text and an entry here. ``videos`` and ``audios`` likewise.
 
     Example::
 
@@ -59,6 +58,14 @@ class InferRequest(Serializable):
     prompt: str | None = None
     prompt_ids: list[int] | None = None
     response_prefix: str | None = None
+    images: list[Any] = field(default_factory=list)
+    videos: list[Any] = field(default_factory=list)
+    audios: list[Any] = field(default_factory=list)
+
+    @property
+    def has_media(self) -> bool:
+        """Whether the request carries images, videos or audio."""
+        return bool(self.images or self.videos or self.audios)
 
     @classmethod
     def completion(cls, prompt: str | list[int]) -> InferRequest:
@@ -84,7 +91,16 @@ class InferRequest(Serializable):
             return
         if not isinstance(self.messages, list) or not self.messages:
             raise ValueError("InferRequest.messages must be a non-empty list of {role, content} dicts")
+        from swift.template.errors import TemplateError
+        from swift.template.media import check_counts, flatten_parts
+
         normalized = []
+        for column in ("images", "videos", "audios"):
+            value = getattr(self, column)
+            if value is None:
+                setattr(self, column, [])
+            elif not isinstance(value, list):
+                raise ValueError(f"InferRequest.{column} must be a list")
         for i, message in enumerate(self.messages):
             if not isinstance(message, dict) or "role" not in message:
                 raise ValueError(f"InferRequest.messages[{i}] must be a dict with 'role' and 'content'")
@@ -92,8 +108,24 @@ class InferRequest(Serializable):
                 raise ValueError(
                     f"InferRequest.messages[{i}] has role {message['role']!r}; expected one of {', '.join(ROLES)}"
                 )
-            normalized.append({**message, "content": _text_of(message.get("content"))})
+            content = message.get("content")
+            if isinstance(content, list):
+                try:
+                    content, media = flatten_parts(content, f"InferRequest.messages[{i}]")
+                except TemplateError as exc:
+                    raise ValueError(str(exc)) from None
+                self.images, self.videos, self.audios = (
+                    [*self.images, *media["images"]],
+                    [*self.videos, *media["videos"]],
+                    [*self.audios, *media["audios"]],
+                )
+            normalized.append({**message, "content": _text_of(content)})
         self.messages = normalized
+        if self.has_media:
+            try:
+                check_counts([m["content"] for m in normalized], vars(self))
+            except TemplateError as exc:
+                raise ValueError(f"InferRequest: {exc}") from None
 
     def split_system(self) -> tuple[str | None, list[dict[str, Any]]]:
         """The system prompt to use and the messages without it."""

@@ -59,3 +59,34 @@ def check_checkpoint(folder: str, flag: str, *, resume: bool = False) -> None:
         if resume and missing == [TRAINER_STATE]:
             hint = "; add --resume_only_model to start a new run from its weights"
         raise UsageError(f"{flag} {folder}: the checkpoint is incomplete, it lacks {', '.join(missing)}{hint}")
+
+
+#: What a checkpoint holds besides weights and tokenizer for a multimodal model's processor.
+PROCESSOR_FILES = (
+    "preprocessor_config.json",
+    "video_preprocessor_config.json",
+    "processor_config.json",
+    "chat_template.json",
+)
+
+
+def copy_processor_files(source: str | None, target: str) -> list[str]:
+    """Copy the processor files of the checkpoint folder ``source`` into ``target``.
+
+    So a trained or merged vision-language checkpoint loads again with ``AutoProcessor``
+    (its image processor is not part of the tokenizer). Nothing happens for a text model.
+
+    Returns:
+        The names copied.
+    """
+    import shutil
+
+    if not source or not os.path.isdir(source) or os.path.abspath(source) == os.path.abspath(target):
+        return []
+    copied = []
+    for name in PROCESSOR_FILES:
+        path = os.path.join(source, name)
+        if os.path.isfile(path):
+            shutil.copyfile(path, os.path.join(target, name))
+            copied.append(name)
+    return copied

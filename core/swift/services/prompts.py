@@ -103,14 +103,30 @@ class PromptEncoder:
         Raises:
             InvalidRequestError: The template cannot encode it (too long, bad roles …).
         """
-        if request.prompt_ids is not None:
-            return list(request.prompt_ids)  # already tokens: the caller checks them against the vocabulary
-        if request.prompt is not None:
-            return self._encode_raw(request.prompt)
+        return self.encode_features(request)[0]
+
+    def encode_features(self, request: InferRequest) -> tuple[list[int], dict[str, Any]]:
+        """``(token ids, model inputs besides the ids)`` of ``request``.
+
+        The second item holds what a vision-language template adds for the request's images
+        (``pixel_values`` …; :mod:`swift.template.media`); it is empty for text.
+
+        Raises:
+            InvalidRequestError: The template cannot encode it (too long, bad roles, an image it
+                cannot read, images for a text-only model …).
+        """
+        if request.prompt_ids is not None or request.prompt is not None:
+            if request.has_media:
+                raise InvalidRequestError("images, videos and audio go with chat messages, not with a raw prompt")
+            if request.prompt_ids is not None:
+                return list(request.prompt_ids), {}  # already tokens: the caller checks them against the vocabulary
+            return self._encode_raw(request.prompt), {}
         system, messages = request.split_system()
         kwargs: dict[str, Any] = {"system": system}
         if request.tools:
             kwargs["tools"] = request.tools
+        if request.has_media:
+            kwargs.update(images=request.images, videos=request.videos, audios=request.audios)
         from swift.template import TemplateError
 
         try:
@@ -118,11 +134,17 @@ class PromptEncoder:
                 encoded = self.template.encode_prompt(messages, **kwargs)
         except TemplateError as exc:
             raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
-        ids = encoded["input_ids"] if isinstance(encoded, dict) else encoded
+        features: dict[str, Any] = {}
+        ids = encoded
+        if isinstance(encoded, dict):
+            features = {k: v for k, v in encoded.items() if k != "input_ids"}
+            ids = encoded["input_ids"]
         if request.response_prefix:
+            if features:
+                raise InvalidRequestError("a response prefix (tool_choice) is not combined with images yet")
             with self._lock:
                 ids = list(ids) + list(self.tokenizer.encode(request.response_prefix, add_special_tokens=False))
-        return [int(i) for i in ids]
+        return [int(i) for i in ids], features
 
     def _encode_raw(self, prompt: str) -> list[int]:
         from swift.template import Template, TemplateError

@@ -19,6 +19,7 @@ OPTIONS: dict[str, Any] = {
     "template_backend": "swift",
     "enable_thinking": None,
     "tools_prompt": None,
+    "max_pixels": None,
 }
 
 

@@ -54,6 +54,8 @@ class Template:
         variables: Values for the template's extra placeholders (``date_string``).
         tools_prompt: The tool format (``agent_templates`` name) for conversations with
             tools or tool calls; ``None``: the chat template's native one, else ``react_en``.
+        max_pixels: Bound of image sizes (``--max_pixels``); refused here: a text template reads
+            no images (vision-language templates are factories that take it).
     """
 
     def __init__(
@@ -70,7 +72,12 @@ class Template:
         enable_thinking: bool | None = None,
         variables: Mapping[str, str] | None = None,
         tools_prompt: str | None = None,
+        max_pixels: int | None = None,
     ) -> None:
+        if max_pixels is not None:
+            raise UsageError(
+                f"--max_pixels {max_pixels}: template {meta.name!r} is a text template and reads no images"
+            )
         _check_choice("truncation_strategy", truncation_strategy, TRUNCATION_STRATEGIES)
         _check_choice("template_backend", template_backend, BACKENDS)
         if max_length is not None and max_length <= 0:
@@ -236,9 +243,11 @@ class Template:
         so labels line up with tokens exactly.
 
         Raises:
-            TemplateError: On a malformed row or one not ending with an assistant message.
+            TemplateError: On a malformed row, one not ending with an assistant message, or
+                one with images, videos or audio (a text template reads none).
             MaxLengthError: When it is too long and ``truncation_strategy`` is ``delete``.
         """
+        self._refuse_media(row)
         conv = parse_row(row)
         if not conv.ends_with_assistant:
             raise TemplateError(
@@ -259,6 +268,14 @@ class Template:
             encoded["loss_scale"] = self._truncate(weights)
         return encoded
 
+    def _refuse_media(self, row: Mapping[str, Any]) -> None:
+        from swift.template.media import row_media
+
+        found = {column: len(items) for column, items in row_media(row).items() if items}
+        if found:
+            what = ", ".join(f"{n} {column}" for column, n in found.items())
+            raise TemplateError(f"the row has {what}, but template {self.name!r} is for a text-only model")
+
     def encode_prompt(
         self,
         messages: Sequence[Mapping[str, Any]],
@@ -266,13 +283,20 @@ class Template:
         add_generation_prompt: bool = True,
         *,
         tools: Sequence[Any] | None = None,
+        images: Sequence[Any] | None = None,
+        videos: Sequence[Any] | None = None,
+        audios: Sequence[Any] | None = None,
     ) -> list[int]:
         """Token ids of a prompt for generation (ends with the assistant prefix).
 
         Raises:
-            TemplateError: When the messages are invalid or end with an assistant message.
+            TemplateError: When the messages are invalid or end with an assistant message, or
+                carry images, videos or audio (a text template reads none).
             MaxLengthError: When too long and ``truncation_strategy`` is ``delete``.
         """
+        for kind, media in (("images", images), ("videos", videos), ("audios", audios)):
+            if media:
+                raise TemplateError(f"template {self.name!r} is for a text-only model: it reads no {kind}")
         ids = self._encode_text(self.render(messages, add_generation_prompt, system=system, tools=tools))
         return self._truncate(ids)
 

@@ -21,8 +21,22 @@ class FullTuner:
         return "<FullTuner 'full'>"
 
     def prepare(self, model: torch.nn.Module, args: Any, *, total_steps: int | None = None) -> torch.nn.Module:
-        """Unfreeze every parameter of ``model`` and return it."""
+        """Unfreeze every parameter of ``model`` but those of frozen parts, and return it.
+
+        A vision-language model keeps the parts its ``--freeze_*`` flags name fixed (the
+        vision tower and aligner by default; :mod:`swift.contracts.parts`).
+        """
+        from swift.contracts.parts import is_frozen
+        from swift.kernel import UsageError
+        from swift_peft.settings import TargetSettings
+
         model.requires_grad_(True)
+        parts, frozen = TargetSettings.from_args(args).frozen_parts(model)
+        for name, param in model.named_parameters():
+            if is_frozen(name, parts, frozen):
+                param.requires_grad_(False)
+        if not any(p.requires_grad for p in model.parameters()):
+            raise UsageError("--freeze_llm, --freeze_vit and --freeze_aligner freeze every part: nothing left to train")
         return model
 
     def save(self, model: torch.nn.Module, output_dir: str, **kwargs: Any) -> None:

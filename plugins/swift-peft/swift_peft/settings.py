@@ -24,11 +24,18 @@ class TargetSettings:
         target_modules: ``--target_modules`` (``all-linear`` by default).
         target_regex: ``--target_regex``; wins over ``target_modules``.
         modules_to_save: ``--modules_to_save`` (trained and saved in full).
+        freeze_llm: ``--freeze_llm``: ``all-linear`` leaves the language model of a
+            vision-language model out.
+        freeze_vit: ``--freeze_vit``: … the vision tower (on by default).
+        freeze_aligner: ``--freeze_aligner``: … the aligner (on by default).
     """
 
     target_modules: tuple[str, ...] = ("all-linear",)
     target_regex: str | None = None
     modules_to_save: tuple[str, ...] = ()
+    freeze_llm: bool = False
+    freeze_vit: bool = True
+    freeze_aligner: bool = True
 
     @classmethod
     def from_args(cls, args: TrainArguments) -> TargetSettings:
@@ -37,6 +44,20 @@ class TargetSettings:
             target_modules=tuple(getattr(args, "target_modules", None) or ("all-linear",)),
             target_regex=getattr(args, "target_regex", None) or None,
             modules_to_save=tuple(getattr(args, "modules_to_save", None) or ()),
+            freeze_llm=bool(getattr(args, "freeze_llm", False)),
+            freeze_vit=bool(getattr(args, "freeze_vit", True)),
+            freeze_aligner=bool(getattr(args, "freeze_aligner", True)),
+        )
+
+    def frozen_parts(self, model: Any) -> tuple[Any, tuple[str, ...]]:
+        """``(parts, frozen part names)`` of ``model`` (:mod:`swift.contracts.parts`); no parts for text models."""
+        from swift.contracts.parts import model_parts
+
+        parts = model_parts(model)
+        if parts is None:
+            return None, ()
+        return parts, parts.frozen(
+            freeze_llm=self.freeze_llm, freeze_vit=self.freeze_vit, freeze_aligner=self.freeze_aligner
         )
 
 

@@ -29,22 +29,28 @@ def _output_module_names(model: torch.nn.Module) -> set[str]:
     return {name for name, module in model.named_modules() if module is output}
 
 
-def linear_module_names(model: torch.nn.Module) -> list[str]:
-    """Full names of every ``torch.nn.Linear`` except the output head(s) and MoE routers.
+def linear_module_names(model: torch.nn.Module, targets: TargetSettings | None = None) -> list[str]:
+    """Full names of every ``torch.nn.Linear`` except the output head(s), MoE routers and frozen parts.
 
     Args:
         model: A transformers model (or any module).
+        targets: With a vision-language model, the parts its ``--freeze_*`` flags freeze
+            (the vision tower and aligner by default) are left out.
 
     Returns:
         Module names such as ``model.layers.0.self_attn.q_proj``, in model order.
     """
+    from swift.contracts.parts import is_frozen
+
     excluded = _output_module_names(model)
+    parts, frozen = targets.frozen_parts(model) if targets is not None else (None, ())
     return [
         name
         for name, module in model.named_modules()
         if isinstance(module, torch.nn.Linear)
         and name not in excluded
         and name.rsplit(".", 1)[-1] not in HEAD_NAMES | ROUTER_NAMES
+        and not is_frozen(name, parts, frozen)
     ]
 
 
@@ -53,14 +59,20 @@ def _matches(name: str, key: str) -> bool:
     return name == key or name.endswith("." + key)
 
 
-def expand_all_linear(model: torch.nn.Module) -> list[str]:
+def expand_all_linear(model: torch.nn.Module, targets: TargetSettings | None = None) -> list[str]:
     """``all-linear`` as the short suffixes peft matches (``q_proj``, ``down_proj`` …).
 
     Suffixes keep ``adapter_config.json`` readable and model-size independent. When
     a suffix would also catch an excluded module (an output head sharing its short
-    name), the full names are returned instead so the head is never adapted.
+    name, a layer of a frozen vision tower), the full names are returned instead so
+    it is never adapted.
+
+    Raises:
+        UsageError: When the ``--freeze_*`` flags leave no linear layer to adapt.
     """
-    linears = linear_module_names(model)
+    linears = linear_module_names(model, targets)
+    if not linears and targets is not None and targets.frozen_parts(model)[1]:
+        raise UsageError("--freeze_llm, --freeze_vit and --freeze_aligner freeze every part: nothing left to train")
     suffixes = sorted({name.rsplit(".", 1)[-1] for name in linears})
     chosen = set(linears)
     for name, _ in model.named_modules():
@@ -108,7 +120,7 @@ def resolve_target_modules(model: torch.nn.Module, targets: TargetSettings) -> l
     _check_names(model, explicit, "target_modules")
     if ALL_LINEAR not in keys:
         return explicit
-    expanded = expand_all_linear(model)
+    expanded = expand_all_linear(model, targets)
     return expanded + [key for key in explicit if key not in expanded]
 
 

@@ -57,6 +57,8 @@ class RequestRules:
         max_messages: Most messages per conversation.
         max_logprobs: Most alternatives per token.
         context: The model's context length in tokens (None = unknown).
+        max_images: Most images per conversation.
+        allow_remote_media: Images may be http(s) URLs or local files; else ``data:`` URLs only.
     """
 
     defaults: RequestConfig | None = None
@@ -67,6 +69,8 @@ class RequestRules:
     max_messages: int = 1024
     max_logprobs: int = 20
     context: int | None = None
+    max_images: int = 16
+    allow_remote_media: bool = False
 
     @classmethod
     def from_args(cls, args: Any, defaults: RequestConfig | None, context: int | None) -> RequestRules:
@@ -81,6 +85,8 @@ class RequestRules:
             max_messages=int(getattr(args, "max_messages", base.max_messages)),
             max_logprobs=int(getattr(args, "max_logprobs", base.max_logprobs) or 0),
             context=context,
+            max_images=int(getattr(args, "max_images", base.max_images)),
+            allow_remote_media=bool(getattr(args, "allow_remote_media", False)),
         )
 
 
@@ -204,8 +210,11 @@ def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
         return bad_request(f"{field!r}: {UNSERVED[top]}", top)
     if top == "logit_bias":
         return bad_request(f"{field!r}: logit_bias maps token ids (as strings of digits) to a bias in [-100, 100]", top)
-    if "content" in path and path[-1] == "type":
-        return bad_request(f'{field!r}: this server reads text content parts only ({{"type": "text"}})', field)
+    if "content" in path and (path[-1] == "type" or error["type"] == "union_tag_invalid"):
+        return bad_request(
+            f'{field!r}: content parts are {{"type": "text"}} or {{"type": "image_url", "image_url": {{"url": ...}}}}',
+            field,
+        )
     return bad_request(f"{field!r}: {error['msg']}", field)
 
 
@@ -292,6 +301,30 @@ def messages_of(messages: list[Message], rules: RequestRules) -> list[dict[str, 
     return out
 
 
+def check_media(request: InferRequest, rules: RequestRules) -> None:
+    """At most ``--max_images`` images, and only ``data:`` URLs unless ``--allow_remote_media``.
+
+    Raises:
+        APIError: 400 naming ``messages``.
+    """
+    if len(request.images) > rules.max_images:
+        raise bad_request(
+            f"the conversation has {len(request.images)} images; this server takes at most {rules.max_images} "
+            "(--max_images)",
+            "messages",
+        )
+    if rules.allow_remote_media:
+        return
+    for image in request.images:
+        if not (isinstance(image, str) and image.startswith("data:")):
+            shown = image if isinstance(image, str) and len(image) <= 60 else f"{str(image)[:57]}..."
+            raise bad_request(
+                f"image {shown!r}: this server takes images as data: URLs only (it fetches and reads nothing "
+                "unless started with --allow_remote_media)",
+                "messages",
+            )
+
+
 def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:
     """Read a ``POST /v1/chat/completions`` body.
 
@@ -303,6 +336,7 @@ def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:
         request = InferRequest(messages=messages_of(fields.messages, rules), tools=fields.tools or None)
     except (ValueError, TypeError) as exc:
         raise bad_request(str(exc), "messages") from exc
+    check_media(request, rules)
     if fields.top_logprobs and not fields.logprobs:
         raise bad_request("'top_logprobs' needs \"logprobs\": true", "top_logprobs")
     tool_choice = _tool_choice(fields)

@@ -43,6 +43,23 @@ class TextPart(_Strict):
     text: StrictStr
 
 
+class ImageUrl(_Strict):
+    """``{"url": ..., "detail": ...}`` of an image part; ``detail`` is accepted and not used."""
+
+    url: StrictStr = Field(min_length=1)
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(_Strict):
+    """An image content part: ``{"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}``."""
+
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
 class Message(_Strict):
     """One message of a conversation.
 
@@ -52,7 +69,7 @@ class Message(_Strict):
     """
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: StrictStr | list[TextPart] | None = None
+    content: StrictStr | list[ContentPart] | None = None
     name: StrictStr | None = None
     tool_calls: list[dict[str, Any]] | None = None
     tool_call_id: StrictStr | None = None

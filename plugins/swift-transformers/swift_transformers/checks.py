@@ -59,10 +59,10 @@ def check_model_flag(args: TrainArguments) -> None:
 
     model = getattr(args, "model", None)
     if model:
-        check_max_pixels(args)
         check_quantization_flags(args)
         local = check_local_model(os.fspath(model))
         if local:
+            check_vision_flags(args, local)
             check_chat_template(args, local)
             if getattr(args, "task_type", None) == "seq_cls":
                 from swift_transformers.models.tasks import classification_task
@@ -88,13 +88,40 @@ def check_quantization_flags(args: TrainArguments) -> None:
         raise UsageError("--hqq_axis only applies to --quant_method hqq")
 
 
-def check_max_pixels(args: TrainArguments) -> None:
-    """``--max_pixels`` bounds images, and no installed model type reads images yet: refuse, never ignore."""
-    if getattr(args, "max_pixels", None) is not None:
-        raise UsageError(
-            "--max_pixels bounds the images of vision-language models, and no installed model type "
-            "takes images yet; drop it"
-        )
+def check_vision_flags(args: TrainArguments, local: str) -> None:
+    """Flags about images need a vision-language model; what vision models cannot do yet is refused.
+
+    ``--max_pixels`` and the ``--freeze_*`` flags change nothing for a text model, so they
+    are refused there; ``--packing``/``--padding_free`` are refused for vision models (their
+    3-D positions are not packed yet).
+    """
+    from swift.services.detect import select_model_record
+    from swift_transformers.vision.catalog import VISION_TAG
+
+    try:
+        record = select_model_record(local, model=getattr(args, "model", None), model_type=args.model_type)
+    except UsageError:
+        return  # an unknown --model_type is reported by the model checks
+    vision = VISION_TAG in record.tags
+    if not vision:
+        if getattr(args, "max_pixels", None) is not None:
+            raise UsageError(f"--max_pixels bounds images; model type {record.name!r} is a text model: drop it")
+        changed = [f for f, default in _FREEZE_DEFAULTS.items() if getattr(args, f, default) != default]
+        if changed:
+            raise UsageError(
+                f"--{', --'.join(changed)} choose which parts of a vision-language model train; "
+                f"model type {record.name!r} is a text model: drop {'it' if len(changed) == 1 else 'them'}"
+            )
+        return
+    for flag in ("packing", "padding_free"):
+        if getattr(args, flag, False):
+            raise UsageError(
+                f"--{flag}: model type {record.name!r} is a vision-language model, whose rows are not packed yet "
+                "(their 3-D rope positions would have to be)"
+            )
+
+
+_FREEZE_DEFAULTS = {"freeze_llm": False, "freeze_vit": True, "freeze_aligner": True}
 
 
 def check_chat_template(args: TrainArguments, local: str) -> None:

@@ -12,8 +12,17 @@ from swift.kernel import hookimpl
 @hookimpl
 def swift_register_models():
     from swift_transformers.models.catalog import MODEL_RECORDS
+    from swift_transformers.vision.catalog import VISION_MODEL_RECORDS
 
     yield from MODEL_RECORDS
+    yield from VISION_MODEL_RECORDS
+
+
+@hookimpl
+def swift_register_templates():
+    from swift_transformers.vision.catalog import VISION_TEMPLATE_RECORDS
+
+    yield from VISION_TEMPLATE_RECORDS
 
 
 @hookimpl

@@ -21,12 +21,15 @@ from swift_transformers.data.standardize import (
     SOURCE_COLUMNS,
     RowError,
     extra_columns,
+    lift_media_parts,
+    media_paths,
     rename_columns,
     to_messages,
     tools_column,
 )
 
 ERROR_COLUMN = "__swift_row_error__"
+MEDIA_COLUMNS = ("images", "videos", "audios")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class RowOptions:
         num_proc: ``--dataset_num_proc`` for ``map``.
         load_from_cache_file: ``--load_from_cache_file`` for ``map``.
         streaming: Produce ``IterableDataset`` objects.
+        base_dir: The folder of the dataset file: relative media paths (``images``) are made
+            absolute against it.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -48,6 +53,7 @@ class RowOptions:
     num_proc: int = 1
     load_from_cache_file: bool = False
     streaming: bool = False
+    base_dir: str | None = None
 
 
 def messages_feature():
@@ -63,9 +69,9 @@ def _standard_row(raw: Any, opts: RowOptions) -> dict[str, Any]:
         raise RowError(raw.reason)
     if not isinstance(raw, Mapping):
         raise RowError(f"a row must be an object, got {type(raw).__name__}")
-    row = rename_columns(raw, opts.columns)
+    row = lift_media_parts(rename_columns(raw, opts.columns))
     messages = to_messages(row, require_response=opts.require_response)
-    return {"messages": messages, **extra_columns(row)}
+    return {"messages": messages, **media_paths(extra_columns(row), opts.base_dir)}
 
 
 def _iter_rows(open_rows: Callable[[], Iterable[Any]], source: str, opts: RowOptions):
@@ -149,10 +155,13 @@ def _rename_table(ds, columns: Mapping[str, str]):
     return ds.rename_columns(present) if present else ds
 
 
-def _standardize_batch(batch: dict[str, list], *, require_response: bool) -> dict[str, list]:
+def _standardize_batch(
+    batch: dict[str, list], *, require_response: bool, base_dir: str | None = None
+) -> dict[str, list]:
     keys = list(batch)
     size = len(batch[keys[0]]) if keys else 0
     messages, errors, tools = [], [], []
+    media = {column: [] for column in MEDIA_COLUMNS if column in keys}
     for j in range(size):
         row = {k: batch[k][j] for k in keys}
         try:
@@ -163,9 +172,14 @@ def _standardize_batch(batch: dict[str, list], *, require_response: bool) -> dic
             messages.append([])
             tools.append(None)
             errors.append(exc.reason)
+        resolved = media_paths({c: row[c] for c in media}, base_dir)
+        for column, values in media.items():
+            values.append(resolved[column])
     out = {"messages": messages, ERROR_COLUMN: errors}
     if "tools" in keys:
         out["tools"] = tools
+    if base_dir:  # relative image paths of a parquet/csv file point next to it
+        out.update(media)
     return out
 
 
@@ -207,7 +221,7 @@ def standardize_table(ds, source: str, opts: RowOptions):
             "messages, conversations, instruction/output, query/response or text; map yours "
             'with --columns \'{"your_column": "query"}\''
         )
-    fn = functools.partial(_standardize_batch, require_response=opts.require_response)
+    fn = functools.partial(_standardize_batch, require_response=opts.require_response, base_dir=opts.base_dir)
     if not isinstance(ds, Dataset):
         ds = ds.map(fn, batched=True, remove_columns=consumed or None)
         ds = ds.filter(_StreamingDrops(source, opts.strict), input_columns=[ERROR_COLUMN], with_indices=True)

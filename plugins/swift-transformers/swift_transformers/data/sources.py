@@ -7,6 +7,7 @@ through ``datasets.load_dataset``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -88,6 +89,7 @@ def load_file(path: Path, args: Any, opts: RowOptions, source: str | None = None
             f"{_supported(formats)}. A plugin can add one with DatasetRecord(kind='format')."
         )
     loader = load_object(record.load, what=f"dataset format {record.name!r}")
+    opts = dataclasses.replace(opts, base_dir=str(path.resolve().parent))
     reopen = functools.partial(loader, str(path), args)
     return standardize(reopen(), source or str(path), opts, reopen)
 

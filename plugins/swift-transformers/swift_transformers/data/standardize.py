@@ -302,6 +302,47 @@ def tools_column(value: Any) -> str | None:
     return None if tools is None else json.dumps(list(tools), ensure_ascii=False)
 
 
+def lift_media_parts(row: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI content parts of ``messages`` → text with ``<image>`` tags and the ``images`` column.
+
+    (:mod:`swift.template.media`.) A row that also has an ``images`` column is refused: the
+    order of the two lists would be a guess.
+
+    Raises:
+        RowError: A malformed part, or parts with media next to a media column.
+    """
+    from swift.template import TemplateError
+    from swift.template.media import flatten_messages, has_parts
+
+    key = next((k for k in ("messages", "conversations") if row.get(k) is not None), None)
+    if key is None:
+        return dict(row)
+    raw = _maybe_json(row[key], repr(key))
+    if not has_parts(raw):
+        return dict(row)
+    try:
+        messages, media = flatten_messages(raw)
+    except TemplateError as exc:
+        raise RowError(str(exc)) from None
+    out = {**row, key: messages}
+    for column, items in media.items():
+        if not items:
+            continue
+        if row.get(column):
+            raise RowError(f"media both in content parts and in the {column!r} column; give them one way")
+        out[column] = items
+    return out
+
+
+def media_paths(columns: dict[str, Any], base_dir: str | None) -> dict[str, Any]:
+    """``columns`` with the relative paths of its media columns made absolute against ``base_dir``."""
+    from swift.template.media import COLUMNS, resolve_paths
+
+    if not base_dir:
+        return columns
+    return {k: resolve_paths(v, base_dir) if k in COLUMNS.values() and v is not None else v for k, v in columns.items()}
+
+
 def extra_columns(row: Mapping[str, Any]) -> dict[str, Any]:
     """The columns of ``row`` kept beside ``messages`` (``solution``, ``rejected_response`` …).
 

@@ -10,9 +10,11 @@ pads it and stops when all rows are done, and its client is answered at once.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from transformers import (
@@ -75,6 +77,7 @@ class JobSpec:
     request_id: str
     end_ids: frozenset[int] = frozenset()
     prompt_logprobs: list[TokenLogprob] | None = None
+    media: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class _ScoreTap(LogitsProcessor):
@@ -205,6 +208,7 @@ class BatchRunner:
         beams = spec0.params.num_beams > 1
         kwargs = {
             "generation_config": self._generation_config(spec0.params, max(s.payload.limit for s in jobs)),
+            **self._media_inputs(jobs, rows, input_ids.shape[1]),
         }
         processors = [OpenAIPenalties(spec0.params, input_ids.shape[1])] if spec0.params.penalised else []
         watch = None
@@ -250,6 +254,26 @@ class BatchRunner:
             )
             for i in range(spec.config.n)
         ]
+
+    def _media_inputs(self, jobs: list[Job], rows: list[list[Row]], width: int) -> dict[str, torch.Tensor]:
+        """Image tensors of a job with images (it runs alone), once per row; token types left-padded."""
+        media = jobs[0].payload.media
+        if not media:
+            return {}
+        n = len(rows[0])
+        device = self.model.device
+        out: dict[str, torch.Tensor] = {}
+        for key, value in media.items():
+            tensor = torch.as_tensor(value)
+            if key == "mm_token_type_ids":
+                row = torch.zeros(width, dtype=torch.long)
+                row[width - tensor.shape[-1] :] = tensor
+                out[key] = row.repeat(n, 1).to(device)
+            else:
+                out[key] = torch.cat([tensor] * n).to(device)
+        if "pixel_values" in out and self.model.dtype.is_floating_point:
+            out["pixel_values"] = out["pixel_values"].to(self.model.dtype)
+        return out
 
     def _left_pad(self, prompts: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(len(p) for p in prompts)

@@ -249,7 +249,9 @@ class PtEngine:
         self._adapters.check(adapter)
         check_token_ids(config.logit_bias or (), self._vocab_size, "logit_bias names")
         self._prompts.check_fits(request, self.max_model_len)
-        prompt_ids = self.encode(request)
+        prompt_ids, media = self._prompts.encode_features(request)
+        if media and (config.echo or config.num_beams > 1):
+            raise InvalidRequestError("echo and beam search are not run on requests with images yet")
         if request.prompt_ids is not None:
             check_token_ids(prompt_ids, self._vocab_size, "the prompt has")
         request_end_ids, request_stops = split_stops(self.tokenizer, config.stop)
@@ -264,9 +266,12 @@ class PtEngine:
             model_name=self.model_name,
             request_id=random_id("chatcmpl"),
             end_ids=frozenset(request_end_ids if config.ignore_eos else self._end_ids | request_end_ids),
+            media=media,
         )
-        # echoed prompts get a scoring pass, and max_tokens 0 skips generation: batch them apart
-        return Job(prompt_ids, (adapter, params, config.echo, spec.limit == 0), config.n, spec, sink)
+        # echoed prompts get a scoring pass, and max_tokens 0 skips generation: batch them apart;
+        # a request with images runs alone (its tensors are its own)
+        key = (adapter, params, config.echo, spec.limit == 0, id(spec) if media else None)
+        return Job(prompt_ids, key, config.n, spec, sink)
 
     def _limit(self, prompt_len: int, max_tokens: int | None) -> int:
         # max_tokens 0 (echo: score the prompt only) generates nothing, but the prompt must still fit

@@ -30,6 +30,7 @@ __all__ = [
     "check_requirements",
     "load_causal_lm",
     "load_model",
+    "load_pretrained",
     "load_tokenizer",
     "resolve_model_dir",
 ]
@@ -116,6 +117,11 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     Returns:
         ``(model, tokenizer)``.
     """
+    return load_pretrained(model_dir, args, record)
+
+
+def load_pretrained(model_dir: str, args: Any, record: ModelRecord, *, auto_class: Any = None) -> tuple[Any, Any]:
+    """:func:`load_causal_lm` with another transformers auto class (vision-language models' own)."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     from swift_transformers.models.tasks import classification_task
@@ -146,8 +152,10 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         kwargs["quantization_config"] = quant
     kwargs.update(_router_settings(config, getattr(args, "router_aux_loss_coef", 0.0), record))
     tokenizer = load_tokenizer(model_dir, args)
-    auto_class = AutoModelForCausalLM
     task = classification_task(args, model_dir)
+    if task is not None and auto_class is not None:
+        raise UsageError(f"--task_type seq_cls: model type {record.name!r} has no sequence-classification head")
+    auto_class = auto_class or AutoModelForCausalLM
     if task is not None:
         auto_class = AutoModelForSequenceClassification
         kwargs.update(num_labels=task.num_labels, problem_type=task.problem_type, pad_token_id=tokenizer.pad_token_id)

@@ -18,6 +18,30 @@ from typing import Any
 import torch
 
 IGNORE_INDEX = -100
+#: Per-token sequences of vision-language rows, padded with 0 (text) like the ids.
+TOKEN_TYPE_KEYS = ("mm_token_type_ids",)
+#: Image tensors of vision-language rows: each row's are concatenated along the first dimension.
+MEDIA_TENSOR_KEYS = ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw")
+
+
+def media_batch(rows: Sequence[dict[str, Any]], width: int) -> dict[str, torch.Tensor]:
+    """The media inputs of a batch: token types padded to ``width``, image tensors concatenated.
+
+    Empty when no row has images (a text batch, or a text-only batch of a vision model).
+    """
+    batch: dict[str, torch.Tensor] = {}
+    for key in MEDIA_TENSOR_KEYS:
+        parts = [torch.as_tensor(r[key]) for r in rows if r.get(key) is not None and len(r[key])]
+        if parts:
+            batch[key] = torch.cat(parts)
+    for key in TOKEN_TYPE_KEYS:
+        if any(r.get(key) is not None for r in rows) and batch:
+            types = torch.zeros((len(rows), width), dtype=torch.long)
+            for i, row in enumerate(rows):
+                if row.get(key) is not None:
+                    types[i, : len(row[key])] = torch.as_tensor(row[key])
+            batch[key] = types
+    return batch
 
 
 @dataclass
@@ -65,6 +89,7 @@ class PaddingCollator:
                 batch["position_ids"][i, n:] = torch.arange(width - n)
             else:
                 batch["attention_mask"][i, :n] = 1
+        batch.update(media_batch(rows, width))
         return batch
 
 

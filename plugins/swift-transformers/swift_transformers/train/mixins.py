@@ -77,7 +77,10 @@ class TunerCheckpointMixin:
             kwargs["selected_adapters"] = [a for a in adapters if a not in self.frozen_adapters]
         self.swift_tuner.save(model, output_dir, **kwargs)
         if self.processing_class is not None:
+            from swift.services.checkpoints import copy_processor_files
+
             self.processing_class.save_pretrained(output_dir)
+            copy_processor_files(getattr(self.processing_class, "name_or_path", None), output_dir)
         torch.save(self.args, os.path.join(output_dir, TRAINING_ARGS_NAME))
         return None
 

@@ -77,6 +77,10 @@ def prepare_run(args: Any, label: str) -> Run:
     set_seed(args.seed)
     model, tokenizer, record = load_model(args)
     args.model_type = args.model_type or record.name
+    if getattr(args, "lazy_tokenize", False) is None:  # ms-swift: on for multimodal models, off for text
+        from swift_transformers.vision.catalog import VISION_TAG
+
+        args.lazy_tokenize = VISION_TAG in record.tags
     template = get_template(model_template(args.template, record.template, tokenizer), tokenizer, args)
     args.template = args.template or template.name
     task = model_task(model)

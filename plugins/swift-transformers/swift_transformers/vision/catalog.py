@@ -1,0 +1,41 @@
+"""The vision-language model types and their templates: records only, nothing imported."""
+
+from __future__ import annotations
+
+from swift.kernel import ModelRecord, TemplateRecord
+
+VISION_LOADER = "swift_transformers.vision.loading:load_vision_lm"
+#: The tag that marks a vision-language model type (``swift models``, the checks of --max_pixels).
+VISION_TAG = "vision"
+
+VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
+    ModelRecord(
+        name="qwen2_vl",
+        load=VISION_LOADER,
+        summary="Qwen2-VL (images)",
+        template="qwen2_vl",
+        architectures=("Qwen2VLForConditionalGeneration",),
+        config_model_types=("qwen2_vl",),
+        model_ids=("Qwen/Qwen2-VL-*", "Qwen/QVQ-*"),
+        tags=(VISION_TAG,),
+    ),
+    ModelRecord(
+        name="qwen2_5_vl",
+        load=VISION_LOADER,
+        summary="Qwen2.5-VL (images)",
+        template="qwen2_vl",
+        architectures=("Qwen2_5_VLForConditionalGeneration",),
+        config_model_types=("qwen2_5_vl",),
+        model_ids=("Qwen/Qwen2.5-VL-*",),
+        tags=(VISION_TAG,),
+    ),
+)
+
+VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
+    TemplateRecord(
+        name="qwen2_vl",
+        load="swift_transformers.vision.template:qwen2_vl",
+        summary="Qwen2-VL / Qwen2.5-VL: ChatML, <|vision_start|><|image_pad|>…<|vision_end|> per image",
+        parity="the published Jinja template + image processor",
+    ),
+)

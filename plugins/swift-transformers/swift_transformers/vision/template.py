@@ -1,0 +1,191 @@
+"""``VisionTemplate``: a text template plus a family's image inputs.
+
+Encoding a row: its ``<image>`` tags (:mod:`swift.template.media`) become the family's
+placeholder text, the text template encodes the conversation with its loss mask as for any
+model, then each image's single placeholder token is repeated as many times as the image
+processor says that image takes — what the family's processor class does to the text — and
+the image tensors travel beside the ids. Image tokens are never trained.
+
+Truncation never cuts an image: a row whose cut would fall into image tokens is rejected
+(a bad row, counted) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from swift.template import IGNORE_INDEX, MaxLengthError, Template, TemplateError
+from swift.template.media import COLUMNS, TAGS, check_counts, row_media
+from swift_transformers.vision.media import MediaError, load_image
+from swift_transformers.vision.processors import QWEN2_VL, ImageInputs, VisionFamily, image_processor
+
+#: Image tensors a family's model takes, concatenated along the first dimension when batched.
+IMAGE_KEYS = ("pixel_values", "image_grid_thw")
+MEDIA_COLUMNS = tuple(COLUMNS.values())
+#: Per-token modality (0 text, 1 image), padded like the ids; what the processors return as ``mm_token_type_ids``.
+TOKEN_TYPES = "mm_token_type_ids"
+
+
+class VisionTemplate:
+    """Encodes conversations with images for one vision-language checkpoint.
+
+    Everything that is not about media (``name``, ``stop_words``, ``decode``, ``render`` …)
+    is the text template's.
+
+    Args:
+        text: The text template (built with no ``max_length``: images are expanded first).
+        images: The checkpoint's image inputs.
+        max_length: Longest encoded row in tokens, image tokens included.
+        truncation_strategy: ``left``, ``right`` or ``delete`` (as :class:`swift.template.Template`).
+        allow_remote: Fetch ``http(s)`` images and read local paths (a server checks its requests first).
+    """
+
+    def __init__(
+        self,
+        text: Template,
+        images: ImageInputs,
+        *,
+        max_length: int | None = None,
+        truncation_strategy: str = "left",
+        allow_remote: bool = True,
+    ):
+        self.text, self.images, self.family = text, images, images.family
+        self.max_length, self.truncation_strategy = max_length, truncation_strategy
+        self.allow_remote = allow_remote
+        token_id = text.tokenizer.convert_tokens_to_ids(self.family.image_token)
+        if not isinstance(token_id, int) or token_id == getattr(text.tokenizer, "unk_token_id", None):
+            raise TemplateError(f"the tokenizer has no {self.family.image_token!r} token: not a {self.family.name} one")
+        self.image_token_id = token_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.text, name)
+
+    def __repr__(self) -> str:
+        return f"VisionTemplate({self.text.name!r}, {self.family.name})"
+
+    # -- media ---------------------------------------------------------------------
+    def _with_placeholders(self, messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for message in messages:
+            content = message.get("content")
+            if isinstance(content, str) and TAGS["image"] in content:
+                message = {**message, "content": content.replace(TAGS["image"], self.family.image_text)}
+            out.append(dict(message))
+        return out
+
+    def _image_features(self, media: Mapping[str, Sequence[Any]]) -> tuple[dict[str, Any], list[int]]:
+        for column in ("videos", "audios"):
+            if media.get(column):
+                raise MediaError(f"model family {self.family.name}: {column} are not read yet (images only)")
+        if not media.get("images"):
+            return {}, []
+        images = []
+        for k, value in enumerate(media["images"], 1):
+            try:
+                images.append(load_image(value, allow_remote=self.allow_remote, allow_files=self.allow_remote))
+            except MediaError as exc:
+                raise MediaError(f"image {k}: {exc}") from None
+        return self.images(images)
+
+    def _expand(self, *seqs: list[Any], counts: list[int]) -> tuple[list[Any], ...]:
+        """Repeat the k-th placeholder of ``seqs[0]`` (the ids) ``counts[k]`` times.
+
+        The other sequences (labels, loss weights) get their no-train value there.
+        """
+        ids = seqs[0]
+        places = [i for i, t in enumerate(ids) if t == self.image_token_id]
+        if len(places) != len(counts):
+            raise TemplateError(f"{len(places)} image placeholders in the encoded text for {len(counts)} images")
+        if not places:
+            return seqs
+        fills = (self.image_token_id, IGNORE_INDEX, 0.0)
+        out: list[list[Any]] = [[] for _ in seqs]
+        start = 0
+        for place, count in zip(places, counts):
+            for seq, src, fill in zip(out, seqs, fills):
+                seq += src[start:place] + [fill] * count
+            start = place + 1
+        for seq, src in zip(out, seqs):
+            seq += src[start:]
+        return tuple(out)
+
+    def _truncate(self, *seqs: list[Any]) -> tuple[list[Any], ...]:
+        ids = seqs[0]
+        if self.max_length is None or len(ids) <= self.max_length:
+            return seqs
+        if self.truncation_strategy == "delete":
+            raise MaxLengthError(len(ids), self.max_length)
+        cut = slice(len(ids) - self.max_length, None) if self.truncation_strategy == "left" else slice(self.max_length)
+        dropped = ids[: cut.start] if self.truncation_strategy == "left" else ids[self.max_length :]
+        if self.image_token_id in dropped:
+            raise MaxLengthError(len(ids), self.max_length)  # cutting would split an image from its tokens
+        return tuple(seq[cut] for seq in seqs)
+
+    # -- encoding ------------------------------------------------------------------
+    def encode(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``input_ids``/``labels`` (image tokens expanded, never trained) and the image tensors.
+
+        Raises:
+            TemplateError: Tags and images do not match, an image cannot be read (:class:`MediaError`).
+            MaxLengthError: Too long for ``delete``, or a cut would fall into an image.
+        """
+        messages = row.get("messages") or []
+        media = row_media(row)
+        check_counts([m.get("content") or "" for m in messages if isinstance(m, Mapping)], media)
+        features, counts = self._image_features(media)
+        text_row = {k: v for k, v in row.items() if k not in MEDIA_COLUMNS}
+        encoded = self.text.encode({**text_row, "messages": self._with_placeholders(messages)})
+        keys = [k for k in ("input_ids", "labels", "loss_scale") if k in encoded]
+        seqs = self._truncate(*self._expand(*(list(encoded[k]) for k in keys), counts=counts))
+        return {**dict(zip(keys, seqs)), **self._token_types(seqs[0], features)}
+
+    def encode_prompt(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        system: str | None = None,
+        add_generation_prompt: bool = True,
+        *,
+        tools: Sequence[Any] | None = None,
+        images: Sequence[Any] | None = None,
+        videos: Sequence[Any] | None = None,
+        audios: Sequence[Any] | None = None,
+    ) -> dict[str, Any]:
+        """A generation prompt: ``{"input_ids": […], "pixel_values": …, "image_grid_thw": …}``.
+
+        Raises:
+            TemplateError: As :meth:`encode`.
+        """
+        media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
+        check_counts([m.get("content") or "" for m in messages], media)
+        features, counts = self._image_features(media)
+        text = self.text.render(self._with_placeholders(messages), add_generation_prompt, system=system, tools=tools)
+        (ids,) = self._expand(self.text._encode_text(text), counts=counts)
+        (ids,) = self._truncate(ids)
+        return {"input_ids": ids, **self._token_types(ids, features)}
+
+    def _token_types(self, ids: list[int], features: dict[str, Any]) -> dict[str, Any]:
+        # the model computes its 3-D rope positions from which tokens are image tokens (1) and which text (0)
+        if not features:
+            return {}
+        return {**features, TOKEN_TYPES: [int(t == self.image_token_id) for t in ids]}
+
+
+def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options: Any) -> VisionTemplate:
+    max_pixels = options.pop("max_pixels", None)
+    max_length = options.pop("max_length", None)
+    strategy = options.get("truncation_strategy", "left")
+    text = Template(meta, tokenizer, max_length=None, **options)
+    folder = getattr(tokenizer, "name_or_path", None)
+    if not folder:
+        raise TemplateError(f"template {meta.name!r} needs the tokenizer of a checkpoint folder (its image processor)")
+    images = ImageInputs(image_processor(str(folder)), family, max_pixels)
+    return VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
+
+
+def qwen2_vl(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """Qwen2-VL / Qwen2.5-VL: ChatML with "You are a helpful assistant." and ``<|vision_start|>`` images."""
+    from swift.template.library import QWEN
+
+    return _vision_template(QWEN2_VL, replace(QWEN, name="qwen2_vl"), tokenizer, **options)

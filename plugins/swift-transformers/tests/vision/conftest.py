@@ -1,0 +1,77 @@
+"""Tiny vision-language checkpoints (built once per session) and images on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from swift_sdk.tiny import TINY_VISION_ARCHS, build_tiny_vision_model
+
+HERE = Path(__file__).parent
+
+
+def published_template(name: str) -> str:
+    """A published chat template of ``chat_templates/``."""
+    return (HERE / "chat_templates" / f"{name}.jinja").read_text()
+
+
+@pytest.fixture(scope="session", params=TINY_VISION_ARCHS)
+def vision_model(request, tmp_path_factory) -> Path:
+    """A tiny checkpoint of each vision-language architecture, with Qwen2-VL's published template."""
+    path = tmp_path_factory.mktemp(request.param)
+    return build_tiny_vision_model(path, request.param, chat_template=published_template("qwen2_vl"))
+
+
+@pytest.fixture(scope="session")
+def qwen2_vl_model(tmp_path_factory) -> Path:
+    """The tiny Qwen2-VL checkpoint alone (training and serving tests)."""
+    return build_tiny_vision_model(
+        tmp_path_factory.mktemp("qwen2_vl"), "qwen2_vl", chat_template=published_template("qwen2_vl")
+    )
+
+
+def make_image(path: Path, size: tuple[int, int], color: tuple[int, int, int]) -> Path:
+    """A plain ``size`` (width, height) PNG of ``color`` with a darker square, so patches differ."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, color)
+    ImageDraw.Draw(image).rectangle((2, 2, size[0] // 3, size[1] // 3), fill=tuple(c // 2 for c in color))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def color_dataset(tmp_path_factory) -> Path:
+    """A JSONL dataset of 12 rows "<image>What color is it?" → red/blue, images next to it (relative paths)."""
+    folder = tmp_path_factory.mktemp("colors")
+    rows = []
+    for i in range(12):
+        name, color = [("red", (220, 30, 30)), ("blue", (30, 30, 220))][i % 2]
+        make_image(folder / "images" / f"{i}.png", (56 + 28 * (i % 3), 84), color)
+        rows.append(
+            {
+                "messages": [
+                    {"role": "user", "content": "<image>What color is it?"},
+                    {"role": "assistant", "content": name},
+                ],
+                "images": [f"images/{i}.png"],
+            }
+        )
+    path = folder / "train.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def image_factory():
+    """:func:`make_image` for tests (test modules cannot import this conftest)."""
+    return make_image
+
+
+@pytest.fixture(scope="session")
+def qwen2_vl_published() -> str:
+    """Qwen2-VL's published chat template."""
+    return published_template("qwen2_vl")

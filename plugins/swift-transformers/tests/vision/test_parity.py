@@ -1,0 +1,200 @@
+"""swift's encoding of image conversations equals the family's own processor's, token for token.
+
+The reference is the architecture's processor class (``Qwen2VLProcessor``) built from the
+checkpoint's image processor and tokenizer with the published chat template: its
+``apply_chat_template`` text, run through the processor with the images, gives ``input_ids``,
+``mm_token_type_ids``, ``pixel_values`` and ``image_grid_thw``. Without torchvision its video
+processor class cannot be looked up, so only that lookup is patched (no video is used).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from swift.template import IGNORE_INDEX, get_template
+from swift.template.media import split_tags
+
+SYSTEM = "You describe pictures in one word."
+
+
+def _conversations(images: list) -> dict[str, tuple[list[dict], list]]:
+    a, b, c = images
+    return {
+        "single": ([_u("<image>What color is it?"), _a("red")], [a]),
+        "several": ([_u("Compare <image> and <image>."), _a("Red, then blue.")], [a, b]),
+        "multi_turn": ([_u("<image>Color?"), _a("red"), _u("And this one? <image>"), _a("blue")], [a, c]),
+        "system": ([{"role": "system", "content": SYSTEM}, _u("<image>Describe."), _a("square")], [b]),
+        "text_only": ([_u("No picture today."), _a("Fine.")], []),
+    }
+
+
+def _u(text: str) -> dict:
+    return {"role": "user", "content": text}
+
+
+def _a(text: str) -> dict:
+    return {"role": "assistant", "content": text}
+
+
+def _parts(messages: list[dict]) -> list[dict]:
+    """Our ``<image>`` tags as the content parts the published template reads."""
+    out = []
+    for m in messages:
+        parts = [{"type": "image"} if p == "<image>" else {"type": "text", "text": p} for p in split_tags(m["content"])]
+        out.append({"role": m["role"], "content": parts})
+    return out
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory, image_factory):
+    make_image = image_factory
+    folder = tmp_path_factory.mktemp("parity")
+    return [
+        make_image(folder / "a.png", (90, 60), (200, 40, 40)),
+        make_image(folder / "b.png", (200, 140), (40, 40, 200)),  # more tokens than a
+        make_image(folder / "c.png", (28, 300), (40, 200, 40)),  # tall and thin
+    ]
+
+
+@pytest.fixture(scope="module")
+def processor(vision_model, monkeypatch_module, qwen2_vl_published):
+    from transformers import AutoImageProcessor, AutoTokenizer
+    from transformers.models.qwen2_vl.processing_qwen2_vl import Qwen2VLProcessor
+    from transformers.processing_utils import ProcessorMixin
+
+    lookup = ProcessorMixin.get_possibly_dynamic_module
+
+    def without_video(name):  # the only patch: no torchvision, so no video processor class
+        return object if "VideoProcessor" in name else lookup(name)
+
+    monkeypatch_module.setattr(ProcessorMixin, "get_possibly_dynamic_module", staticmethod(without_video))
+    tokenizer = AutoTokenizer.from_pretrained(vision_model)
+    return Qwen2VLProcessor(
+        image_processor=AutoImageProcessor.from_pretrained(vision_model),
+        tokenizer=tokenizer,
+        video_processor=None,
+        chat_template=qwen2_vl_published,
+    )
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.parametrize("name", ["single", "several", "multi_turn", "system", "text_only"])
+def test_training_rows_match_the_processor(vision_model, processor, images, name):
+    from PIL import Image
+
+    messages, paths = _conversations(images)[name]
+    template = get_template("qwen2_vl", processor.tokenizer)
+    ours = template.encode({"messages": messages, "images": [str(p) for p in paths]})
+
+    text = processor.apply_chat_template(_parts(messages), tokenize=False)
+    pictures = [Image.open(p).convert("RGB") for p in paths] or None
+    ref = processor(text=[text], images=pictures, return_tensors="pt")
+    assert ours["input_ids"] == ref["input_ids"][0].tolist()
+    if paths:
+        assert ours["mm_token_type_ids"] == ref["mm_token_type_ids"][0].tolist()
+        assert torch.equal(ours["image_grid_thw"], ref["image_grid_thw"])
+        assert torch.allclose(ours["pixel_values"], ref["pixel_values"])
+    else:
+        assert "pixel_values" not in ours
+    # the trained tokens are exactly each reply and its <|im_end|>; no image token is trained
+    trained, spans = [], []
+    for i, label in enumerate(ours["labels"]):
+        if label != IGNORE_INDEX:
+            trained.append(label)
+        elif trained:
+            spans.append(trained)
+            trained = []
+    spans += [trained] if trained else []
+    replies = [m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant"]
+    assert [processor.tokenizer.decode(s) for s in spans] == replies
+
+
+def test_generation_prompt_matches_the_processor(vision_model, processor, images):
+    from PIL import Image
+
+    messages = [_u("<image>What is it?")]
+    template = get_template("qwen2_vl", processor.tokenizer)
+    ours = template.encode_prompt(messages, images=[str(images[1])])
+    text = processor.apply_chat_template(_parts(messages), tokenize=False, add_generation_prompt=True)
+    ref = processor(text=[text], images=[Image.open(images[1]).convert("RGB")], return_tensors="pt")
+    assert ours["input_ids"] == ref["input_ids"][0].tolist()
+    assert torch.allclose(ours["pixel_values"], ref["pixel_values"])
+
+
+def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_model, images):
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(vision_model)
+    row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
+    image_tokens = {}
+    for max_pixels in (None, 28 * 28 * 8):
+        encoded = get_template("qwen2_vl", tokenizer, max_pixels=max_pixels).encode(row)
+        image_tokens[max_pixels] = sum(encoded["mm_token_type_ids"])
+    # what the image processor itself says the image becomes under that bound (patches / merge²)
+    processor = AutoImageProcessor.from_pretrained(vision_model)
+    predicted = processor.get_number_of_image_patches(140, 200, {"max_pixels": 28 * 28 * 8}) // 4
+    assert image_tokens[28 * 28 * 8] == predicted <= 8
+    assert image_tokens[None] > image_tokens[28 * 28 * 8]
+
+
+def test_text_template_refuses_images_and_max_pixels(vision_model):
+    from transformers import AutoTokenizer
+
+    from swift.kernel import UsageError
+    from swift.template import TemplateError
+
+    tokenizer = AutoTokenizer.from_pretrained(vision_model)
+    with pytest.raises(TemplateError, match="text-only model"):
+        get_template("qwen", tokenizer).encode({"messages": [_u("<image>hi"), _a("x")], "images": ["a.png"]})
+    with pytest.raises(UsageError, match="reads no images"):
+        get_template("qwen", tokenizer, max_pixels=1000)
+
+
+def test_bad_media_rows_say_what_is_wrong(vision_model, images, tmp_path):
+    from transformers import AutoTokenizer
+
+    from swift.template import TemplateError
+
+    template = get_template("qwen2_vl", AutoTokenizer.from_pretrained(vision_model))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    cases = {
+        "image file not found": {"images": [str(tmp_path / "missing.png")]},
+        "not a readable image": {"images": [str(broken)]},
+        "1 <image> tag but 0 images": {"images": []},
+        "1 <image> tag but 2 images": {"images": [str(images[0])] * 2},
+        "videos are not read yet": {"images": [str(images[0])], "videos": ["v.mp4"], "content": "<image><video>?"},
+    }
+    for reason, extra in cases.items():
+        content = extra.pop("content", "<image>What is it?")
+        with pytest.raises(TemplateError, match=reason):
+            template.encode({"messages": [_u(content), _a("x")], **extra})
+
+
+def test_images_in_every_accepted_form_encode_the_same(vision_model, images):
+    import base64
+
+    from PIL import Image
+    from transformers import AutoTokenizer
+
+    template = get_template("qwen2_vl", AutoTokenizer.from_pretrained(vision_model))
+    data = images[0].read_bytes()
+    forms = [
+        str(images[0]),
+        "file://" + str(images[0]),
+        "data:image/png;base64," + base64.b64encode(data).decode(),
+        base64.b64encode(data).decode(),
+        {"bytes": data, "path": None},
+        data,
+        Image.open(images[0]),
+    ]
+    encoded = [template.encode({"messages": [_u("<image>?"), _a("x")], "images": [form]}) for form in forms]
+    for other in encoded[1:]:
+        assert other["input_ids"] == encoded[0]["input_ids"]
+        assert torch.equal(other["pixel_values"], encoded[0]["pixel_values"])

@@ -1,0 +1,177 @@
+"""Training a vision-language model with images: LoRA and full, the freeze flags, bad rows, merging."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from swift.kernel import UsageError
+
+
+@pytest.fixture
+def vl_args(qwen2_vl_model, color_dataset, tmp_path):
+    """``vl_args(**overrides)`` → ``TrainArguments`` for a short run on the tiny Qwen2-VL."""
+    from swift.arguments import TrainArguments
+
+    def make(**overrides):
+        values = dict(
+            model=str(qwen2_vl_model),
+            dataset=[str(color_dataset)],
+            output_dir=str(tmp_path / "output"),
+            max_steps=2,
+            learning_rate=5e-3,
+            logging_steps=1,
+            save_steps=2,
+            split_dataset_ratio=0.0,
+            per_device_train_batch_size=2,
+            lora_dropout=0.0,
+            report_to=["none"],
+        )
+        values.update(overrides)
+        return TrainArguments(**values)
+
+    return make
+
+
+def _encoded_row(model_dir: Path, dataset: Path) -> dict:
+    from transformers import AutoTokenizer
+
+    from swift.template import get_template
+
+    row = json.loads(dataset.read_text().splitlines()[1])
+    row["images"] = [str(dataset.parent / p) for p in row["images"]]
+    encoded = get_template("qwen2_vl", AutoTokenizer.from_pretrained(model_dir)).encode(row)
+    return {
+        "input_ids": torch.tensor([encoded["input_ids"]]),
+        "mm_token_type_ids": torch.tensor([encoded["mm_token_type_ids"]]),
+        "pixel_values": encoded["pixel_values"],
+        "image_grid_thw": encoded["image_grid_thw"],
+    }
+
+
+def test_lora_trains_the_language_model_and_reloads_in_plain_peft(vl_args, qwen2_vl_model, color_dataset):
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText
+
+    from swift.llm import sft_main
+    from swift_transformers.engine.pt import PtEngine
+
+    summary = sft_main(vl_args())
+    checkpoint = Path(summary["last_model_checkpoint"])
+    config = json.loads((checkpoint / "adapter_config.json").read_text())
+    # --freeze_vit/--freeze_aligner default on: all-linear stays inside the language model
+    assert set(config["target_modules"]) == {
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    }
+    assert json.loads((checkpoint.parent / "args.json").read_text())["lazy_tokenize"] is True
+
+    inputs = _encoded_row(qwen2_vl_model, color_dataset)
+    base = AutoModelForImageTextToText.from_pretrained(qwen2_vl_model).eval()
+    with torch.no_grad():
+        base_logits = base(**inputs).logits
+    plain = PeftModel.from_pretrained(base, checkpoint).eval()
+    with torch.no_grad():
+        plain_logits = plain(**inputs).logits
+    assert not torch.allclose(plain_logits, base_logits), "the adapter changed nothing"
+
+    from swift.arguments import InferArguments
+
+    engine = PtEngine(InferArguments(adapters=[str(checkpoint)]))
+    with torch.no_grad():
+        ours = engine.model(**inputs).logits
+    assert torch.allclose(ours, plain_logits, atol=1e-6)
+
+
+def test_freeze_vit_false_adapts_the_vision_tower_too(vl_args):
+    from swift.llm import sft_main
+
+    summary = sft_main(vl_args(freeze_vit=False))
+    config = json.loads((Path(summary["last_model_checkpoint"]) / "adapter_config.json").read_text())
+    targets = config["target_modules"]
+    names = targets if isinstance(targets, list) else [targets]
+    assert any("visual.blocks" in n or n in ("qkv", "proj", "fc1", "fc2") for n in names), names
+    assert not any("merger" in n for n in names), "the aligner stays frozen"
+
+
+def test_full_training_keeps_the_frozen_vision_tower_fixed(vl_args, qwen2_vl_model):
+    from swift.llm import sft_main
+
+    summary = sft_main(vl_args(train_type="full", learning_rate=1e-3, max_steps=3, save_steps=3))
+    checkpoint = Path(summary["last_model_checkpoint"])
+    before = load_file(str(qwen2_vl_model / "model.safetensors"))
+    after = load_file(str(checkpoint / "model.safetensors"))
+    # saved in the published checkpoints' layout: visual.* and model.* (the language model)
+    visual = [k for k in before if k.startswith("visual.")]
+    language = [k for k in before if k.startswith("model.")]
+    assert visual and language
+    assert all(torch.equal(before[k], after[k]) for k in visual)
+    assert any(not torch.equal(before[k], after[k]) for k in language)
+    # the checkpoint loads again as a vision-language model: the image processor travels with it
+    assert (checkpoint / "preprocessor_config.json").is_file()
+
+
+def test_full_training_with_freeze_llm_trains_only_the_unfrozen_aligner(vl_args, qwen2_vl_model):
+    from swift.llm import sft_main
+
+    summary = sft_main(vl_args(train_type="full", freeze_llm=True, freeze_aligner=False, learning_rate=1e-2))
+    before = load_file(str(qwen2_vl_model / "model.safetensors"))
+    after = load_file(str(Path(summary["last_model_checkpoint"]) / "model.safetensors"))
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("visual.merger.") for k in changed), sorted(changed)[:5]
+
+
+def test_freezing_every_part_is_refused(vl_args):
+    from swift.llm import sft_main
+
+    with pytest.raises(UsageError, match="nothing left to train"):
+        sft_main(vl_args(freeze_llm=True))
+
+
+def test_a_row_with_an_unreadable_image_is_dropped_and_counted(vl_args, color_dataset, tmp_path, caplog):
+    from swift.llm import sft_main
+
+    rows = color_dataset.read_text().splitlines()
+    bad = {"messages": [{"role": "user", "content": "<image>?"}, {"role": "assistant", "content": "x"}]}
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    mixed = rows + [json.dumps({**bad, "images": ["missing.png"]}), json.dumps({**bad, "images": [str(broken)]})]
+    mixed.append(json.dumps({**bad, "images": []}))  # a tag without its image
+    path = color_dataset.parent / "mixed.jsonl"
+    path.write_text("\n".join(mixed) + "\n")
+    with caplog.at_level("WARNING"):
+        sft_main(vl_args(dataset=[str(path)], lazy_tokenize=False))
+    text = caplog.text
+    assert "dropped 3 of 15" in text, text
+    assert "row 13: image 1: image file not found" in text  # the report shows the first reason
+    with pytest.raises(UsageError, match="strict"):
+        sft_main(vl_args(dataset=[str(path)], lazy_tokenize=False, strict=True))
+
+
+def test_merged_checkpoint_loads_in_plain_transformers_with_its_image_processor(vl_args, qwen2_vl_model, color_dataset):
+    from transformers import AutoImageProcessor, AutoModelForImageTextToText
+
+    from swift.llm import ExportArguments, export_main, sft_main
+
+    checkpoint = sft_main(vl_args())["last_model_checkpoint"]
+    export_main(ExportArguments(adapters=[checkpoint], merge_lora=True))
+    merged = Path(checkpoint + "-merged")
+    assert (merged / "preprocessor_config.json").is_file()
+    AutoImageProcessor.from_pretrained(merged)
+    model = AutoModelForImageTextToText.from_pretrained(merged).eval()
+    inputs = _encoded_row(qwen2_vl_model, color_dataset)
+    from swift.arguments import InferArguments
+    from swift_transformers.engine.pt import PtEngine
+
+    engine = PtEngine(InferArguments(adapters=[checkpoint]))
+    with torch.no_grad():
+        assert torch.allclose(model(**inputs).logits, engine.model(**inputs).logits, atol=1e-5)

@@ -104,7 +104,7 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
         assert "pixel_values" not in ours
     # the trained tokens are exactly each reply and its <|im_end|>; no image token is trained
     trained, spans = [], []
-    for i, label in enumerate(ours["labels"]):
+    for label in ours["labels"]:
         if label != IGNORE_INDEX:
             trained.append(label)
         elif trained:

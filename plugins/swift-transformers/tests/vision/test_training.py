@@ -55,10 +55,10 @@ def _encoded_row(model_dir: Path, dataset: Path) -> dict:
 
 def test_lora_trains_the_language_model_and_reloads_in_plain_peft(vl_args, qwen2_vl_model, color_dataset):
     from peft import PeftModel
+    from swift_transformers.engine.pt import PtEngine
     from transformers import AutoModelForImageTextToText
 
     from swift.llm import sft_main
-    from swift_transformers.engine.pt import PtEngine
 
     summary = sft_main(vl_args())
     checkpoint = Path(summary["last_model_checkpoint"])
@@ -169,8 +169,9 @@ def test_merged_checkpoint_loads_in_plain_transformers_with_its_image_processor(
     AutoImageProcessor.from_pretrained(merged)
     model = AutoModelForImageTextToText.from_pretrained(merged).eval()
     inputs = _encoded_row(qwen2_vl_model, color_dataset)
-    from swift.arguments import InferArguments
     from swift_transformers.engine.pt import PtEngine
+
+    from swift.arguments import InferArguments
 
     engine = PtEngine(InferArguments(adapters=[checkpoint]))
     with torch.no_grad():

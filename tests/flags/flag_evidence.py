@@ -135,7 +135,10 @@ EVIDENCE: dict[str, Any] = {
     "system": Encodes("Answer in one word."),
     "max_length": Encodes(8),
     "truncation_strategy": Encodes("right", extra={"max_length": 8}),
-    "max_pixels": Refused(("--max_pixels", "1000000"), "no installed model type takes images"),
+    "max_pixels": Shown(
+        "plugins/swift-transformers/tests/vision/test_parity.py::"
+        "test_max_pixels_changes_the_image_tokens_as_the_processor_predicts"
+    ),
     "tools_prompt": Encodes("react_en", tools=True),
     "loss_scale": Encodes("all"),
     "sequence_parallel_size": Shown(

@@ -76,6 +76,9 @@ def prepare_run(args: Any, label: str) -> Run:
     checkpoint = runs.resume_checkpoint(args)
     set_seed(args.seed)
     model, tokenizer, record = load_model(args)
+    if isinstance(args.model, str) and os.path.isdir(args.model):
+        # args.json names the base of an adapter: a relative folder would not resolve from elsewhere
+        args.model = os.path.abspath(args.model)
     args.model_type = args.model_type or record.name
     if getattr(args, "lazy_tokenize", False) is None:  # ms-swift: on for multimodal models, off for text
         from swift_transformers.vision.catalog import VISION_TAG

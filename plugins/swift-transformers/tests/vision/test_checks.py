@@ -1,0 +1,56 @@
+"""Image flags on the wrong model, and what vision models cannot do yet: exit 2 before anything loads."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+def _run(argv: list[str], tmp_path, monkeypatch, capsys) -> tuple[int, str]:
+    from swift.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    try:
+        rc = main([*argv, "--output_dir", str(tmp_path / "out")])
+    except SystemExit as exc:
+        rc = exc.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max_pixels", "1000000"], "--max_pixels bounds images; model type 'qwen3' is a text model"),
+        (["--freeze_vit", "false"], "--freeze_vit choose which parts of a vision-language model train"),
+        (["--freeze_llm", "true", "--freeze_aligner", "false"], "drop them"),
+    ],
+)
+def test_image_flags_on_a_text_model_are_refused(
+    flags, message, tiny_model_dir, color_dataset, tmp_path, monkeypatch, capsys
+):
+    loaded = "transformers.models.qwen3" in sys.modules
+    rc, err = _run(
+        ["sft", "--model", tiny_model_dir, "--dataset", str(color_dataset), *flags], tmp_path, monkeypatch, capsys
+    )
+    assert rc == 2 and message in err, err
+    assert not (tmp_path / "out").exists()
+    if not loaded:
+        assert "transformers.models.qwen3" not in sys.modules
+
+
+@pytest.mark.parametrize("flag", ["--packing", "--padding_free"])
+def test_packing_a_vision_model_is_refused(flag, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys):
+    argv = ["sft", "--model", str(qwen2_vl_model), "--dataset", str(color_dataset), flag, "true"]
+    rc, err = _run(argv, tmp_path, monkeypatch, capsys)
+    assert rc == 2 and "is a vision-language model, whose rows are not packed yet" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_text_model_given_image_rows_stops_with_the_reason(
+    tiny_model_dir, color_dataset, tmp_path, monkeypatch, capsys
+):
+    argv = ["sft", "--model", tiny_model_dir, "--dataset", str(color_dataset), "--max_steps", "1"]
+    rc, err = _run(argv, tmp_path, monkeypatch, capsys)
+    assert rc == 2 and "template 'qwen3' is for a text-only model" in err, err

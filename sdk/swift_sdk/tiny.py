@@ -322,7 +322,7 @@ CHATML_VISION_TEMPLATE = (
 )
 
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl")
 
 
 def build_tiny_vision_model(
@@ -334,13 +334,14 @@ def build_tiny_vision_model(
     vocab_size: int = 1024,
     seed: int = 0,
     chat_template: str = CHATML_VISION_TEMPLATE,
-    max_pixels: int = 28 * 28 * 64,
+    max_pixels: int | None = None,
 ) -> Path:
     """Build and save a tiny vision-language model, its tokenizer and image processor; returns ``path``.
 
     A one-block vision tower (width 32) in front of a 2-layer text model; the image processor
-    bounds images to ``max_pixels`` (28 × 28 pixels per visual token: 64 tokens at most by
-    default). Loads with ``AutoModelForImageTextToText`` and swift's ``qwen2_vl`` model type.
+    bounds images to ``max_pixels`` (default: 64 visual tokens; a token is 28 × 28 pixels,
+    32 × 32 for Qwen3-VL). Loads with ``AutoModelForImageTextToText`` and swift's model type
+    of the same name.
 
     Args:
         path: Directory to write (created).
@@ -350,7 +351,7 @@ def build_tiny_vision_model(
         vocab_size: Size of the trained byte-level BPE vocabulary (the image tokens come on top).
         seed: Seed of the random weights.
         chat_template: Jinja chat template saved with the tokenizer.
-        max_pixels: The image processor's ``longest_edge`` bound.
+        max_pixels: The image processor's ``longest_edge`` bound (pixels).
     """
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText
@@ -363,6 +364,11 @@ def build_tiny_vision_model(
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
+    patch = 16 if arch == "qwen3_vl" else 14
+    token_pixels = (2 * patch) ** 2  # a visual token merges 2 × 2 patches
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    if arch == "qwen3_vl":
+        rope["mrope_interleaved"] = True
     text = dict(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
@@ -372,7 +378,7 @@ def build_tiny_vision_model(
         num_key_value_heads=2,
         head_dim=hidden_size // 4,
         max_position_embeddings=4096,
-        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        rope_parameters=rope,
         bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -388,9 +394,11 @@ def build_tiny_vision_model(
         num_heads=2,
         out_hidden_size=hidden_size,
         spatial_merge_size=2,
-        patch_size=14,
+        patch_size=patch,
         temporal_patch_size=2,
     )
+    if arch == "qwen3_vl":  # learned position grid and one deepstack layer, kept small
+        vision.update(num_position_embeddings=64, deepstack_visual_indexes=[0])
     config = AutoConfig.for_model(
         arch,
         text_config=text,
@@ -409,7 +417,10 @@ def build_tiny_vision_model(
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     _force_tokenizer_class(path)
-    Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=max_pixels).save_pretrained(path)
+    processor = Qwen2VLImageProcessorPil(
+        min_pixels=token_pixels * 4, max_pixels=max_pixels or token_pixels * 64, patch_size=patch
+    )
+    processor.save_pretrained(path)
     return path
 
 

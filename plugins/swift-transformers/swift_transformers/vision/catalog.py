@@ -29,6 +29,26 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("Qwen/Qwen2.5-VL-*",),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="qwen3_vl",
+        load=VISION_LOADER,
+        summary="Qwen3-VL dense (images)",
+        template="qwen3_vl",
+        architectures=("Qwen3VLForConditionalGeneration",),
+        config_model_types=("qwen3_vl",),
+        model_ids=("Qwen/Qwen3-VL-*",),
+        tags=(VISION_TAG,),
+    ),
+    ModelRecord(
+        name="qwen3_vl_moe",
+        load=VISION_LOADER,
+        summary="Qwen3-VL MoE (images)",
+        template="qwen3_vl",
+        architectures=("Qwen3VLMoeForConditionalGeneration",),
+        config_model_types=("qwen3_vl_moe",),
+        model_ids=("Qwen/Qwen3-VL-*-A*",),
+        tags=(VISION_TAG, "moe"),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -37,5 +57,11 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:qwen2_vl",
         summary="Qwen2-VL / Qwen2.5-VL: ChatML, <|vision_start|><|image_pad|>…<|vision_end|> per image",
         parity="the published Jinja template + image processor",
+    ),
+    TemplateRecord(
+        name="qwen3_vl",
+        load="swift_transformers.vision.template:qwen3_vl",
+        summary="Qwen3-VL: the checkpoint's own chat template, <|vision_start|><|image_pad|>…<|vision_end|> per image",
+        parity="the checkpoint's own chat template + image processor",
     ),
 )

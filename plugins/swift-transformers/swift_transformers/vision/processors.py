@@ -59,8 +59,19 @@ QWEN2_VL = VisionFamily(
         aligner=("model.visual.merger.",),
     ),
 )
+QWEN3_VL = VisionFamily(
+    "qwen3_vl",
+    "<|image_pad|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.visual.",),
+        aligner=("model.visual.merger.", "model.visual.deepstack_merger_list."),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
-FAMILIES = {"qwen2_vl": QWEN2_VL, "qwen2_5_vl": QWEN2_VL}
+FAMILIES = {"qwen2_vl": QWEN2_VL, "qwen2_5_vl": QWEN2_VL, "qwen3_vl": QWEN3_VL, "qwen3_vl_moe": QWEN3_VL}
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ from typing import Any
 from swift.template import IGNORE_INDEX, MaxLengthError, Template, TemplateError
 from swift.template.media import COLUMNS, TAGS, check_counts, row_media
 from swift_transformers.vision.media import MediaError, load_image
-from swift_transformers.vision.processors import QWEN2_VL, ImageInputs, VisionFamily, image_processor
+from swift_transformers.vision.processors import QWEN2_VL, QWEN3_VL, ImageInputs, VisionFamily, image_processor
 
 #: Image tensors a family's model takes, concatenated along the first dimension when batched.
 IMAGE_KEYS = ("pixel_values", "image_grid_thw")
@@ -189,3 +189,10 @@ def qwen2_vl(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import QWEN
 
     return _vision_template(QWEN2_VL, replace(QWEN, name="qwen2_vl"), tokenizer, **options)
+
+
+def qwen3_vl(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """Qwen3-VL: the checkpoint's own chat template (Instruct and Thinking revisions differ), Qwen's image markers."""
+    from swift.template.library import CHAT_TEMPLATE
+
+    return _vision_template(QWEN3_VL, replace(CHAT_TEMPLATE, name="qwen3_vl"), tokenizer, **options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,28 @@ def published_template(name: str) -> str:
     return (HERE / "chat_templates" / f"{name}.jinja").read_text()
 
 
+#: Architecture → (swift template, the architecture's own processor class in transformers)
+PROCESSORS = {
+    "qwen2_vl": ("qwen2_vl", "transformers.models.qwen2_vl.processing_qwen2_vl:Qwen2VLProcessor"),
+    "qwen2_5_vl": ("qwen2_vl", "transformers.models.qwen2_5_vl.processing_qwen2_5_vl:Qwen2_5_VLProcessor"),
+    "qwen3_vl": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
+}
+
+
+@dataclass(frozen=True)
+class VisionCheckpoint:
+    arch: str
+    path: Path
+    template: str
+    processor_class: str
+
+
 @pytest.fixture(scope="session", params=TINY_VISION_ARCHS)
-def vision_model(request, tmp_path_factory) -> Path:
+def vision_model(request, tmp_path_factory) -> VisionCheckpoint:
     """A tiny checkpoint of each vision-language architecture, with Qwen2-VL's published template."""
     path = tmp_path_factory.mktemp(request.param)
-    return build_tiny_vision_model(path, request.param, chat_template=published_template("qwen2_vl"))
+    build_tiny_vision_model(path, request.param, chat_template=published_template("qwen2_vl"))
+    return VisionCheckpoint(request.param, path, *PROCESSORS[request.param])
 
 
 @pytest.fixture(scope="session")

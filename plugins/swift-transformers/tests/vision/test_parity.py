@@ -1,6 +1,6 @@
 """swift's encoding of image conversations equals the family's own processor's, token for token.
 
-The reference is the architecture's processor class (``Qwen2VLProcessor``) built from the
+The reference is the architecture's processor class (``Qwen2VLProcessor`` …) built from the
 checkpoint's image processor and tokenizer with the published chat template: its
 ``apply_chat_template`` text, run through the processor with the images, gives ``input_ids``,
 ``mm_token_type_ids``, ``pixel_values`` and ``image_grid_thw``. Without torchvision its video
@@ -60,8 +60,9 @@ def images(tmp_path_factory, image_factory):
 @pytest.fixture(scope="module")
 def processor(vision_model, monkeypatch_module, qwen2_vl_published):
     from transformers import AutoImageProcessor, AutoTokenizer
-    from transformers.models.qwen2_vl.processing_qwen2_vl import Qwen2VLProcessor
     from transformers.processing_utils import ProcessorMixin
+
+    from swift.kernel import load_object
 
     lookup = ProcessorMixin.get_possibly_dynamic_module
 
@@ -69,9 +70,9 @@ def processor(vision_model, monkeypatch_module, qwen2_vl_published):
         return object if "VideoProcessor" in name else lookup(name)
 
     monkeypatch_module.setattr(ProcessorMixin, "get_possibly_dynamic_module", staticmethod(without_video))
-    tokenizer = AutoTokenizer.from_pretrained(vision_model)
-    return Qwen2VLProcessor(
-        image_processor=AutoImageProcessor.from_pretrained(vision_model),
+    tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
+    return load_object(vision_model.processor_class, what="processor")(
+        image_processor=AutoImageProcessor.from_pretrained(vision_model.path),
         tokenizer=tokenizer,
         video_processor=None,
         chat_template=qwen2_vl_published,
@@ -89,7 +90,7 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     from PIL import Image
 
     messages, paths = _conversations(images)[name]
-    template = get_template("qwen2_vl", processor.tokenizer)
+    template = get_template(vision_model.template, processor.tokenizer)
     ours = template.encode({"messages": messages, "images": [str(p) for p in paths]})
 
     text = processor.apply_chat_template(_parts(messages), tokenize=False)
@@ -119,7 +120,7 @@ def test_generation_prompt_matches_the_processor(vision_model, processor, images
     from PIL import Image
 
     messages = [_u("<image>What is it?")]
-    template = get_template("qwen2_vl", processor.tokenizer)
+    template = get_template(vision_model.template, processor.tokenizer)
     ours = template.encode_prompt(messages, images=[str(images[1])])
     text = processor.apply_chat_template(_parts(messages), tokenize=False, add_generation_prompt=True)
     ref = processor(text=[text], images=[Image.open(images[1]).convert("RGB")], return_tensors="pt")
@@ -130,14 +131,14 @@ def test_generation_prompt_matches_the_processor(vision_model, processor, images
 def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_model, images):
     from transformers import AutoImageProcessor, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(vision_model)
+    tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
     image_tokens = {}
     for max_pixels in (None, 28 * 28 * 8):
-        encoded = get_template("qwen2_vl", tokenizer, max_pixels=max_pixels).encode(row)
+        encoded = get_template(vision_model.template, tokenizer, max_pixels=max_pixels).encode(row)
         image_tokens[max_pixels] = sum(encoded["mm_token_type_ids"])
     # what the image processor itself says the image becomes under that bound (patches / merge²)
-    processor = AutoImageProcessor.from_pretrained(vision_model)
+    processor = AutoImageProcessor.from_pretrained(vision_model.path)
     predicted = processor.get_number_of_image_patches(140, 200, {"max_pixels": 28 * 28 * 8}) // 4
     assert image_tokens[28 * 28 * 8] == predicted <= 8
     assert image_tokens[None] > image_tokens[28 * 28 * 8]
@@ -149,7 +150,7 @@ def test_text_template_refuses_images_and_max_pixels(vision_model):
     from swift.kernel import UsageError
     from swift.template import TemplateError
 
-    tokenizer = AutoTokenizer.from_pretrained(vision_model)
+    tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     with pytest.raises(TemplateError, match="text-only model"):
         get_template("qwen", tokenizer).encode({"messages": [_u("<image>hi"), _a("x")], "images": ["a.png"]})
     with pytest.raises(UsageError, match="reads no images"):
@@ -161,7 +162,7 @@ def test_bad_media_rows_say_what_is_wrong(vision_model, images, tmp_path):
 
     from swift.template import TemplateError
 
-    template = get_template("qwen2_vl", AutoTokenizer.from_pretrained(vision_model))
+    template = get_template(vision_model.template, AutoTokenizer.from_pretrained(vision_model.path))
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
     cases = {
@@ -183,7 +184,7 @@ def test_images_in_every_accepted_form_encode_the_same(vision_model, images):
     from PIL import Image
     from transformers import AutoTokenizer
 
-    template = get_template("qwen2_vl", AutoTokenizer.from_pretrained(vision_model))
+    template = get_template(vision_model.template, AutoTokenizer.from_pretrained(vision_model.path))
     data = images[0].read_bytes()
     forms = [
         str(images[0]),

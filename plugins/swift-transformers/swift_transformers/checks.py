@@ -119,6 +119,17 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
                 f"--{flag}: model type {record.name!r} is a vision-language model, whose rows are not packed yet "
                 "(their 3-D rope positions would have to be)"
             )
+    if getattr(args, "rlhf_type", None):
+        raise UsageError(
+            f"swift rlhf: model type {record.name!r} is a vision-language model; preference and GRPO training "
+            "on images is not built yet (swift sft trains it)"
+        )
+    backend = getattr(args, "infer_backend", "pt")
+    if backend != "pt":
+        raise UsageError(
+            f"--infer_backend {backend}: model type {record.name!r} is a vision-language model, which only the "
+            "pt backend serves with images so far; use --infer_backend pt"
+        )
 
 
 _FREEZE_DEFAULTS = {"freeze_llm": False, "freeze_vit": True, "freeze_aligner": True}

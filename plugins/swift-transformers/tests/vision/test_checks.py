@@ -13,7 +13,12 @@ def _run(argv: list[str], tmp_path, monkeypatch, capsys) -> tuple[int, str]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     try:
-        rc = main([*argv, "--output_dir", str(tmp_path / "out")])
+        out = (
+            ["--result_path", str(tmp_path / "out" / "r.jsonl")]
+            if argv[0] == "infer"
+            else ["--output_dir", str(tmp_path / "out")]
+        )
+        rc = main([*argv, *out])
     except SystemExit as exc:
         rc = exc.code
     return rc, capsys.readouterr().err
@@ -54,3 +59,19 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
     argv = ["sft", "--model", tiny_model_dir, "--dataset", str(color_dataset), "--max_steps", "1"]
     rc, err = _run(argv, tmp_path, monkeypatch, capsys)
     assert rc == 2 and "template 'qwen3' is for a text-only model" in err, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rlhf", "--rlhf_type", "dpo"], "preference and GRPO training on images is not built yet"),
+        (["infer", "--infer_backend", "vllm"], "only the pt backend serves with images so far"),
+    ],
+)
+def test_what_vision_models_cannot_do_yet_is_refused(
+    argv, message, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys
+):
+    extra = ["--dataset", str(color_dataset)] if argv[0] == "rlhf" else ["--val_dataset", str(color_dataset)]
+    rc, err = _run([*argv, "--model", str(qwen2_vl_model), *extra], tmp_path, monkeypatch, capsys)
+    assert rc == 2 and message in err, err
+    assert not (tmp_path / "out").exists()

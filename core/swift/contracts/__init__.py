@@ -10,6 +10,7 @@ family        ``record.load`` names                           Protocol
 ============  =============================================  ==============================
 models        ``fn(model_dir, args, record)``                 :class:`ModelLoader`
 templates     a :class:`swift.template.TemplateMeta`          :class:`TemplateMetaLike`;
+              or ``factory(tokenizer, **options)``            :class:`TemplateFactory`;
                                                               bound: :class:`Encoder`
 agent_templ.  an ``AgentTemplate`` subclass (tool format)      :class:`AgentTemplateLike`
 datasets      ``fn(spec_or_path, args) -> rows``              :class:`DatasetReader`
@@ -40,11 +41,13 @@ from swift.contracts.families import (
     ModelLoader,
     RewardFunction,
     Scheduler,
+    TemplateFactory,
     TemplateMetaLike,
     ToolFunction,
     TrainerRun,
 )
 from swift.contracts.loaders import (
+    check_template_object,
     load_agent_template,
     load_engine,
     load_eval_backend,
@@ -81,6 +84,7 @@ __all__ = [
     "Quantizer",
     "RewardFunction",
     "Scheduler",
+    "TemplateFactory",
     "TemplateMetaLike",
     "ToolFunction",
     "TrainerRun",
@@ -95,6 +99,7 @@ __all__ = [
     "load_model_loader",
     "load_reward",
     "load_scheduler",
+    "check_template_object",
     "load_template_meta",
     "load_tool",
     "load_trainer",

@@ -98,6 +98,21 @@ class TemplateMetaLike(Protocol):
 
 
 @runtime_checkable
+class TemplateFactory(Protocol):
+    """``TemplateRecord.load`` of a template that needs more than a layout: ``factory(tokenizer, **options)``.
+
+    Vision-language templates are factories: they read the checkpoint's image processor next to
+    the tokenizer and take ``max_pixels`` among the options (:func:`swift.template.template_options`).
+    The :class:`Encoder` returned may answer ``encode``/``encode_prompt`` with the model's extra inputs
+    (``pixel_values`` …) beside ``input_ids``, and ``encode_prompt`` takes ``images=``, ``videos=``,
+    ``audios=`` (:mod:`swift.template.media`).
+    """
+
+    def __call__(self, tokenizer: Any, **options: Any) -> Any:
+        """The bound template (an :class:`Encoder`)."""
+
+
+@runtime_checkable
 class ToolFunction(Protocol):
     """``ToolRecord.load``: the function a tool call runs, with the call's arguments as keywords.
 

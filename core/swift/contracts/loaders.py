@@ -19,6 +19,7 @@ from swift.contracts.families import (
     ModelLoader,
     RewardFunction,
     Scheduler,
+    TemplateFactory,
     TemplateMetaLike,
     ToolFunction,
     TrainerRun,
@@ -111,9 +112,16 @@ def load_model_loader(name: str) -> ModelLoader:
     return check_conforms(obj, ModelLoader, what)
 
 
-def load_template_meta(name: str) -> TemplateMetaLike:
-    """The template layout registered as ``name``."""
+def load_template_meta(name: str) -> TemplateMetaLike | TemplateFactory:
+    """The template layout (or template factory) registered as ``name``."""
     obj, what, _ = _load("templates", name)
+    return check_template_object(obj, what)
+
+
+def check_template_object(obj: Any, what: str) -> TemplateMetaLike | TemplateFactory:
+    """A template record's object: a layout (``TemplateMeta``) or a factory ``(tokenizer, **options)``."""
+    if not isinstance(obj, type) and callable(obj) and not hasattr(obj, "name"):
+        return check_conforms(obj, TemplateFactory, what)
     return check_conforms(obj, TemplateMetaLike, what)
 
 

@@ -29,12 +29,21 @@ class Encoder(Protocol):
         """Strings that end a reply (the template's suffix, EOS …)."""
         ...
 
-    def encode(self, row: Mapping[str, Any]) -> dict[str, list[int]]:
-        """``{"input_ids", "labels"}`` of a training row; labels are -100 outside trained turns."""
+    def encode(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``{"input_ids", "labels"}`` of a training row; labels are -100 outside trained turns.
+
+        A vision-language template adds the model's media inputs (``pixel_values``,
+        ``image_grid_thw``, ``mm_token_type_ids`` …) for the row's ``images``.
+        """
         ...
 
     def encode_prompt(self, messages: Sequence[Mapping[str, Any]], **kwargs: Any) -> Any:
-        """Token ids of a conversation to answer (with the generation prompt)."""
+        """Token ids of a conversation to answer (with the generation prompt).
+
+        Either a list of ids, or ``{"input_ids": […], <media inputs>}`` when ``images=`` (``videos=``,
+        ``audios=``) were given to a vision-language template; a text template refuses media
+        (``TemplateError``).
+        """
         ...
 
     def decode(self, ids: Sequence[int], **kwargs: Any) -> str:

@@ -22,6 +22,9 @@ def swift_register_templates() -> Iterable[TemplateRecord]:
     separator, suffix, stop words; :class:`swift.contracts.TemplateMetaLike`). Bound to a
     tokenizer by :func:`swift.template.get_template`, it is the
     :class:`swift.contracts.Encoder` that training, inference and serving share.
+    A template that needs more than a layout (a vision-language model's image processor)
+    names a factory ``fn(tokenizer, **options) -> Encoder`` instead
+    (:class:`swift.contracts.TemplateFactory`).
 
     Example::
 

@@ -271,6 +271,8 @@ class Template:
     def _refuse_media(self, row: Mapping[str, Any]) -> None:
         from swift.template.media import row_media
 
+        if not isinstance(row, Mapping):
+            return  # parse_row says what is wrong with it
         found = {column: len(items) for column, items in row_media(row).items() if items}
         if found:
             what = ", ".join(f"{n} {column}" for column, n in found.items())

@@ -35,7 +35,7 @@ from swift.kernel import UsageError
 from swift.protocol import InferRequest, InvalidRequestError, RequestConfig, weight_formats
 from swift.protocol.requests import InvalidConfigError
 from swift_serve.app import create_app, publish_schemas, request_body
-from swift_serve.bodies import RequestRules, messages_of, too_large, validate
+from swift_serve.bodies import RequestRules, check_media, messages_of, too_large, validate
 from swift_serve.errors import APIError, internal_error
 from swift_serve.rollout_weights import (
     CHUNK_HEADER,
@@ -161,8 +161,12 @@ def _parse_infer(body: Any, rules: RequestRules) -> tuple[list[InferRequest], Re
                     prompt=item.prompt,
                     prompt_ids=item.prompt_ids,
                     response_prefix=item.response_prefix,
+                    images=item.images,
+                    videos=item.videos,
+                    audios=item.audios,
                 )
             )
+            check_media(requests[-1], rules)
         except APIError as exc:
             raise refused(f"requests[{i}]: {exc.message}") from exc
         except (TypeError, ValueError) as exc:

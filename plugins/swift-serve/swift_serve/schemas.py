@@ -209,6 +209,10 @@ class RolloutRequest(_Strict):
     prompt: StrictStr | None = None
     prompt_ids: list[TokenId] | None = None
     response_prefix: StrictStr | None = Field(None, max_length=4096)
+    # media of vision-language rollouts, as data: URLs (paths and URLs only with --allow_remote_media)
+    images: list[StrictStr] = Field(default_factory=list)
+    videos: list[StrictStr] = Field(default_factory=list)
+    audios: list[StrictStr] = Field(default_factory=list)
 
 
 class RolloutInferRequest(_Strict):

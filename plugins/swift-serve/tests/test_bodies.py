@@ -73,8 +73,8 @@ def test_completion_prompts_are_raw_requests_and_logprobs_is_a_count():
         ({"messages": USER, "response_format": {"type": "json_object"}}, "response_format"),
         ({"messages": USER, "tool_choice": "required"}, "tool_choice"),
         (
-            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
-            "messages.0.content.0.type",
+            {"messages": [{"role": "user", "content": [{"type": "video_url", "video_url": {"url": "x"}}]}]},
+            "messages.0.content.0",
         ),
         ({"messages": [{"role": "user", "content": "hi", "colour": "red"}]}, "messages.0.colour"),
     ],

@@ -80,5 +80,7 @@ def check_contract(family: str, record: Record, obj: Any) -> None:
             check_conforms(obj, contracts.LossFunction, what)
         elif record.kind == "loss_scale":
             check_conforms(obj, contracts.LossScaleLike, what)
+    elif family == "templates":
+        contracts.check_template_object(obj, what)
     elif family in PROTOCOLS:
         check_conforms(obj, PROTOCOLS[family], what)

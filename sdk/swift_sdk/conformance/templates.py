@@ -67,7 +67,8 @@ def check_template(plugin: PluginUnderTest, name: str, tokenizer: Any = None) ->
     messages = conversation(with_system=getattr(meta, "supports_system", True))
     try:
         row = template.encode({"messages": messages})
-        prompt = list(template.encode_prompt(messages[:-1]))
+        prompt = template.encode_prompt(messages[:-1])
+        prompt = list(prompt["input_ids"] if isinstance(prompt, dict) else prompt)
     except TemplateError as exc:
         raise problem(f"cannot encode a plain two-turn conversation: {exc}") from exc
     prompt = _without_thinking_opener(prompt, getattr(meta, "thinking", None), tokenizer)

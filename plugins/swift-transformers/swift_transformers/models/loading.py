@@ -120,8 +120,13 @@ def load_causal_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     return load_pretrained(model_dir, args, record)
 
 
-def load_pretrained(model_dir: str, args: Any, record: ModelRecord, *, auto_class: Any = None) -> tuple[Any, Any]:
-    """:func:`load_causal_lm` with another transformers auto class (vision-language models' own)."""
+def load_pretrained(
+    model_dir: str, args: Any, record: ModelRecord, *, auto_class: Any = None, model_kwargs: dict | None = None
+) -> tuple[Any, Any]:
+    """:func:`load_causal_lm` with another transformers auto class (vision-language models' own).
+
+    ``model_kwargs`` replaces ``--model_kwargs`` (a loader that reads some entries itself passes the rest).
+    """
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     from swift_transformers.models.tasks import classification_task
@@ -159,7 +164,7 @@ def load_pretrained(model_dir: str, args: Any, record: ModelRecord, *, auto_clas
     if task is not None:
         auto_class = AutoModelForSequenceClassification
         kwargs.update(num_labels=task.num_labels, problem_type=task.problem_type, pad_token_id=tokenizer.pad_token_id)
-    kwargs.update(getattr(args, "model_kwargs", None) or {})
+    kwargs.update(model_kwargs if model_kwargs is not None else getattr(args, "model_kwargs", None) or {})
     try:
         model = auto_class.from_pretrained(model_dir, **kwargs)
     except SwiftError:

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from swift.contracts.parts import ATTRIBUTE
-from swift.kernel import ModelRecord
+from swift.kernel import ModelRecord, UsageError
 from swift_transformers.vision.processors import FAMILIES, image_processor
+
+#: ms-swift's model-specific settings of image models, given as --model_kwargs or environment variables
+MEDIA_SETTINGS = {"max_pixels": "MAX_PIXELS", "min_pixels": "MIN_PIXELS"}
+#: Video settings of ms-swift's list, refused while videos are not read
+VIDEO_SETTINGS = ("video_max_pixels", "video_min_pixels", "fps", "fps_max_frames", "fps_min_frames", "nframes")
+
+
+def media_settings(model_kwargs: dict | None) -> dict:
+    """``--model_kwargs`` without the image settings, which become their environment variables.
+
+    ``{"MAX_PIXELS": 401408}`` (any case) is what ``MAX_PIXELS=401408`` is in ms-swift; the image
+    inputs read it (``--max_pixels`` wins). The rest goes to ``from_pretrained``.
+
+    Raises:
+        UsageError: For a video setting (videos are not read yet) or a value that is not a number.
+    """
+    rest = {}
+    for key, value in (model_kwargs or {}).items():
+        name = key.lower()
+        if name in MEDIA_SETTINGS:
+            try:
+                os.environ[MEDIA_SETTINGS[name]] = str(int(value))
+            except (TypeError, ValueError):
+                raise UsageError(f"--model_kwargs {key}={value!r} must be a whole number of pixels") from None
+        elif name in VIDEO_SETTINGS:
+            raise UsageError(f"--model_kwargs {key}: videos are not read yet (images only)")
+        else:
+            rest[key] = value
+    return rest
 
 
 def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]:
@@ -22,7 +52,10 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     from swift_transformers.models.loading import load_pretrained
 
     image_processor(model_dir)
-    model, tokenizer = load_pretrained(model_dir, args, record, auto_class=AutoModelForImageTextToText)
+    rest = media_settings(getattr(args, "model_kwargs", None))
+    model, tokenizer = load_pretrained(
+        model_dir, args, record, auto_class=AutoModelForImageTextToText, model_kwargs=rest
+    )
     family = FAMILIES.get(record.name)
     if family is not None and family.parts is not None:
         setattr(model, ATTRIBUTE, family.parts)  # --freeze_vit/--freeze_aligner/--freeze_llm read it

@@ -102,7 +102,9 @@ def test_kernel_registers_the_records_with_provider():
     kernel = Kernel(builtins=(), use_entry_points=False, strict=True)
     kernel.register(hooks, "transformers", distribution="swift-transformers", version="0.1.0")
     models = kernel.registry("models")
-    assert models.names() == sorted(r.name for r in MODEL_RECORDS)
+    from swift_transformers.vision.catalog import VISION_MODEL_RECORDS
+
+    assert models.names() == sorted(r.name for r in (*MODEL_RECORDS, *VISION_MODEL_RECORDS))
     record = models.get("qwen2_5")
     assert record.template == "qwen2_5"
     assert record.provider.distribution == "swift-transformers"

@@ -199,3 +199,23 @@ def test_images_in_every_accepted_form_encode_the_same(vision_model, images):
     for other in encoded[1:]:
         assert other["input_ids"] == encoded[0]["input_ids"]
         assert torch.equal(other["pixel_values"], encoded[0]["pixel_values"])
+
+
+def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, images, monkeypatch):
+    from swift_transformers.vision.loading import media_settings
+    from transformers import AutoTokenizer
+
+    from swift.kernel import UsageError
+
+    monkeypatch.setenv("MAX_PIXELS", "0")  # so the test's own setting is undone afterwards
+    monkeypatch.delenv("MAX_PIXELS")
+    tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
+    row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
+    flag = sum(get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8).encode(row)["mm_token_type_ids"])
+    assert media_settings({"MAX_PIXELS": 28 * 28 * 8, "attn_implementation": "eager"}) == {
+        "attn_implementation": "eager"
+    }
+    by_env = sum(get_template(vision_model.template, tokenizer).encode(row)["mm_token_type_ids"])
+    assert by_env == flag
+    with pytest.raises(UsageError, match="videos are not read yet"):
+        media_settings({"fps_max_frames": 12})

@@ -322,7 +322,7 @@ CHATML_VISION_TEMPLATE = (
 )
 
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 
 
 def build_tiny_vision_model(
@@ -364,10 +364,11 @@ def build_tiny_vision_model(
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
-    patch = 16 if arch == "qwen3_vl" else 14
+    qwen3 = arch.startswith("qwen3_vl")
+    patch = 16 if qwen3 else 14
     token_pixels = (2 * patch) ** 2  # a visual token merges 2 × 2 patches
     rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
-    if arch == "qwen3_vl":
+    if qwen3:
         rope["mrope_interleaved"] = True
     text = dict(
         vocab_size=len(tokenizer),
@@ -384,6 +385,8 @@ def build_tiny_vision_model(
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
     )
+    if arch == "qwen3_vl_moe":
+        text.update(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32, decoder_sparse_step=1)
     # Qwen2-VL's vision config calls the tower's width embed_dim and its output hidden_size;
     # Qwen2.5-VL calls them hidden_size and out_hidden_size
     width = {"embed_dim": 32, "hidden_size": hidden_size} if arch == "qwen2_vl" else {"hidden_size": 32}
@@ -397,7 +400,7 @@ def build_tiny_vision_model(
         patch_size=patch,
         temporal_patch_size=2,
     )
-    if arch == "qwen3_vl":  # learned position grid and one deepstack layer, kept small
+    if qwen3:  # learned position grid and one deepstack layer, kept small
         vision.update(num_position_embeddings=64, deepstack_visual_indexes=[0])
     config = AutoConfig.for_model(
         arch,

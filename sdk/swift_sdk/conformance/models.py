@@ -40,12 +40,15 @@ def _runnable_tiny_model(model_type: str) -> str:
             attention, remote code …): then a failure would say nothing about the loader.
     """
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
+    from swift_sdk.tiny import TINY_VISION_ARCHS
+
+    auto = AutoModelForImageTextToText if model_type in TINY_VISION_ARCHS else AutoModelForCausalLM
     try:
         path = tiny_model_dir(model_type)
         with torch.no_grad():
-            AutoModelForCausalLM.from_pretrained(path)(input_ids=torch.tensor([[1, 2, 3]]))
+            auto.from_pretrained(path)(input_ids=torch.tensor([[1, 2, 3]]))
     except Exception as exc:  # noqa: BLE001 - some architectures need more than a generic config
         raise CheckSkipped(f"no runnable tiny {model_type!r} checkpoint can be built offline: {exc}") from exc
     return path

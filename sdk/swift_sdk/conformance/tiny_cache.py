@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from swift_sdk.tiny import build_tiny_model, build_tokenizer
+from swift_sdk.tiny import TINY_VISION_ARCHS, build_tiny_model, build_tiny_vision_model, build_tokenizer
 
 
 @functools.cache
@@ -21,7 +21,12 @@ def _workdir() -> Path:
 
 @functools.cache
 def tiny_model_dir(arch: str = "qwen3") -> str:
-    """A saved tiny causal LM of ``arch`` (a transformers ``model_type``) with its tokenizer."""
+    """A saved tiny causal LM of ``arch`` (a transformers ``model_type``) with its tokenizer.
+
+    A vision-language ``arch`` (:data:`swift_sdk.tiny.TINY_VISION_ARCHS`) gets its image processor too.
+    """
+    if arch in TINY_VISION_ARCHS:
+        return str(build_tiny_vision_model(_workdir() / arch, arch))
     return str(build_tiny_model(_workdir() / arch, arch))
 
 

@@ -23,6 +23,7 @@ PROCESSORS = {
     "qwen2_vl": ("qwen2_vl", "transformers.models.qwen2_vl.processing_qwen2_vl:Qwen2VLProcessor"),
     "qwen2_5_vl": ("qwen2_vl", "transformers.models.qwen2_5_vl.processing_qwen2_5_vl:Qwen2_5_VLProcessor"),
     "qwen3_vl": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
+    "qwen3_vl_moe": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
 }
 
 

@@ -321,8 +321,30 @@ CHATML_VISION_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 
+# Gemma-style turns whose content may be a list of parts; an image part becomes <start_of_image>
+GEMMA_VISION_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] | trim }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<start_of_image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] | trim }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<end_of_turn>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
+# Gemma 3's image tokens, as named special tokens of the tokenizer (its processor reads them by name)
+GEMMA3_IMAGE_TOKENS = {
+    "boi_token": "<start_of_image>",
+    "eoi_token": "<end_of_image>",
+    "image_token": "<image_soft_token>",
+}
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3")
 
 
 def build_tiny_vision_model(
@@ -333,7 +355,7 @@ def build_tiny_vision_model(
     num_layers: int = 2,
     vocab_size: int = 1024,
     seed: int = 0,
-    chat_template: str = CHATML_VISION_TEMPLATE,
+    chat_template: str | None = None,
     max_pixels: int | None = None,
 ) -> Path:
     """Build and save a tiny vision-language model, its tokenizer and image processor; returns ``path``.
@@ -350,8 +372,9 @@ def build_tiny_vision_model(
         num_layers: Text decoder layers.
         vocab_size: Size of the trained byte-level BPE vocabulary (the image tokens come on top).
         seed: Seed of the random weights.
-        chat_template: Jinja chat template saved with the tokenizer.
-        max_pixels: The image processor's ``longest_edge`` bound (pixels).
+        chat_template: Jinja chat template saved with the tokenizer (default: ChatML with Qwen's
+            image markers; Gemma-style turns for ``gemma3``).
+        max_pixels: The image processor's ``longest_edge`` bound (pixels); Gemma 3 resizes to 56 × 56.
     """
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText
@@ -361,7 +384,11 @@ def build_tiny_vision_model(
         raise ValueError(f"unknown tiny vision architecture {arch!r}; choose one of {', '.join(TINY_VISION_ARCHS)}")
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer(vocab_size, chat_template)
+    if arch == "gemma3":
+        return _build_tiny_gemma3(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    tokenizer = build_tokenizer(vocab_size, chat_template or CHATML_VISION_TEMPLATE)
     tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
     qwen3 = arch.startswith("qwen3_vl")
@@ -424,6 +451,55 @@ def build_tiny_vision_model(
         min_pixels=token_pixels * 4, max_pixels=max_pixels or token_pixels * 64, patch_size=patch
     )
     processor.save_pretrained(path)
+    return path
+
+
+def _build_tiny_gemma3(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.gemma3.image_processing_pil_gemma3 import Gemma3ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens(
+        {"extra_special_tokens": list(GEMMA3_IMAGE_TOKENS.values())}, replace_extra_special_tokens=False
+    )
+    tokenizer._set_model_specific_special_tokens(special_tokens=GEMMA3_IMAGE_TOKENS)
+    tokenizer.bos_token = "<bos>"
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        sliding_window=64,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # a 56 × 56 image is 4 × 4 patches of 14, pooled to 2 × 2 = 4 soft tokens
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
+    )
+    config = AutoConfig.for_model(
+        "gemma3",
+        text_config=text,
+        vision_config=vision,
+        mm_tokens_per_image=4,
+        boi_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["boi_token"]),
+        eoi_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["eoi_token"]),
+        image_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["image_token"]),
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    Gemma3ImageProcessorPil(size={"height": 56, "width": 56}).save_pretrained(path)
     return path
 
 

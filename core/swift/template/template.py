@@ -7,7 +7,7 @@ jinja backend, ``apply_chat_template``. Nothing here imports a tokenizer library
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -235,12 +235,14 @@ class Template:
         return "".join(s.text for s in self._segments(conv, add_generation_prompt))
 
     # -- encoding ------------------------------------------------------------------
-    def encode(self, row: Mapping[str, Any]) -> dict[str, list[int]]:
+    def encode(self, row: Mapping[str, Any], *, expand: Callable[[str], str] | None = None) -> dict[str, list[int]]:
         """Encode a training row into ``input_ids`` and ``labels``.
 
         Labels copy the ids the model must produce (per ``loss_scale``) and are
         ``-100`` elsewhere. Text is tokenized piece by piece along those bounds,
-        so labels line up with tokens exactly.
+        so labels line up with tokens exactly. ``expand`` rewrites each rendered piece before it
+        is tokenized (a vision template turns an image placeholder into its image tokens there,
+        after the chat template has written — and trimmed — the text, as the model's processor does).
 
         Raises:
             TemplateError: On a malformed row, one not ending with an assistant message, or
@@ -259,7 +261,7 @@ class Template:
         labels: list[int] = []
         weights: list[float] = []
         for text, weight in self._chunks(segments, conv):
-            ids = self._encode_text(text)
+            ids = self._encode_text(expand(text) if expand else text)
             input_ids += ids
             labels += ids if weight > 0 else [IGNORE_INDEX] * len(ids)
             weights += [weight] * len(ids)
@@ -288,8 +290,9 @@ class Template:
         images: Sequence[Any] | None = None,
         videos: Sequence[Any] | None = None,
         audios: Sequence[Any] | None = None,
+        expand: Callable[[str], str] | None = None,
     ) -> list[int]:
-        """Token ids of a prompt for generation (ends with the assistant prefix).
+        """Token ids of a prompt for generation (ends with the assistant prefix); ``expand`` as in :meth:`encode`.
 
         Raises:
             TemplateError: When the messages are invalid or end with an assistant message, or
@@ -299,8 +302,8 @@ class Template:
         for kind, media in (("images", images), ("videos", videos), ("audios", audios)):
             if media:
                 raise TemplateError(f"template {self.name!r} is for a text-only model: it reads no {kind}")
-        ids = self._encode_text(self.render(messages, add_generation_prompt, system=system, tools=tools))
-        return self._truncate(ids)
+        text = self.render(messages, add_generation_prompt, system=system, tools=tools)
+        return self._truncate(self._encode_text(expand(text) if expand else text))
 
     def _trained(self, seg: Segment, conv: Conversation) -> bool:
         if self.scale.rounds == "all":

@@ -40,6 +40,7 @@ from swift.protocol import (
 from swift_transformers.engine import scoring
 from swift_transformers.engine.batching import Job
 from swift_transformers.engine.rows import Row
+from swift_transformers.train.collator import TOKEN_TYPE_KEYS
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ class BatchRunner:
         out: dict[str, torch.Tensor] = {}
         for key, value in media.items():
             tensor = torch.as_tensor(value)
-            if key == "mm_token_type_ids":
+            if key in TOKEN_TYPE_KEYS:
                 row = torch.zeros(width, dtype=torch.long)
                 row[width - tensor.shape[-1] :] = tensor
                 out[key] = row.repeat(n, 1).to(device)

@@ -49,6 +49,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("Qwen/Qwen3-VL-*-A*",),
         tags=(VISION_TAG, "moe"),
     ),
+    ModelRecord(
+        name="gemma3",
+        load=VISION_LOADER,
+        summary="Gemma 3 4B/12B/27B (images)",
+        template="gemma3",
+        architectures=("Gemma3ForConditionalGeneration",),
+        config_model_types=("gemma3",),
+        model_ids=("google/gemma-3-4b*", "google/gemma-3-12b*", "google/gemma-3-27b*"),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -63,5 +73,12 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:qwen3_vl",
         summary="Qwen3-VL: the checkpoint's own chat template, <|vision_start|><|image_pad|>…<|vision_end|> per image",
         parity="the checkpoint's own chat template + image processor",
+    ),
+    TemplateRecord(
+        name="gemma3",
+        load="swift_transformers.vision.template:gemma3",
+        summary="Gemma 3: <start_of_turn> turns, <start_of_image> + soft tokens per image",
+        stop_words=("<end_of_turn>",),
+        parity="the published Jinja template + image processor",
     ),
 )

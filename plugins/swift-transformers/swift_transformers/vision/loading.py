@@ -15,19 +15,22 @@ MEDIA_SETTINGS = {"max_pixels": "MAX_PIXELS", "min_pixels": "MIN_PIXELS"}
 VIDEO_SETTINGS = ("video_max_pixels", "video_min_pixels", "fps", "fps_max_frames", "fps_min_frames", "nframes")
 
 
-def media_settings(model_kwargs: dict | None) -> dict:
+def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> dict:
     """``--model_kwargs`` without the image settings, which become their environment variables.
 
     ``{"MAX_PIXELS": 401408}`` (any case) is what ``MAX_PIXELS=401408`` is in ms-swift; the image
     inputs read it (``--max_pixels`` wins). The rest goes to ``from_pretrained``.
 
     Raises:
-        UsageError: For a video setting (videos are not read yet) or a value that is not a number.
+        UsageError: For a video setting (videos are not read yet), a value that is not a number,
+            or an image bound for a family that resizes every image to one size (``fixed_size``).
     """
     rest = {}
     for key, value in (model_kwargs or {}).items():
         name = key.lower()
         if name in MEDIA_SETTINGS:
+            if fixed_size:
+                raise UsageError(f"--model_kwargs {key}: this model resizes every image to one size; nothing to bound")
             try:
                 os.environ[MEDIA_SETTINGS[name]] = str(int(value))
             except (TypeError, ValueError):
@@ -52,11 +55,11 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     from swift_transformers.models.loading import load_pretrained
 
     image_processor(model_dir)
-    rest = media_settings(getattr(args, "model_kwargs", None))
+    family = FAMILIES.get(record.name)
+    rest = media_settings(getattr(args, "model_kwargs", None), fixed_size=bool(family and family.fixed_size))
     model, tokenizer = load_pretrained(
         model_dir, args, record, auto_class=AutoModelForImageTextToText, model_kwargs=rest
     )
-    family = FAMILIES.get(record.name)
     if family is not None and family.parts is not None:
         setattr(model, ATTRIBUTE, family.parts)  # --freeze_vit/--freeze_aligner/--freeze_llm read it
     return model, tokenizer

@@ -24,33 +24,45 @@ MIN_PIXELS_ENV = "MIN_PIXELS"
 
 @dataclass(frozen=True)
 class VisionFamily:
-    """A family's image placeholders.
+    """A family's image placeholders and how many tokens an image takes.
 
     Attributes:
         name: The family (``qwen2_vl``).
         image_token: The token repeated once per visual token (``<|image_pad|>``).
-        image_open: Text before an image's tokens (``<|vision_start|>``).
-        image_close: Text after them (``<|vision_end|>``).
+        placeholder: What an ``<image>`` tag becomes in the text the chat template renders —
+            what the published template writes for an image part.
+        before: Text written before the image tokens when the placeholder is expanded.
+        after: Text written after them.
+        tokens: ``grid``: from the processor's patch grid (``image_grid_thw`` / merge²);
+            ``fixed``: the checkpoint's ``mm_tokens_per_image`` for every image.
+        feature_keys: The image processor outputs the model takes.
+        token_types: Name of the per-token modality input (1 = image token) the model reads.
+        fixed_size: Every image is resized to one size (``--max_pixels`` has nothing to bound).
         merge_size_key: The image processor attribute that divides the patch grid into tokens.
         parts: Where the language model, vision tower and aligner live in the model (freezing).
     """
 
     name: str
     image_token: str
-    image_open: str = ""
-    image_close: str = ""
+    placeholder: str
+    before: str = ""
+    after: str = ""
+    tokens: str = "grid"
+    feature_keys: tuple[str, ...] = ("pixel_values", "image_grid_thw")
+    token_types: str = "mm_token_type_ids"
+    fixed_size: bool = False
     merge_size_key: str = "merge_size"
     parts: ModelParts | None = None
 
-    @property
-    def image_text(self) -> str:
-        """What an ``<image>`` tag becomes before expansion: one placeholder between the markers."""
-        return f"{self.image_open}{self.image_token}{self.image_close}"
+    def expansion(self, count: int) -> str:
+        """The text an image of ``count`` tokens takes in place of its placeholder."""
+        return f"{self.before}{self.image_token * count}{self.after}"
 
 
 QWEN2_VL = VisionFamily(
     "qwen2_vl",
     "<|image_pad|>",
+    "<|vision_start|><|image_pad|><|vision_end|>",
     "<|vision_start|>",
     "<|vision_end|>",
     parts=ModelParts(
@@ -62,6 +74,7 @@ QWEN2_VL = VisionFamily(
 QWEN3_VL = VisionFamily(
     "qwen3_vl",
     "<|image_pad|>",
+    "<|vision_start|><|image_pad|><|vision_end|>",
     "<|vision_start|>",
     "<|vision_end|>",
     parts=ModelParts(
@@ -70,8 +83,32 @@ QWEN3_VL = VisionFamily(
         aligner=("model.visual.merger.", "model.visual.deepstack_merger_list."),
     ),
 )
+# Gemma 3: the published template writes <start_of_image>; the processor puts the image's fixed
+# number of soft tokens between it and <end_of_image>, in blank lines
+GEMMA3 = VisionFamily(
+    "gemma3",
+    "<image_soft_token>",
+    "<start_of_image>",
+    "\n\n<start_of_image>",
+    "<end_of_image>\n\n",
+    tokens="fixed",
+    feature_keys=("pixel_values",),
+    token_types="token_type_ids",
+    fixed_size=True,
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.vision_tower.",),
+        aligner=("model.multi_modal_projector.",),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
-FAMILIES = {"qwen2_vl": QWEN2_VL, "qwen2_5_vl": QWEN2_VL, "qwen3_vl": QWEN3_VL, "qwen3_vl_moe": QWEN3_VL}
+FAMILIES = {
+    "qwen2_vl": QWEN2_VL,
+    "qwen2_5_vl": QWEN2_VL,
+    "qwen3_vl": QWEN3_VL,
+    "qwen3_vl_moe": QWEN3_VL,
+    "gemma3": GEMMA3,
+}
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,10 +143,28 @@ class ImageInputs:
         processor: The checkpoint's image processor.
         family: The family's placeholders.
         max_pixels: ``--max_pixels`` (else ``MAX_PIXELS``, else the processor's own bound).
+        tokens_per_image: For ``fixed`` families, the checkpoint's ``mm_tokens_per_image``.
+
+    Raises:
+        UsageError: ``--max_pixels`` for a family that resizes every image to one size.
     """
 
-    def __init__(self, processor: Any, family: VisionFamily, max_pixels: int | None = None):
+    def __init__(
+        self,
+        processor: Any,
+        family: VisionFamily,
+        max_pixels: int | None = None,
+        tokens_per_image: int | None = None,
+    ):
         self.processor, self.family = processor, family
+        self.tokens_per_image = tokens_per_image
+        if family.fixed_size:
+            if max_pixels is not None:
+                raise UsageError(
+                    f"--max_pixels {max_pixels}: {family.name} resizes every image to one size; nothing to bound"
+                )
+            self.size, self.max_pixels = None, None
+            return
         max_pixels = max_pixels if max_pixels is not None else _env_int(MAX_PIXELS_ENV)
         min_pixels = _env_int(MIN_PIXELS_ENV)
         size = dict(getattr(processor, "size", None) or {})
@@ -131,7 +186,21 @@ class ImageInputs:
             features = self.processor(images=images, return_tensors="pt", **kwargs)
         except (ValueError, TypeError, OSError) as exc:
             raise MediaError(f"the image processor rejects an image: {exc}") from None
-        merge = int(getattr(self.processor, self.family.merge_size_key, 1) or 1)
-        grid = features["image_grid_thw"]
-        counts = [int(n) // (merge * merge) for n in grid.prod(-1).tolist()]
-        return dict(features), counts
+        if self.family.tokens == "fixed":
+            counts = [int(self.tokens_per_image)] * len(images)
+        else:
+            merge = int(getattr(self.processor, self.family.merge_size_key, 1) or 1)
+            counts = [int(n) // (merge * merge) for n in features["image_grid_thw"].prod(-1).tolist()]
+        return {k: features[k] for k in self.family.feature_keys}, counts
+
+
+def tokens_per_image(model_dir: str) -> int | None:
+    """``mm_tokens_per_image`` of the checkpoint's ``config.json`` (families with a fixed count)."""
+    import json
+
+    try:
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as fh:
+            value = json.load(fh).get("mm_tokens_per_image")
+    except (OSError, ValueError):
+        return None
+    return int(value) if isinstance(value, int) else None

@@ -1,10 +1,11 @@
 """``VisionTemplate``: a text template plus a family's image inputs.
 
 Encoding a row: its ``<image>`` tags (:mod:`swift.template.media`) become the family's
-placeholder text, the text template encodes the conversation with its loss mask as for any
-model, then each image's single placeholder token is repeated as many times as the image
-processor says that image takes — what the family's processor class does to the text — and
-the image tensors travel beside the ids. Image tokens are never trained.
+placeholder (what its published chat template writes for an image), the text template renders
+the conversation with its loss mask as for any model, and before each rendered piece is
+tokenized the k-th placeholder becomes the k-th image's tokens — as many as the image processor
+says that image takes, which is what the family's processor class does to the rendered text.
+The image tensors travel beside the ids. Image tokens are never trained.
 
 Truncation never cuts an image: a row whose cut would fall into image tokens is rejected
 (a bad row, counted) instead.
@@ -19,13 +20,19 @@ from typing import Any
 from swift.template import IGNORE_INDEX, MaxLengthError, Template, TemplateError
 from swift.template.media import COLUMNS, TAGS, check_counts, row_media
 from swift_transformers.vision.media import MediaError, load_image
-from swift_transformers.vision.processors import QWEN2_VL, QWEN3_VL, ImageInputs, VisionFamily, image_processor
+from swift_transformers.vision.processors import (
+    GEMMA3,
+    QWEN2_VL,
+    QWEN3_VL,
+    ImageInputs,
+    VisionFamily,
+    image_processor,
+    tokens_per_image,
+)
 
 #: Image tensors a family's model takes, concatenated along the first dimension when batched.
 IMAGE_KEYS = ("pixel_values", "image_grid_thw")
 MEDIA_COLUMNS = tuple(COLUMNS.values())
-#: Per-token modality (0 text, 1 image), padded like the ids; what the processors return as ``mm_token_type_ids``.
-TOKEN_TYPES = "mm_token_type_ids"
 
 
 class VisionTemplate:
@@ -71,7 +78,7 @@ class VisionTemplate:
         for message in messages:
             content = message.get("content")
             if isinstance(content, str) and TAGS["image"] in content:
-                message = {**message, "content": content.replace(TAGS["image"], self.family.image_text)}
+                message = {**message, "content": content.replace(TAGS["image"], self.family.placeholder)}
             out.append(dict(message))
         return out
 
@@ -89,27 +96,8 @@ class VisionTemplate:
                 raise MediaError(f"image {k}: {exc}") from None
         return self.images(images)
 
-    def _expand(self, *seqs: list[Any], counts: list[int]) -> tuple[list[Any], ...]:
-        """Repeat the k-th placeholder of ``seqs[0]`` (the ids) ``counts[k]`` times.
-
-        The other sequences (labels, loss weights) get their no-train value there.
-        """
-        ids = seqs[0]
-        places = [i for i, t in enumerate(ids) if t == self.image_token_id]
-        if len(places) != len(counts):
-            raise TemplateError(f"{len(places)} image placeholders in the encoded text for {len(counts)} images")
-        if not places:
-            return seqs
-        fills = (self.image_token_id, IGNORE_INDEX, 0.0)
-        out: list[list[Any]] = [[] for _ in seqs]
-        start = 0
-        for place, count in zip(places, counts):
-            for seq, src, fill in zip(out, seqs, fills):
-                seq += src[start:place] + [fill] * count
-            start = place + 1
-        for seq, src in zip(out, seqs):
-            seq += src[start:]
-        return tuple(out)
+    def _expander(self, counts: list[int]) -> _Expander:
+        return _Expander(self.family, counts)
 
     def _truncate(self, *seqs: list[Any]) -> tuple[list[Any], ...]:
         ids = seqs[0]
@@ -136,9 +124,11 @@ class VisionTemplate:
         check_counts([m.get("content") or "" for m in messages if isinstance(m, Mapping)], media)
         features, counts = self._image_features(media)
         text_row = {k: v for k, v in row.items() if k not in MEDIA_COLUMNS}
-        encoded = self.text.encode({**text_row, "messages": self._with_placeholders(messages)})
+        expand = self._expander(counts)
+        encoded = self.text.encode({**text_row, "messages": self._with_placeholders(messages)}, expand=expand)
+        expand.check()
         keys = [k for k in ("input_ids", "labels", "loss_scale") if k in encoded]
-        seqs = self._truncate(*self._expand(*(list(encoded[k]) for k in keys), counts=counts))
+        seqs = self._truncate(*(list(encoded[k]) for k in keys))
         return {**dict(zip(keys, seqs)), **self._token_types(seqs[0], features)}
 
     def encode_prompt(
@@ -160,16 +150,46 @@ class VisionTemplate:
         media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
         check_counts([m.get("content") or "" for m in messages], media)
         features, counts = self._image_features(media)
-        text = self.text.render(self._with_placeholders(messages), add_generation_prompt, system=system, tools=tools)
-        (ids,) = self._expand(self.text._encode_text(text), counts=counts)
-        (ids,) = self._truncate(ids)
+        expand = self._expander(counts)
+        ids = self.text.encode_prompt(
+            self._with_placeholders(messages), system, add_generation_prompt, tools=tools, expand=expand
+        )
+        expand.check()
+        (ids,) = self._truncate(list(ids))
         return {"input_ids": ids, **self._token_types(ids, features)}
 
     def _token_types(self, ids: list[int], features: dict[str, Any]) -> dict[str, Any]:
-        # the model computes its 3-D rope positions from which tokens are image tokens (1) and which text (0)
+        # which tokens are image tokens (1) and which text (0): Qwen computes its 3-D rope
+        # positions from it, Gemma 3 lets image tokens attend to each other both ways
         if not features:
             return {}
-        return {**features, TOKEN_TYPES: [int(t == self.image_token_id) for t in ids]}
+        return {**features, self.family.token_types: [int(t == self.image_token_id) for t in ids]}
+
+
+class _Expander:
+    """Rewrites rendered text: the k-th placeholder becomes the k-th image's tokens."""
+
+    def __init__(self, family: VisionFamily, counts: list[int]):
+        self.family, self.counts, self.used = family, counts, 0
+
+    def __call__(self, text: str) -> str:
+        pieces = text.split(self.family.placeholder)
+        if len(pieces) == 1:
+            return text
+        out = [pieces[0]]
+        for piece in pieces[1:]:
+            if self.used >= len(self.counts):
+                raise TemplateError(f"more image placeholders in the rendered text than the {len(self.counts)} images")
+            out += [self.family.expansion(self.counts[self.used]), piece]
+            self.used += 1
+        return "".join(out)
+
+    def check(self) -> None:
+        if self.used != len(self.counts):
+            raise TemplateError(
+                f"{self.used} image placeholders in the rendered text for {len(self.counts)} images "
+                "(the chat template dropped or repeated one)"
+            )
 
 
 def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options: Any) -> VisionTemplate:
@@ -180,7 +200,9 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
     folder = getattr(tokenizer, "name_or_path", None)
     if not folder:
         raise TemplateError(f"template {meta.name!r} needs the tokenizer of a checkpoint folder (its image processor)")
-    images = ImageInputs(image_processor(str(folder)), family, max_pixels)
+    images = ImageInputs(image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)))
+    if family.tokens == "fixed" and images.tokens_per_image is None:
+        raise TemplateError(f"{folder}: config.json has no mm_tokens_per_image, which {family.name} needs")
     return VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
 
 
@@ -196,3 +218,10 @@ def qwen3_vl(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import CHAT_TEMPLATE
 
     return _vision_template(QWEN3_VL, replace(CHAT_TEMPLATE, name="qwen3_vl"), tokenizer, **options)
+
+
+def gemma3(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """Gemma 3: the gemma chat format (messages trimmed), ``<start_of_image>`` and a fixed number of soft tokens."""
+    from swift.template.library import GEMMA
+
+    return _vision_template(GEMMA3, replace(GEMMA, name="gemma3"), tokenizer, **options)

@@ -13,9 +13,9 @@ from swift_sdk.tiny import TINY_VISION_ARCHS, build_tiny_vision_model
 HERE = Path(__file__).parent
 
 
-def published_template(name: str) -> str:
-    """A published chat template of ``chat_templates/``."""
-    return (HERE / "chat_templates" / f"{name}.jinja").read_text()
+def published_template(arch: str) -> str:
+    """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family)."""
+    return PUBLISHED.get(arch, HERE / "chat_templates" / "qwen2_vl.jinja").read_text()
 
 
 #: Architecture → (swift template, the architecture's own processor class in transformers)
@@ -24,7 +24,10 @@ PROCESSORS = {
     "qwen2_5_vl": ("qwen2_vl", "transformers.models.qwen2_5_vl.processing_qwen2_5_vl:Qwen2_5_VLProcessor"),
     "qwen3_vl": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "qwen3_vl_moe": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
+    "gemma3": ("gemma3", "transformers.models.gemma3.processing_gemma3:Gemma3Processor"),
 }
+#: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
+PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,17 @@ class VisionCheckpoint:
     template: str
     processor_class: str
 
+    @property
+    def published(self) -> str:
+        """The chat template the checkpoint was saved with (its family's published one)."""
+        return published_template(self.arch)
+
 
 @pytest.fixture(scope="session", params=TINY_VISION_ARCHS)
 def vision_model(request, tmp_path_factory) -> VisionCheckpoint:
     """A tiny checkpoint of each vision-language architecture, with Qwen2-VL's published template."""
     path = tmp_path_factory.mktemp(request.param)
-    build_tiny_vision_model(path, request.param, chat_template=published_template("qwen2_vl"))
+    build_tiny_vision_model(path, request.param, chat_template=published_template(request.param))
     return VisionCheckpoint(request.param, path, *PROCESSORS[request.param])
 
 
@@ -88,9 +96,3 @@ def color_dataset(tmp_path_factory) -> Path:
 def image_factory():
     """:func:`make_image` for tests (test modules cannot import this conftest)."""
     return make_image
-
-
-@pytest.fixture(scope="session")
-def qwen2_vl_published() -> str:
-    """Qwen2-VL's published chat template."""
-    return published_template("qwen2_vl")

@@ -45,12 +45,14 @@ def _encoded_row(model_dir: Path, dataset: Path, template: str = "qwen2_vl") -> 
     row = json.loads(dataset.read_text().splitlines()[1])
     row["images"] = [str(dataset.parent / p) for p in row["images"]]
     encoded = get_template(template, AutoTokenizer.from_pretrained(model_dir)).encode(row)
-    return {
-        "input_ids": torch.tensor([encoded["input_ids"]]),
-        "mm_token_type_ids": torch.tensor([encoded["mm_token_type_ids"]]),
-        "pixel_values": encoded["pixel_values"],
-        "image_grid_thw": encoded["image_grid_thw"],
-    }
+    inputs = {"input_ids": torch.tensor([encoded["input_ids"]]), "pixel_values": encoded["pixel_values"]}
+    for key in ("image_grid_thw",):
+        if key in encoded:
+            inputs[key] = encoded[key]
+    for key in ("mm_token_type_ids", "token_type_ids"):
+        if key in encoded:
+            inputs[key] = torch.tensor([encoded[key]])
+    return inputs
 
 
 def test_lora_trains_the_language_model_and_reloads_in_plain_peft(vl_args, vision_model, color_dataset):
@@ -112,9 +114,11 @@ def test_full_training_keeps_the_frozen_vision_tower_fixed(vl_args, vision_model
     checkpoint = Path(summary["last_model_checkpoint"])
     before = load_file(str(qwen2_vl_model / "model.safetensors"))
     after = load_file(str(checkpoint / "model.safetensors"))
-    # Qwen2-VL saves visual.* / model.*, Qwen3-VL model.visual.* / model.language_model.*
-    visual = [k for k in before if "visual." in k]
-    language = [k for k in before if "visual." not in k]
+    # Qwen2-VL saves visual.* / model.*, Qwen3-VL model.visual.* / model.language_model.*, Gemma 3
+    # model.vision_tower.* and model.multi_modal_projector.* / model.language_model.*
+    frozen_parts = ("visual.", "vision_tower.", "multi_modal_projector.")
+    visual = [k for k in before if any(p in k for p in frozen_parts)]
+    language = [k for k in before if not any(p in k for p in frozen_parts)]
     assert visual and language
     assert all(torch.equal(before[k], after[k]) for k in visual)
     assert any(not torch.equal(before[k], after[k]) for k in language)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from swift.template import IGNORE_INDEX, MaxLengthError, Template, TemplateError
+from swift.template import MaxLengthError, Template, TemplateError
 from swift.template.media import COLUMNS, TAGS, check_counts, row_media
 from swift_transformers.vision.media import MediaError, load_image
 from swift_transformers.vision.processors import (

@@ -92,6 +92,35 @@ def test_swift_infer_answers_a_validation_file_of_image_rows(work, checkpoint):
     assert sum(a["response"] == a["labels"] for a in answers) >= 12, [a["response"] for a in answers]
 
 
+def test_swift_sample_samples_image_prompts_and_skips_one_it_cannot_read(work, checkpoint):
+    rows = (work / "train.jsonl").read_text().splitlines()[:4]
+    broken = json.loads(rows[0])
+    broken["images"] = ["images/missing.png"]
+    (work / "sample.jsonl").write_text("\n".join([*rows, json.dumps(broken)]) + "\n")
+    proc = run_swift(
+        "sample",
+        "--adapters",
+        checkpoint,
+        "--dataset",
+        "sample.jsonl",
+        "--num_return_sequences",
+        "2",
+        "--max_new_tokens",
+        "4",
+        "--output_dir",
+        "sampled",
+        "--temperature",
+        "1.0",
+        cwd=work,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "skipped 1 of 5 prompts" in proc.stderr and "image file not found" in proc.stderr
+    [result] = list((work / "sampled").glob("*.jsonl"))
+    records = [json.loads(line) for line in result.read_text().splitlines()]
+    assert len(records) == 8 and all(r["images"][0].endswith(".png") for r in records)
+
+
 def test_the_terminal_chat_asks_for_the_image_of_a_tag(work, checkpoint):
     proc = subprocess.run(
         [*swift_command(), "infer", "--adapters", checkpoint, "--max_new_tokens", "4", "--stream", "false"],

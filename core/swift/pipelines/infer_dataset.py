@@ -114,7 +114,7 @@ def _infer_chunk(
     A row the engine refuses (an unreadable image, a prompt too long …) is left out and its
     reason appended to ``skipped``; with ``--strict`` it stops the run.
     """
-    from swift.protocol import InvalidRequestError
+    from swift.pipelines.infer_engine import infer_each
 
     pairs, numbers = [], []
     for i, row in enumerate(rows[start : start + chunk], start + 1):
@@ -123,17 +123,13 @@ def _infer_chunk(
             numbers.append(i)
         except ValueError as exc:
             _skip(skipped, strict, i, exc)
-    try:
-        return pairs, engine.infer([request for request, _ in pairs], config)
-    except InvalidRequestError:
-        pass  # find the rows that fail, one by one
     kept, responses = [], []
-    for number, pair in zip(numbers, pairs):
-        try:
-            responses += engine.infer([pair[0]], config)
+    for number, pair, result in zip(numbers, pairs, infer_each(engine, [p[0] for p in pairs], config)):
+        if isinstance(result, Exception):
+            _skip(skipped, strict, number, result)
+        else:
             kept.append(pair)
-        except InvalidRequestError as exc:
-            _skip(skipped, strict, number, exc)
+            responses.append(result)
     return kept, responses
 
 

@@ -36,3 +36,27 @@ def create_engine(args: Any, **kwargs: Any) -> Any:
     from swift.contracts import load_engine
 
     return load_engine(args.infer_backend)(args, **kwargs)
+
+
+def infer_each(engine: Any, requests: list, config: Any) -> list:
+    """``engine.infer(requests, config)``, with each request the engine refuses answered by its error.
+
+    One batch call first; when the engine refuses the batch (``InvalidRequestError``: an image it
+    cannot read, a prompt too long …), the requests run one by one so that only the bad ones fail.
+
+    Returns:
+        One item per request: its response, or the ``InvalidRequestError`` that refused it.
+    """
+    from swift.protocol import InvalidRequestError
+
+    try:
+        return list(engine.infer(requests, config))
+    except InvalidRequestError:
+        pass
+    out: list = []
+    for request in requests:
+        try:
+            out += engine.infer([request], config)
+        except InvalidRequestError as exc:
+            out.append(exc)
+    return out

@@ -29,6 +29,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from swift.kernel import SwiftError, UsageError, load_object
+from swift.pipelines.infer_engine import infer_each
 from swift.pipelines.sample_rewards import RewardScorer
 from swift.pipelines.sample_rows import load_rows, make_request, read_cache, row_id, split_prompt
 from swift.protocol import request_config_from_args
@@ -98,6 +99,13 @@ def _check_engine_kwargs(engine_class: type, kwargs: dict, name: str) -> None:
         raise UsageError(f"--engine_kwargs: engine {name!r} does not take {', '.join(unknown)} (it takes {accepted}).")
 
 
+def _refused(args: SamplingArguments, skipped: list[str], *, uid: str, error: Exception) -> None:
+    reason = f"row {uid}: {error}"
+    if getattr(args, "strict", False):
+        raise UsageError(f"{reason} (--strict stops at the first row that cannot be sampled)") from error
+    skipped.append(reason)
+
+
 def _run(
     engine: Any, args: SamplingArguments, scorer: RewardScorer, rows: list[dict], cache: dict, path: str
 ) -> tuple[int, int]:
@@ -109,16 +117,20 @@ def _run(
         batches = min(batches, args.num_sampling_per_gpu_batches)
     tmp = path + ".tmp"
     lines = prompts = 0
+    skipped: list[str] = []
     try:
         with open(tmp, "w", encoding="utf-8") as out:
             for number in range(batches):
                 chunk = rows[number * size : (number + 1) * size]
-                for record in sample_batch(engine, args, scorer, chunk, cache, seed=args.seed + number):
+                batch = sample_batch(engine, args, scorer, chunk, cache, seed=args.seed + number, skipped=skipped)
+                for record in batch:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     lines += 1
                 prompts += len(chunk)
                 out.flush()
         os.replace(tmp, path)
+        if skipped:
+            print(f"swift sample: skipped {len(skipped)} of {prompts} prompts, first {skipped[0]}", file=sys.stderr)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -133,8 +145,14 @@ def sample_batch(
     cache: dict,
     *,
     seed: int | None = None,
+    skipped: list[str] | None = None,
 ) -> list[dict]:
-    """Sample, score and select for one batch of rows; returns the result records."""
+    """Sample, score and select for one batch of rows; returns the result records.
+
+    A prompt the engine refuses (an image it cannot read …) is left out and its reason
+    appended to ``skipped``; with ``--strict`` it stops the run.
+    """
+    skipped = skipped if skipped is not None else []
     n = args.num_return_sequences
     prompts = []
     for row in rows:
@@ -149,11 +167,22 @@ def sample_batch(
                 "--cache_files; choose an engine to generate them."
             )
         config = request_config_from_args(args, n=n, stream=False, seed=seed)
-        responses = engine.infer([make_request(prompts[i][2], prompts[i][0]) for i in todo], config)
-        for i, response in zip(todo, responses):
+        asked, requests = [], []
+        for i in todo:
+            try:
+                requests.append(make_request(prompts[i][2], prompts[i][0]))
+                asked.append(i)
+            except ValueError as exc:  # its tags and media do not match
+                _refused(args, skipped, uid=prompts[i][1], error=exc)
+        for i, response in zip(asked, infer_each(engine, requests, config)):
+            if isinstance(response, Exception):
+                _refused(args, skipped, uid=prompts[i][1], error=response)
+                continue
             generated[i] = [choice.message.content for choice in response.choices]
     records = []
     for i, (row, uid, messages, reference) in enumerate(prompts):
+        if i in todo and i not in generated:
+            continue  # refused: counted in skipped
         completions = generated.get(i) or cache[uid][:n]
         kept, rejected = scorer.select(scorer.score(row, messages, completions, reference))
         extra = {k: v for k, v in row.items() if k != "messages"}

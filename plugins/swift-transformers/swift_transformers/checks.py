@@ -119,10 +119,11 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
                 f"--{flag}: model type {record.name!r} is a vision-language model, whose rows are not packed yet "
                 "(their 3-D rope positions would have to be)"
             )
-    if getattr(args, "rlhf_type", None):
+    rlhf = getattr(args, "rlhf_type", None)
+    if rlhf and rlhf != "dpo":
         raise UsageError(
-            f"swift rlhf: model type {record.name!r} is a vision-language model; preference and GRPO training "
-            "on images is not built yet (swift sft trains it)"
+            f"swift rlhf --rlhf_type {rlhf}: model type {record.name!r} is a vision-language model; of the "
+            "preference and RL methods only dpo trains on images so far"
         )
     backend = getattr(args, "infer_backend", "pt")
     if backend != "pt":

@@ -67,7 +67,13 @@ class VisionTemplate:
         self.image_token_id = token_id
 
     def __getattr__(self, name: str) -> Any:
+        if name == "text":  # not built yet (copying, unpickling): no recursion through it
+            raise AttributeError(name)
         return getattr(self.text, name)
+
+    def with_options(self, **overrides: Any) -> VisionTemplate:
+        """The same template with other options (``loss_scale``, ``max_length`` …), as the factory builds it."""
+        return _vision_template(self.family, self.text.meta, self.text.tokenizer, **{**self.options, **overrides})
 
     def __repr__(self) -> str:
         return f"VisionTemplate({self.text.name!r}, {self.family.name})"
@@ -193,6 +199,7 @@ class _Expander:
 
 
 def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options: Any) -> VisionTemplate:
+    given = dict(options)
     max_pixels = options.pop("max_pixels", None)
     max_length = options.pop("max_length", None)
     strategy = options.get("truncation_strategy", "left")
@@ -203,7 +210,9 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
     images = ImageInputs(image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)))
     if family.tokens == "fixed" and images.tokens_per_image is None:
         raise TemplateError(f"{folder}: config.json has no mm_tokens_per_image, which {family.name} needs")
-    return VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
+    template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
+    template.options = given
+    return template
 
 
 def qwen2_vl(tokenizer: Any, **options: Any) -> VisionTemplate:

@@ -23,6 +23,8 @@ from swift.kernel import UsageError
 from swift.template import IGNORE_INDEX, MaxLengthError, TemplateError, get_template
 
 PAIRWISE_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
+#: Per-token modality inputs of vision-language templates (1 = image token), as the collator pads them.
+TOKEN_TYPE_KEYS = ("mm_token_type_ids", "token_type_ids")
 UNPAIRED_COLUMNS = ("prompt_ids", "completion_ids", "label")
 _TRUE_LABELS = {"true", "1", "yes", "good", "desirable", "chosen"}
 _FALSE_LABELS = {"false", "0", "no", "bad", "undesirable", "rejected"}
@@ -34,6 +36,9 @@ def completion_template(template: Any, args: Any) -> Any:
     Earlier assistant turns are context here, and truncation must treat the prompt
     and the completion separately (see :func:`fit_length`).
     """
+    overrides = {"loss_scale": "last_round", "max_length": None, "truncation_strategy": "right"}
+    if callable(getattr(template, "with_options", None)):  # a vision template: it keeps its image inputs
+        return template.with_options(**overrides)
     return get_template(
         template.meta,
         template.tokenizer,
@@ -50,18 +55,33 @@ def split_final_turn(template: Any, messages: list[dict[str, Any]], row: Mapping
     Raises:
         TemplateError: When the row does not encode or has no trained final turn.
     """
+    prompt, completion, _ = split_final_turn_media(template, messages, row)
+    return prompt, completion
+
+
+def split_final_turn_media(template: Any, messages: list[dict[str, Any]], row: Mapping) -> tuple:
+    """``(prompt_ids, completion_ids, media)``: ``media`` holds a vision template's image inputs.
+
+    Images are always in the prompt: ``media`` has the image tensors and the prompt's per-token
+    modality (``mm_token_type_ids`` / ``token_type_ids``); empty for text.
+    """
     clean = [{k: v for k, v in m.items() if k != "loss"} for m in messages]
     encoded = template.encode({**_context(row), "messages": clean})
     trained = [i for i, label in enumerate(encoded["labels"]) if label != IGNORE_INDEX]
     if not trained:
         raise TemplateError("the final assistant turn has no tokens to train on")
     ids = encoded["input_ids"]
+    media = {k: v for k, v in encoded.items() if k not in ("input_ids", "labels", "loss_scale")}
+    for key in TOKEN_TYPE_KEYS:
+        if key in media:
+            media[key] = list(media[key][: trained[0]])
     # tokens the template adds after the answer without training them (a newline) stay out
-    return list(ids[: trained[0]]), list(ids[trained[0] : trained[-1] + 1])
+    return list(ids[: trained[0]]), list(ids[trained[0] : trained[-1] + 1]), media
 
 
 def _context(row: Mapping) -> dict[str, Any]:
-    return {k: row[k] for k in ("system", "tools") if row.get(k) is not None}
+    keys = ("system", "tools", "images", "videos", "audios")
+    return {k: row[k] for k in keys if row.get(k) is not None}
 
 
 def _final_answer(row: Mapping) -> list[dict[str, Any]]:
@@ -105,13 +125,19 @@ def encode_pair(template: Any, row: Mapping, max_length: int | None, strategy: s
     rejected = row.get("rejected_response")
     if not isinstance(rejected, str) or not rejected.strip():
         raise TemplateError("no 'rejected_response' (pairwise methods need the rejected answer)")
-    prompt, chosen = split_final_turn(template, messages, row)
+    prompt, chosen, media = split_final_turn_media(template, messages, row)
     rejected_messages = [*messages[:-1], {"role": "assistant", "content": rejected}]
     rejected_prompt, rejected_ids = split_final_turn(template, rejected_messages, row)
     if rejected_prompt != prompt:  # a template whose prompt depends on the answer
         raise TemplateError("the prompt encodes differently before the chosen and rejected answers")
+    full = len(prompt)
     prompt, (chosen, rejected_ids) = fit_length(prompt, [chosen, rejected_ids], max_length, strategy)
-    return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected_ids}
+    for key in TOKEN_TYPE_KEYS:
+        if key in media:
+            if any(media[key][: full - len(prompt)]):  # left truncation would cut an image from its tokens
+                raise MaxLengthError(full + max(len(chosen), len(rejected_ids)), max_length)
+            media[key] = media[key][full - len(prompt) :]
+    return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected_ids, **media}
 
 
 def parse_label(value: Any) -> bool:
@@ -144,6 +170,10 @@ def encode_unpaired(template: Any, row: Mapping, max_length: int | None, strateg
     prompt, completion = split_final_turn(template, _final_answer(row), row)
     prompt, (completion,) = fit_length(prompt, [completion], max_length, strategy)
     return [{"prompt_ids": prompt, "completion_ids": completion, "label": label}]
+
+
+def _plain(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def encode_preference_dataset(
@@ -183,6 +213,9 @@ def encode_preference_dataset(
             report.bad(i + 1, rejection_reason(exc, row))
     report.log()
     report.check_not_empty()
+    if not unpaired and any("pixel_values" in row for row in rows):
+        # image rows: trl takes a datasets.Dataset, so each image's pixels are stored as lists
+        return Dataset.from_list([{k: _plain(v) for k, v in row.items()} for row in rows])
     ids = List(Value("int64"))
     if unpaired:
         features = Features({"prompt_ids": ids, "completion_ids": ids, "label": Value("bool")})

@@ -20,9 +20,10 @@ from swift_transformers.api import SwiftTrainerMixin
 from trl import DPOTrainer, KTOTrainer
 from trl.experimental.cpo import CPOTrainer
 from trl.experimental.orpo import ORPOTrainer
+from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from swift.template import IGNORE_INDEX
-from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
+from swift_trl.preference.data import PAIRWISE_COLUMNS, TOKEN_TYPE_KEYS, UNPAIRED_COLUMNS
 
 
 def has_columns(dataset: Any, columns: tuple[str, ...]) -> bool:
@@ -68,8 +69,43 @@ class ReferenceAdapterMixin:
             super().__init__(*args, model=model, **kwargs)
 
 
+@dataclasses.dataclass
+class ImagePreferenceCollator(DataCollatorForPreference):
+    """trl's preference collator plus the image inputs of swift-encoded vision rows.
+
+    trl's batch is every row's prompt + chosen answer, then every row's prompt + rejected
+    answer; the image tensors follow that order (each row's twice) and the per-token modality
+    is the prompt's, 0 over the answer and the padding.
+    """
+
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        batch = super().torch_call(examples)
+        if not any("pixel_values" in e for e in examples):
+            return batch
+        width = batch["input_ids"].shape[1]
+        for key in ("pixel_values", "image_grid_thw"):
+            parts = [torch.as_tensor(e[key]) for e in examples if e.get(key) is not None]
+            if parts:
+                batch[key] = torch.cat(parts * 2)
+        for key in TOKEN_TYPE_KEYS:
+            if any(key in e for e in examples):
+                types = torch.zeros((2 * len(examples), width), dtype=torch.long)
+                for i, e in enumerate(examples * 2):
+                    prompt = e.get(key) or []
+                    types[i, : len(prompt)] = torch.as_tensor(prompt, dtype=torch.long)
+                batch[key] = types
+        return batch
+
+
 class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
-    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids``."""
+    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids`` (+ image inputs)."""
+
+    def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
+        if train_dataset is not None and "pixel_values" in (getattr(train_dataset, "column_names", None) or ()):
+            kwargs.setdefault("data_collator", ImagePreferenceCollator(pad_token_id=processing_class.pad_token_id))
+        super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if has_columns(dataset, PAIRWISE_COLUMNS):

@@ -31,13 +31,13 @@ def vision_pairs(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_the_collated_batch_carries_each_rows_images_for_chosen_and_rejected(vision_pairs):
+    from swift_trl.preference.data import encode_preference_dataset
+    from swift_trl.preference.trainers import ImagePreferenceCollator
     from transformers import AutoTokenizer
 
     from swift.arguments import RLHFArguments
     from swift.services import load_datasets
     from swift.template import get_template
-    from swift_trl.preference.data import encode_preference_dataset
-    from swift_trl.preference.trainers import ImagePreferenceCollator
 
     model, data = vision_pairs
     tokenizer = AutoTokenizer.from_pretrained(model)

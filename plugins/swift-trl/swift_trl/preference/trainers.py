@@ -79,7 +79,7 @@ class ImagePreferenceCollator(DataCollatorForPreference):
     """
 
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
-        """trl's padded batch, plus ``pixel_values``/``image_grid_thw`` and the token types of image rows."""
+        """Trl's padded batch, plus ``pixel_values``/``image_grid_thw`` and the token types of image rows."""
         import torch
 
         batch = super().torch_call(examples)

@@ -343,8 +343,30 @@ GEMMA3_IMAGE_TOKENS = {
     "image_token": "<image_soft_token>",
 }
 
+# GLM-style turns whose content may be a list of parts; an image part becomes GLM-4.1V's markers
+GLM4V_VISION_TEMPLATE = (
+    "[gMASK]<sop>"
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"  # a reply starts after the newline
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<|begin_of_image|><|image|><|end_of_image|>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+)
+GLM4V_IMAGE_TOKENS = (
+    "<|begin_of_image|>",
+    "<|end_of_image|>",
+    "<|image|>",
+    "<|begin_of_video|>",
+    "<|end_of_video|>",
+    "<|video|>",
+)
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v")
 
 
 def build_tiny_vision_model(
@@ -387,6 +409,10 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "glm4v":
+        return _build_tiny_glm4v(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GLM4V_VISION_TEMPLATE
         )
     tokenizer = build_tokenizer(vocab_size, chat_template or CHATML_VISION_TEMPLATE)
     tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
@@ -500,6 +526,62 @@ def _build_tiny_gemma3(path: Path, hidden_size: int, num_layers: int, vocab_size
     tokenizer.save_pretrained(path)
     _force_tokenizer_class(path)
     Gemma3ImageProcessorPil(size={"height": 56, "width": 56}).save_pretrained(path)
+    return path
+
+
+def _build_tiny_glm4v(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.glm4v.image_processing_pil_glm4v import Glm4vImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": list(GLM4V_IMAGE_TOKENS)})
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in GLM4V_IMAGE_TOKENS}
+    # GLM rotates half of each head: 8 of 16 dimensions, 4 frequency pairs over (t, h, w)
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [1, 1, 2], "partial_rotary_factor": 0.5}
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        rope_parameters=rope,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    vision = dict(
+        depth=1,
+        hidden_size=32,
+        intermediate_size=64,
+        num_heads=2,
+        out_hidden_size=hidden_size,
+        image_size=56,
+        patch_size=14,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+    )
+    config = AutoConfig.for_model(
+        "glm4v",
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image|>"],
+        video_token_id=ids["<|video|>"],
+        image_start_token_id=ids["<|begin_of_image|>"],
+        image_end_token_id=ids["<|end_of_image|>"],
+        video_start_token_id=ids["<|begin_of_video|>"],
+        video_end_token_id=ids["<|end_of_video|>"],
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    Glm4vImageProcessorPil(size={"shortest_edge": 28 * 28 * 4, "longest_edge": 28 * 28 * 64}).save_pretrained(path)
     return path
 
 

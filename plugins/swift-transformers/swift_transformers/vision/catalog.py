@@ -59,6 +59,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("google/gemma-3-4b*", "google/gemma-3-12b*", "google/gemma-3-27b*"),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="glm4v",
+        load=VISION_LOADER,
+        summary="GLM-4.1V (images)",
+        template="glm4v",
+        architectures=("Glm4vForConditionalGeneration",),
+        config_model_types=("glm4v",),
+        model_ids=("zai-org/GLM-4.1V-*", "THUDM/GLM-4.1V-*"),
+        tags=(VISION_TAG, "reasoning"),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -80,5 +90,12 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         summary="Gemma 3: <start_of_turn> turns, <start_of_image> + soft tokens per image",
         stop_words=("<end_of_turn>",),
         parity="the published Jinja template + image processor",
+    ),
+    TemplateRecord(
+        name="glm4v",
+        load="swift_transformers.vision.template:glm4v",
+        summary="GLM-4.1V: GLM-4's turns (the trained <|user|> after the last reply), <|begin_of_image|> images",
+        stop_words=("<|user|>", "<|observation|>"),
+        parity="GLM-4's published template + image processor (Glm4vProcessor)",
     ),
 )

@@ -101,6 +101,18 @@ GEMMA3 = VisionFamily(
         aligner=("model.multi_modal_projector.",),
     ),
 )
+GLM4V = VisionFamily(
+    "glm4v",
+    "<|image|>",
+    "<|begin_of_image|><|image|><|end_of_image|>",
+    "<|begin_of_image|>",
+    "<|end_of_image|>",
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.visual.",),
+        aligner=("model.visual.merger.",),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,
@@ -108,6 +120,7 @@ FAMILIES = {
     "qwen3_vl": QWEN3_VL,
     "qwen3_vl_moe": QWEN3_VL,
     "gemma3": GEMMA3,
+    "glm4v": GLM4V,
 }
 
 

@@ -22,6 +22,7 @@ from swift.template.media import COLUMNS, TAGS, check_counts, row_media
 from swift_transformers.vision.media import MediaError, load_image
 from swift_transformers.vision.processors import (
     GEMMA3,
+    GLM4V,
     QWEN2_VL,
     QWEN3_VL,
     ImageInputs,
@@ -234,3 +235,14 @@ def gemma3(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import GEMMA
 
     return _vision_template(GEMMA3, replace(GEMMA, name="gemma3"), tokenizer, **options)
+
+
+def glm4v(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """GLM-4.1V: GLM-4's chat format (the reply ends with the next ``<|user|>``, trained), ``<|begin_of_image|>`` images.
+
+    The published template writes no end token after a reply (the model stops at ``<|user|>``);
+    like the ``glm4`` template, training teaches that ``<|user|>`` after the last reply.
+    """
+    from swift.template.library import GLM4
+
+    return _vision_template(GLM4V, replace(GLM4, name="glm4v"), tokenizer, **options)

@@ -14,7 +14,11 @@ HERE = Path(__file__).parent
 
 
 def published_template(arch: str) -> str:
-    """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family)."""
+    """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family; GLM-4.1V: the SDK's GLM-style one)."""
+    if arch == "glm4v":
+        from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
+
+        return GLM4V_VISION_TEMPLATE
     return PUBLISHED.get(arch, HERE / "chat_templates" / "qwen2_vl.jinja").read_text()
 
 
@@ -25,6 +29,7 @@ PROCESSORS = {
     "qwen3_vl": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "qwen3_vl_moe": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "gemma3": ("gemma3", "transformers.models.gemma3.processing_gemma3:Gemma3Processor"),
+    "glm4v": ("glm4v", "transformers.models.glm4v.processing_glm4v:Glm4vProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

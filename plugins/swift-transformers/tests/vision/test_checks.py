@@ -64,7 +64,7 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["rlhf", "--rlhf_type", "dpo"], "preference and GRPO training on images is not built yet"),
+        (["rlhf", "--rlhf_type", "kto"], "only dpo trains on images so far"),
         (["infer", "--infer_backend", "vllm"], "only the pt backend serves with images so far"),
     ],
 )

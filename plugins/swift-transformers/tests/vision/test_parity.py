@@ -99,11 +99,12 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     pictures = [[Image.open(p).convert("RGB") for p in paths]] if paths else None
     # the rendered template holds BOS already (Gemma): add no special tokens, as apply_chat_template does
     ref = processor(text=[text], images=pictures, return_tensors="pt", add_special_tokens=False)
-    assert ours["input_ids"] == ref["input_ids"][0].tolist()
+    suffix = _trained_suffix(vision_model, processor.tokenizer)
+    assert ours["input_ids"] == ref["input_ids"][0].tolist() + suffix
     if paths:
         for key in ("mm_token_type_ids", "token_type_ids"):
             if key in ref:
-                assert ours[key] == ref[key][0].tolist()
+                assert ours[key] == ref[key][0].tolist() + [0] * len(suffix)
         if "image_grid_thw" in ref:
             assert torch.equal(ours["image_grid_thw"], ref["image_grid_thw"])
         assert torch.allclose(ours["pixel_values"], ref["pixel_values"])
@@ -118,9 +119,18 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
             spans.append(trained)
             trained = []
     spans += [trained] if trained else []
-    end = "<end_of_turn>" if vision_model.arch == "gemma3" else "<|im_end|>"
-    replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
+    if vision_model.arch == "glm4v":  # GLM: "\n" + reply; the last one ends with the trained <|user|>
+        replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
+        replies[-1] += "<|user|>"
+    else:
+        end = "<end_of_turn>" if vision_model.arch == "gemma3" else "<|im_end|>"
+        replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
     assert [processor.tokenizer.decode(s) for s in spans] == replies
+
+
+def _trained_suffix(vision_model, tokenizer) -> list[int]:
+    # GLM-4's published template writes nothing after the last reply; swift trains the <|user|> that ends it
+    return tokenizer.encode("<|user|>", add_special_tokens=False) if vision_model.arch == "glm4v" else []
 
 
 def test_generation_prompt_matches_the_processor(vision_model, processor, images):
@@ -154,7 +164,9 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
         image_tokens[max_pixels] = sum(encoded["mm_token_type_ids"])
     # what the image processor itself says the image becomes under that bound (patches / merge²)
     processor = AutoImageProcessor.from_pretrained(vision_model.path)
-    predicted = processor.get_number_of_image_patches(140, 200, {"max_pixels": 28 * 28 * 8}) // 4
+    bound = 28 * 28 * 8
+    size = {"longest_edge": bound, "shortest_edge": min(processor.size["shortest_edge"], bound)}
+    predicted = processor.get_number_of_image_patches(140, 200, {"max_pixels": bound, "size": size}) // 4
     assert image_tokens[28 * 28 * 8] == predicted <= 8
     assert image_tokens[None] > image_tokens[28 * 28 * 8]
 

@@ -238,7 +238,7 @@ def gemma3(tokenizer: Any, **options: Any) -> VisionTemplate:
 
 
 def glm4v(tokenizer: Any, **options: Any) -> VisionTemplate:
-    """GLM-4.1V: GLM-4's chat format (the reply ends with the next ``<|user|>``, trained), ``<|begin_of_image|>`` images.
+    """GLM-4.1V: GLM-4's chat format (the reply ends with the next, trained ``<|user|>``), its image markers.
 
     The published template writes no end token after a reply (the model stops at ``<|user|>``);
     like the ``glm4`` template, training teaches that ``<|user|>`` after the last reply.

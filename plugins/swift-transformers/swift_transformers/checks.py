@@ -119,6 +119,11 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
                 f"--{flag}: model type {record.name!r} is a vision-language model, whose rows are not packed yet "
                 "(their 3-D rope positions would have to be)"
             )
+    if getattr(args, "predict_with_generate", False):
+        raise UsageError(
+            f"--predict_with_generate: model type {record.name!r} is a vision-language model; evaluation by "
+            "generation does not pass the images yet (use swift infer --val_dataset on a checkpoint)"
+        )
     rlhf = getattr(args, "rlhf_type", None)
     if rlhf and rlhf != "dpo":
         raise UsageError(

@@ -45,11 +45,18 @@ def test_image_flags_on_a_text_model_are_refused(
         assert "transformers.models.qwen3" not in sys.modules
 
 
-@pytest.mark.parametrize("flag", ["--packing", "--padding_free"])
-def test_packing_a_vision_model_is_refused(flag, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("--packing", "is a vision-language model, whose rows are not packed yet"),
+        ("--padding_free", "is a vision-language model, whose rows are not packed yet"),
+        ("--predict_with_generate", "evaluation by generation does not pass the images yet"),
+    ],
+)
+def test_packing_a_vision_model_is_refused(flag, message, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys):
     argv = ["sft", "--model", str(qwen2_vl_model), "--dataset", str(color_dataset), flag, "true"]
     rc, err = _run(argv, tmp_path, monkeypatch, capsys)
-    assert rc == 2 and "is a vision-language model, whose rows are not packed yet" in err, err
+    assert rc == 2 and message in err, err
     assert not (tmp_path / "out").exists()
 
 

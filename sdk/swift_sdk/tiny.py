@@ -365,8 +365,28 @@ GLM4V_IMAGE_TOKENS = (
     "<|video|>",
 )
 
+# ChatML whose image parts become InternVL's <IMG_CONTEXT> and a newline (transformers' InternVL format)
+INTERNVL_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<IMG_CONTEXT>\n' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+INTERNVL_IMAGE_TOKENS = {
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "context_image_token": "<IMG_CONTEXT>",
+    "video_token": "<video>",
+}
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v", "internvl")
 
 
 def build_tiny_vision_model(
@@ -409,6 +429,10 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "internvl":
+        return _build_tiny_internvl(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or INTERNVL_VISION_TEMPLATE
         )
     if arch == "glm4v":
         return _build_tiny_glm4v(
@@ -582,6 +606,54 @@ def _build_tiny_glm4v(path: Path, hidden_size: int, num_layers: int, vocab_size:
     tokenizer.save_pretrained(path)
     _force_tokenizer_class(path)
     Glm4vImageProcessorPil(size={"shortest_edge": 28 * 28 * 4, "longest_edge": 28 * 28 * 64}).save_pretrained(path)
+    return path
+
+
+def _build_tiny_internvl(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens(
+        {"extra_special_tokens": list(INTERNVL_IMAGE_TOKENS.values())}, replace_extra_special_tokens=False
+    )
+    tokenizer._set_model_specific_special_tokens(special_tokens=INTERNVL_IMAGE_TOKENS)
+    text = dict(
+        model_type="qwen2",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # 56 × 56 tiles of 14-pixel patches, downsampled by 2: 4 context tokens per tile
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
+    )
+    config = AutoConfig.for_model(
+        "internvl",
+        text_config=text,
+        vision_config=vision,
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        image_seq_length=4,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    processor = GotOcr2ImageProcessorPil(
+        size={"height": 56, "width": 56}, crop_to_patches=True, min_patches=1, max_patches=4
+    )
+    processor.save_pretrained(path)
     return path
 
 

@@ -69,6 +69,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("zai-org/GLM-4.1V-*", "THUDM/GLM-4.1V-*"),
         tags=(VISION_TAG, "reasoning"),
     ),
+    ModelRecord(
+        name="internvl",
+        load=VISION_LOADER,
+        summary="InternVL 3 / 3.5 in transformers' format (-hf checkpoints; images)",
+        template="internvl",
+        architectures=("InternVLForConditionalGeneration",),
+        config_model_types=("internvl",),
+        model_ids=("OpenGVLab/InternVL3-*-hf", "OpenGVLab/InternVL3_5-*-HF"),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -97,5 +107,11 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         summary="GLM-4.1V: GLM-4's turns (the trained <|user|> after the last reply), <|begin_of_image|> images",
         stop_words=("<|user|>", "<|observation|>"),
         parity="GLM-4's published template + image processor (Glm4vProcessor)",
+    ),
+    TemplateRecord(
+        name="internvl",
+        load="swift_transformers.vision.template:internvl",
+        summary="InternVL (-hf): ChatML, <img><IMG_CONTEXT>…</img> per tile of each image",
+        parity="the published -hf chat template + image processor (InternVLProcessor)",
     ),
 )

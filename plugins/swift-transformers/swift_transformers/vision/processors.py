@@ -34,9 +34,11 @@ class VisionFamily:
         before: Text written before the image tokens when the placeholder is expanded.
         after: Text written after them.
         tokens: ``grid``: from the processor's patch grid (``image_grid_thw`` / merge²);
-            ``fixed``: the checkpoint's ``mm_tokens_per_image`` for every image.
+            ``fixed``: the checkpoint's ``mm_tokens_per_image`` for every image; ``patches``: the
+            checkpoint's ``image_seq_length`` per tile the processor cut (``num_patches``).
         feature_keys: The image processor outputs the model takes.
-        token_types: Name of the per-token modality input (1 = image token) the model reads.
+        token_types: Name of the per-token modality input (1 = image token) the model reads;
+            empty for a model that reads none.
         fixed_size: Every image is resized to one size (``--max_pixels`` has nothing to bound).
         merge_size_key: The image processor attribute that divides the patch grid into tokens.
         parts: Where the language model, vision tower and aligner live in the model (freezing).
@@ -113,6 +115,24 @@ GLM4V = VisionFamily(
         aligner=("model.visual.merger.",),
     ),
 )
+# InternVL: the published template writes <IMG_CONTEXT> and a newline; the processor puts
+# image_seq_length context tokens per tile between <img> and </img>
+INTERNVL = VisionFamily(
+    "internvl",
+    "<IMG_CONTEXT>",
+    "<IMG_CONTEXT>\n",
+    "<img>",
+    "</img>\n",
+    tokens="patches",
+    feature_keys=("pixel_values",),
+    token_types="",
+    fixed_size=True,
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.vision_tower.",),
+        aligner=("model.multi_modal_projector.",),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,
@@ -121,6 +141,7 @@ FAMILIES = {
     "qwen3_vl_moe": QWEN3_VL,
     "gemma3": GEMMA3,
     "glm4v": GLM4V,
+    "internvl": INTERNVL,
 }
 
 
@@ -201,6 +222,8 @@ class ImageInputs:
             raise MediaError(f"the image processor rejects an image: {exc}") from None
         if self.family.tokens == "fixed":
             counts = [int(self.tokens_per_image)] * len(images)
+        elif self.family.tokens == "patches":
+            counts = [int(n) * int(self.tokens_per_image) for n in features["num_patches"]]
         else:
             merge = int(getattr(self.processor, self.family.merge_size_key, 1) or 1)
             counts = [int(n) // (merge * merge) for n in features["image_grid_thw"].prod(-1).tolist()]
@@ -208,12 +231,13 @@ class ImageInputs:
 
 
 def tokens_per_image(model_dir: str) -> int | None:
-    """``mm_tokens_per_image`` of the checkpoint's ``config.json`` (families with a fixed count)."""
+    """The tokens of an image (``mm_tokens_per_image``) or of a tile (``image_seq_length``) in ``config.json``."""
     import json
 
     try:
         with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as fh:
-            value = json.load(fh).get("mm_tokens_per_image")
+            config = json.load(fh)
     except (OSError, ValueError):
         return None
+    value = config.get("mm_tokens_per_image", config.get("image_seq_length"))
     return int(value) if isinstance(value, int) else None

@@ -23,6 +23,7 @@ from swift_transformers.vision.media import MediaError, load_image
 from swift_transformers.vision.processors import (
     GEMMA3,
     GLM4V,
+    INTERNVL,
     QWEN2_VL,
     QWEN3_VL,
     ImageInputs,
@@ -168,8 +169,8 @@ class VisionTemplate:
     def _token_types(self, ids: list[int], features: dict[str, Any]) -> dict[str, Any]:
         # which tokens are image tokens (1) and which text (0): Qwen computes its 3-D rope
         # positions from it, Gemma 3 lets image tokens attend to each other both ways
-        if not features:
-            return {}
+        if not features or not self.family.token_types:
+            return features
         return {**features, self.family.token_types: [int(t == self.image_token_id) for t in ids]}
 
 
@@ -209,8 +210,10 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
     if not folder:
         raise TemplateError(f"template {meta.name!r} needs the tokenizer of a checkpoint folder (its image processor)")
     images = ImageInputs(image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)))
-    if family.tokens == "fixed" and images.tokens_per_image is None:
-        raise TemplateError(f"{folder}: config.json has no mm_tokens_per_image, which {family.name} needs")
+    if family.tokens != "grid" and images.tokens_per_image is None:
+        raise TemplateError(
+            f"{folder}: config.json gives no image token count (mm_tokens_per_image / image_seq_length)"
+        )
     template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
     template.options = given
     return template
@@ -246,3 +249,10 @@ def glm4v(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import GLM4
 
     return _vision_template(GLM4V, replace(GLM4, name="glm4v"), tokenizer, **options)
+
+
+def internvl(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """InternVL (transformers' format, InternVL 3 / 3.5): ChatML with no default system, ``<IMG_CONTEXT>`` tiles."""
+    from swift.template.library import CHATML
+
+    return _vision_template(INTERNVL, replace(CHATML, name="internvl"), tokenizer, **options)

@@ -19,6 +19,10 @@ def published_template(arch: str) -> str:
         from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
+    if arch == "internvl":  # transformers' InternVL (-hf) template: ChatML, <IMG_CONTEXT> and a newline per image
+        from swift_sdk.tiny import INTERNVL_VISION_TEMPLATE
+
+        return INTERNVL_VISION_TEMPLATE
     return PUBLISHED.get(arch, HERE / "chat_templates" / "qwen2_vl.jinja").read_text()
 
 
@@ -30,6 +34,7 @@ PROCESSORS = {
     "qwen3_vl_moe": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "gemma3": ("gemma3", "transformers.models.gemma3.processing_gemma3:Gemma3Processor"),
     "glm4v": ("glm4v", "transformers.models.glm4v.processing_glm4v:Glm4vProcessor"),
+    "internvl": ("internvl", "transformers.models.internvl.processing_internvl:InternVLProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

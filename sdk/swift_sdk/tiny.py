@@ -385,8 +385,33 @@ INTERNVL_IMAGE_TOKENS = {
     "video_token": "<video>",
 }
 
+# Gemma-4-style turns (<|turn>role … <turn|>) whose image parts become the tokenizer's image token
+GEMMA4_VISION_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<|turn>' + role + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<|image|>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<turn|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|turn>model\n' }}{% endif %}"
+)
+GEMMA4_TOKENS = {
+    "boi_token": "<|image>",
+    "eoi_token": "<image|>",
+    "image_token": "<|image|>",
+    "video_token": "<|video|>",
+    "audio_token": "<|audio|>",
+    "boa_token": "<|audio>",
+    "eoa_token": "<audio|>",
+}
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v", "internvl")
+TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v", "internvl", "gemma4")
 
 
 def build_tiny_vision_model(
@@ -429,6 +454,10 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "gemma4":
+        return _build_tiny_gemma4(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA4_VISION_TEMPLATE
         )
     if arch == "internvl":
         return _build_tiny_internvl(
@@ -654,6 +683,65 @@ def _build_tiny_internvl(path: Path, hidden_size: int, num_layers: int, vocab_si
         size={"height": 56, "width": 56}, crop_to_patches=True, min_patches=1, max_patches=4
     )
     processor.save_pretrained(path)
+    return path
+
+
+def _build_tiny_gemma4(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.gemma4.image_processing_pil_gemma4 import Gemma4ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    extra = [*GEMMA4_TOKENS.values(), "<|turn>", "<turn|>"]
+    tokenizer.add_special_tokens({"extra_special_tokens": extra}, replace_extra_special_tokens=False)
+    tokenizer._set_model_specific_special_tokens(special_tokens=GEMMA4_TOKENS)
+    tokenizer.bos_token = "<bos>"
+    ids = {k: tokenizer.convert_tokens_to_ids(v) for k, v in GEMMA4_TOKENS.items()}
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **TINY_CONFIG_OVERRIDES["gemma4_text"],
+    )
+    vision = dict(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=16,
+        patch_size=16,
+        pooling_kernel_size=3,
+        position_embedding_size=1024,
+    )
+    config = AutoConfig.for_model(
+        "gemma4",
+        text_config=text,
+        vision_config=vision,
+        audio_config=None,
+        boi_token_id=ids["boi_token"],
+        eoi_token_id=ids["eoi_token"],
+        image_token_id=ids["image_token"],
+        audio_token_id=ids["audio_token"],
+        video_token_id=ids["video_token"],
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    # a reply ends with <turn|>, which generation stops at (as Gemma 4's generation_config lists it)
+    model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids("<turn|>"), tokenizer.eos_token_id]
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    # 70 soft tokens (the smallest budget), 3 × 3 patches of 16 pixels each
+    Gemma4ImageProcessorPil(max_soft_tokens=70, patch_size=16, pooling_kernel_size=3).save_pretrained(path)
     return path
 
 

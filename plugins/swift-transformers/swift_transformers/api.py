@@ -51,6 +51,8 @@ _EXPORTS = {
     "DropReport": "swift_transformers.data.report",
     "load_causal_lm": "swift_transformers.models.loading",
     "use_packed_attention": "swift_transformers.train.varlen",
+    "MEDIA_TENSOR_KEYS": "swift_transformers.train.collator",
+    "TOKEN_TYPE_KEYS": "swift_transformers.train.collator",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -21,7 +21,7 @@ IGNORE_INDEX = -100
 #: Per-token sequences of vision-language rows, padded with 0 (text) like the ids.
 TOKEN_TYPE_KEYS = ("mm_token_type_ids", "token_type_ids")
 #: Image tensors of vision-language rows: each row's are concatenated along the first dimension.
-MEDIA_TENSOR_KEYS = ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw")
+MEDIA_TENSOR_KEYS = ("pixel_values", "image_grid_thw", "image_position_ids", "pixel_values_videos", "video_grid_thw")
 
 
 def media_batch(rows: Sequence[dict[str, Any]], width: int) -> dict[str, torch.Tensor]:

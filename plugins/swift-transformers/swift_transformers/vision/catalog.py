@@ -79,6 +79,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("OpenGVLab/InternVL3-*-hf", "OpenGVLab/InternVL3_5-*-HF"),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="gemma4",
+        load=VISION_LOADER,
+        summary="Gemma 4 (images)",
+        template="gemma4",
+        architectures=("Gemma4ForConditionalGeneration",),
+        config_model_types=("gemma4",),
+        model_ids=("google/gemma-4-*",),
+        tags=(VISION_TAG, "reasoning"),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -113,5 +123,11 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:internvl",
         summary="InternVL (-hf): ChatML, <img><IMG_CONTEXT>…</img> per tile of each image",
         parity="the published -hf chat template + image processor (InternVLProcessor)",
+    ),
+    TemplateRecord(
+        name="gemma4",
+        load="swift_transformers.vision.template:gemma4",
+        summary="Gemma 4: the checkpoint's own chat template, begin/end image tokens around each image's soft tokens",
+        parity="the checkpoint's own chat template + image processor (Gemma4Processor)",
     ),
 )

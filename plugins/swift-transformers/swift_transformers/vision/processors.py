@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from swift.contracts.parts import ModelParts
@@ -35,13 +35,16 @@ class VisionFamily:
         after: Text written after them.
         tokens: ``grid``: from the processor's patch grid (``image_grid_thw`` / merge²);
             ``fixed``: the checkpoint's ``mm_tokens_per_image`` for every image; ``patches``: the
-            checkpoint's ``image_seq_length`` per tile the processor cut (``num_patches``).
+            checkpoint's ``image_seq_length`` per tile the processor cut (``num_patches``);
+            ``soft``: what the processor says each image takes (``num_soft_tokens_per_image``).
         feature_keys: The image processor outputs the model takes.
         token_types: Name of the per-token modality input (1 = image token) the model reads;
             empty for a model that reads none.
         fixed_size: Every image is resized to one size (``--max_pixels`` has nothing to bound).
         merge_size_key: The image processor attribute that divides the patch grid into tokens.
         parts: Where the language model, vision tower and aligner live in the model (freezing).
+        from_tokenizer: ``(field, tokenizer attribute)`` pairs: fields whose text the checkpoint's
+            tokenizer names (``("before", "boi_token")``), read when the template is built.
     """
 
     name: str
@@ -55,6 +58,21 @@ class VisionFamily:
     fixed_size: bool = False
     merge_size_key: str = "merge_size"
     parts: ModelParts | None = None
+    from_tokenizer: tuple[tuple[str, str], ...] = ()
+
+    def for_tokenizer(self, tokenizer: Any) -> VisionFamily:
+        """The family with its ``from_tokenizer`` fields read from ``tokenizer``.
+
+        Raises:
+            UsageError: The tokenizer lacks one of them (not a checkpoint of this family).
+        """
+        values = {}
+        for field, attr in self.from_tokenizer:
+            value = getattr(tokenizer, attr, None)
+            if not isinstance(value, str) or not value:
+                raise UsageError(f"the tokenizer has no {attr} (a {self.name} tokenizer names its image tokens)")
+            values[field] = value
+        return replace(self, **values) if values else self
 
     def expansion(self, count: int) -> str:
         """The text an image of ``count`` tokens takes in place of its placeholder."""
@@ -133,6 +151,27 @@ INTERNVL = VisionFamily(
         aligner=("model.multi_modal_projector.",),
     ),
 )
+# Gemma 4: the tokenizer names its image tokens; the processor says how many soft tokens an image
+# takes (aspect ratio kept, within its max_soft_tokens budget), between the begin/end image tokens
+GEMMA4 = VisionFamily(
+    "gemma4",
+    "<|image|>",
+    "<|image|>",
+    tokens="soft",
+    feature_keys=("pixel_values", "image_position_ids"),
+    fixed_size=True,
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.vision_tower.",),
+        aligner=("model.embed_vision.",),
+    ),
+    from_tokenizer=(
+        ("image_token", "image_token"),
+        ("placeholder", "image_token"),
+        ("before", "boi_token"),
+        ("after", "eoi_token"),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,
@@ -142,6 +181,7 @@ FAMILIES = {
     "gemma3": GEMMA3,
     "glm4v": GLM4V,
     "internvl": INTERNVL,
+    "gemma4": GEMMA4,
 }
 
 
@@ -195,7 +235,8 @@ class ImageInputs:
         if family.fixed_size:
             if max_pixels is not None:
                 raise UsageError(
-                    f"--max_pixels {max_pixels}: {family.name} resizes every image to one size; nothing to bound"
+                    f"--max_pixels {max_pixels}: {family.name} sizes images by its image processor's own budget "
+                    "(one size, tiles or soft tokens); --max_pixels has nothing to bound"
                 )
             self.size, self.max_pixels = None, None
             return
@@ -224,6 +265,8 @@ class ImageInputs:
             counts = [int(self.tokens_per_image)] * len(images)
         elif self.family.tokens == "patches":
             counts = [int(n) * int(self.tokens_per_image) for n in features["num_patches"]]
+        elif self.family.tokens == "soft":
+            counts = [int(n) for n in features["num_soft_tokens_per_image"]]
         else:
             merge = int(getattr(self.processor, self.family.merge_size_key, 1) or 1)
             counts = [int(n) // (merge * merge) for n in features["image_grid_thw"].prod(-1).tolist()]

@@ -22,6 +22,7 @@ from swift.template.media import COLUMNS, TAGS, check_counts, row_media
 from swift_transformers.vision.media import MediaError, load_image
 from swift_transformers.vision.processors import (
     GEMMA3,
+    GEMMA4,
     GLM4V,
     INTERNVL,
     QWEN2_VL,
@@ -202,6 +203,7 @@ class _Expander:
 
 def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options: Any) -> VisionTemplate:
     given = dict(options)
+    family = family.for_tokenizer(tokenizer)
     max_pixels = options.pop("max_pixels", None)
     max_length = options.pop("max_length", None)
     strategy = options.get("truncation_strategy", "left")
@@ -210,7 +212,7 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
     if not folder:
         raise TemplateError(f"template {meta.name!r} needs the tokenizer of a checkpoint folder (its image processor)")
     images = ImageInputs(image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)))
-    if family.tokens != "grid" and images.tokens_per_image is None:
+    if family.tokens in ("fixed", "patches") and images.tokens_per_image is None:
         raise TemplateError(
             f"{folder}: config.json gives no image token count (mm_tokens_per_image / image_seq_length)"
         )
@@ -256,3 +258,10 @@ def internvl(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import CHATML
 
     return _vision_template(INTERNVL, replace(CHATML, name="internvl"), tokenizer, **options)
+
+
+def gemma4(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """Gemma 4: the checkpoint's own chat template, the tokenizer's image tokens, soft tokens per image."""
+    from swift.template.library import CHAT_TEMPLATE
+
+    return _vision_template(GEMMA4, replace(CHAT_TEMPLATE, name="gemma4"), tokenizer, **options)

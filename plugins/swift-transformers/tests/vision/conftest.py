@@ -19,6 +19,10 @@ def published_template(arch: str) -> str:
         from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
+    if arch == "gemma4":  # no published Gemma 4 template offline: the SDK's Gemma-4-style one
+        from swift_sdk.tiny import GEMMA4_VISION_TEMPLATE
+
+        return GEMMA4_VISION_TEMPLATE
     if arch == "internvl":  # transformers' InternVL (-hf) template: ChatML, <IMG_CONTEXT> and a newline per image
         from swift_sdk.tiny import INTERNVL_VISION_TEMPLATE
 
@@ -35,6 +39,7 @@ PROCESSORS = {
     "gemma3": ("gemma3", "transformers.models.gemma3.processing_gemma3:Gemma3Processor"),
     "glm4v": ("glm4v", "transformers.models.glm4v.processing_glm4v:Glm4vProcessor"),
     "internvl": ("internvl", "transformers.models.internvl.processing_internvl:InternVLProcessor"),
+    "gemma4": ("gemma4", "transformers.models.gemma4.processing_gemma4:Gemma4Processor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

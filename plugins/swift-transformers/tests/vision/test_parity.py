@@ -75,6 +75,10 @@ def processor(vision_model, monkeypatch_module):
     extra = {"image_seq_length": 4} if vision_model.arch in ("gemma3", "internvl") else {}
     if vision_model.arch != "gemma3":
         extra["video_processor"] = None
+    if vision_model.arch == "gemma4":  # the processor holds an audio feature extractor too (unused here)
+        from transformers.models.gemma4.feature_extraction_gemma4 import Gemma4AudioFeatureExtractor
+
+        extra["feature_extractor"] = Gemma4AudioFeatureExtractor()
     return load_object(vision_model.processor_class, what="processor")(
         image_processor=AutoImageProcessor.from_pretrained(vision_model.path),
         tokenizer=tokenizer,
@@ -125,7 +129,7 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
         replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
         replies[-1] += "<|user|>"
     else:
-        end = "<end_of_turn>" if vision_model.arch == "gemma3" else "<|im_end|>"
+        end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>"}.get(vision_model.arch, "<|im_end|>")
         replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
     assert [processor.tokenizer.decode(s) for s in spans] == replies
 
@@ -156,8 +160,8 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
 
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl"):  # fixed-size images or tiles: no area to bound
-        with pytest.raises(UsageError, match="resizes every image to one size"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4"):  # one size, tiles, a soft-token budget
+        with pytest.raises(UsageError, match="has nothing to bound"):
             get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8)
         return
     image_tokens = {}
@@ -240,7 +244,7 @@ def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, 
     monkeypatch.delenv("MAX_PIXELS")
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4"):
         with pytest.raises(UsageError, match="resizes every image to one size"):
             media_settings({"MAX_PIXELS": 1000}, fixed_size=True)
         return

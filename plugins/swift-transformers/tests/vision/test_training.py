@@ -46,7 +46,7 @@ def _encoded_row(model_dir: Path, dataset: Path, template: str = "qwen2_vl") -> 
     row["images"] = [str(dataset.parent / p) for p in row["images"]]
     encoded = get_template(template, AutoTokenizer.from_pretrained(model_dir)).encode(row)
     inputs = {"input_ids": torch.tensor([encoded["input_ids"]]), "pixel_values": encoded["pixel_values"]}
-    for key in ("image_grid_thw",):
+    for key in ("image_grid_thw", "image_position_ids"):
         if key in encoded:
             inputs[key] = encoded[key]
     for key in ("mm_token_type_ids", "token_type_ids"):

@@ -17,14 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swift_transformers.api import DropReport, rejection_reason
+from swift_transformers.api import TOKEN_TYPE_KEYS, DropReport, rejection_reason
 
 from swift.kernel import UsageError
 from swift.template import IGNORE_INDEX, MaxLengthError, TemplateError, get_template
 
 PAIRWISE_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
-#: Per-token modality inputs of vision-language templates (1 = image token), as the collator pads them.
-TOKEN_TYPE_KEYS = ("mm_token_type_ids", "token_type_ids")
 UNPAIRED_COLUMNS = ("prompt_ids", "completion_ids", "label")
 _TRUE_LABELS = {"true", "1", "yes", "good", "desirable", "chosen"}
 _FALSE_LABELS = {"false", "0", "no", "bad", "undesirable", "rejected"}

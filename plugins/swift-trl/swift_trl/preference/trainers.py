@@ -16,14 +16,14 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from swift_transformers.api import SwiftTrainerMixin
+from swift_transformers.api import MEDIA_TENSOR_KEYS, TOKEN_TYPE_KEYS, SwiftTrainerMixin
 from trl import DPOTrainer, KTOTrainer
 from trl.experimental.cpo import CPOTrainer
 from trl.experimental.orpo import ORPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from swift.template import IGNORE_INDEX
-from swift_trl.preference.data import PAIRWISE_COLUMNS, TOKEN_TYPE_KEYS, UNPAIRED_COLUMNS
+from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
 
 
 def has_columns(dataset: Any, columns: tuple[str, ...]) -> bool:
@@ -86,7 +86,7 @@ class ImagePreferenceCollator(DataCollatorForPreference):
         if not any("pixel_values" in e for e in examples):
             return batch
         width = batch["input_ids"].shape[1]
-        for key in ("pixel_values", "image_grid_thw"):
+        for key in MEDIA_TENSOR_KEYS:
             parts = [torch.as_tensor(e[key]) for e in examples if e.get(key) is not None]
             if parts:
                 batch[key] = torch.cat(parts * 2)

@@ -410,8 +410,32 @@ GEMMA4_TOKENS = {
     "eoa_token": "<audio|>",
 }
 
+# LLaVA-1.5-style turns ("USER: … ASSISTANT: …</s>"); a message's images come first, "<image>\n" each
+LLAVA_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ message['role'].upper() + ': ' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}"
+    "{% for part in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
+    "{% for part in message['content'] | selectattr('type', 'equalto', 'text') %}{{ part['text'] }}{% endfor %}"
+    "{% endif %}"
+    "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}{{ ' ' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
-TINY_VISION_ARCHS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "glm4v", "internvl", "gemma4")
+TINY_VISION_ARCHS = (
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "qwen3_vl_moe",
+    "gemma3",
+    "glm4v",
+    "internvl",
+    "gemma4",
+    "llava",
+)
 
 
 def build_tiny_vision_model(
@@ -454,6 +478,10 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "llava":
+        return _build_tiny_llava(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
         )
     if arch == "gemma4":
         return _build_tiny_gemma4(
@@ -742,6 +770,56 @@ def _build_tiny_gemma4(path: Path, hidden_size: int, num_layers: int, vocab_size
     _force_tokenizer_class(path)
     # 70 soft tokens (the smallest budget), 3 × 3 patches of 16 pixels each
     Gemma4ImageProcessorPil(max_soft_tokens=70, patch_size=16, pooling_kernel_size=3).save_pretrained(path)
+    return path
+
+
+def _build_tiny_llava(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": ["<image>"]}, replace_extra_special_tokens=False)
+    text = dict(
+        model_type="llama",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # a 56 × 56 image is 4 × 4 patches of 14: 16 <image> features (the CLS feature dropped)
+    vision = dict(
+        model_type="clip_vision_model",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=56,
+        patch_size=14,
+        projection_dim=32,
+    )
+    config = AutoConfig.for_model(
+        "llava",
+        text_config=text,
+        vision_config=vision,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        image_seq_length=16,
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+    LlavaImageProcessorPil(size={"shortest_edge": 56}, crop_size={"height": 56, "width": 56}).save_pretrained(path)
     return path
 
 

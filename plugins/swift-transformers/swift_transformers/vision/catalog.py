@@ -89,6 +89,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("google/gemma-4-*",),
         tags=(VISION_TAG, "reasoning"),
     ),
+    ModelRecord(
+        name="llava",
+        load=VISION_LOADER,
+        summary="LLaVA 1.5 in transformers' format (llava-hf; images)",
+        template="llava",
+        architectures=("LlavaForConditionalGeneration",),
+        config_model_types=("llava",),
+        model_ids=("llava-hf/llava-1.5-*", "llava-hf/bakLlava-*"),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
@@ -129,5 +139,11 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:gemma4",
         summary="Gemma 4: the checkpoint's own chat template, begin/end image tokens around each image's soft tokens",
         parity="the checkpoint's own chat template + image processor (Gemma4Processor)",
+    ),
+    TemplateRecord(
+        name="llava",
+        load="swift_transformers.vision.template:llava",
+        summary="LLaVA 1.5 (llava-hf): the checkpoint's own chat template, <image> per patch feature",
+        parity="the checkpoint's own chat template + image processor (LlavaProcessor)",
     ),
 )

@@ -172,6 +172,24 @@ GEMMA4 = VisionFamily(
         ("after", "eoi_token"),
     ),
 )
+# LLaVA (1.5, transformers' llava-hf format): the published template writes "<image>\n" per image
+# (all of a message's images before its text); the processor repeats <image> once per patch feature
+LLAVA = VisionFamily(
+    "llava",
+    "<image>",
+    "<image>\n",
+    "",
+    "\n",
+    tokens="fixed",
+    feature_keys=("pixel_values",),
+    token_types="",
+    fixed_size=True,
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.vision_tower.",),
+        aligner=("model.multi_modal_projector.",),
+    ),
+)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,
@@ -182,6 +200,7 @@ FAMILIES = {
     "glm4v": GLM4V,
     "internvl": INTERNVL,
     "gemma4": GEMMA4,
+    "llava": LLAVA,
 }
 
 

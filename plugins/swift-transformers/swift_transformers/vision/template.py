@@ -25,6 +25,7 @@ from swift_transformers.vision.processors import (
     GEMMA4,
     GLM4V,
     INTERNVL,
+    LLAVA,
     QWEN2_VL,
     QWEN3_VL,
     ImageInputs,
@@ -201,9 +202,27 @@ class _Expander:
             )
 
 
+def _processor_chat_template(tokenizer: Any) -> None:
+    """A vision checkpoint may keep its chat template with the processor (``chat_template.json``/``.jinja``)."""
+    import json
+    import os
+
+    folder = getattr(tokenizer, "name_or_path", None)
+    if getattr(tokenizer, "chat_template", None) or not folder:
+        return
+    path = os.path.join(str(folder), "chat_template.json")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as fh:
+            tokenizer.chat_template = json.load(fh).get("chat_template")
+    elif os.path.isfile(os.path.join(str(folder), "chat_template.jinja")):
+        with open(os.path.join(str(folder), "chat_template.jinja"), encoding="utf-8") as fh:
+            tokenizer.chat_template = fh.read()
+
+
 def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options: Any) -> VisionTemplate:
     given = dict(options)
     family = family.for_tokenizer(tokenizer)
+    _processor_chat_template(tokenizer)
     max_pixels = options.pop("max_pixels", None)
     max_length = options.pop("max_length", None)
     strategy = options.get("truncation_strategy", "left")
@@ -265,3 +284,10 @@ def gemma4(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import CHAT_TEMPLATE
 
     return _vision_template(GEMMA4, replace(CHAT_TEMPLATE, name="gemma4"), tokenizer, **options)
+
+
+def llava(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """LLaVA 1.5 (llava-hf): the checkpoint's own chat template, ``<image>`` once per patch feature."""
+    from swift.template.library import CHAT_TEMPLATE
+
+    return _vision_template(LLAVA, replace(CHAT_TEMPLATE, name="llava"), tokenizer, **options)

@@ -19,6 +19,10 @@ def published_template(arch: str) -> str:
         from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
+    if arch == "llava":  # the SDK's LLaVA-1.5-style one (images before the text of each message)
+        from swift_sdk.tiny import LLAVA_VISION_TEMPLATE
+
+        return LLAVA_VISION_TEMPLATE
     if arch == "gemma4":  # no published Gemma 4 template offline: the SDK's Gemma-4-style one
         from swift_sdk.tiny import GEMMA4_VISION_TEMPLATE
 
@@ -40,6 +44,7 @@ PROCESSORS = {
     "glm4v": ("glm4v", "transformers.models.glm4v.processing_glm4v:Glm4vProcessor"),
     "internvl": ("internvl", "transformers.models.internvl.processing_internvl:InternVLProcessor"),
     "gemma4": ("gemma4", "transformers.models.gemma4.processing_gemma4:Gemma4Processor"),
+    "llava": ("llava", "transformers.models.llava.processing_llava:LlavaProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

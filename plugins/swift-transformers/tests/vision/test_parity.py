@@ -18,13 +18,15 @@ from swift.template.media import split_tags
 SYSTEM = "You describe pictures in one word."
 
 
-def _conversations(images: list) -> dict[str, tuple[list[dict], list]]:
+def _conversations(images: list, arch: str = "") -> dict[str, tuple[list[dict], list]]:
     a, b, c = images
+    # LLaVA's template writes a message's images before its text: tags go first there
+    trailing = "<image>And this one?" if arch == "llava" else "And this one?<image>"
     return {
         "single": ([_u("<image>What color is it?"), _a("red")], [a]),
         # (Gemma 3's published template trims every text part: tags touch the text, so both agree)
         "several": ([_u("<image><image>Compare them."), _a("Red, then blue.")], [a, b]),
-        "multi_turn": ([_u("<image>Color?"), _a("red"), _u("And this one?<image>"), _a("blue")], [a, c]),
+        "multi_turn": ([_u("<image>Color?"), _a("red"), _u(trailing), _a("blue")], [a, c]),
         "system": ([{"role": "system", "content": SYSTEM}, _u("<image>Describe."), _a("square")], [b]),
         "text_only": ([_u("No picture today."), _a("Fine.")], []),
     }
@@ -75,6 +77,8 @@ def processor(vision_model, monkeypatch_module):
     extra = {"image_seq_length": 4} if vision_model.arch in ("gemma3", "internvl") else {}
     if vision_model.arch != "gemma3":
         extra["video_processor"] = None
+    if vision_model.arch == "llava":
+        extra = {"patch_size": 14, "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1}
     if vision_model.arch == "gemma4":  # the processor holds an audio feature extractor too (unused here)
         from transformers.models.gemma4.feature_extraction_gemma4 import Gemma4AudioFeatureExtractor
 
@@ -97,7 +101,7 @@ def monkeypatch_module():
 def test_training_rows_match_the_processor(vision_model, processor, images, name):
     from PIL import Image
 
-    messages, paths = _conversations(images)[name]
+    messages, paths = _conversations(images, vision_model.arch)[name]
     template = get_template(vision_model.template, processor.tokenizer)
     ours = template.encode({"messages": messages, "images": [str(p) for p in paths]})
 
@@ -128,6 +132,8 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     if vision_model.arch == "glm4v":  # GLM: "\n" + reply; the last one ends with the trained <|user|>
         replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
         replies[-1] += "<|user|>"
+    elif vision_model.arch == "llava":  # the generation prompt ends at "ASSISTANT:"; a reply starts with a space
+        replies = [" " + m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant"]
     else:
         end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>"}.get(vision_model.arch, "<|im_end|>")
         replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
@@ -160,7 +166,7 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
 
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4"):  # one size, tiles, a soft-token budget
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava"):  # one size, tiles, a soft-token budget
         with pytest.raises(UsageError, match="has nothing to bound"):
             get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8)
         return
@@ -244,7 +250,7 @@ def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, 
     monkeypatch.delenv("MAX_PIXELS")
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava"):
         with pytest.raises(UsageError, match="resizes every image to one size"):
             media_settings({"MAX_PIXELS": 1000}, fixed_size=True)
         return

@@ -19,6 +19,8 @@ from swift.kernel.records import ModelRecord
 
 #: The model type used when nothing in the registry matches a checkpoint.
 GENERIC_MODEL_TYPE = "causal_lm"
+#: The model type used instead when that checkpoint has a vision part (``vision_config`` in ``config.json``).
+GENERIC_VISION_MODEL_TYPE = "vision_lm"
 
 # huggingface_hub cache folders look like .../models--Qwen--Qwen2.5-7B/snapshots/<sha>.
 _CACHE_DIR = re.compile(r"^models--(?P<owner>[^/]+?)--(?P<name>[^/]+)$")
@@ -37,6 +39,7 @@ class CheckpointInfo:
     architectures: tuple[str, ...] = ()
     model_type: str | None = None
     names: tuple[str, ...] = ()
+    vision: bool = False
 
 
 def read_config(model_dir: str | os.PathLike | None) -> dict[str, Any]:
@@ -80,6 +83,7 @@ def checkpoint_info(model: str | None, model_dir: str | os.PathLike | None) -> C
         architectures=tuple(a for a in archs if isinstance(a, str)),
         model_type=config.get("model_type") if isinstance(config.get("model_type"), str) else None,
         names=tuple(names),
+        vision=isinstance(config.get("vision_config"), dict),
     )
 
 
@@ -122,7 +126,9 @@ def rank_records(records, info: CheckpointInfo) -> list[tuple[tuple, ModelRecord
     return scored
 
 
-def _generic_record(models, what: object) -> ModelRecord:
+def _generic_record(models, what: object, vision: bool = False) -> ModelRecord:
+    if vision and GENERIC_VISION_MODEL_TYPE in models:
+        return models.get(GENERIC_VISION_MODEL_TYPE)
     if GENERIC_MODEL_TYPE in models:
         return models.get(GENERIC_MODEL_TYPE)
     raise UsageError(
@@ -143,7 +149,8 @@ def select_model_record(
     ``--model_type`` wins; otherwise ``config.json`` (``architectures``, then
     ``model_type``) and the hub id or folder name choose, preferring the most specific
     record (``Qwen2ForCausalLM`` + ``Qwen/Qwen2.5-7B`` → ``qwen2_5``). When nothing
-    matches, the generic ``causal_lm`` record is used with a warning.
+    matches, the generic ``causal_lm`` record is used with a warning (``vision_lm`` for a
+    checkpoint with a ``vision_config``, when a plugin registers it).
 
     Args:
         model_dir: Local checkpoint folder (may lack ``config.json`` for custom loaders).
@@ -162,9 +169,10 @@ def select_model_record(
     ranked = rank_records(models.records(), info)
     if not ranked:
         what = info.architectures or info.model_type or model or model_dir
-        record = _generic_record(models, what)
+        record = _generic_record(models, what, info.vision)
+        kind = "vision-language model" if record.name == GENERIC_VISION_MODEL_TYPE else "causal LM"
         _warn(
-            f"no registered model type matches {what!r}; loading it as a generic causal LM with "
+            f"no registered model type matches {what!r}; loading it as a generic {kind} with "
             f"template {record.template or 'default'!r}"
             + (" (the checkpoint's own chat template)" if record.template == "chat_template" else "")
             + ". Pass --model_type and --template to choose (`swift plugins list -v` lists model types)."

@@ -21,7 +21,31 @@ IGNORE_INDEX = -100
 #: Per-token sequences of vision-language rows, padded with 0 (text) like the ids.
 TOKEN_TYPE_KEYS = ("mm_token_type_ids", "token_type_ids")
 #: Image tensors of vision-language rows: each row's are concatenated along the first dimension.
-MEDIA_TENSOR_KEYS = ("pixel_values", "image_grid_thw", "image_position_ids", "pixel_values_videos", "video_grid_thw")
+MEDIA_TENSOR_KEYS = (
+    "pixel_values",
+    "image_grid_thw",
+    "image_position_ids",
+    "image_sizes",
+    "pixel_values_videos",
+    "video_grid_thw",
+)
+
+
+def _same_shape(parts: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Zero-pad each tensor to the largest shape past the first dimension (LLaVA-NeXT's tiles per image).
+
+    As the processors pad a batch: the model reads the real sizes (``image_sizes``), not the padding.
+    """
+    shape = [max(p.shape[d] for p in parts) for d in range(1, parts[0].dim())]
+    out = []
+    for part in parts:
+        if list(part.shape[1:]) == shape:
+            out.append(part)
+            continue
+        padded = part.new_zeros((part.shape[0], *shape))
+        padded[tuple(slice(0, n) for n in part.shape)] = part
+        out.append(padded)
+    return out
 
 
 def media_batch(rows: Sequence[dict[str, Any]], width: int) -> dict[str, torch.Tensor]:
@@ -33,7 +57,7 @@ def media_batch(rows: Sequence[dict[str, Any]], width: int) -> dict[str, torch.T
     for key in MEDIA_TENSOR_KEYS:
         parts = [torch.as_tensor(r[key]) for r in rows if r.get(key) is not None and len(r[key])]
         if parts:
-            batch[key] = torch.cat(parts)
+            batch[key] = torch.cat(_same_shape(parts))
     for key in TOKEN_TYPE_KEYS:
         if any(r.get(key) is not None for r in rows) and batch:
             types = torch.zeros((len(rows), width), dtype=torch.long)

@@ -9,6 +9,14 @@ VISION_LOADER = "swift_transformers.vision.loading:load_vision_lm"
 VISION_TAG = "vision"
 
 VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
+    # used for a checkpoint with a vision_config that no record matches (swift.services.detect)
+    ModelRecord(
+        name="vision_lm",
+        load=VISION_LOADER,
+        summary="any vision-language checkpoint: its own chat template and processor class",
+        template="vision_auto",
+        tags=(VISION_TAG,),
+    ),
     ModelRecord(
         name="qwen2_vl",
         load=VISION_LOADER,
@@ -99,9 +107,25 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("llava-hf/llava-1.5-*", "llava-hf/bakLlava-*"),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="llava_next",
+        load=VISION_LOADER,
+        summary="LLaVA-NeXT (llava-hf v1.6; any-resolution tiles; images), through its processor class",
+        template="vision_auto",
+        architectures=("LlavaNextForConditionalGeneration",),
+        config_model_types=("llava_next",),
+        model_ids=("llava-hf/llava-v1.6-*",),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
+    TemplateRecord(
+        name="vision_auto",
+        load="swift_transformers.vision.template:auto",
+        summary="the checkpoint's own chat template, images expanded by its own processor class",
+        parity="the checkpoint's own chat template + processor class (checked on LLaVA-NeXT)",
+    ),
     TemplateRecord(
         name="qwen2_vl",
         load="swift_transformers.vision.template:qwen2_vl",

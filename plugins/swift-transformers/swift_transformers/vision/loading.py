@@ -7,7 +7,7 @@ from typing import Any
 
 from swift.contracts.parts import ATTRIBUTE
 from swift.kernel import ModelRecord, UsageError
-from swift_transformers.vision.processors import FAMILIES, image_processor
+from swift_transformers.vision.processors import FAMILIES, auto_processor, image_processor
 
 #: ms-swift's model-specific settings of image models, given as --model_kwargs or environment variables
 MEDIA_SETTINGS = {"max_pixels": "MAX_PIXELS", "min_pixels": "MIN_PIXELS"}
@@ -30,7 +30,10 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> di
         name = key.lower()
         if name in MEDIA_SETTINGS:
             if fixed_size:
-                raise UsageError(f"--model_kwargs {key}: this model resizes every image to one size; nothing to bound")
+                raise UsageError(
+                    f"--model_kwargs {key}: this model resizes every image to one size (or by its processor's own "
+                    "settings); nothing to bound"
+                )
             try:
                 os.environ[MEDIA_SETTINGS[name]] = str(int(value))
             except (TypeError, ValueError):
@@ -40,6 +43,28 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> di
         else:
             rest[key] = value
     return rest
+
+
+# transformers 5's usual layout of a vision-language model, for checkpoints no family describes
+_USUAL_PARTS = {
+    "language_model": ("model.language_model.", "lm_head"),
+    "vision_tower": ("model.vision_tower.", "model.visual."),
+    "aligner": ("model.multi_modal_projector.", "model.visual.merger."),
+}
+
+
+def _parts_by_name(model: Any) -> Any:
+    """The usual parts when the model has a language model and a vision tower under those names."""
+    from swift.contracts.parts import ModelParts
+
+    names = [name for name, _ in model.named_modules()]
+    found = {
+        part: tuple(p for p in prefixes if any(n.startswith(p) or n == p.rstrip(".") for n in names))
+        for part, prefixes in _USUAL_PARTS.items()
+    }
+    if not found["language_model"] or not found["vision_tower"]:
+        return None
+    return ModelParts(**found)
 
 
 def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any, Any]:
@@ -54,12 +79,17 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
 
     from swift_transformers.models.loading import load_pretrained
 
-    image_processor(model_dir)
     family = FAMILIES.get(record.name)
-    rest = media_settings(getattr(args, "model_kwargs", None), fixed_size=bool(family and family.fixed_size))
+    if family is not None:
+        image_processor(model_dir)
+    else:  # encoded by its own processor class (vision_auto): it must load here
+        auto_processor(model_dir)
+    # a family sized by its own processor (or no known family) has no pixel bound to set
+    rest = media_settings(getattr(args, "model_kwargs", None), fixed_size=family is None or family.fixed_size)
     model, tokenizer = load_pretrained(
         model_dir, args, record, auto_class=AutoModelForImageTextToText, model_kwargs=rest
     )
-    if family is not None and family.parts is not None:
-        setattr(model, ATTRIBUTE, family.parts)  # --freeze_vit/--freeze_aligner/--freeze_llm read it
+    parts = family.parts if family is not None and family.parts is not None else _parts_by_name(model)
+    if parts is not None:
+        setattr(model, ATTRIBUTE, parts)  # --freeze_vit/--freeze_aligner/--freeze_llm read it
     return model, tokenizer

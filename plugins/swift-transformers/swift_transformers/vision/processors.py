@@ -273,8 +273,8 @@ class ImageInputs:
         self.size = size or None
         self.max_pixels = max_pixels
 
-    def __call__(self, images: list[Any]) -> tuple[dict[str, Any], list[int]]:
-        """The model's image tensors and the token count of each image."""
+    def __call__(self, images: list[Any]) -> tuple[dict[str, Any], list[str]]:
+        """The model's image tensors and the text each image's placeholder becomes."""
         kwargs = {"size": self.size} if self.size else {}
         try:
             features = self.processor(images=images, return_tensors="pt", **kwargs)
@@ -289,7 +289,94 @@ class ImageInputs:
         else:
             merge = int(getattr(self.processor, self.family.merge_size_key, 1) or 1)
             counts = [int(n) // (merge * merge) for n in features["image_grid_thw"].prod(-1).tolist()]
-        return {k: features[k] for k in self.family.feature_keys}, counts
+        return {k: features[k] for k in self.family.feature_keys}, [self.family.expansion(n) for n in counts]
+
+
+class ProcessorImageInputs:
+    """Images → ``(tensors, texts)`` through a checkpoint's own processor class (families swift has no record of).
+
+    transformers' processors share one protocol: ``image_token`` is what the chat template writes
+    for an image, ``image_processor`` makes the tensors and ``replace_image_token(inputs, k)``
+    the text the k-th image's placeholder becomes. Loading the processor class needs what it
+    needs (torchvision for processors with a video processor).
+
+    Args:
+        processor: The checkpoint's processor (``AutoProcessor``).
+        max_pixels: Refused: how a family bounds images is its processor's own setting.
+    """
+
+    def __init__(self, processor: Any, max_pixels: int | None = None, placeholder: str | None = None):
+        if max_pixels is not None:
+            raise UsageError(
+                f"--max_pixels {max_pixels}: this model's images are sized by its processor "
+                "(set its image processor's own size options in preprocessor_config.json)"
+            )
+        token = getattr(processor, "image_token", None)
+        if not isinstance(token, str) or not callable(getattr(processor, "replace_image_token", None)):
+            raise UsageError(
+                f"{type(processor).__name__} does not expand image placeholders the way transformers' processors "
+                "do (image_token, replace_image_token); this model needs a vision model type of its own"
+            )
+        self.processor = processor
+        names = list(getattr(processor.image_processor, "model_input_names", None) or ["pixel_values"])
+        types = "mm_token_type_ids" if getattr(processor, "return_mm_token_type_ids", False) else ""
+        placeholder = placeholder if placeholder and token in placeholder else token
+        self.family = VisionFamily(
+            type(processor).__name__, token, placeholder, feature_keys=tuple(names), token_types=types
+        )
+
+    def __call__(self, images: list[Any]) -> tuple[dict[str, Any], list[str]]:
+        """The image processor's tensors and the processor's replacement text for each image."""
+        try:
+            features = self.processor.image_processor(images=images, return_tensors="pt")
+        except (ValueError, TypeError, OSError) as exc:
+            raise MediaError(f"the image processor rejects an image: {exc}") from None
+        token, placeholder = self.family.image_token, self.family.placeholder
+        texts = [
+            placeholder.replace(token, self.processor.replace_image_token(features, k), 1) for k in range(len(images))
+        ]
+        return {k: features[k] for k in self.family.feature_keys if k in features}, texts
+
+
+_MARK = "\u2063swift-text\u2063"
+
+
+def template_placeholder(tokenizer: Any) -> str | None:
+    """What the checkpoint's chat template writes for an image part (``"<image>\\n"``, …), or None.
+
+    Found by rendering a user message with and without an image part before the same text.
+    """
+
+    def before_mark(parts: list[dict]) -> str:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": parts}], tokenize=False)
+        return text[: text.index(_MARK)]
+
+    try:
+        with_image = before_mark([{"type": "image"}, {"type": "text", "text": _MARK}])
+        without = before_mark([{"type": "text", "text": _MARK}])
+    except Exception:  # noqa: BLE001 - a template that rejects content parts: fall back to the image token
+        return None
+    if not with_image.startswith(without):
+        return None
+    return with_image[len(without) :] or None
+
+
+@functools.lru_cache(maxsize=4)
+def auto_processor(model_dir: str) -> Any:
+    """The checkpoint's processor class (``AutoProcessor``), for families swift has no record of.
+
+    Raises:
+        UsageError: It cannot be loaded here (torchvision missing for a processor with a video part …).
+    """
+    from transformers import AutoProcessor
+
+    try:
+        return AutoProcessor.from_pretrained(model_dir)
+    except (OSError, ValueError, ImportError, AttributeError, TypeError) as exc:
+        raise UsageError(
+            f"cannot load the processor of {model_dir} ({type(exc).__name__}: {exc}); a vision model swift has no "
+            "model type for is encoded by its own processor class, which must load here"
+        ) from exc
 
 
 def tokens_per_image(model_dir: str) -> int | None:

@@ -13,6 +13,7 @@ Truncation never cuts an image: a row whose cut would fall into image tokens is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,8 +30,11 @@ from swift_transformers.vision.processors import (
     QWEN2_VL,
     QWEN3_VL,
     ImageInputs,
+    ProcessorImageInputs,
     VisionFamily,
+    auto_processor,
     image_processor,
+    template_placeholder,
     tokens_per_image,
 )
 
@@ -77,7 +81,7 @@ class VisionTemplate:
 
     def with_options(self, **overrides: Any) -> VisionTemplate:
         """The same template with other options (``loss_scale``, ``max_length`` …), as the factory builds it."""
-        return _vision_template(self.family, self.text.meta, self.text.tokenizer, **{**self.options, **overrides})
+        return self.rebuild(**{**self.options, **overrides})
 
     def __repr__(self) -> str:
         return f"VisionTemplate({self.text.name!r}, {self.family.name})"
@@ -106,8 +110,8 @@ class VisionTemplate:
                 raise MediaError(f"image {k}: {exc}") from None
         return self.images(images)
 
-    def _expander(self, counts: list[int]) -> _Expander:
-        return _Expander(self.family, counts)
+    def _expander(self, texts: list[str]) -> _Expander:
+        return _Expander(self.family.placeholder, texts)
 
     def _truncate(self, *seqs: list[Any]) -> tuple[list[Any], ...]:
         ids = seqs[0]
@@ -132,9 +136,9 @@ class VisionTemplate:
         messages = row.get("messages") or []
         media = row_media(row)
         check_counts([m.get("content") or "" for m in messages if isinstance(m, Mapping)], media)
-        features, counts = self._image_features(media)
+        features, texts = self._image_features(media)
         text_row = {k: v for k, v in row.items() if k not in MEDIA_COLUMNS}
-        expand = self._expander(counts)
+        expand = self._expander(texts)
         encoded = self.text.encode({**text_row, "messages": self._with_placeholders(messages)}, expand=expand)
         expand.check()
         keys = [k for k in ("input_ids", "labels", "loss_scale") if k in encoded]
@@ -159,8 +163,8 @@ class VisionTemplate:
         """
         media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
         check_counts([m.get("content") or "" for m in messages], media)
-        features, counts = self._image_features(media)
-        expand = self._expander(counts)
+        features, texts = self._image_features(media)
+        expand = self._expander(texts)
         ids = self.text.encode_prompt(
             self._with_placeholders(messages), system, add_generation_prompt, tools=tools, expand=expand
         )
@@ -177,27 +181,27 @@ class VisionTemplate:
 
 
 class _Expander:
-    """Rewrites rendered text: the k-th placeholder becomes the k-th image's tokens."""
+    """Rewrites rendered text: the k-th placeholder becomes ``texts[k]`` (the k-th image's tokens)."""
 
-    def __init__(self, family: VisionFamily, counts: list[int]):
-        self.family, self.counts, self.used = family, counts, 0
+    def __init__(self, placeholder: str, texts: list[str]):
+        self.placeholder, self.texts, self.used = placeholder, texts, 0
 
     def __call__(self, text: str) -> str:
-        pieces = text.split(self.family.placeholder)
+        pieces = text.split(self.placeholder)
         if len(pieces) == 1:
             return text
         out = [pieces[0]]
         for piece in pieces[1:]:
-            if self.used >= len(self.counts):
-                raise TemplateError(f"more image placeholders in the rendered text than the {len(self.counts)} images")
-            out += [self.family.expansion(self.counts[self.used]), piece]
+            if self.used >= len(self.texts):
+                raise TemplateError(f"more image placeholders in the rendered text than the {len(self.texts)} images")
+            out += [self.texts[self.used], piece]
             self.used += 1
         return "".join(out)
 
     def check(self) -> None:
-        if self.used != len(self.counts):
+        if self.used != len(self.texts):
             raise TemplateError(
-                f"{self.used} image placeholders in the rendered text for {len(self.counts)} images "
+                f"{self.used} image placeholders in the rendered text for {len(self.texts)} images "
                 "(the chat template dropped or repeated one)"
             )
 
@@ -237,6 +241,7 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
         )
     template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
     template.options = given
+    template.rebuild = functools.partial(_vision_template, family, meta, tokenizer)
     return template
 
 
@@ -291,3 +296,28 @@ def llava(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import CHAT_TEMPLATE
 
     return _vision_template(LLAVA, replace(CHAT_TEMPLATE, name="llava"), tokenizer, **options)
+
+
+def auto(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """A vision model swift has no model type for: its own chat template and processor class.
+
+    The processor says what the chat template writes for an image (``image_token``) and what
+    each image becomes (``replace_image_token``), so any checkpoint whose processor follows
+    transformers' protocol trains and serves with images on day 0.
+    """
+    from swift.template.library import CHAT_TEMPLATE
+
+    folder = getattr(tokenizer, "name_or_path", None)
+    if not folder:
+        raise TemplateError("the vision_auto template needs the tokenizer of a checkpoint folder (its processor)")
+    _processor_chat_template(tokenizer)
+    given = dict(options)
+    max_pixels = options.pop("max_pixels", None)
+    max_length = options.pop("max_length", None)
+    strategy = options.get("truncation_strategy", "left")
+    images = ProcessorImageInputs(auto_processor(str(folder)), max_pixels, template_placeholder(tokenizer))
+    text = Template(replace(CHAT_TEMPLATE, name="vision_auto"), tokenizer, max_length=None, **options)
+    template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
+    template.options = given
+    template.rebuild = functools.partial(auto, tokenizer)
+    return template

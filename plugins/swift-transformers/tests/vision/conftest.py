@@ -19,7 +19,7 @@ def published_template(arch: str) -> str:
         from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
-    if arch == "llava":  # the SDK's LLaVA-1.5-style one (images before the text of each message)
+    if arch in ("llava", "llava_next"):  # the SDK's LLaVA-1.5-style one (images before the text of each message)
         from swift_sdk.tiny import LLAVA_VISION_TEMPLATE
 
         return LLAVA_VISION_TEMPLATE
@@ -45,6 +45,7 @@ PROCESSORS = {
     "internvl": ("internvl", "transformers.models.internvl.processing_internvl:InternVLProcessor"),
     "gemma4": ("gemma4", "transformers.models.gemma4.processing_gemma4:Gemma4Processor"),
     "llava": ("llava", "transformers.models.llava.processing_llava:LlavaProcessor"),
+    "llava_next": ("vision_auto", "transformers.models.llava_next.processing_llava_next:LlavaNextProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

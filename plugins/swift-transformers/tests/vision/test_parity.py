@@ -21,7 +21,7 @@ SYSTEM = "You describe pictures in one word."
 def _conversations(images: list, arch: str = "") -> dict[str, tuple[list[dict], list]]:
     a, b, c = images
     # LLaVA's template writes a message's images before its text: tags go first there
-    trailing = "<image>And this one?" if arch == "llava" else "And this one?<image>"
+    trailing = "<image>And this one?" if arch.startswith("llava") else "And this one?<image>"
     return {
         "single": ([_u("<image>What color is it?"), _a("red")], [a]),
         # (Gemma 3's published template trims every text part: tags touch the text, so both agree)
@@ -77,6 +77,12 @@ def processor(vision_model, monkeypatch_module):
     extra = {"image_seq_length": 4} if vision_model.arch in ("gemma3", "internvl") else {}
     if vision_model.arch != "gemma3":
         extra["video_processor"] = None
+    if vision_model.arch == "llava_next":  # saved with its processor class: the reference is that processor
+        from transformers import AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(vision_model.path)
+        processor.chat_template = vision_model.published
+        return processor
     if vision_model.arch == "llava":
         extra = {"patch_size": 14, "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1}
     if vision_model.arch == "gemma4":  # the processor holds an audio feature extractor too (unused here)
@@ -132,7 +138,9 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     if vision_model.arch == "glm4v":  # GLM: "\n" + reply; the last one ends with the trained <|user|>
         replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
         replies[-1] += "<|user|>"
-    elif vision_model.arch == "llava":  # the generation prompt ends at "ASSISTANT:"; a reply starts with a space
+    elif vision_model.arch.startswith(
+        "llava"
+    ):  # the generation prompt ends at "ASSISTANT:"; a reply starts with a space
         replies = [" " + m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant"]
     else:
         end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>"}.get(vision_model.arch, "<|im_end|>")
@@ -166,8 +174,8 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
 
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava"):  # one size, tiles, a soft-token budget
-        with pytest.raises(UsageError, match="has nothing to bound"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next"):  # sized by the processor
+        with pytest.raises(UsageError, match="has nothing to bound|sized by its processor"):
             get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8)
         return
     image_tokens = {}
@@ -250,7 +258,7 @@ def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, 
     monkeypatch.delenv("MAX_PIXELS")
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next"):
         with pytest.raises(UsageError, match="resizes every image to one size"):
             media_settings({"MAX_PIXELS": 1000}, fixed_size=True)
         return

@@ -342,7 +342,7 @@ _MARK = "\u2063swift-text\u2063"
 
 
 def template_placeholder(tokenizer: Any) -> str | None:
-    """What the checkpoint's chat template writes for an image part (``"<image>\\n"``, …), or None.
+    """What the checkpoint's chat template writes for an image part (``<image>`` and a newline, …), or None.
 
     Found by rendering a user message with and without an image part before the same text.
     """

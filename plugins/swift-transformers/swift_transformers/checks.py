@@ -130,6 +130,12 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             f"swift rlhf --rlhf_type {rlhf}: model type {record.name!r} is a vision-language model; of the "
             "preference and RL methods only dpo trains on images so far"
         )
+    method = getattr(args, "quant_method", None)
+    if method in ("gptq", "awq") and hasattr(args, "quant_n_samples"):  # swift export's calibrated methods
+        raise UsageError(
+            f"--quant_method {method}: model type {record.name!r} is a vision-language model; its calibration "
+            "would run on text only and quantize the vision tower too — use --quant_method bnb"
+        )
     backend = getattr(args, "infer_backend", "pt")
     if backend != "pt":
         raise UsageError(

@@ -137,14 +137,18 @@ def _template(args: Any, model_dir: str, tokenizer: Any) -> Any:
     from swift.template import get_template, model_template
     from swift_transformers.models.loading import select_model_record
 
-    name = model_template(getattr(args, "template", None), select_model_record(args, model_dir).template, tokenizer)
+    record = select_model_record(model_dir, model=getattr(args, "model", None), model_type=args.model_type)
+    name = model_template(getattr(args, "template", None), record.template, tokenizer)
     return get_template(name, tokenizer, args)
 
 
 def save_model(model: Any, tokenizer: Any, output_dir: str, args: Any) -> None:
     """``save_pretrained`` of model (sharded by ``--max_shard_size``) and tokenizer."""
+    from swift.services.checkpoints import copy_processor_files
+
     model.save_pretrained(output_dir, max_shard_size=size_bytes(args.max_shard_size))
     tokenizer.save_pretrained(output_dir)
+    copy_processor_files(getattr(tokenizer, "name_or_path", None), output_dir)  # a vision model's image processor
 
 
 def _bnb(args: Any, model_dir: str, output_dir: str) -> None:

@@ -182,3 +182,20 @@ def test_merged_checkpoint_loads_in_plain_transformers_with_its_image_processor(
     engine = PtEngine(InferArguments(adapters=[checkpoint]))
     with torch.no_grad():
         assert torch.allclose(model(**inputs).logits, engine.model(**inputs).logits, atol=1e-5)
+
+
+def test_bnb_export_keeps_the_image_processor_and_gptq_is_refused(qwen2_vl_model, tmp_path):
+    from transformers import AutoImageProcessor
+
+    from swift.llm import ExportArguments, export_main
+
+    out = tmp_path / "int8"
+    export_main(ExportArguments(model=str(qwen2_vl_model), quant_method="bnb", quant_bits=8, output_dir=str(out)))
+    assert (out / "preprocessor_config.json").is_file()
+    AutoImageProcessor.from_pretrained(out)
+    with pytest.raises(UsageError, match="use --quant_method bnb"):
+        export_main(
+            ExportArguments(
+                model=str(qwen2_vl_model), quant_method="gptq", quant_bits=4, output_dir=str(tmp_path / "gptq")
+            )
+        )

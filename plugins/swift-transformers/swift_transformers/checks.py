@@ -113,12 +113,18 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
                 f"model type {record.name!r} is a text model: drop {'it' if len(changed) == 1 else 'them'}"
             )
         return
-    for flag in ("packing", "padding_free"):
-        if getattr(args, flag, False):
-            raise UsageError(
-                f"--{flag}: model type {record.name!r} is a vision-language model, whose rows are not packed yet "
-                "(their 3-D rope positions would have to be)"
-            )
+    from swift_transformers.vision.processors import PADDING_FREE_FAMILIES
+
+    if getattr(args, "packing", False):
+        raise UsageError(
+            f"--packing: model type {record.name!r} is a vision-language model, whose rows are not packed ahead "
+            "(images are decoded while training); --padding_free packs each batch instead"
+        )
+    if getattr(args, "padding_free", False) and record.name not in PADDING_FREE_FAMILIES:
+        raise UsageError(
+            f"--padding_free: model type {record.name!r} is a vision-language model whose image attention or "
+            f"positions a padding-free row does not keep yet (it works for {', '.join(sorted(PADDING_FREE_FAMILIES))})"
+        )
     if getattr(args, "predict_with_generate", False):
         raise UsageError(
             f"--predict_with_generate: model type {record.name!r} is a vision-language model; evaluation by "

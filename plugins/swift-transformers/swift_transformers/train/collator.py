@@ -196,10 +196,18 @@ def plan_packs(lengths: Sequence[int], max_length: int) -> list[list[int]]:
 
 def pack_samples(samples: Sequence[dict[str, Any]]) -> dict[str, list]:
     """Concatenate encoded samples into one packed row (see the module docstring)."""
-    row: dict[str, list] = {"input_ids": [], "labels": [], "position_ids": []}
+    row: dict[str, Any] = {"input_ids": [], "labels": [], "position_ids": []}
     scaled = samples[0].get("loss_scale") is not None if samples else False
     if scaled:
         row["loss_scale"] = []
+    # a vision sample's image tensors follow in order, its token types beside its ids
+    for key in MEDIA_TENSOR_KEYS:
+        parts = [torch.as_tensor(s[key]) for s in samples if s.get(key) is not None and len(s[key])]
+        if parts:
+            row[key] = torch.cat(_same_shape(parts))
+    for key in TOKEN_TYPE_KEYS:
+        if any(s.get(key) is not None for s in samples):
+            row[key] = [t for s in samples for t in (s.get(key) or [0] * len(s["input_ids"]))]
     for sample in samples:
         ids = list(sample["input_ids"])
         labels = list(sample["labels"] if sample.get("labels") is not None else ids)

@@ -67,6 +67,12 @@ class SwiftTrainer(AccuracyLogMixin, SwiftTrainerMixin, Seq2SeqTrainer):
         scale = inputs.pop("loss_scale", None)
         labels = inputs.get("labels")
         position_ids = inputs.get("position_ids")
+        if "mm_token_type_ids" in inputs and position_ids is not None and "attention_mask" not in inputs:
+            from swift_transformers.vision.packing import packed_positions
+
+            positions = packed_positions(model, inputs)  # a padding-free row of vision samples: 3-D positions
+            if positions is not None:
+                inputs["position_ids"] = positions
         if self.sequence_parallel_size > 1 and labels is not None:
             from swift_transformers.train.sequence_parallel import sequence_parallel_loss
 

@@ -190,6 +190,8 @@ LLAVA = VisionFamily(
         aligner=("model.multi_modal_projector.",),
     ),
 )
+#: Model types whose samples keep their own 3-D positions in a padding-free row (:mod:`.packing`).
+PADDING_FREE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v"})
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,

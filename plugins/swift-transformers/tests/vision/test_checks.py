@@ -48,8 +48,7 @@ def test_image_flags_on_a_text_model_are_refused(
 @pytest.mark.parametrize(
     ("flag", "message"),
     [
-        ("--packing", "is a vision-language model, whose rows are not packed yet"),
-        ("--padding_free", "is a vision-language model, whose rows are not packed yet"),
+        ("--packing", "--padding_free packs each batch instead"),
         ("--predict_with_generate", "evaluation by generation does not pass the images yet"),
     ],
 )

@@ -92,7 +92,7 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
     """Flags about images need a vision-language model; what vision models cannot do yet is refused.
 
     ``--max_pixels`` and the ``--freeze_*`` flags change nothing for a text model, so they
-    are refused there; ``--packing``/``--padding_free`` are refused for vision models (their
+    are refused there; ``--packing`` (and ``--padding_free`` outside the Qwen-VL/GLM-4.1V families) is refused for vision models (their
     3-D positions are not packed yet).
     """
     from swift.services.detect import select_model_record
@@ -131,11 +131,22 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             "generation does not pass the images yet (use swift infer --val_dataset on a checkpoint)"
         )
     rlhf = getattr(args, "rlhf_type", None)
-    if rlhf and rlhf != "dpo":
+    if rlhf and rlhf not in ("dpo", "grpo"):
         raise UsageError(
             f"swift rlhf --rlhf_type {rlhf}: model type {record.name!r} is a vision-language model; of the "
-            "preference and RL methods only dpo trains on images so far"
+            "preference and RL methods only dpo and grpo train on images so far"
         )
+    if rlhf == "grpo":
+        for flag, on in (
+            ("use_vllm", getattr(args, "use_vllm", False)),
+            ("multi_turn_scheduler", bool(getattr(args, "multi_turn_scheduler", None))),
+            ("padding_free", getattr(args, "padding_free", False)),
+        ):
+            if on:
+                raise UsageError(
+                    f"--{flag}: GRPO on vision-language model type {record.name!r} samples single-turn rollouts "
+                    "with the pt engine only so far (images through vLLM and multi-turn image rollouts are not built)"
+                )
     method = getattr(args, "quant_method", None)
     if method in ("gptq", "awq") and hasattr(args, "quant_n_samples"):  # swift export's calibrated methods
         raise UsageError(

@@ -169,3 +169,29 @@ def pad_micro_batch(
         batch = {k: v.to(device) for k, v in batch.items()}
     batch["start"] = start
     return batch
+
+
+def media_inputs(media: Sequence[dict[str, Any]], width: int, device: Any = None, dtype: Any = None) -> dict[str, Any]:
+    """The image inputs of a micro-batch: tensors concatenated, per-token modality right-padded to ``width``.
+
+    Floating tensors (pixels) take the model's ``dtype``.
+    """
+    from swift_transformers.api import MEDIA_TENSOR_KEYS, TOKEN_TYPE_KEYS
+
+    out: dict[str, Any] = {}
+    for key in MEDIA_TENSOR_KEYS:
+        parts = [torch.as_tensor(m[key]) for m in media if m.get(key) is not None]
+        if parts:
+            out[key] = torch.cat(parts)
+    for key in TOKEN_TYPE_KEYS:
+        if any(key in m for m in media):
+            types = torch.zeros((len(media), width), dtype=torch.long)
+            for i, m in enumerate(media):
+                row = m.get(key) or []
+                types[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+            out[key] = types
+    if dtype is not None:
+        out = {k: v.to(dtype) if v.is_floating_point() else v for k, v in out.items()}
+    if device is not None:
+        out = {k: v.to(device) for k, v in out.items()}
+    return out

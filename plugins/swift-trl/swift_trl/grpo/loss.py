@@ -71,14 +71,16 @@ def token_logps(
     start: int,
     temperature: float = 1.0,
     logits_to_keep: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> torch.Tensor:
     """Log-probabilities of ``input_ids[:, start:]`` under ``model``, ``[B, L - start]``.
 
     Logits are divided by the sampling temperature first, so the numbers describe the
-    distribution the completions were drawn from.
+    distribution the completions were drawn from. ``extra``: more model inputs (a vision
+    model's ``pixel_values`` …).
     """
     width = input_ids.shape[1] - start
-    kwargs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
+    kwargs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask, **(extra or {})}
     if logits_to_keep:
         kwargs["logits_to_keep"] = width + 1
     logits = model(**kwargs, use_cache=False).logits

@@ -22,6 +22,7 @@ the whole conversation is encoded by the template instead, with the same mask (m
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +35,12 @@ from swift.scheduler import (
     assistant_message,
     run_multi_turn_batch,
 )
-from swift.template import IGNORE_INDEX
+from swift.template import IGNORE_INDEX, TemplateError
+from swift.template.media import row_media
 from swift_trl.grpo.token_ids import ANSWER_MARKER, PromptIds, TokenChains, check_prompt, sampled_answer_ids
 
 # row keys that describe the conversation rather than being a dataset column
-CONVERSATION_KEYS = ("messages", "system", "tools")
+CONVERSATION_KEYS = ("messages", "system", "tools", "images", "videos", "audios")
 
 
 @dataclass
@@ -50,12 +52,15 @@ class Sample:
         trajectory: The rollout (messages, which of them the model wrote, choices).
         input_ids: The encoded conversation.
         completion_mask: 1 on tokens the model wrote, 0 elsewhere (same length).
+        media: The prompt's image inputs (``pixel_values`` …, and the per-token modality over
+            ``input_ids``) for a vision-language model; empty for text.
     """
 
     row: dict[str, Any]
     trajectory: Trajectory
     input_ids: list[int]
     completion_mask: list[int]
+    media: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def completion_ids(self) -> list[int]:
@@ -83,6 +88,7 @@ def rollout_request(row: dict[str, Any]) -> RolloutRequest:
         tools=row.get("tools"),
         system=row.get("system"),
         data=data,
+        **row_media(row),
     )
 
 
@@ -154,11 +160,29 @@ class GroupSampler:
         """Encode a trajectory; the loss mask covers exactly the model's own answers."""
         chain = self.chains.of(trajectory.choices[-1]) if trajectory.choices else None
         if chain is not None and self._whole(trajectory, chain):
-            return Sample(dict(row), trajectory, list(chain.ids), list(chain.sampled))
-        chained = self._chain_turns(row, trajectory)
-        if chained is None:
-            chained = self._encode_whole(row, trajectory)
-        return Sample(dict(row), trajectory, *chained)
+            sample = Sample(dict(row), trajectory, list(chain.ids), list(chain.sampled))
+        else:
+            chained = self._chain_turns(row, trajectory)
+            if chained is None:
+                chained = self._encode_whole(row, trajectory)
+            sample = Sample(dict(row), trajectory, *chained)
+        if any(row_media(row).values()):
+            sample.media = self._prompt_media(row, sample.input_ids)
+        return sample
+
+    def _prompt_media(self, row: dict[str, Any], input_ids: list[int]) -> dict[str, Any]:
+        """The image inputs of a single-turn rollout's prompt, checked against the ids the engine saw."""
+        request = rollout_request(row)
+        system, messages = request.split_system()
+        encoded = self.template.encode_prompt(messages, system, tools=request.tools, **row_media(row))
+        prompt = list(encoded["input_ids"])
+        if input_ids[: len(prompt)] != prompt:
+            raise TemplateError("the rollout's prompt is not the prompt its images were encoded with")
+        media = {k: v for k, v in encoded.items() if k != "input_ids"}
+        for key, value in list(media.items()):
+            if isinstance(value, list):  # per-token modality: the answer is text
+                media[key] = list(value) + [0] * (len(input_ids) - len(value))
+        return media
 
     def _whole(self, trajectory: Trajectory, chain: Any) -> bool:
         # the token chain holds every answer of the trajectory (no turn went by text) and
@@ -181,7 +205,9 @@ class GroupSampler:
             context = trajectory.messages[:j]
             if context and context[0]["role"] == "system":
                 system, context = context[0]["content"], context[1:]
-            prompt = list(self.template.encode_prompt(context, system, tools=row.get("tools")))
+            media = {k: v for k, v in row_media(row).items() if v}  # a vision prompt's images (single-turn)
+            encoded = self.template.encode_prompt(context, system, tools=row.get("tools"), **media)
+            prompt = list(encoded["input_ids"] if isinstance(encoded, dict) else encoded)
             choice = next(turns, None)
             check_prompt(self.prompt_ids.of(choice), prompt)
             if prompt[: len(ids)] != ids and text_ids:

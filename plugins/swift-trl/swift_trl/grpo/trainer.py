@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from transformers import Trainer
 
 from swift_trl.grpo.advantages import group_advantages, reward_metrics, score_completions
-from swift_trl.grpo.batches import GroupBatchSampler, RoundShape, keep_rows, pad_micro_batch
+from swift_trl.grpo.batches import GroupBatchSampler, RoundShape, keep_rows, media_inputs, pad_micro_batch
 from swift_trl.grpo.loss import (
     ObjectiveSettings,
     accepts_logits_to_keep,
@@ -203,6 +203,10 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
                 for s in part
             ]
             batch = pad_micro_batch([s.input_ids for s in part], masks, pad_id, self.args.device)
+            if any(s.media for s in part):
+                dtype = self.accelerator.unwrap_model(self.model).dtype
+                width = batch["input_ids"].shape[1]
+                batch["media"] = media_inputs([s.media for s in part], width, self.args.device, dtype)
             batch["advantages"] = advantages[i : i + size].to(self.args.device)
             batch["trained_tokens"] = batch["completion_mask"][:, batch["start"] :].sum()
             with torch.no_grad():
@@ -236,6 +240,7 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
             batch["start"],
             self.temperature,
             self._logits_to_keep,
+            extra=batch.get("media"),
         )
 
     def _reference_logps(self, batch: dict[str, Any]) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""DPO on image rows: the images reach the model in both halves of trl's batch, and it learns."""
+"""DPO and GRPO on image rows: the images reach the model in every pass (rollouts, policy, reference)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from swift.kernel import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +80,88 @@ def test_dpo_on_images_prefers_the_chosen_color(vision_pairs, rlhf, read_logs, t
     assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
 
 
-@pytest.mark.parametrize("method", ["kto", "orpo", "grpo"])
+@pytest.mark.parametrize("method", ["kto", "orpo"])
 def test_other_methods_on_a_vision_model_stop_before_loading(vision_pairs, method, tmp_path, capsys):
     from swift.cli.main import main
 
     model, data = vision_pairs
-    extra = ["--reward_funcs", "accuracy"] if method == "grpo" else []
-    argv = ["rlhf", "--rlhf_type", method, "--model", str(model), "--dataset", str(data), *extra]
+    argv = ["rlhf", "--rlhf_type", method, "--model", str(model), "--dataset", str(data)]
     try:
         rc = main([*argv, "--output_dir", str(tmp_path / "o")])
     except SystemExit as exc:
         rc = exc.code
     err = capsys.readouterr().err
-    assert rc == 2 and "only dpo trains on images so far" in err, err
+    assert rc == 2 and "only dpo and grpo train on images so far" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_grpo_on_images_passes_each_prompts_images_to_rollouts_and_to_the_loss(vision_pairs, rlhf, tmp_path):
+    from swift.arguments import RLHFArguments
+
+    model, data = vision_pairs
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "messages": r["messages"][:1],
+                    "images": [str(data.parent / r["images"][0])],
+                    "solution": r["messages"][1]["content"],
+                }
+            )
+            for r in rows
+        )
+        + "\n"
+    )
+    args = RLHFArguments(
+        model=str(model),
+        rlhf_type="grpo",
+        dataset=[str(prompts)],
+        reward_funcs=["accuracy"],
+        num_generations=2,
+        max_completion_length=4,
+        output_dir=str(tmp_path / "out"),
+        max_steps=2,
+        save_steps=2,
+        logging_steps=1,
+        per_device_train_batch_size=2,
+        split_dataset_ratio=0.0,
+        report_to=["none"],
+        log_completions=True,
+    )
+    summary = rlhf(args)
+    assert summary["global_step"] == 2
+    with pytest.raises(UsageError, match="single-turn rollouts with the pt engine only"):
+        rlhf(RLHFArguments(**{**vars_of(args), "use_vllm": True, "output_dir": str(tmp_path / "vllm")}))
+
+
+def vars_of(args) -> dict:
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(args) if f.init}
+    return {k: v for k, v in vars(args).items() if k in names}
+
+
+def test_a_grpo_sample_carries_its_prompts_image_inputs(vision_pairs):
+    from swift_transformers.engine.pt import PtEngine
+    from swift_trl.grpo.sampling import GroupSampler
+    from transformers import AutoTokenizer
+
+    from swift.arguments import InferArguments
+    from swift.protocol import RequestConfig
+    from swift.template import get_template
+
+    model, data = vision_pairs
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    engine = PtEngine(InferArguments(model=str(model)))
+    sampler = GroupSampler(engine, get_template("qwen2_vl", tokenizer), 2, RequestConfig(max_tokens=3, temperature=1.0))
+    row = json.loads(data.read_text().splitlines()[0])
+    row = {"messages": row["messages"][:1], "images": [str(data.parent / row["images"][0])]}
+    samples = sampler.sample([row])
+    pad = tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    for sample in samples:
+        types = sample.media["mm_token_type_ids"]
+        assert len(types) == len(sample.input_ids)
+        assert [int(t == pad) for t in sample.input_ids] == types
+        assert int(sample.media["image_grid_thw"].prod()) // 4 == sum(types)

@@ -92,8 +92,9 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
     """Flags about images need a vision-language model; what vision models cannot do yet is refused.
 
     ``--max_pixels`` and the ``--freeze_*`` flags change nothing for a text model, so they
-    are refused there; ``--packing`` (and ``--padding_free`` outside the Qwen-VL/GLM-4.1V families) is refused for vision models (their
-    3-D positions are not packed yet).
+    are refused there. For vision models: ``--packing`` is refused, ``--padding_free`` outside
+    the Qwen-VL/GLM-4.1V families too, and the training, serving and export paths that would
+    drop the images.
     """
     from swift.services.detect import select_model_record
     from swift_transformers.vision.catalog import VISION_TAG

@@ -45,7 +45,7 @@ def main() -> int:
     from transformers.processing_utils import ProcessorMixin
 
     from swift.template import get_template
-    from swift_sdk.tiny import build_tiny_vision_model
+    from swift_sdk.tiny_vision import build_tiny_vision_model
 
     work = Path(tempfile.mkdtemp(prefix="bench-vision-"))
     model = build_tiny_vision_model(work / "model", max_pixels=1024 * 28 * 28)

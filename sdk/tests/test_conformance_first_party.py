@@ -35,11 +35,27 @@ class TestSwiftPeft(TunerConformance):
     distribution = "swift-peft"
 
 
+class _BuiltOnUse(dict):
+    """``{model type: builder}``: a checkpoint is built only when its model type is checked."""
+
+    def get(self, key, default=None):
+        builder = super().get(key)
+        return builder() if builder is not None else default
+
+
+def _tiny(arch: str):
+    from swift_sdk.conformance.tiny_cache import tiny_model_dir
+
+    return lambda: tiny_model_dir(arch)
+
+
 class TestSwiftTransformers(
     ModelConformance, DatasetConformance, LossConformance, EngineConformance, TrainerConformance
 ):
     plugin = "swift_transformers.hooks"
     distribution = "swift-transformers"
+    # the generic types match any checkpoint: each is checked on one it would be chosen for
+    model_dirs = _BuiltOnUse({"causal_lm": _tiny("qwen3"), "vision_lm": _tiny("llava_next")})
     dataset_arguments = {
         "model_name": ["小黄", "Xiao Huang"],
         "model_author": ["魔搭", "ModelScope"],

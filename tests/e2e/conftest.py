@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -63,3 +64,48 @@ def run_swift(tmp_path):
 def port() -> int:
     """A free port for torchrun."""
     return free_port()
+
+
+@contextlib.contextmanager
+def deployed(argv: list[str], log_path, timeout: float = 180):
+    """``swift deploy <argv>`` on a free local port until the block ends; yields its base URL.
+
+    Waits for ``/health``; a server that exits or does not start fails the test with its log.
+    """
+    import subprocess
+    import time
+
+    import httpx
+
+    from swift_sdk.cli import swift_command
+
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SWIFT_PLUGINS_STRICT": "1"}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [*swift_command(), "deploy", *argv, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"swift deploy exited with {proc.returncode}:\n{open(log_path).read()}")
+            try:
+                if httpx.get(url + "/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"swift deploy did not start:\n{open(log_path).read()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(30)
+
+
+@pytest.fixture(scope="session")
+def deploy_server():
+    """``with deploy_server(argv, log_path) as url:`` — a ``swift deploy`` subprocess for the block."""
+    return deployed

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from swift_sdk.cli import run_swift, swift_command
+from swift_sdk.cli import run_swift
 
 WORDS = {1: ("great", "wonderful", "lovely", "excellent"), 0: ("awful", "terrible", "horrible", "sad")}
 
@@ -53,37 +49,9 @@ def classifier(tiny_model_path, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployed(classifier, tmp_path_factory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("cls-deploy") / "deploy.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SWIFT_PLUGINS_STRICT": "1"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [*swift_command(), "deploy", "--adapters", classifier, "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"swift deploy exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(url + "/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"swift deploy did not start:\n{log_path.read_text()}")
-            time.sleep(0.5)
+def deployed(classifier, tmp_path_factory, deploy_server):
+    with deploy_server(["--adapters", classifier], tmp_path_factory.mktemp("cls-deploy") / "deploy.log") as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait(30)
 
 
 def _ask(url: str, text: str, **extra) -> httpx.Response:

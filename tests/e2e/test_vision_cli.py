@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -31,7 +29,7 @@ def _image(path: Path, color: tuple[int, int, int], size=(84, 56)) -> Path:
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
     """A folder with a tiny Qwen2-VL, images/ and train.jsonl (relative image paths)."""
-    from swift_sdk.tiny import build_tiny_vision_model
+    from swift_sdk.tiny_vision import build_tiny_vision_model
 
     folder = tmp_path_factory.mktemp("vision-cli")
     build_tiny_vision_model(folder / "tiny-qwen2-vl")
@@ -137,37 +135,11 @@ def test_the_terminal_chat_asks_for_the_image_of_a_tag(work, checkpoint):
 
 
 @pytest.fixture(scope="module")
-def server(checkpoint, tmp_path_factory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("vision-deploy") / "deploy.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SWIFT_PLUGINS_STRICT": "1"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [*swift_command(), "deploy", "--adapters", checkpoint, "--port", str(port), "--max_images", "2"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"swift deploy exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(url + "/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"swift deploy did not start:\n{log_path.read_text()}")
-            time.sleep(0.5)
+def server(checkpoint, tmp_path_factory, deploy_server):
+    with deploy_server(
+        ["--adapters", checkpoint, "--max_images", "2"], tmp_path_factory.mktemp("vision-deploy") / "deploy.log"
+    ) as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait(30)
 
 
 def _data_url(path: Path) -> str:

@@ -16,7 +16,7 @@ def vision_pairs(tmp_path_factory) -> tuple[Path, Path]:
     """A tiny Qwen2-VL and 16 "what color" rows with the wrong color as the rejected answer."""
     from PIL import Image
 
-    from swift_sdk.tiny import build_tiny_vision_model
+    from swift_sdk.tiny_vision import build_tiny_vision_model
 
     folder = tmp_path_factory.mktemp("vision-dpo")
     model = build_tiny_vision_model(folder / "tiny-vl")

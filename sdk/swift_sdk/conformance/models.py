@@ -42,7 +42,7 @@ def _runnable_tiny_model(model_type: str) -> str:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
-    from swift_sdk.tiny import TINY_VISION_ARCHS
+    from swift_sdk.tiny_vision import TINY_VISION_ARCHS
 
     auto = AutoModelForImageTextToText if model_type in TINY_VISION_ARCHS else AutoModelForCausalLM
     try:

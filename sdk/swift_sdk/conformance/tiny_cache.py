@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from swift_sdk.tiny import TINY_VISION_ARCHS, build_tiny_model, build_tiny_vision_model, build_tokenizer
+from swift_sdk.tiny import build_tiny_model, build_tokenizer
+from swift_sdk.tiny_vision import TINY_VISION_ARCHS, build_tiny_vision_model
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from swift_sdk.tiny import TINY_VISION_ARCHS, build_tiny_vision_model
+from swift_sdk.tiny_vision import TINY_VISION_ARCHS, build_tiny_vision_model
 
 HERE = Path(__file__).parent
 
@@ -16,19 +16,19 @@ HERE = Path(__file__).parent
 def published_template(arch: str) -> str:
     """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family; GLM-4.1V: the SDK's GLM-style one)."""
     if arch == "glm4v":
-        from swift_sdk.tiny import GLM4V_VISION_TEMPLATE
+        from swift_sdk.tiny_vision import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
     if arch in ("llava", "llava_next"):  # the SDK's LLaVA-1.5-style one (images before the text of each message)
-        from swift_sdk.tiny import LLAVA_VISION_TEMPLATE
+        from swift_sdk.tiny_vision import LLAVA_VISION_TEMPLATE
 
         return LLAVA_VISION_TEMPLATE
     if arch == "gemma4":  # no published Gemma 4 template offline: the SDK's Gemma-4-style one
-        from swift_sdk.tiny import GEMMA4_VISION_TEMPLATE
+        from swift_sdk.tiny_vision import GEMMA4_VISION_TEMPLATE
 
         return GEMMA4_VISION_TEMPLATE
     if arch == "internvl":  # transformers' InternVL (-hf) template: ChatML, <IMG_CONTEXT> and a newline per image
-        from swift_sdk.tiny import INTERNVL_VISION_TEMPLATE
+        from swift_sdk.tiny_vision import INTERNVL_VISION_TEMPLATE
 
         return INTERNVL_VISION_TEMPLATE
     return PUBLISHED.get(arch, HERE / "chat_templates" / "qwen2_vl.jinja").read_text()

@@ -23,7 +23,7 @@ def test_a_checkpoint_with_a_vision_config_falls_back_to_vision_lm(tmp_path, cap
 
 @pytest.fixture(scope="module")
 def llava_next(tmp_path_factory):
-    from swift_sdk.tiny import build_tiny_vision_model
+    from swift_sdk.tiny_vision import build_tiny_vision_model
 
     return build_tiny_vision_model(tmp_path_factory.mktemp("llava-next"), "llava_next")
 

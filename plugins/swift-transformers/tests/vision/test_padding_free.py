@@ -16,7 +16,7 @@ def test_a_padding_free_row_gives_the_padded_batch_loss(arch, color_dataset, tmp
     from transformers import AutoModelForImageTextToText, AutoTokenizer
 
     from swift.template import get_template
-    from swift_sdk.tiny import build_tiny_vision_model
+    from swift_sdk.tiny_vision import build_tiny_vision_model
 
     path = build_tiny_vision_model(tmp_path / arch, arch)
     tokenizer = AutoTokenizer.from_pretrained(path)

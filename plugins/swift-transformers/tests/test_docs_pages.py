@@ -1,4 +1,7 @@
-"""The offline example of docs/vision.md runs as written and prints what the page says."""
+"""The offline examples of this plugin's pages (docs/classification.md, docs/vision.md) run as written.
+
+Each page has one ``<!-- run -->`` bash block and the ``<!-- output -->`` block it must print.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[4] / "docs" / "vision.md"
+import pytest
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 BLOCK = re.compile(r"<!--\s*(run|output)\s*-->\s*\n```\w*\n(.*?)```", re.S)
 
 
-def test_the_offline_example_of_docs_vision_runs(tmp_path):
-    (_, script), (_, expected) = BLOCK.findall(DOC.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("page", ["classification.md", "vision.md"])
+def test_the_offline_example_of_the_page_runs(page, tmp_path):
+    (_, script), (_, expected) = BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",

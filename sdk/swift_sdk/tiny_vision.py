@@ -1,0 +1,594 @@
+"""Tiny offline vision-language models: each family's real architecture, tokenizer and image processor.
+
+Built in a second or two on a CPU, saved with ``save_pretrained`` and loaded back through the
+ordinary loading code — what the vision tests, the conformance suite and the docs example use.
+
+Example::
+
+    from swift_sdk.tiny_vision import build_tiny_vision_model
+    path = build_tiny_vision_model(tmp_path / "vl")               # Qwen2-VL, 64 image tokens at most
+    path = build_tiny_vision_model(tmp_path / "g3", "gemma3")     # Gemma 3, 4 soft tokens per image
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from swift_sdk.tiny import TINY_CONFIG_OVERRIDES, _force_tokenizer_class, build_tokenizer
+
+
+def _tiny_model(config, tokenizer, seed: int, *, eos=None, bos=None):
+    """The randomly initialised model of ``config``, its generation config ending at ``eos`` (default: EOS)."""
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id if eos is None else eos
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if bos is not None:
+        model.generation_config.bos_token_id = bos
+    return model
+
+
+def _save_tokenizer(tokenizer, path: Path) -> None:
+    tokenizer.save_pretrained(path)
+    _force_tokenizer_class(path)
+
+
+# Qwen2-VL's placeholders, added to the tiny tokenizer of a vision model as special tokens
+VISION_SPECIAL_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# ChatML whose content may be a list of parts; an image part becomes Qwen2-VL's placeholder,
+# and a conversation without a system message gets Qwen2-VL's default one.
+CHATML_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' or 'image' in part or 'image_url' in part %}"
+    "{{ '<|vision_start|><|image_pad|><|vision_end|>' }}"
+    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+# Gemma-style turns whose content may be a list of parts; an image part becomes <start_of_image>
+GEMMA_VISION_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] | trim }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<start_of_image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] | trim }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<end_of_turn>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
+# Gemma 3's image tokens, as named special tokens of the tokenizer (its processor reads them by name)
+GEMMA3_IMAGE_TOKENS = {
+    "boi_token": "<start_of_image>",
+    "eoi_token": "<end_of_image>",
+    "image_token": "<image_soft_token>",
+}
+
+# GLM-style turns whose content may be a list of parts; an image part becomes GLM-4.1V's markers
+GLM4V_VISION_TEMPLATE = (
+    "[gMASK]<sop>"
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"  # a reply starts after the newline
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<|begin_of_image|><|image|><|end_of_image|>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+)
+GLM4V_IMAGE_TOKENS = (
+    "<|begin_of_image|>",
+    "<|end_of_image|>",
+    "<|image|>",
+    "<|begin_of_video|>",
+    "<|end_of_video|>",
+    "<|video|>",
+)
+
+# ChatML whose image parts become InternVL's <IMG_CONTEXT> and a newline (transformers' InternVL format)
+INTERNVL_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<IMG_CONTEXT>\n' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+INTERNVL_IMAGE_TOKENS = {
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "context_image_token": "<IMG_CONTEXT>",
+    "video_token": "<video>",
+}
+
+# Gemma-4-style turns (<|turn>role … <turn|>) whose image parts become the tokenizer's image token
+GEMMA4_VISION_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<|turn>' + role + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<|image|>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<turn|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|turn>model\n' }}{% endif %}"
+)
+GEMMA4_TOKENS = {
+    "boi_token": "<|image>",
+    "eoi_token": "<image|>",
+    "image_token": "<|image|>",
+    "video_token": "<|video|>",
+    "audio_token": "<|audio|>",
+    "boa_token": "<|audio>",
+    "eoa_token": "<audio|>",
+}
+
+# LLaVA-1.5-style turns ("USER: … ASSISTANT: …</s>"); a message's images come first, "<image>\n" each
+LLAVA_VISION_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ message['role'].upper() + ': ' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}"
+    "{% for part in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
+    "{% for part in message['content'] | selectattr('type', 'equalto', 'text') %}{{ part['text'] }}{% endfor %}"
+    "{% endif %}"
+    "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}{{ ' ' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
+#: The vision-language architectures :func:`build_tiny_vision_model` builds.
+TINY_VISION_ARCHS = (
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "qwen3_vl_moe",
+    "gemma3",
+    "glm4v",
+    "internvl",
+    "gemma4",
+    "llava",
+    "llava_next",
+)
+
+
+def build_tiny_vision_model(
+    path: str | Path,
+    arch: str = "qwen2_vl",
+    *,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    vocab_size: int = 1024,
+    seed: int = 0,
+    chat_template: str | None = None,
+    max_pixels: int | None = None,
+) -> Path:
+    """Build and save a tiny vision-language model, its tokenizer and image processor; returns ``path``.
+
+    A one-block vision tower (width 32) in front of a 2-layer text model; the image processor
+    bounds images to ``max_pixels`` (default: 64 visual tokens; a token is 28 × 28 pixels,
+    32 × 32 for Qwen3-VL). Loads with ``AutoModelForImageTextToText`` and swift's model type
+    of the same name.
+
+    Args:
+        path: Directory to write (created).
+        arch: One of :data:`TINY_VISION_ARCHS`.
+        hidden_size: Width of the text model (the vision tower projects into it).
+        num_layers: Text decoder layers.
+        vocab_size: Size of the trained byte-level BPE vocabulary (the image tokens come on top).
+        seed: Seed of the random weights.
+        chat_template: Jinja chat template saved with the tokenizer (default: ChatML with Qwen's
+            image markers; Gemma-style turns for ``gemma3``).
+        max_pixels: The image processor's ``longest_edge`` bound (pixels); Gemma 3 resizes to 56 × 56.
+    """
+    from transformers import AutoConfig
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    if arch not in TINY_VISION_ARCHS:
+        raise ValueError(f"unknown tiny vision architecture {arch!r}; choose one of {', '.join(TINY_VISION_ARCHS)}")
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if arch == "gemma3":
+        return _build_tiny_gemma3(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "llava_next":
+        return _build_tiny_llava_next(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
+        )
+    if arch == "llava":
+        return _build_tiny_llava(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
+        )
+    if arch == "gemma4":
+        return _build_tiny_gemma4(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA4_VISION_TEMPLATE
+        )
+    if arch == "internvl":
+        return _build_tiny_internvl(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or INTERNVL_VISION_TEMPLATE
+        )
+    if arch == "glm4v":
+        return _build_tiny_glm4v(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or GLM4V_VISION_TEMPLATE
+        )
+    tokenizer = build_tokenizer(vocab_size, chat_template or CHATML_VISION_TEMPLATE)
+    tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
+    qwen3 = arch.startswith("qwen3_vl")
+    patch = 16 if qwen3 else 14
+    token_pixels = (2 * patch) ** 2  # a visual token merges 2 × 2 patches
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    if qwen3:
+        rope["mrope_interleaved"] = True
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        rope_parameters=rope,
+        bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    if arch == "qwen3_vl_moe":
+        text.update(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32, decoder_sparse_step=1)
+    # Qwen2-VL's vision config calls the tower's width embed_dim and its output hidden_size;
+    # Qwen2.5-VL calls them hidden_size and out_hidden_size
+    width = {"embed_dim": 32, "hidden_size": hidden_size} if arch == "qwen2_vl" else {"hidden_size": 32}
+    vision = dict(
+        depth=1,
+        **width,
+        intermediate_size=64,
+        num_heads=2,
+        out_hidden_size=hidden_size,
+        spatial_merge_size=2,
+        patch_size=patch,
+        temporal_patch_size=2,
+    )
+    if qwen3:  # learned position grid and one deepstack layer, kept small
+        vision.update(num_position_embeddings=64, deepstack_visual_indexes=[0])
+    config = AutoConfig.for_model(
+        arch,
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+    )
+    model = _tiny_model(config, tokenizer, seed, bos=text["bos_token_id"])
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    processor = Qwen2VLImageProcessorPil(
+        min_pixels=token_pixels * 4, max_pixels=max_pixels or token_pixels * 64, patch_size=patch
+    )
+    processor.save_pretrained(path)
+    return path
+
+
+def _build_tiny_gemma3(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    from transformers import AutoConfig
+    from transformers.models.gemma3.image_processing_pil_gemma3 import Gemma3ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens(
+        {"extra_special_tokens": list(GEMMA3_IMAGE_TOKENS.values())}, replace_extra_special_tokens=False
+    )
+    tokenizer._set_model_specific_special_tokens(special_tokens=GEMMA3_IMAGE_TOKENS)
+    tokenizer.bos_token = "<bos>"
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        sliding_window=64,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # a 56 × 56 image is 4 × 4 patches of 14, pooled to 2 × 2 = 4 soft tokens
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
+    )
+    config = AutoConfig.for_model(
+        "gemma3",
+        text_config=text,
+        vision_config=vision,
+        mm_tokens_per_image=4,
+        boi_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["boi_token"]),
+        eoi_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["eoi_token"]),
+        image_token_index=tokenizer.convert_tokens_to_ids(GEMMA3_IMAGE_TOKENS["image_token"]),
+    )
+    model = _tiny_model(config, tokenizer, seed)
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    Gemma3ImageProcessorPil(size={"height": 56, "width": 56}).save_pretrained(path)
+    return path
+
+
+def _build_tiny_glm4v(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    from transformers import AutoConfig
+    from transformers.models.glm4v.image_processing_pil_glm4v import Glm4vImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": list(GLM4V_IMAGE_TOKENS)})
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in GLM4V_IMAGE_TOKENS}
+    # GLM rotates half of each head: 8 of 16 dimensions, 4 frequency pairs over (t, h, w)
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [1, 1, 2], "partial_rotary_factor": 0.5}
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        rope_parameters=rope,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    vision = dict(
+        depth=1,
+        hidden_size=32,
+        intermediate_size=64,
+        num_heads=2,
+        out_hidden_size=hidden_size,
+        image_size=56,
+        patch_size=14,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+    )
+    config = AutoConfig.for_model(
+        "glm4v",
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image|>"],
+        video_token_id=ids["<|video|>"],
+        image_start_token_id=ids["<|begin_of_image|>"],
+        image_end_token_id=ids["<|end_of_image|>"],
+        video_start_token_id=ids["<|begin_of_video|>"],
+        video_end_token_id=ids["<|end_of_video|>"],
+    )
+    model = _tiny_model(config, tokenizer, seed)
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    Glm4vImageProcessorPil(size={"shortest_edge": 28 * 28 * 4, "longest_edge": 28 * 28 * 64}).save_pretrained(path)
+    return path
+
+
+def _build_tiny_internvl(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    from transformers import AutoConfig
+    from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens(
+        {"extra_special_tokens": list(INTERNVL_IMAGE_TOKENS.values())}, replace_extra_special_tokens=False
+    )
+    tokenizer._set_model_specific_special_tokens(special_tokens=INTERNVL_IMAGE_TOKENS)
+    text = dict(
+        model_type="qwen2",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # 56 × 56 tiles of 14-pixel patches, downsampled by 2: 4 context tokens per tile
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
+    )
+    config = AutoConfig.for_model(
+        "internvl",
+        text_config=text,
+        vision_config=vision,
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        image_seq_length=4,
+        tie_word_embeddings=False,
+    )
+    model = _tiny_model(config, tokenizer, seed)
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    processor = GotOcr2ImageProcessorPil(
+        size={"height": 56, "width": 56}, crop_to_patches=True, min_patches=1, max_patches=4
+    )
+    processor.save_pretrained(path)
+    return path
+
+
+def _build_tiny_gemma4(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    from transformers import AutoConfig
+    from transformers.models.gemma4.image_processing_pil_gemma4 import Gemma4ImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    extra = [*GEMMA4_TOKENS.values(), "<|turn>", "<turn|>"]
+    tokenizer.add_special_tokens({"extra_special_tokens": extra}, replace_extra_special_tokens=False)
+    tokenizer._set_model_specific_special_tokens(special_tokens=GEMMA4_TOKENS)
+    tokenizer.bos_token = "<bos>"
+    ids = {k: tokenizer.convert_tokens_to_ids(v) for k, v in GEMMA4_TOKENS.items()}
+    text = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **TINY_CONFIG_OVERRIDES["gemma4_text"],
+    )
+    vision = dict(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=16,
+        patch_size=16,
+        pooling_kernel_size=3,
+        position_embedding_size=1024,
+    )
+    config = AutoConfig.for_model(
+        "gemma4",
+        text_config=text,
+        vision_config=vision,
+        audio_config=None,
+        boi_token_id=ids["boi_token"],
+        eoi_token_id=ids["eoi_token"],
+        image_token_id=ids["image_token"],
+        audio_token_id=ids["audio_token"],
+        video_token_id=ids["video_token"],
+    )
+    model = _tiny_model(
+        config, tokenizer, seed, eos=[tokenizer.convert_tokens_to_ids("<turn|>"), tokenizer.eos_token_id]
+    )
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    # 70 soft tokens (the smallest budget), 3 × 3 patches of 16 pixels each
+    Gemma4ImageProcessorPil(max_soft_tokens=70, patch_size=16, pooling_kernel_size=3).save_pretrained(path)
+    return path
+
+
+def _build_tiny_llava(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    from transformers import AutoConfig
+    from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": ["<image>"]}, replace_extra_special_tokens=False)
+    text = dict(
+        model_type="llama",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # a 56 × 56 image is 4 × 4 patches of 14: 16 <image> features (the CLS feature dropped)
+    vision = dict(
+        model_type="clip_vision_model",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=56,
+        patch_size=14,
+        projection_dim=32,
+    )
+    config = AutoConfig.for_model(
+        "llava",
+        text_config=text,
+        vision_config=vision,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        image_seq_length=16,
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+    )
+    model = _tiny_model(config, tokenizer, seed)
+    model.save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
+    LlavaImageProcessorPil(size={"shortest_edge": 56}, crop_size={"height": 56, "width": 56}).save_pretrained(path)
+    return path
+
+
+def _build_tiny_llava_next(
+    path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str
+):
+    """LLaVA-NeXT (any-resolution tiles), saved with its processor class (``processor_config.json``)."""
+    from transformers import AutoConfig
+    from transformers.models.llava_next.image_processing_pil_llava_next import LlavaNextImageProcessorPil
+    from transformers.models.llava_next.processing_llava_next import LlavaNextProcessor
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": ["<image>"]}, replace_extra_special_tokens=False)
+    text = dict(
+        model_type="llama",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    vision = dict(
+        model_type="clip_vision_model",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=56,
+        patch_size=14,
+        projection_dim=32,
+    )
+    pinpoints = [[56, 56], [56, 112], [112, 56], [112, 112]]  # the tile grids an image may be cut into
+    config = AutoConfig.for_model(
+        "llava_next",
+        text_config=text,
+        vision_config=vision,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        image_grid_pinpoints=pinpoints,
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+    )
+    model = _tiny_model(config, tokenizer, seed)
+    model.save_pretrained(path)
+    image_processor = LlavaNextImageProcessorPil(
+        size={"shortest_edge": 56}, crop_size={"height": 56, "width": 56}, image_grid_pinpoints=pinpoints
+    )
+    processor = LlavaNextProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=chat_template,
+    )
+    processor.save_pretrained(path)
+    _force_tokenizer_class(path)
+    return path

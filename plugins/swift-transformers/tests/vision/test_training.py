@@ -199,3 +199,35 @@ def test_bnb_export_keeps_the_image_processor_and_gptq_is_refused(qwen2_vl_model
                 model=str(qwen2_vl_model), quant_method="gptq", quant_bits=4, output_dir=str(tmp_path / "gptq")
             )
         )
+
+
+def test_swift_infer_answers_image_rows_and_content_parts_for_every_architecture(vision_model, color_dataset, tmp_path):
+    import base64
+
+    from swift.arguments import InferArguments
+    from swift.llm import infer_main
+    from swift.protocol import InferRequest, RequestConfig
+    from swift_transformers.engine.pt import PtEngine
+
+    result = tmp_path / "answers.jsonl"
+    infer_main(
+        InferArguments(
+            model=str(vision_model.path),
+            val_dataset=[str(color_dataset)],
+            max_new_tokens=3,
+            result_path=str(result),
+        )
+    )
+    answers = [json.loads(line) for line in result.read_text().splitlines()]
+    assert len(answers) == 12 and all(a["images"][0].endswith(".png") and a["response"] is not None for a in answers)
+    # what swift deploy hands the engine for an OpenAI image_url part
+    url = "data:image/png;base64," + base64.b64encode((color_dataset.parent / "images" / "1.png").read_bytes()).decode()
+    request = InferRequest(
+        messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}, "What color?"]}]
+    )
+    engine = PtEngine(InferArguments(model=str(vision_model.path)))
+    [response] = engine.infer([request], RequestConfig(max_tokens=3, temperature=0))
+    text_only = engine.infer(
+        [InferRequest(messages=[{"role": "user", "content": "What color?"}])], RequestConfig(max_tokens=1)
+    )
+    assert response.usage.prompt_tokens > text_only[0].usage.prompt_tokens  # the image's tokens are in the prompt

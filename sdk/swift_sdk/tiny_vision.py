@@ -160,6 +160,25 @@ LLAVA_VISION_TEMPLATE = (
     "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
 )
 
+# Idefics3-style turns ("User:<image>text<end_of_utterance>"); an image part becomes <image>
+IDEFICS3_VISION_TEMPLATE = (
+    "{% for message in messages %}{{ message['role'] | capitalize }}{{ ':' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<end_of_utterance>\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+)
+IDEFICS3_TOKENS = (
+    "<fake_token_around_image>",
+    "<image>",
+    "<global-img>",
+    "<end_of_utterance>",
+    *(f"<row_{i}_col_{j}>" for i in range(1, 7) for j in range(1, 7)),
+)
+
 #: The vision-language architectures :func:`build_tiny_vision_model` builds.
 TINY_VISION_ARCHS = (
     "qwen2_vl",
@@ -172,6 +191,7 @@ TINY_VISION_ARCHS = (
     "gemma4",
     "llava",
     "llava_next",
+    "idefics3",
 )
 
 
@@ -214,6 +234,10 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "idefics3":
+        return _build_tiny_idefics3(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or IDEFICS3_VISION_TEMPLATE
         )
     if arch == "llava_next":
         return _build_tiny_llava_next(
@@ -588,6 +612,50 @@ def _build_tiny_llava_next(
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
         chat_template=chat_template,
+    )
+    processor.save_pretrained(path)
+    _force_tokenizer_class(path)
+    return path
+
+
+def _build_tiny_idefics3(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
+    """Idefics3 (tiles with their row/column tags and a global view), saved with its processor class."""
+    from transformers import AutoConfig
+    from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
+    from transformers.models.idefics3.processing_idefics3 import Idefics3Processor
+
+    tokenizer = build_tokenizer(vocab_size, chat_template)
+    tokenizer.add_special_tokens({"extra_special_tokens": list(IDEFICS3_TOKENS)}, replace_extra_special_tokens=False)
+    text = dict(
+        model_type="llama",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    # 56-pixel tiles of 14-pixel patches, shuffled 2 × 2: 4 <image> tokens per tile
+    vision = dict(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
+    )
+    config = AutoConfig.for_model(
+        "idefics3",
+        text_config=text,
+        vision_config=vision,
+        scale_factor=2,
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+    )
+    # a turn ends with <end_of_utterance>, which generation stops at (as Idefics3's generation_config lists it)
+    end = [tokenizer.convert_tokens_to_ids("<end_of_utterance>"), tokenizer.eos_token_id]
+    model = _tiny_model(config, tokenizer, seed, eos=end)
+    model.save_pretrained(path)
+    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 112}, max_image_size={"longest_edge": 56})
+    processor = Idefics3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=chat_template
     )
     processor.save_pretrained(path)
     _force_tokenizer_class(path)

@@ -117,6 +117,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("llava-hf/llava-v1.6-*",),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="idefics3",
+        load=VISION_LOADER,
+        summary="Idefics3 (tiles with row/column tags and a global view; images), through its processor class",
+        template="vision_auto",
+        architectures=("Idefics3ForConditionalGeneration",),
+        config_model_types=("idefics3",),
+        model_ids=("HuggingFaceM4/Idefics3-*",),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (

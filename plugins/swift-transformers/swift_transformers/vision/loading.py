@@ -47,9 +47,9 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> di
 
 # transformers 5's usual layout of a vision-language model, for checkpoints no family describes
 _USUAL_PARTS = {
-    "language_model": ("model.language_model.", "lm_head"),
-    "vision_tower": ("model.vision_tower.", "model.visual."),
-    "aligner": ("model.multi_modal_projector.", "model.visual.merger."),
+    "language_model": ("model.language_model.", "model.text_model.", "lm_head"),
+    "vision_tower": ("model.vision_tower.", "model.visual.", "model.vision_model."),
+    "aligner": ("model.multi_modal_projector.", "model.visual.merger.", "model.connector."),
 }
 
 

@@ -299,8 +299,8 @@ class ProcessorImageInputs:
 
     transformers' processors share one protocol: ``image_token`` is what the chat template writes
     for an image, ``image_processor`` makes the tensors and ``replace_image_token(inputs, k)``
-    the text the k-th image's placeholder becomes. Loading the processor class needs what it
-    needs (torchvision for processors with a video processor).
+    the text the k-th image's placeholder becomes (its image step returns both). Loading the
+    processor class needs what it needs (torchvision for processors with a video processor).
 
     Args:
         processor: The checkpoint's processor (``AutoProcessor``).
@@ -328,15 +328,19 @@ class ProcessorImageInputs:
         )
 
     def __call__(self, images: list[Any]) -> tuple[dict[str, Any], list[str]]:
-        """The image processor's tensors and the processor's replacement text for each image."""
+        """The image processor's tensors and the processor's replacement text for each image.
+
+        Through the processor's own image step (its default image options merged in, as its
+        ``__call__`` does), so tiles, row/column tags and any-resolution grids come out as they would.
+        """
+        processor = self.processor
         try:
-            features = self.processor.image_processor(images=images, return_tensors="pt")
+            merged = processor._merge_kwargs(tokenizer_init_kwargs=processor.tokenizer.init_kwargs, return_tensors="pt")
+            features, replacements = processor._process_images(images, **merged["images_kwargs"])
         except (ValueError, TypeError, OSError) as exc:
             raise MediaError(f"the image processor rejects an image: {exc}") from None
         token, placeholder = self.family.image_token, self.family.placeholder
-        texts = [
-            placeholder.replace(token, self.processor.replace_image_token(features, k), 1) for k in range(len(images))
-        ]
+        texts = [placeholder.replace(token, text, 1) for text in replacements]
         return {k: features[k] for k in self.family.feature_keys if k in features}, texts
 
 

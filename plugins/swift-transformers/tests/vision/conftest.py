@@ -15,6 +15,10 @@ HERE = Path(__file__).parent
 
 def published_template(arch: str) -> str:
     """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family; GLM-4.1V: the SDK's GLM-style one)."""
+    if arch == "idefics3":
+        from swift_sdk.tiny_vision import IDEFICS3_VISION_TEMPLATE
+
+        return IDEFICS3_VISION_TEMPLATE
     if arch == "glm4v":
         from swift_sdk.tiny_vision import GLM4V_VISION_TEMPLATE
 
@@ -46,6 +50,7 @@ PROCESSORS = {
     "gemma4": ("gemma4", "transformers.models.gemma4.processing_gemma4:Gemma4Processor"),
     "llava": ("llava", "transformers.models.llava.processing_llava:LlavaProcessor"),
     "llava_next": ("vision_auto", "transformers.models.llava_next.processing_llava_next:LlavaNextProcessor"),
+    "idefics3": ("vision_auto", "transformers.models.idefics3.processing_idefics3:Idefics3Processor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
 PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}

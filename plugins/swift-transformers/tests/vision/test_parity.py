@@ -77,7 +77,7 @@ def processor(vision_model, monkeypatch_module):
     extra = {"image_seq_length": 4} if vision_model.arch in ("gemma3", "internvl") else {}
     if vision_model.arch != "gemma3":
         extra["video_processor"] = None
-    if vision_model.arch == "llava_next":  # saved with its processor class: the reference is that processor
+    if vision_model.arch in ("llava_next", "idefics3"):  # saved with its processor class: the reference is it
         from transformers import AutoProcessor
 
         processor = AutoProcessor.from_pretrained(vision_model.path)
@@ -138,10 +138,10 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     if vision_model.arch == "glm4v":  # GLM: "\n" + reply; the last one ends with the trained <|user|>
         replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
         replies[-1] += "<|user|>"
-    elif vision_model.arch.startswith(
-        "llava"
-    ):  # the generation prompt ends at "ASSISTANT:"; a reply starts with a space
+    elif vision_model.arch.startswith("llava"):  # the prompt ends at "ASSISTANT:"; a reply starts with a space
         replies = [" " + m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant"]
+    elif vision_model.arch == "idefics3":  # "Assistant:" then the reply and <end_of_utterance>
+        replies = [m["content"] + "<end_of_utterance>" for m in messages if m["role"] == "assistant"]
     else:
         end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>"}.get(vision_model.arch, "<|im_end|>")
         replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
@@ -174,7 +174,7 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
 
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next"):  # sized by the processor
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3"):  # processor-sized
         with pytest.raises(UsageError, match="has nothing to bound|sized by its processor"):
             get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8)
         return
@@ -258,7 +258,7 @@ def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, 
     monkeypatch.delenv("MAX_PIXELS")
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next"):
+    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3"):
         with pytest.raises(UsageError, match="resizes every image to one size"):
             media_settings({"MAX_PIXELS": 1000}, fixed_size=True)
         return

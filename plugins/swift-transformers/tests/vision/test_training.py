@@ -73,7 +73,7 @@ def test_lora_trains_the_language_model_and_reloads_in_plain_peft(vl_args, visio
     targets = set(config["target_modules"])
     # (a MoE's experts are fused parameters, not linear layers: its attention is what all-linear finds)
     short = {"q_proj", "v_proj"} <= targets <= llm
-    assert short or all(t.startswith("model.language_model.") for t in targets), targets
+    assert short or all(t.startswith(("model.language_model.", "model.text_model.")) for t in targets), targets
     assert json.loads((checkpoint.parent / "args.json").read_text())["lazy_tokenize"] is True
 
     inputs = _encoded_row(qwen2_vl_model, color_dataset, vision_model.template)
@@ -116,7 +116,7 @@ def test_full_training_keeps_the_frozen_vision_tower_fixed(vl_args, vision_model
     after = load_file(str(checkpoint / "model.safetensors"))
     # Qwen2-VL saves visual.* / model.*, Qwen3-VL model.visual.* / model.language_model.*, Gemma 3
     # model.vision_tower.* and model.multi_modal_projector.* / model.language_model.*
-    frozen_parts = ("visual.", "vision_tower.", "multi_modal_projector.")
+    frozen_parts = ("visual.", "vision_tower.", "multi_modal_projector.", "vision_model.", "connector.")
     visual = [k for k in before if any(p in k for p in frozen_parts)]
     language = [k for k in before if not any(p in k for p in frozen_parts)]
     assert visual and language
@@ -204,10 +204,11 @@ def test_bnb_export_keeps_the_image_processor_and_gptq_is_refused(qwen2_vl_model
 def test_swift_infer_answers_image_rows_and_content_parts_for_every_architecture(vision_model, color_dataset, tmp_path):
     import base64
 
+    from swift_transformers.engine.pt import PtEngine
+
     from swift.arguments import InferArguments
     from swift.llm import infer_main
     from swift.protocol import InferRequest, RequestConfig
-    from swift_transformers.engine.pt import PtEngine
 
     result = tmp_path / "answers.jsonl"
     infer_main(

@@ -38,8 +38,6 @@ from swift_transformers.vision.processors import (
     tokens_per_image,
 )
 
-#: Image tensors a family's model takes, concatenated along the first dimension when batched.
-IMAGE_KEYS = ("pixel_values", "image_grid_thw")
 MEDIA_COLUMNS = tuple(COLUMNS.values())
 
 

@@ -64,6 +64,7 @@ TINY_VISION_ARCHS = (
     "llava",
     "llava_next",
     "idefics3",
+    "qwen3_5",
 )
 
 
@@ -134,7 +135,7 @@ def build_tiny_vision_model(
     tokenizer = build_tokenizer(vocab_size, chat_template or CHATML_VISION_TEMPLATE)
     tokenizer.add_special_tokens({"extra_special_tokens": list(VISION_SPECIAL_TOKENS)})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_SPECIAL_TOKENS}
-    qwen3 = arch.startswith("qwen3_vl")
+    qwen3 = arch.startswith(("qwen3_vl", "qwen3_5"))
     patch = 16 if qwen3 else 14
     token_pixels = (2 * patch) ** 2  # a visual token merges 2 × 2 patches
     rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
@@ -155,6 +156,8 @@ def build_tiny_vision_model(
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
     )
+    if arch == "qwen3_5":  # gated-delta-net layers with full attention on every 4th
+        text.update(TINY_CONFIG_OVERRIDES["qwen3_5"]["text_config"])
     if arch == "qwen3_vl_moe":
         text.update(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32, decoder_sparse_step=1)
     # Qwen2-VL's vision config calls the tower's width embed_dim and its output hidden_size;
@@ -172,6 +175,8 @@ def build_tiny_vision_model(
     )
     if qwen3:  # learned position grid and one deepstack layer, kept small
         vision.update(num_position_embeddings=64, deepstack_visual_indexes=[0])
+    if arch == "qwen3_5":  # no deepstack layers in Qwen3.5's vision tower
+        vision.pop("deepstack_visual_indexes")
     config = AutoConfig.for_model(
         arch,
         text_config=text,

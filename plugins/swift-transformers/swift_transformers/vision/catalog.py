@@ -57,6 +57,26 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("Qwen/Qwen3-VL-*-A*",),
         tags=(VISION_TAG, "moe"),
     ),
+    # Qwen3.5 checkpoints are vision-language models; their text-only form keeps the qwen3_5 record.
+    # Matched by architecture only, so a text checkpoint of the same model_type stays a text model.
+    ModelRecord(
+        name="qwen3_5_vl",
+        load=VISION_LOADER,
+        summary="Qwen3.5 dense with its vision input (images)",
+        template="qwen3_vl",
+        architectures=("Qwen3_5ForConditionalGeneration",),
+        model_ids=("Qwen/Qwen3.5-*",),
+        tags=(VISION_TAG, "reasoning"),
+    ),
+    ModelRecord(
+        name="qwen3_5_moe_vl",
+        load=VISION_LOADER,
+        summary="Qwen3.5 MoE with its vision input (images)",
+        template="qwen3_vl",
+        architectures=("Qwen3_5MoeForConditionalGeneration",),
+        model_ids=("Qwen/Qwen3.5-*A*",),
+        tags=(VISION_TAG, "moe", "reasoning"),
+    ),
     ModelRecord(
         name="gemma3",
         load=VISION_LOADER,

@@ -192,12 +192,15 @@ LLAVA = VisionFamily(
 )
 #: Model types whose samples keep their own 3-D positions in a padding-free row (:mod:`.packing`).
 PADDING_FREE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v"})
+# (Qwen3.5's linear-attention layers read no packed-row positions: not padding-free yet)
 #: Model type → family (the loader attaches the family's parts; checks read it before loading).
 FAMILIES = {
     "qwen2_vl": QWEN2_VL,
     "qwen2_5_vl": QWEN2_VL,
     "qwen3_vl": QWEN3_VL,
     "qwen3_vl_moe": QWEN3_VL,
+    "qwen3_5_vl": QWEN3_VL,
+    "qwen3_5_moe_vl": QWEN3_VL,
     "gemma3": GEMMA3,
     "glm4v": GLM4V,
     "internvl": INTERNVL,

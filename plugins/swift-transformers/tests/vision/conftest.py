@@ -44,6 +44,7 @@ PROCESSORS = {
     "qwen2_5_vl": ("qwen2_vl", "transformers.models.qwen2_5_vl.processing_qwen2_5_vl:Qwen2_5_VLProcessor"),
     "qwen3_vl": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "qwen3_vl_moe": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
+    "qwen3_5": ("qwen3_vl", "transformers.models.qwen3_vl.processing_qwen3_vl:Qwen3VLProcessor"),
     "gemma3": ("gemma3", "transformers.models.gemma3.processing_gemma3:Gemma3Processor"),
     "glm4v": ("glm4v", "transformers.models.glm4v.processing_glm4v:Glm4vProcessor"),
     "internvl": ("internvl", "transformers.models.internvl.processing_internvl:InternVLProcessor"),

@@ -55,7 +55,9 @@ class TestSwiftTransformers(
     plugin = "swift_transformers.hooks"
     distribution = "swift-transformers"
     # the generic types match any checkpoint: each is checked on one it would be chosen for
-    model_dirs = _BuiltOnUse({"causal_lm": _tiny("qwen3"), "vision_lm": _tiny("llava_next")})
+    model_dirs = _BuiltOnUse(
+        {"causal_lm": _tiny("qwen3"), "vision_lm": _tiny("llava_next"), "qwen3_5_vl": _tiny("qwen3_5")}
+    )
     dataset_arguments = {
         "model_name": ["小黄", "Xiao Huang"],
         "model_author": ["魔搭", "ModelScope"],

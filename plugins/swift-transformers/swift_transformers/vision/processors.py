@@ -79,17 +79,19 @@ class VisionFamily:
         return f"{self.before}{self.image_token * count}{self.after}"
 
 
+# Qwen2-VL's layout (GLM-4.1V shares it): the language model, the vision tower with its merger
+QWEN_PARTS = ModelParts(
+    language_model=("model.language_model.", "lm_head"),
+    vision_tower=("model.visual.",),
+    aligner=("model.visual.merger.",),
+)
 QWEN2_VL = VisionFamily(
     "qwen2_vl",
     "<|image_pad|>",
     "<|vision_start|><|image_pad|><|vision_end|>",
     "<|vision_start|>",
     "<|vision_end|>",
-    parts=ModelParts(
-        language_model=("model.language_model.", "lm_head"),
-        vision_tower=("model.visual.",),
-        aligner=("model.visual.merger.",),
-    ),
+    parts=QWEN_PARTS,
 )
 QWEN3_VL = VisionFamily(
     "qwen3_vl",
@@ -127,11 +129,7 @@ GLM4V = VisionFamily(
     "<|begin_of_image|><|image|><|end_of_image|>",
     "<|begin_of_image|>",
     "<|end_of_image|>",
-    parts=ModelParts(
-        language_model=("model.language_model.", "lm_head"),
-        vision_tower=("model.visual.",),
-        aligner=("model.visual.merger.",),
-    ),
+    parts=QWEN_PARTS,
 )
 # InternVL: the published template writes <IMG_CONTEXT> and a newline; the processor puts
 # image_seq_length context tokens per tile between <img> and </img>

@@ -130,6 +130,7 @@ class GroupSampler:
         self.turn_end_ids = list(self.template.tokenizer.encode(self.turn_end, add_special_tokens=False))
         self.prompt_ids = PromptIds()
         self.chains = TokenChains(self.template, self.turn_end)
+        self._media: dict[int, dict[str, Any]] = {}  # a round's prompt image inputs, per row
 
     def rollout(self, rows: Sequence[dict[str, Any]]) -> list[Trajectory]:
         """``len(rows) * G`` trajectories, the ``G`` of each prompt next to each other."""
@@ -137,6 +138,7 @@ class GroupSampler:
         g = self.num_generations
         self.prompt_ids.clear()
         self.chains.clear()
+        self._media.clear()
         if self.scheduler is not None:
             repeated = [r for r in requests for _ in range(g)]
             config = _replace(self.request_config, n=1)
@@ -171,10 +173,16 @@ class GroupSampler:
         return sample
 
     def _prompt_media(self, row: dict[str, Any], input_ids: list[int]) -> dict[str, Any]:
-        """The image inputs of a single-turn rollout's prompt, checked against the ids the engine saw."""
-        request = rollout_request(row)
-        system, messages = request.split_system()
-        encoded = self.template.encode_prompt(messages, system, tools=request.tools, **row_media(row))
+        """The image inputs of a single-turn rollout's prompt, checked against the ids the engine saw.
+
+        The ``G`` rollouts of a prompt share one encoding of its images (per round).
+        """
+        encoded = self._media.get(id(row))
+        if encoded is None:
+            request = rollout_request(row)
+            system, messages = request.split_system()
+            encoded = self.template.encode_prompt(messages, system, tools=request.tools, **row_media(row))
+            self._media[id(row)] = encoded
         prompt = list(encoded["input_ids"])
         if input_ids[: len(prompt)] != prompt:
             raise TemplateError("the rollout's prompt is not the prompt its images were encoded with")

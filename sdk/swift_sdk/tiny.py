@@ -190,6 +190,7 @@ TINY_CONFIG_OVERRIDES: dict[str, dict] = {
     "qwen3_5_moe": {"text_config": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS}, "vision_config": _TINY_VISION},
     "qwen3_5_text": _QWEN3_5_TEXT,
     "qwen3_5_moe_text": {**_QWEN3_5_TEXT, **_QWEN3_5_EXPERTS},
+    "glm4_moe": {"n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32, "head_dim": 8},
     "deepseek_v2": _DEEPSEEK_MOE,
     "deepseek_v3": {**_DEEPSEEK_MOE, "first_k_dense_replace": 1},
     # V3.2's sparse-attention indexer wants as many key/value heads as query heads

@@ -27,6 +27,7 @@ FAMILY_TOKENS = {
     "phi3": ("<s>", "<|endoftext|>"),
     "phi4_mini": (None, "<|endoftext|>"),
     "glm4": (None, "<|endoftext|>"),
+    "glm4_5": (None, "<|endoftext|>"),
     "deepseek": _DEEPSEEK,
     "deepseek_v2_5": _DEEPSEEK,
     "deepseek_r1": _DEEPSEEK,

@@ -26,6 +26,7 @@ BUILTIN_NAMES = (
     "phi4",
     "phi4_mini",
     "glm4",
+    "glm4_5",
     "internlm2",
     "internlm3",
     "yi",
@@ -75,7 +76,7 @@ CASES = [(c, False) for c in CONVERSATIONS] + [(c, True) for c, m in CONVERSATIO
 
 # GLM-4's published template writes no end of turn after the final reply; swift trains
 # the <|user|> token the model stops at (and renders it, so ids equal the text).
-TRAINED_SUFFIX = {"glm4": "<|user|>"}
+TRAINED_SUFFIX = {"glm4": "<|user|>", "glm4_5": "<|user|>"}
 
 
 def _published(tokenizer, messages, add_generation_prompt):
@@ -174,6 +175,7 @@ OWN_TEMPLATE_LIMITS = {
     # turn writes: swift's glm4 trains it; in the rendered text nothing marks the end, and
     # a reply without an end token is refused (the model would never learn to stop)
     "glm4": "no end token",
+    "glm4_5": "no end token",
     # the published template writes an end token after the last reply only, so the text of
     # a conversation is not a prefix of a longer one: the prefix diff refuses the row
     "phi3": "not prefix-stable",

@@ -89,3 +89,26 @@ def test_deepseek_r1_trains_the_last_reasoning_after_the_prompts_think_tag(famil
     assert trained_text(tokenizer, encoded) == (
         "\n\nIt is 5.<｜end▁of▁sentence｜>Four plus five is nine.\n</think>\n\nIt is 9.<｜end▁of▁sentence｜>"
     )
+
+
+@pytest.mark.parametrize("enable_thinking", [None, True, False])
+@pytest.mark.parametrize("turns", [2, 3, 4], ids=["answered-once", "prompt", "answered-twice"])
+def test_glm4_5_think_blocks_and_nothink_follow_the_published_template(enable_thinking, turns, family_tokenizer):
+    tokenizer = family_tokenizer("glm4_5")
+    template = get_template("glm4_5", tokenizer, enable_thinking=enable_thinking)
+    kwargs = {} if enable_thinking is None else {"enable_thinking": enable_thinking}
+    messages = REASONED[:turns]
+    prompt = messages[-1]["role"] == "user"
+    expected = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=prompt, **kwargs)
+    expected += "" if prompt else "<|user|>"  # swift trains the role token GLM stops at
+    text = template.render(messages, add_generation_prompt=prompt)
+    assert text == expected
+    # old reasoning gives way to an empty block; the user message says /nothink when thinking is off
+    assert "Two plus three" not in text or turns == 2
+    assert ("/nothink" in text) == (enable_thinking is False)
+
+
+def test_glm4_5_trains_the_last_reasoning_and_the_stop_token(family_tokenizer):
+    tokenizer = family_tokenizer("glm4_5")
+    encoded = get_template("glm4_5", tokenizer, loss_scale="last_round").encode({"messages": REASONED})
+    assert trained_text(tokenizer, encoded) == "\n<think>Four plus five is nine.</think>\nIt is 9.<|user|>"

@@ -252,6 +252,40 @@ def test_glm4_tool_calls_render_like_the_published_template(row, family_tokenize
     assert content == (messages[k]["content"] or "")
 
 
+GLM4_5_ROWS = {
+    **OPENAI_ROWS,
+    "reasoning, calls and answer": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": "<think>Ask the tool.</think>", "tool_calls": [_call("Paris")]},
+        {"role": "tool", "content": "18C"},
+        {"role": "assistant", "content": "<think>\nIt answered 18C.\n</think>\n\nIt is 18C in Paris."},
+    ],
+}
+
+
+@pytest.mark.parametrize("row", GLM4_5_ROWS, ids=list(GLM4_5_ROWS))
+def test_glm4_5_tool_calls_render_like_the_published_template(row, family_tokenizer):
+    tokenizer = family_tokenizer("glm4_5")
+    messages = GLM4_5_ROWS[row]
+    template = get_template("glm4_5", tokenizer)
+    published = tokenizer.apply_chat_template(messages, tools=[WEATHER], tokenize=False)
+    # swift trains <|user|> after the final reply, as for GLM-4 (docs/templates.md)
+    assert template.render(messages, tools=[WEATHER]) == published + "<|user|>"
+    prompt = messages[:-1]
+    published = tokenizer.apply_chat_template(prompt, tools=[WEATHER], tokenize=False, add_generation_prompt=True)
+    assert template.render(prompt, True, tools=[WEATHER]) == published
+    # the calls are trained as GLM-4.5 writes them, and read back from the generated text
+    k = next(i for i, m in enumerate(messages) if m.get("tool_calls"))
+    encoded = template.encode({"messages": messages[: k + 1], "tools": [WEATHER]})
+    trained = tokenizer.decode([i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])
+    answer = trained.removesuffix("<|user|>").split("</think>")[-1]
+    content, calls = template.parse_tool_calls(answer)
+    assert [(c.name, c.arguments) for c in calls] == [
+        (c["function"]["name"], c["function"]["arguments"]) for c in messages[k]["tool_calls"]
+    ]
+    assert content == (messages[k]["content"] or "").split("</think>")[-1]
+
+
 def test_llama3_2_makes_one_call_per_turn(family_tokenizer):
     two = [
         {"role": "user", "content": "Paris and Rome?"},
@@ -367,7 +401,7 @@ CALLS = [ToolCall("get_weather", {"city": "Paris"}), ToolCall("add", {"a": 1, "b
 
 
 @pytest.mark.parametrize(
-    "name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "llama3", "deepseek", "mistral"]
+    "name", ["hermes", "react_en", "react_zh", "toolbench", "qwen", "glm4", "glm4_5", "llama3", "deepseek", "mistral"]
 )
 def test_every_format_reads_back_the_calls_it_writes(name):
     from swift.contracts import load_agent_template
@@ -379,7 +413,8 @@ def test_every_format_reads_back_the_calls_it_writes(name):
     assert [(c.name, c.arguments) for c in parsed] == [(c.name, c.arguments) for c in calls]
     assert content == ("" if single else "Let me look.")
     # a reply without a well-formed call is plain text
-    for text in ("The weather is fine.", agent.format_calls(calls).replace("}", "", 1)):
+    broken = "</tool_call>" if name == "glm4_5" else "}"  # GLM-4.5 writes arguments as XML, not JSON
+    for text in ("The weather is fine.", agent.format_calls(calls).replace(broken, "", 1)):
         assert agent.parse_calls(text) == (text, [])
 
 

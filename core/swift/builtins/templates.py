@@ -44,6 +44,12 @@ _TEMPLATES = (
     ("phi4", "PHI4", (), "Phi-4 and Phi-4-reasoning: ChatML with <|im_sep|>."),
     ("phi4_mini", "PHI4_MINI", (), "Phi-4-mini: <|user|>...<|end|><|assistant|> without newlines."),
     ("glm4", "GLM4", (), "GLM-4 chat: [gMASK]<sop><|user|> ... <|assistant|>."),
+    (
+        "glm4_5",
+        "GLM4_5",
+        ("glm4_6",),
+        "GLM-4.5 / 4.6 (MoE): GLM-4 turns, a think block in every reply, XML tool calls.",
+    ),
     ("internlm2", "INTERNLM2", (), "InternLM2 chat: BOS + ChatML."),
     ("internlm3", "INTERNLM3", (), "InternLM3 instruct: BOS + ChatML."),
     ("yi", "YI", (), "Yi chat as published: bare system prompt, ChatML turns."),
@@ -102,6 +108,7 @@ def swift_register_templates():
 
 
 _AGENT = "swift.template.agent:"
+_AGENT_GLM = "swift.template.agent_glm:"
 AGENT_TEMPLATES = (
     AgentTemplateRecord(
         name="hermes",
@@ -141,7 +148,12 @@ AGENT_TEMPLATES = (
         summary="Mistral native: [AVAILABLE_TOOLS] before the last user turn, [TOOL_CALLS] / [TOOL_RESULTS] with ids.",
     ),
     AgentTemplateRecord(
-        name="glm4", load=_AGENT + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."
+        name="glm4", load=_AGENT_GLM + "Glm4", summary="GLM-4 native: tools under '# 可用工具', calls as name + JSON."
+    ),
+    AgentTemplateRecord(
+        name="glm4_5",
+        load=_AGENT_GLM + "Glm45",
+        summary="GLM-4.5 / 4.6 native: <tools> JSON list, <tool_call>name + <arg_key>/<arg_value> pairs.",
     ),
 )
 

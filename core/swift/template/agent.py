@@ -333,61 +333,6 @@ class QwenAgent(AgentTemplate):
         return self.read_calls(text, self.CALL)
 
 
-class Glm4(AgentTemplate):
-    r"""GLM-4 chat's tool format, as glm-4-9b-chat's published template writes it.
-
-    The tool list is a system turn of its own — ChatGLM's preamble, ``# 可用工具`` and each
-    function as indented JSON — before the row's system prompt; a call is its own assistant
-    item, the function name right after ``<|assistant|>`` (where a reply has its newline) and
-    the JSON arguments on the next line; results are ``<|observation|>`` turns. The published
-    template takes this from GLM's own message form (a system item with ``tools``, calls as
-    ``metadata`` + ``content``, ``observation`` roles); swift writes the same text from OpenAI rows.
-    """
-
-    name = "glm4"
-    call_separator = "<|assistant|>"
-    calls_open_reply = True
-    PREAMBLE = (
-        "你是一个名为 ChatGLM 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
-        "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具"
-    )
-    CALL = re.compile(r"([^\s<>]+)\n(\{.*\})\s*", re.S)
-
-    def call_prefix(self, name: str | None) -> str:
-        """The function name line when named; nothing can force an unnamed call."""
-        return f"{name}\n" if name else ""
-
-    def tools_prompt(self, system: str | None, tools: Sequence[Mapping[str, Any]]) -> str:
-        """The tools' system turn, then the row's own system prompt as a second system turn."""
-        # one newline before each "## name": transformers renders with trim_blocks, which eats
-        # the first of the two the published template writes after its {% if %}
-        described = "".join(
-            f"\n## {tool_name(t)}\n\n{_dumps(dict(tool_function(t)), indent=4)}\n"
-            "在调用上述函数时，请使用 Json 格式表示调用的参数。"
-            for t in tools
-        )
-        return self.PREAMBLE + described + (f"<|system|>\n{system}" if system else "")
-
-    def format_calls(self, calls: Sequence[ToolCall]) -> str:
-        """The calls, each its own ``<|assistant|>`` item (the first's header is the turn's)."""
-        return "<|assistant|>".join(f"{c.name}\n{c.arguments_json}" for c in calls)
-
-    def parse_calls(self, text: str) -> tuple[str, list[ToolCall]]:
-        r"""The calls of a reply: items ``name\n{json}``, each after ``<|assistant|>`` but the first."""
-        items = text.split("<|assistant|>")
-        content = ""
-        if not self.CALL.fullmatch(items[0].strip("\n")):
-            content, items = items[0], items[1:]
-        calls = []
-        for item in items:
-            match = self.CALL.fullmatch(item.strip("\n"))
-            arguments = _loads(match.group(2)) if match else None
-            if not isinstance(arguments, dict):
-                return text, []
-            calls.append(ToolCall(match.group(1), arguments))
-        return (content.strip("\n"), calls) if calls else (text, [])
-
-
 class Llama3Json(AgentTemplate):
     """Llama 3.1 / 3.2 / 3.3 JSON tool calling, as their published chat templates write it.
 

@@ -212,6 +212,29 @@ GLM4 = TemplateMeta(
     stop_words=("<|user|>", "<|observation|>"),
 )
 
+# GLM-4.5 / 4.6: GLM-4's turns; every reply opens with a think block (empty before the last user
+# message), the answer stripped on the next line; tools in the XML-argument format. Like GLM-4,
+# nothing ends a reply but the next role token: swift trains <|user|> after the last reply.
+GLM4_5 = TemplateMeta(
+    name="glm4_5",
+    prefix="[gMASK]<sop>",
+    system_prefix="[gMASK]<sop><|system|>\n{system}",
+    user="<|user|>\n{content}",
+    assistant_prefix="<|assistant|>",
+    assistant="{content}",
+    suffix="<|user|>",
+    tool=ToolFormat(open="<|observation|>", item="\n<tool_response>\n{content}\n</tool_response>"),
+    agent_template="glm4_5",
+    stop_words=("<|user|>", "<|observation|>"),
+    thinking=ThinkingFormat(
+        last_round="\n<think>{reasoning}</think>{content}",
+        every_round=True,
+        answer_sep="\n",
+        no_thinking_prefix="\n<think></think>",
+        no_thinking_user_suffix="/nothink",
+    ),
+)
+
 DEEPSEEK = TemplateMeta(
     name="deepseek",
     prefix="{bos}",

@@ -83,6 +83,14 @@ class ThinkingFormat:
             (R1 opens ``"<think>\n"`` for the model).
         no_thinking_prefix: Added instead when thinking is switched off
             (``enable_thinking=False``; Qwen3's empty think block).
+        no_thinking_user_suffix: Appended to every user message when thinking is switched
+            off, unless it already ends with it (GLM-4.5's ``/nothink``).
+        every_round: Write ``last_round`` in every assistant turn — with the reasoning only
+            after the last user message, an empty block before it (GLM-4.5) — instead of only
+            in the final reply and replies that have reasoning (Qwen3).
+        answer_sep: When set, reasoning and answer are stripped of surrounding whitespace and
+            a non-empty answer is written after this separator (GLM-4.5's ``"\n"``: a reply
+            that is only tool calls has no answer line).
     """
 
     open: str = "<think>"
@@ -92,6 +100,9 @@ class ThinkingFormat:
     last_round: str | None = None
     generation_prefix: str = ""
     no_thinking_prefix: str = ""
+    no_thinking_user_suffix: str = ""
+    every_round: bool = False
+    answer_sep: str | None = None
 
 
 @dataclass(frozen=True)

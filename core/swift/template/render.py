@@ -52,17 +52,27 @@ def _assistant_text(th: ThinkingFormat | None, conv: Conversation, i: int, last_
     if i < last_query:
         # Old reasoning is dropped: at inference the model never sees its past thoughts.
         if th.strip_history and th.close in content:
-            return content.split(th.close)[-1].lstrip(th.history_lstrip)
-        return content
+            content = content.split(th.close)[-1].lstrip(th.history_lstrip)
+        return _round(th, "", content) if th.every_round else content
     if i > last_query and th.last_round is not None:
         reasoning = ""
         if th.close in content:
             head, _, _ = content.partition(th.close)
             reasoning = head.rstrip("\n").split(th.open)[-1].lstrip("\n")
             content = content.split(th.close)[-1].lstrip("\n")
-        if i == len(conv.messages) - 1 or reasoning:
-            return fill(th.last_round, {"reasoning": reasoning.strip("\n"), "content": content.lstrip("\n")})
+        if th.every_round or i == len(conv.messages) - 1 or reasoning:
+            return _round(th, reasoning, content)
     return content
+
+
+def _round(th: ThinkingFormat, reasoning: str, content: str) -> str:
+    """``th.last_round`` filled with a turn's reasoning and answer."""
+    if th.answer_sep is not None:
+        answer = content.strip()
+        return fill(
+            th.last_round, {"reasoning": reasoning.strip(), "content": th.answer_sep + answer if answer else ""}
+        )
+    return fill(th.last_round, {"reasoning": reasoning.strip("\n"), "content": content.lstrip("\n")})
 
 
 def _answer(th: ThinkingFormat | None, content: str) -> str:
@@ -171,6 +181,9 @@ def render_segments(
             content = trimmed("user", content)
         if pending_system is not None:
             content, pending_system = pending_system + content, None
+        suffix = meta.thinking.no_thinking_user_suffix if meta.thinking and enable_thinking is False else ""
+        if suffix and not content.endswith(suffix):
+            content += suffix
         add(fill(meta.user, {**values, "content": content}))
 
     def calls_text(i: int, msg: Message, text: str) -> str:

@@ -210,6 +210,15 @@ MODEL_RECORDS: tuple[ModelRecord, ...] = (
         ("THUDM/glm-4-*", "THUDM/GLM-4-*"),
     ),
     _causal_lm(
+        "glm4_moe",
+        "glm4_5",
+        "GLM-4.5, GLM-4.5-Air and GLM-4.6 (MoE, hybrid reasoning)",
+        ("Glm4MoeForCausalLM",),
+        ("glm4_moe",),
+        ("zai-org/GLM-4.5*", "zai-org/GLM-4.6*", "THUDM/GLM-4.5*"),
+        tags=("moe", "reasoning"),
+    ),
+    _causal_lm(
         "internlm2",
         "internlm2",
         "InternLM2 and InternLM2.5, remote code",

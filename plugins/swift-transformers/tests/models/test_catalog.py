@@ -30,6 +30,7 @@ FIXED_TEMPLATES = {
     "phi4",
     "phi4_mini",
     "glm4",
+    "glm4_5",
     "internlm2",
     "internlm3",
     "yi",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
+import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -122,3 +126,84 @@ def _no_inherited_plugin_files(monkeypatch):
     # `--external_plugins` exports its files in SWIFT_EXTERNAL_PLUGINS for subprocesses; without
     # this, one test's plugin file would be loaded again by the next test's kernel.
     monkeypatch.delenv("SWIFT_EXTERNAL_PLUGINS", raising=False)
+
+
+class FakeHub(http.server.ThreadingHTTPServer):
+    """The Hugging Face Hub's repository-create and commit endpoints, over real HTTP.
+
+    ``huggingface_hub`` talks to it through ``HF_ENDPOINT`` exactly as to the real hub (every
+    file small enough to be sent inline); it keeps what a user would see on the hub page: the
+    repositories with their visibility, and each commit's message, author token and files.
+    """
+
+    def __init__(self):
+        self.repos: dict[str, str] = {}  # repo id → visibility
+        self.commits: list[dict] = []  # {"repo", "summary", "token", "files": {path: bytes}}
+        self.requests: list[str] = []
+        super().__init__(("127.0.0.1", 0), _FakeHubHandler)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}"
+
+
+class _FakeHubHandler(http.server.BaseHTTPRequestHandler):
+    server: FakeHub
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def _reply(self, status: int, payload: dict | None = None) -> None:
+        data = json.dumps(payload or {}).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.server.requests.append(f"GET {self.path}")
+        self._reply(404, {"error": "not found"})
+
+    def do_POST(self):
+        hub, path = self.server, self.path
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        hub.requests.append(f"POST {path}")
+        token = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+        if not token:
+            return self._reply(401, {"error": "Invalid credentials in Authorization header"})
+        if path == "/api/validate-yaml":  # a README.md's model-card metadata, checked before a commit
+            return self._reply(200, {"errors": [], "warnings": []})
+        if path == "/api/repos/create":
+            request = json.loads(body)
+            repo = f"{request['organization']}/{request['name']}"
+            hub.repos[repo] = request.get("visibility") or ("private" if request.get("private") else "public")
+            return self._reply(200, {"url": f"{hub.endpoint}/{repo}", "name": repo})
+        if "/preupload/" in path:
+            files = json.loads(body)["files"]
+            modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
+            return self._reply(200, {"files": modes, "commitOid": "0" * 40})
+        if "/commit/" in path:
+            repo = path.removeprefix("/api/models/").split("/commit/")[0]
+            lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+            header = next(line["value"] for line in lines if line["key"] == "header")
+            files = {
+                line["value"]["path"]: base64.b64decode(line["value"]["content"])
+                for line in lines
+                if line["key"] == "file"
+            }
+            hub.commits.append({"repo": repo, "summary": header["summary"], "token": token, "files": files})
+            oid = f"{len(hub.commits):040x}"
+            return self._reply(200, {"commitUrl": f"{hub.endpoint}/{repo}/commit/{oid}", "commitOid": oid})
+        return self._reply(404, {"error": "not found"})
+
+
+@pytest.fixture
+def fake_hub():
+    """A :class:`FakeHub` serving on a free local port for the test's duration."""
+    hub = FakeHub()
+    thread = threading.Thread(target=hub.serve_forever, daemon=True)
+    thread.start()
+    yield hub
+    hub.shutdown()
+    hub.server_close()

@@ -86,6 +86,7 @@ PEFT = "plugins/swift-peft/tests"
 LOADING = "plugins/swift-transformers/tests/models/test_loading.py"
 VLLM = "contrib/swift-vllm/tests/test_engine_args.py::test_every_vllm_flag_of_the_reference_reaches_the_engine"
 QGALORE = "Q-GaLore is not supported"
+PUSH = "tests/export/test_push.py"
 TORCHACC = "TorchAcc"
 
 EVIDENCE: dict[str, Any] = {
@@ -355,12 +356,12 @@ EVIDENCE: dict[str, Any] = {
     "quant_seqlen": Refused(("--quant_seqlen", "512"), "only apply to --quant_method gptq or awq", "export"),
     "quant_batch_size": Refused(("--quant_batch_size", "2"), "only apply to --quant_method gptq or awq", "export"),
     "group_size": Refused(("--group_size", "64"), "only apply to --quant_method gptq or awq", "export"),
-    "push_to_hub": Shown("tests/export/test_push.py::test_push_to_hub_offline_fails_naming_the_repository"),
-    "hub_model_id": Shown("tests/export/test_push.py::test_push_to_hub_offline_fails_naming_the_repository"),
-    "hub_private_repo": Owed("pushing needs a reachable hub; the offline test only shows the flag is accepted"),
-    "commit_message": Owed("pushing needs a reachable hub"),
+    "push_to_hub": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
+    "hub_model_id": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
+    "hub_private_repo": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
+    "commit_message": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
 }
 
 
 # Flags with no evidence yet (see each entry's reason): this set may only shrink.
-OWED = {"hub_private_repo", "commit_message"}
+OWED: set[str] = set()

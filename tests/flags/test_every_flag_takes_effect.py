@@ -259,7 +259,7 @@ def test_the_flag_is_refused_before_anything_loads(flag, evidence, tiny_model_pa
 
 # ------------------------------------------------------------------ flags shown here
 def test_model_revision_picks_that_snapshot_of_the_hub_cache(tmp_path, monkeypatch):
-    """Two revisions of one repository in a Hugging Face cache: ``--model_revision`` picks its own."""
+    """Two revisions of one repository in each hub's cache: ``--model_revision`` picks its own."""
     from swift_transformers.models.resolve import resolve_model_dir
 
     from swift.arguments import TrainArguments
@@ -275,8 +275,17 @@ def test_model_revision_picks_that_snapshot_of_the_hub_cache(tmp_path, monkeypat
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
 
-    assert resolve_model_dir(TrainArguments(model="org/tiny")).endswith("a" * 40)
-    assert resolve_model_dir(TrainArguments(model="org/tiny", model_revision="v2")).endswith("b" * 40)
+    assert resolve_model_dir(TrainArguments(model="org/tiny", use_hf=True)).endswith("a" * 40)
+    assert resolve_model_dir(TrainArguments(model="org/tiny", use_hf=True, model_revision="v2")).endswith("b" * 40)
+    # ModelScope (the default hub): snapshots named by revision, "master" when none is given
+    for revision in ("master", "v2"):
+        folder = tmp_path / "ms" / "models" / "org--tiny" / "snapshots" / revision
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "ms"))
+    monkeypatch.delenv("USE_HF", raising=False)
+    assert resolve_model_dir(TrainArguments(model="org/tiny")).endswith("master")
+    assert resolve_model_dir(TrainArguments(model="org/tiny", model_revision="v2")).endswith("v2")
 
 
 def test_check_model_false_skips_the_weight_file_check(tiny_model_path, tmp_path):

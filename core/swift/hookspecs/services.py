@@ -96,10 +96,11 @@ def swift_get_quantizer(method: str) -> Quantizer | None:
 
 @hookspec(firstresult=True)
 def swift_push_to_hub(
-    folder: str, repo_id: str, token: str | None, private: bool, commit_message: str | None
+    folder: str, repo_id: str, token: str | None, private: bool, commit_message: str | None, use_hf: bool
 ) -> str | None:
     """Upload ``folder`` to the hub repository ``repo_id``; returns the commit URL.
 
     ``token`` is the value of ``--hub_token`` (or the environment's); a plugin must
-    refuse to upload without credentials rather than fail half-way.
+    refuse to upload without credentials rather than fail half-way. ``use_hf`` is
+    ``--use_hf``: Hugging Face rather than the default hub (ModelScope, as ms-swift).
     """

@@ -84,6 +84,7 @@ def export_main(args: ExportArguments) -> dict:
             token=args.hub_token,
             private=args.hub_private_repo,
             commit_message=args.commit_message,
+            use_hf=args.use_hf,
         )
     result["output_dir"] = produced
     return result

@@ -120,9 +120,15 @@ def get_quantizer(method: str) -> Quantizer:
 
 
 def push_to_hub(
-    folder: str, repo_id: str, *, token: str | None = None, private: bool = False, commit_message: str | None = None
+    folder: str,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
+    commit_message: str | None = None,
+    use_hf: bool = False,
 ) -> str:
-    """Upload ``folder`` to ``repo_id``; returns the commit URL."""
+    """Upload ``folder`` to ``repo_id`` (on Hugging Face with ``use_hf``); returns the commit URL."""
     return call_service(
         "swift_push_to_hub",
         folder=folder,
@@ -130,4 +136,5 @@ def push_to_hub(
         token=token,
         private=private,
         commit_message=commit_message,
+        use_hf=use_hf,
     )

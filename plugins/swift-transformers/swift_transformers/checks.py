@@ -208,6 +208,15 @@ def check_supported(args: TrainArguments) -> None:
     if getattr(args, "padding_free", False) and getattr(args, "predict_with_generate", False):
         raise UsageError("--predict_with_generate cannot split a padding-free row into prompts; drop --padding_free")
     check_sequence_parallel(args)
+    if getattr(args, "push_to_hub", False):
+        from swift_transformers import hub
+
+        if hub.on_modelscope(args):
+            raise UsageError(
+                "--push_to_hub during training pushes to Hugging Face (transformers' Trainer), and this run's hub is "
+                "ModelScope: pass --use_hf true for Hugging Face, or push the finished run to ModelScope with "
+                "`swift export --ckpt_dir <checkpoint> --push_to_hub true --hub_model_id owner/name`"
+            )
     qgalore = [k for k, v in _QGALORE_DEFAULTS.items() if getattr(args, k, v) != v]
     if qgalore:
         raise UsageError(

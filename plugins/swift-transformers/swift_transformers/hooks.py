@@ -98,7 +98,7 @@ def swift_get_quantizer(method):
 
 
 @hookimpl
-def swift_push_to_hub(folder, repo_id, token, private, commit_message):
+def swift_push_to_hub(folder, repo_id, token, private, commit_message, use_hf):
     from swift_transformers.export.hub import push_folder
 
-    return push_folder(folder, repo_id, token=token, private=private, commit_message=commit_message)
+    return push_folder(folder, repo_id, token=token, private=private, commit_message=commit_message, use_hf=use_hf)

@@ -6,20 +6,20 @@ renames the copy needs); each pair is a record of the datasets family, named by 
 with the Hugging Face id as alias. Which hub serves it:
 
 * ``--use_hf true`` (or ``USE_HF=1``, as ms-swift reads it): Hugging Face;
-* otherwise ModelScope, through the ``modelscope`` library when it is installed; without it, the
-  Hugging Face copy, with a notice saying so.
+* otherwise ModelScope (its hub client ``modelscope-hub`` downloads the repository's data files,
+  ``datasets`` reads them); without the client, the Hugging Face copy, with a notice saying so.
 
 Offline (``HF_HUB_OFFLINE=1``) the hub's local cache is read; a dataset that is not there is a
-usage error naming both ids. Light: the table only; ``datasets``/``modelscope`` load inside.
+usage error naming both ids. Light: the table only; ``datasets`` and the hub clients load inside.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+from swift_transformers import hub
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,6 @@ def find(name: str) -> HubDataset:
     return next(d for d in HUB_DATASETS if name in (d.modelscope, d.huggingface))
 
 
-def use_hf(args: Any) -> bool:
-    """``--use_hf``, or ``USE_HF`` in the environment (ms-swift's switch)."""
-    return bool(getattr(args, "use_hf", False)) or os.environ.get("USE_HF", "").lower() in ("1", "true", "yes")
-
-
 def load_hub_dataset(spec: Any, args: Any) -> Any:
     """The named-dataset loader (``fn(spec, args)``): the rows of ``spec`` from the hub that serves it.
 
@@ -114,25 +109,26 @@ def load_hub_dataset(spec: Any, args: Any) -> Any:
 
     entry = find(spec.name)
     subsets = spec.subsets or (None,)
-    if not use_hf(args) and importlib.util.find_spec("modelscope") is not None:
-        hub, dataset_id, load = "ModelScope", entry.modelscope, _from_modelscope
+    if hub.on_modelscope(args):
+        hub_name, dataset_id, load = "ModelScope", entry.modelscope, _from_modelscope
     else:
-        if not use_hf(args):
+        if not hub.use_hf(args):
             print(
-                f"swift: the modelscope library is not installed; loading {entry.modelscope} from its Hugging Face "
-                f"copy {entry.huggingface} (pass --use_hf true to say so, or pip install modelscope)",
+                f"swift: modelscope-hub is not installed; loading {entry.modelscope} from its Hugging Face "
+                f"copy {entry.huggingface} (pass --use_hf true to say so, or pip install modelscope-hub)",
                 file=sys.stderr,
             )
-        hub, dataset_id, load = "Hugging Face", entry.huggingface, _from_huggingface
+        hub_name, dataset_id, load = "Hugging Face", entry.huggingface, _from_huggingface
     parts = []
     for subset in subsets:
         try:
             parts.append(load(dataset_id, subset, args))
         except Exception as exc:  # the hub clients raise many unrelated types
-            offline = " (offline: only the hub's local cache is read)" if _offline() else ""
+            offline = " (offline: only the hub's local cache is read)" if hub.offline() else ""
+            other = f"--use_hf true for {entry.huggingface!r}" if hub_name == "ModelScope" else "a local file"
             raise UsageError(
-                f"cannot load dataset {spec.name!r} from {hub} as {dataset_id!r}{offline}: {type(exc).__name__}: "
-                f"{exc}. Download it once online, or pass a local file."
+                f"cannot load dataset {spec.name!r} from {hub_name} as {dataset_id!r}{offline}: {type(exc).__name__}: "
+                f"{exc}. Download it once online, or pass {other}."
             ) from exc
     from datasets import concatenate_datasets
 
@@ -141,15 +137,11 @@ def load_hub_dataset(spec: Any, args: Any) -> Any:
     return data.rename_columns(renames) if renames else data
 
 
-def _offline() -> bool:
-    return any(os.environ.get(k, "").lower() in ("1", "true", "yes") for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-
-
 def _from_huggingface(dataset_id: str, subset: str | None, args: Any) -> Any:
     import datasets
 
     source = dataset_id
-    if _offline():
+    if hub.offline():
         # the hub's own cache (datasets--org--name/snapshots/<sha>/…), as huggingface_hub lays it out
         from huggingface_hub import snapshot_download
 
@@ -163,7 +155,12 @@ def _from_huggingface(dataset_id: str, subset: str | None, args: Any) -> Any:
 
 
 def _from_modelscope(dataset_id: str, subset: str | None, args: Any) -> Any:
-    from modelscope import MsDataset
+    import datasets
 
-    data = MsDataset.load(dataset_id, subset_name=subset or "default", split="train")
-    return data.to_hf_dataset() if hasattr(data, "to_hf_dataset") else data
+    folder = hub.modelscope_snapshot(dataset_id, "dataset", token=getattr(args, "hub_token", None))
+    return datasets.load_dataset(
+        folder,
+        None if subset == "default" else subset,  # ModelScope's name of a dataset without subsets
+        split="train",
+        download_mode=getattr(args, "download_mode", None) or "reuse_dataset_if_exists",
+    )

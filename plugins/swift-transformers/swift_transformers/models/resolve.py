@@ -1,12 +1,17 @@
-"""Turn ``--model`` into a local folder: use a directory as is, download a hub id."""
+"""Turn ``--model`` into a local folder: use a directory as is, download a hub id.
+
+A hub id is ModelScope's unless ``--use_hf`` says Hugging Face (:mod:`swift_transformers.hub`).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from swift.kernel import UsageError
+from swift_transformers import hub
 
 # Formats swift never loads; skipping them keeps a download to the weights it uses
 # (Llama repos carry a second full copy of the weights under original/).
@@ -27,9 +32,9 @@ def _looks_like_path(model: str) -> bool:
     return model.startswith((".", "/", "~", "\\")) or os.path.isabs(model) or model.count("/") > 1
 
 
-def _hub_error(model: str, reason: str) -> UsageError:
+def _hub_error(model: str, reason: str, hub_name: str = "Hugging Face") -> UsageError:
     return UsageError(
-        f"cannot get model {model!r}: {reason} "
+        f"cannot get model {model!r} from {hub_name}: {reason} "
         "To use a model you already have, pass its local directory: "
         f"--model /path/to/{model.rsplit('/', 1)[-1]} "
         "(a folder with config.json, tokenizer files and weights)."
@@ -72,11 +77,12 @@ def resolve_model_dir(args: Any) -> str:
     """The local directory of ``--model``, downloading a hub id when needed.
 
     A path to an existing directory is returned unchanged. Anything else is a hub id,
-    fetched with ``huggingface_hub.snapshot_download`` (``--model_revision``,
-    ``--hub_token``); a copy already in the local cache is used offline.
+    fetched from ModelScope (``modelscope-hub``), or from Hugging Face with ``--use_hf``
+    (``huggingface_hub.snapshot_download``), at ``--model_revision`` with ``--hub_token``;
+    a copy already in the hub's local cache is used offline.
 
     Args:
-        args: Arguments with ``model``, ``model_revision`` and ``hub_token``.
+        args: Arguments with ``model``, ``model_revision``, ``hub_token`` and ``use_hf``.
 
     Raises:
         UsageError: ``--model`` is missing, names a missing path, or the hub id cannot be
@@ -90,7 +96,21 @@ def resolve_model_dir(args: Any) -> str:
     local = check_local_model(model)
     if local is not None:
         return local
-    return _download(model, getattr(args, "model_revision", None), getattr(args, "hub_token", None))
+    revision, token = getattr(args, "model_revision", None), getattr(args, "hub_token", None)
+    if hub.on_modelscope(args):
+        try:
+            return hub.modelscope_snapshot(
+                model, revision=revision, token=token, ignore_patterns=list(_IGNORE_PATTERNS)
+            )
+        except hub.HubMiss as exc:
+            raise _hub_error(model, f"{exc}. For a Hugging Face id pass --use_hf true.", "ModelScope") from None
+    if not hub.use_hf(args):
+        print(
+            f"swift: modelscope-hub is not installed; fetching {model} from Hugging Face "
+            "(pass --use_hf true to say so, or pip install modelscope-hub)",
+            file=sys.stderr,
+        )
+    return _download(model, revision, token)
 
 
 def _download(model: str, revision: str | None, token: str | None) -> str:

@@ -12,13 +12,17 @@ def test_local_directory_is_used_as_is(tiny_model_dir, make_args):
     assert resolve_model_dir(make_args(model=tiny_model_dir)) == tiny_model_dir
 
 
-def test_hub_id_offline_says_the_hub_is_unreachable_and_how_to_pass_a_folder(make_args):
+@pytest.mark.parametrize(("use_hf", "hub"), [(False, "ModelScope"), (True, "Hugging Face")])
+def test_hub_id_offline_says_the_hub_is_unreachable_and_how_to_pass_a_folder(
+    use_hf, hub, make_args, monkeypatch, tmp_path
+):
     # tests/conftest.py sets HF_HUB_OFFLINE=1 before huggingface_hub is imported.
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "empty"))
     with pytest.raises(UsageError) as info:
-        resolve_model_dir(make_args(model="Qwen/Qwen2.5-0.5B-Instruct"))
+        resolve_model_dir(make_args(model="Qwen/Qwen2.5-0.5B-Instruct", use_hf=use_hf))
     message = str(info.value)
-    assert "'Qwen/Qwen2.5-0.5B-Instruct'" in message
-    assert "unreachable" in message and "HF_HUB_OFFLINE" in message
+    assert f"'Qwen/Qwen2.5-0.5B-Instruct' from {hub}" in message
+    assert "offline" in message and "HF_HUB_OFFLINE" in message
     assert "--model /path/to/Qwen2.5-0.5B-Instruct" in message
 
 

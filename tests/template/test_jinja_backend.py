@@ -96,3 +96,40 @@ def test_errors_raised_by_a_chat_template_become_template_errors(family_tokenize
     ]
     with pytest.raises(TemplateError, match="alternate"):
         template.encode({"messages": messages})
+
+
+# The message part of gpt-oss's published template (openai/gpt-oss-20b, harmony format), without its
+# system, developer and tool blocks: the last reply ends with <|return|> (the stop token), earlier
+# ones with <|end|>, which is not one.
+HARMONY = (
+    "{{- '<|start|>system<|message|>Reasoning: medium<|end|>' -}}"
+    "{%- for message in messages -%}"
+    "{%- if message.role == 'assistant' -%}"
+    "{%- if loop.last and not add_generation_prompt -%}"
+    "{{- '<|start|>assistant<|channel|>final<|message|>' + message.content + '<|return|>' -}}"
+    "{%- else -%}"
+    "{{- '<|start|>assistant<|channel|>final<|message|>' + message.content + '<|end|>' -}}"
+    "{%- endif -%}"
+    "{%- elif message.role == 'user' -%}"
+    "{{- '<|start|>user<|message|>' + message.content + '<|end|>' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}<|start|>assistant{%- endif -%}"
+)
+
+
+def test_a_template_closing_only_the_last_reply_with_its_stop_token_trains_every_reply(chatml_tokenizer):
+    harmony = copy.deepcopy(chatml_tokenizer)
+    harmony.add_special_tokens({"additional_special_tokens": ["<|start|>", "<|message|>", "<|end|>", "<|return|>"]})
+    harmony.eos_token = "<|return|>"
+    harmony.chat_template = HARMONY
+    messages = [m for m in CONVERSATIONS[1] if m["role"] != "system"]
+    encoded = get_template("chat_template", harmony).encode({"messages": messages})
+    assert harmony.decode(encoded["input_ids"]) == harmony.apply_chat_template(messages, tokenize=False)
+    trained = [i for i, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100]
+    # the first reply without the <|end|> that only earlier replies get; the last with its stop token
+    assert harmony.decode(trained) == "<|channel|>final<|message|>Two.<|channel|>final<|message|>Four.<|return|>"
+    # a template whose earlier replies lose their text is still refused
+    harmony.chat_template = HARMONY.replace("message.content + '<|end|>'", "'...' + '<|end|>'")
+    with pytest.raises(TemplateError, match="cannot find where this assistant turn ends"):
+        get_template("chat_template", harmony).encode({"messages": messages})

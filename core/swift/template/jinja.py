@@ -13,7 +13,9 @@ mask comes from rendering prefixes. For each assistant message *k*:
   a reply with no end token to train is refused (the model would never learn to stop).
 
 A chat template whose earlier turns change when later ones are added (beyond
-what is described above) is not prefix-stable; such rows raise ``TemplateError``.
+what is described above) is not prefix-stable; such rows raise ``TemplateError`` — except a
+template that closes only the last reply differently (gpt-oss: ``<|return|>`` last, ``<|end|>``
+before): an earlier reply is then what both renderings share, trained without its end token.
 
 A chat template that marks each assistant output with ``{% generation %}`` blocks says itself
 what is trained: the blocks (found by rendering once with their tags turned into marker
@@ -139,6 +141,31 @@ class JinjaRenderer:
         # Partly repeated (R1's prompt opens "<think>\n" that old replies lack).
         return _common_prefix(tail, rest)
 
+    def _closed_differently(self, full: str, upto: str, start: int, limit: int, message: dict, index: int) -> int:
+        """Where an earlier reply ends when the template closes a conversation's last reply otherwise.
+
+        gpt-oss ends the last reply with ``<|return|>`` (a stop token) and earlier ones with
+        ``<|end|>`` (none): the reply is what the two renderings share — trained without an end
+        token, which the conversation's last reply teaches — provided the last-reply rendering
+        does end with a stop token and the shared part holds the whole reply.
+        """
+        end = min(_common_prefix(upto, full), limit)
+        # the shared text may run into the two closings' common characters (``<|`` of <|end|>/<|return|>)
+        opened = [pos for stop in self.stops if stop and start <= (pos := upto.rfind(stop)) < end]
+        end = min(opened, default=end)
+        closing = upto[end:]
+        content = message.get("content") or ""
+        if (
+            end <= start
+            or content.strip() not in full[start:end]
+            or not any(stop and stop in closing for stop in self.stops)
+        ):
+            raise TemplateError(
+                f"message {index}: cannot find where this assistant turn ends in the chat template's output; "
+                "use a swift template (--template, --template_backend swift)"
+            )
+        return end
+
     def segments(self, conv: Conversation, *, system: str | None, add_generation_prompt: bool) -> list[Segment]:
         """Rendered text split into prompt and assistant-output segments."""
         messages = [_published_message(m) for m in conv.messages]
@@ -183,6 +210,11 @@ class JinjaRenderer:
             end = _first_stop(full, start, limit, self.stops)
             if end is None:
                 upto = self._apply(messages[: k + 1], tools, False)
+                if not full.startswith(upto) and n + 1 < len(turns):
+                    end = self._closed_differently(full, upto, start, limit, messages[k], k - offset)
+                    out += [Segment(full[cursor:start]), Segment(full[start:end], turn=k - offset)]
+                    cursor = end
+                    continue
                 if not full.startswith(upto) or len(upto) > limit:
                     raise TemplateError(
                         f"message {k - offset}: cannot find where this assistant turn ends "

@@ -132,10 +132,10 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             "generation does not pass the images yet (use swift infer --val_dataset on a checkpoint)"
         )
     rlhf = getattr(args, "rlhf_type", None)
-    if rlhf and rlhf not in ("dpo", "grpo"):
+    if rlhf and rlhf not in ("dpo", "kto", "grpo"):
         raise UsageError(
             f"swift rlhf --rlhf_type {rlhf}: model type {record.name!r} is a vision-language model; of the "
-            "preference and RL methods only dpo and grpo train on images so far"
+            "preference and RL methods only dpo, kto and grpo train on images so far"
         )
     if rlhf == "grpo":
         for flag, on in (

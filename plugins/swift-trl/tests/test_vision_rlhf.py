@@ -1,4 +1,4 @@
-"""DPO and GRPO on image rows: the images reach the model in every pass (rollouts, policy, reference)."""
+"""DPO, KTO and GRPO on image rows: the images reach the model in every pass (rollouts, policy, reference, KL)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,55 @@ def test_dpo_on_images_prefers_the_chosen_color(vision_pairs, rlhf, read_logs, t
     assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
 
 
-@pytest.mark.parametrize("method", ["kto", "orpo"])
+def test_the_kto_batch_carries_each_rows_images_for_its_sequence_and_its_kl_sequence(vision_pairs):
+    from swift_trl.preference.data import encode_preference_dataset
+    from swift_trl.preference.trainers import ImageUnpairedCollator, _rotate_completions
+    from transformers import AutoTokenizer
+
+    from swift.arguments import RLHFArguments
+    from swift.services import load_datasets
+    from swift.template import get_template
+
+    model, data = vision_pairs
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    args = RLHFArguments(model=str(model), rlhf_type="kto", dataset=[str(data)], split_dataset_ratio=0.0)
+    rows, _ = load_datasets(args)
+    encoded = encode_preference_dataset(rows, get_template("qwen2_vl", tokenizer), args, unpaired=True)
+    assert len(encoded) == 32 and [encoded[0]["label"], encoded[1]["label"]] == [True, False]
+    examples = list(encoded.select(range(3)).map(_rotate_completions, batched=True, batch_size=3))
+    batch = ImageUnpairedCollator(pad_token_id=tokenizer.pad_token_id)(examples)
+    pad = tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    for prefix in ("", "KL_"):  # the types mark exactly the image tokens of both sequences
+        assert torch.equal(batch[f"{prefix}mm_token_type_ids"], (batch[f"{prefix}input_ids"] == pad).long())
+    assert batch["image_grid_thw"].shape[0] == 3  # one image per row, in row order
+    assert int((batch["input_ids"] == pad).sum()) == int(batch["image_grid_thw"].prod(-1).sum()) // 4
+
+
+def test_kto_on_images_prefers_the_desirable_color(vision_pairs, rlhf, read_logs, tmp_path):
+    from swift.arguments import RLHFArguments
+
+    model, data = vision_pairs
+    args = RLHFArguments(
+        model=str(model),
+        rlhf_type="kto",
+        dataset=[str(data)],
+        output_dir=str(tmp_path / "out"),
+        max_steps=12,
+        save_steps=12,
+        logging_steps=1,
+        per_device_train_batch_size=4,
+        learning_rate=5e-3,
+        lora_dropout=0.0,
+        split_dataset_ratio=0.0,
+        report_to=["none"],
+    )
+    summary = rlhf(args)
+    logs = [r for r in read_logs(Path(summary["output_dir"]) / "logging.jsonl") if "rewards/margins" in r]
+    assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
+    assert (Path(summary["output_dir"]) / "checkpoint-12" / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("method", ["orpo", "cpo"])
 def test_other_methods_on_a_vision_model_stop_before_loading(vision_pairs, method, tmp_path, capsys):
     from swift.cli.main import main
 
@@ -91,7 +139,7 @@ def test_other_methods_on_a_vision_model_stop_before_loading(vision_pairs, metho
     except SystemExit as exc:
         rc = exc.code
     err = capsys.readouterr().err
-    assert rc == 2 and "only dpo and grpo train on images so far" in err, err
+    assert rc == 2 and "only dpo, kto and grpo train on images so far" in err, err
     assert not (tmp_path / "o").exists()
 
 

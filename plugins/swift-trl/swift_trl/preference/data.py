@@ -130,12 +130,18 @@ def encode_pair(template: Any, row: Mapping, max_length: int | None, strategy: s
         raise TemplateError("the prompt encodes differently before the chosen and rejected answers")
     full = len(prompt)
     prompt, (chosen, rejected_ids) = fit_length(prompt, [chosen, rejected_ids], max_length, strategy)
+    media = _fit_media(media, full, len(prompt), max(len(chosen), len(rejected_ids)), max_length)
+    return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected_ids, **media}
+
+
+def _fit_media(media: dict, full: int, kept: int, longest: int, max_length: int | None) -> dict:
+    """The prompt's per-token modality after left truncation kept its last ``kept`` of ``full`` tokens."""
     for key in TOKEN_TYPE_KEYS:
         if key in media:
-            if any(media[key][: full - len(prompt)]):  # left truncation would cut an image from its tokens
-                raise MaxLengthError(full + max(len(chosen), len(rejected_ids)), max_length)
-            media[key] = media[key][full - len(prompt) :]
-    return {"prompt_ids": prompt, "chosen_ids": chosen, "rejected_ids": rejected_ids, **media}
+            if any(media[key][: full - kept]):  # left truncation would cut an image from its tokens
+                raise MaxLengthError(full + longest, max_length)
+            media[key] = media[key][full - kept :]
+    return media
 
 
 def parse_label(value: Any) -> bool:
@@ -158,16 +164,19 @@ def encode_unpaired(template: Any, row: Mapping, max_length: int | None, strateg
     if row.get("label") is None and row.get("rejected_response") is not None:
         pair = encode_pair(template, row, max_length, strategy)
         prompt = pair["prompt_ids"]
+        media = {k: v for k, v in pair.items() if k not in PAIRWISE_COLUMNS}  # a vision row's image inputs
         return [
-            {"prompt_ids": prompt, "completion_ids": pair["chosen_ids"], "label": True},
-            {"prompt_ids": prompt, "completion_ids": pair["rejected_ids"], "label": False},
+            {"prompt_ids": prompt, "completion_ids": pair["chosen_ids"], "label": True, **media},
+            {"prompt_ids": prompt, "completion_ids": pair["rejected_ids"], "label": False, **media},
         ]
     if row.get("label") is None:
         raise TemplateError("no 'label' (KTO needs label true/false, or a 'rejected_response')")
     label = parse_label(row["label"])
-    prompt, completion = split_final_turn(template, _final_answer(row), row)
+    prompt, completion, media = split_final_turn_media(template, _final_answer(row), row)
+    full = len(prompt)
     prompt, (completion,) = fit_length(prompt, [completion], max_length, strategy)
-    return [{"prompt_ids": prompt, "completion_ids": completion, "label": label}]
+    media = _fit_media(media, full, len(prompt), len(completion), max_length)
+    return [{"prompt_ids": prompt, "completion_ids": completion, "label": label, **media}]
 
 
 def _plain(value: Any) -> Any:
@@ -211,7 +220,7 @@ def encode_preference_dataset(
             report.bad(i + 1, rejection_reason(exc, row))
     report.log()
     report.check_not_empty()
-    if not unpaired and any("pixel_values" in row for row in rows):
+    if any("pixel_values" in row for row in rows):
         # image rows: trl takes a datasets.Dataset, so each image's pixels are stored as lists
         return Dataset.from_list([{k: _plain(v) for k, v in row.items()} for row in rows])
     ids = List(Value("int64"))

@@ -21,6 +21,7 @@ from trl import DPOTrainer, KTOTrainer
 from trl.experimental.cpo import CPOTrainer
 from trl.experimental.orpo import ORPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
+from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
 
 from swift.template import IGNORE_INDEX
 from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
@@ -80,24 +81,46 @@ class ImagePreferenceCollator(DataCollatorForPreference):
 
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         """Trl's padded batch, plus ``pixel_values``/``image_grid_thw`` and the token types of image rows."""
-        import torch
-
         batch = super().torch_call(examples)
-        if not any("pixel_values" in e for e in examples):
-            return batch
-        width = batch["input_ids"].shape[1]
-        for key in MEDIA_TENSOR_KEYS:
-            parts = [torch.as_tensor(e[key]) for e in examples if e.get(key) is not None]
-            if parts:
-                batch[key] = torch.cat(parts * 2)
-        for key in TOKEN_TYPE_KEYS:
-            if any(key in e for e in examples):
-                types = torch.zeros((2 * len(examples), width), dtype=torch.long)
-                for i, e in enumerate(examples * 2):
-                    prompt = e.get(key) or []
-                    types[i, : len(prompt)] = torch.as_tensor(prompt, dtype=torch.long)
-                batch[key] = types
+        if any("pixel_values" in e for e in examples):
+            add_image_inputs(batch, examples * 2, [""])
         return batch
+
+
+@dataclasses.dataclass
+class ImageUnpairedCollator(DataCollatorForUnpairedPreference):
+    """trl's KTO collator plus the image inputs of swift-encoded vision rows.
+
+    Each row's images once, in row order; its prompt's per-token modality on the main sequence
+    and on the KL sequence (the same prompt before another row's completion), which trl passes
+    to the model as ``token_type_ids``/``mm_token_type_ids`` and their ``KL_`` twins.
+    """
+
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        """Trl's padded batch, plus the image inputs and token types of image rows."""
+        batch = super().torch_call(examples)
+        if any("pixel_values" in e for e in examples):
+            add_image_inputs(batch, examples, ["", "KL_"] if "KL_input_ids" in batch else [""])
+        return batch
+
+
+def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes: list[str]) -> None:
+    """Put ``rows``' image tensors (concatenated) and prompt token types (right-padded to each sequence) in ``batch``."""
+    import torch
+
+    for key in MEDIA_TENSOR_KEYS:
+        parts = [torch.as_tensor(r[key]) for r in rows if r.get(key) is not None]
+        if parts:
+            batch[key] = torch.cat(parts)
+    for key in TOKEN_TYPE_KEYS:
+        if not any(key in r for r in rows):
+            continue
+        for prefix in prefixes:
+            types = torch.zeros((len(rows), batch[f"{prefix}input_ids"].shape[1]), dtype=torch.long)
+            for i, r in enumerate(rows):
+                prompt = r.get(key) or []
+                types[i, : len(prompt)] = torch.as_tensor(prompt, dtype=torch.long)
+            batch[f"{prefix}{key}"] = types
 
 
 class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
@@ -115,7 +138,12 @@ class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
 
 
 class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
-    """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label``."""
+    """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label`` (+ image inputs)."""
+
+    def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
+        if train_dataset is not None and "pixel_values" in (getattr(train_dataset, "column_names", None) or ()):
+            kwargs.setdefault("data_collator", ImageUnpairedCollator(pad_token_id=processing_class.pad_token_id))
+        super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if not has_columns(dataset, UNPAIRED_COLUMNS):

@@ -105,7 +105,7 @@ class ImageUnpairedCollator(DataCollatorForUnpairedPreference):
 
 
 def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes: list[str]) -> None:
-    """Put ``rows``' image tensors (concatenated) and prompt token types (right-padded to each sequence) in ``batch``."""
+    """Put ``rows``' image tensors (concatenated) and prompt token types (right-padded) in ``batch``."""
     import torch
 
     for key in MEDIA_TENSOR_KEYS:

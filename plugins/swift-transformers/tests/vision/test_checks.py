@@ -70,7 +70,7 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["rlhf", "--rlhf_type", "kto"], "only dpo and grpo train on images so far"),
+        (["rlhf", "--rlhf_type", "simpo"], "only dpo, kto and grpo train on images so far"),
         (["infer", "--infer_backend", "vllm"], "only the pt backend serves with images so far"),
     ],
 )

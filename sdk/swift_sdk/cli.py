@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -26,3 +32,48 @@ def run_swift(
     return subprocess.run(
         [*swift_command(), *argv], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def swift_server(
+    command: str, *argv: str, log_path: str | Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> Iterator[str]:
+    """``swift <command> <argv> --port P`` (``deploy``, ``rollout``) until the block ends; yields ``http://127.0.0.1:P``.
+
+    Waits for ``GET /health``; the server's output goes to ``log_path``.
+
+    Raises:
+        RuntimeError: The server exited or did not answer within ``timeout`` seconds (with its log).
+    """
+    port = free_port()
+    full_env = {**os.environ, "SWIFT_PLUGINS_STRICT": "1", **(env or {})}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [*swift_command(), command, *argv, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=full_env
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"swift {command} exited with {proc.returncode}:\n{Path(log_path).read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"swift {command} did not start:\n{Path(log_path).read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(30)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import random
-import socket
 
 import pytest
 
+from swift_sdk.cli import free_port, swift_server
 from swift_sdk.cli import run_swift as sdk_run_swift
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
@@ -47,13 +46,6 @@ def text_files(tmp_path_factory) -> dict[str, str]:
     return {"txt": str(folder / "corpus.txt"), "jsonl": str(folder / "corpus.jsonl")}
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now (for torchrun's MASTER_PORT)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def run_swift(tmp_path):
     """``run_swift(*argv, env=None, timeout=...)`` → ``CompletedProcess`` of ``swift <argv>``."""
@@ -66,43 +58,9 @@ def port() -> int:
     return free_port()
 
 
-@contextlib.contextmanager
 def deployed(argv: list[str], log_path, timeout: float = 180):
-    """``swift deploy <argv>`` on a free local port until the block ends; yields its base URL.
-
-    Waits for ``/health``; a server that exits or does not start fails the test with its log.
-    """
-    import subprocess
-    import time
-
-    import httpx
-
-    from swift_sdk.cli import swift_command
-
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SWIFT_PLUGINS_STRICT": "1"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [*swift_command(), "deploy", *argv, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"swift deploy exited with {proc.returncode}:\n{open(log_path).read()}")
-            try:
-                if httpx.get(url + "/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"swift deploy did not start:\n{open(log_path).read()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.kill()
-        proc.wait(30)
+    """``swift deploy <argv>`` on a free local port until the block ends; yields its base URL."""
+    return swift_server("deploy", *argv, log_path=log_path, env={"HF_HUB_OFFLINE": "1"}, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

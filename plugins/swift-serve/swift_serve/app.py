@@ -37,6 +37,7 @@ from swift.protocol import (
 from swift_serve.bodies import ParsedRequest, RequestRules, parse_chat, parse_completion, parse_json, read_body
 from swift_serve.catalog import ModelCatalog, ServedModel
 from swift_serve.errors import APIError, bad_request, error_body, internal_error
+from swift_serve.runtime_lora import add_runtime_lora_routes, runtime_lora_enabled
 from swift_serve.schemas import ChatCompletionRequest, CompletionRequest
 from swift_serve.sse import stream_events
 from swift_serve.stats import ServerStats, log_every
@@ -284,5 +285,7 @@ def create_app(
         parsed = parse_completion(await server.read_json(request), server.rules)
         return await server.answer(parsed, completions=True)
 
+    if runtime_lora_enabled():  # vLLM's runtime LoRA API, for trainers sampling through --base_url
+        add_runtime_lora_routes(app, server, engine, getattr(args, "host", "127.0.0.1"))
     publish_schemas(app, [ChatCompletionRequest, CompletionRequest])
     return app

@@ -100,6 +100,27 @@ class ModelCatalog:
             )
         return entry
 
+    def add_adapter(self, name: str, root: str) -> None:
+        """Serve adapter ``name`` (loaded at run time from ``root``) under its own name.
+
+        Raises:
+            APIError: 400 when the name is taken.
+        """
+        if name in self.entries:
+            raise APIError(400, f"The lora adapter {name!r} has already been loaded.", param="lora_name")
+        self.entries[name] = ServedModel(name, name, self.default.name, root)
+
+    def remove_adapter(self, name: str) -> None:
+        """Stop listing adapter ``name``.
+
+        Raises:
+            APIError: 404 when no adapter is served as ``name`` (the model itself cannot be removed).
+        """
+        entry = self.entries.get(name)
+        if entry is None or entry.adapter != name:
+            raise APIError(404, f"The lora adapter {name!r} is not loaded.", param="lora_name")
+        del self.entries[name]
+
     def card(self, entry: ServedModel) -> dict[str, Any]:
         """The OpenAI model object of ``entry``."""
         return {

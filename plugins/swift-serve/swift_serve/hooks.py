@@ -42,7 +42,7 @@ OPENAI_ARGUMENTS = ArgumentGroupRecord(
     name="openai",
     load="swift_serve.remote_arguments:OpenAIEngineArguments",
     summary="--base_url, --api_key, --request_timeout, --max_concurrency",
-    commands=("infer", "sample"),
+    commands=("infer", "sample", "rlhf"),  # rlhf: GRPO sampling on an OpenAI-compatible server
 )
 
 

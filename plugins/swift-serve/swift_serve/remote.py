@@ -94,8 +94,7 @@ class OpenAIEngine:
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
         self._pool = ThreadPoolExecutor(max_workers=max(1, int(getattr(args, "max_concurrency", 32))))
-        served = [m.get("id") for m in self._call("GET", "/models", timeout=min(self.timeout, 30.0)).get("data", [])]
-        served = [m for m in served if isinstance(m, str)]
+        served = self._served()
         if not served:
             raise UsageError(f"the server at {self.base_url} lists no models (GET /v1/models)")
         wanted = getattr(args, "model", None)
@@ -106,6 +105,14 @@ class OpenAIEngine:
             )
         self.model_name = wanted or served[0]
         self.adapter_names = tuple(m for m in served if m != self.model_name)
+
+    def _served(self) -> list[str]:
+        served = [m.get("id") for m in self._call("GET", "/models", timeout=min(self.timeout, 30.0)).get("data", [])]
+        return [m for m in served if isinstance(m, str)]
+
+    def refresh(self) -> None:
+        """Read the server's models again (adapters another client loaded or unloaded)."""
+        self.adapter_names = tuple(m for m in self._served() if m != self.model_name)
 
     # ------------------------------------------------------------------ transport
     def _open(self, method: str, path: str, body: dict[str, Any] | None, timeout: float) -> Any:
@@ -248,6 +255,36 @@ class OpenAIEngine:
             return await asyncio.to_thread(self._answer, request, config, adapter)
         chunks = await asyncio.to_thread(self._chunks, request, config, adapter)
         return _async_iter(chunks)
+
+    # ------------------------------------------------------------------ runtime LoRA (vLLM's API)
+    def load_lora_adapter(self, name: str, path: str) -> None:
+        """Have the server serve the peft adapter in its folder ``path`` as the model ``name``.
+
+        ``POST /v1/load_lora_adapter`` — ``swift deploy`` with ``SWIFT_ALLOW_RUNTIME_LORA_UPDATING=1``,
+        ``vllm serve`` with ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``. ``adapter=name`` then selects it.
+
+        Raises:
+            InvalidRequestError: The server refused (no such API, the folder unreadable there …).
+        """
+        self._post_text("/load_lora_adapter", {"lora_name": name, "lora_path": path})
+        self.adapter_names = (*self.adapter_names, name)
+
+    def unload_lora_adapter(self, name: str) -> None:
+        """Have the server stop serving adapter ``name`` (``POST /v1/unload_lora_adapter``)."""
+        self._post_text("/unload_lora_adapter", {"lora_name": name})
+        self.adapter_names = tuple(n for n in self.adapter_names if n != name)
+
+    def _post_text(self, path: str, body: dict[str, Any]) -> str:
+        try:
+            with self._open("POST", path, body, self.timeout) as response:
+                return response.read().decode("utf-8", "replace")
+        except InvalidRequestError as exc:
+            if "(404)" in str(exc):
+                raise InvalidRequestError(
+                    f"{exc} — the server has no runtime LoRA API: start swift deploy with "
+                    "SWIFT_ALLOW_RUNTIME_LORA_UPDATING=1 (vllm serve: VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)"
+                ) from None
+            raise
 
     def close(self) -> None:
         """Stop the request threads; the server is left running."""

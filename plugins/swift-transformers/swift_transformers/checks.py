@@ -140,6 +140,7 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
     if rlhf == "grpo":
         for flag, on in (
             ("use_vllm", getattr(args, "use_vllm", False)),
+            ("base_url", bool(getattr(args, "base_url", None))),
             ("multi_turn_scheduler", bool(getattr(args, "multi_turn_scheduler", None))),
             ("padding_free", getattr(args, "padding_free", False)),
         ):

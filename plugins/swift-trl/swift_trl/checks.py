@@ -14,6 +14,27 @@ def check_args(command: str, args: RLHFArguments) -> None:
     """Refuse what the ``--rlhf_type`` trainer cannot do before a model loads."""
     if command == "rlhf" and getattr(args, "rlhf_type", None) == "grpo":
         check_grpo(args)
+    if command == "rlhf":
+        check_remote_rollouts(args)
+
+
+def check_remote_rollouts(args: RLHFArguments) -> None:
+    """``--base_url``: GRPO samples on that OpenAI-compatible server, which takes the policy as a LoRA adapter."""
+    if not getattr(args, "base_url", None):
+        return
+    if args.rlhf_type != "grpo":
+        raise UsageError(f"--base_url samples GRPO rollouts on a server; --rlhf_type {args.rlhf_type} samples nothing")
+    if args.use_vllm:
+        raise UsageError(
+            "--base_url and --use_vllm both choose where GRPO samples: --base_url for an OpenAI-compatible "
+            "server, --use_vllm (--vllm_mode server) for `swift rollout`"
+        )
+    if args.train_type != "lora":
+        raise UsageError(
+            f"--base_url: the server gets the policy as a LoRA adapter (vLLM's runtime LoRA API), and "
+            f"--train_type {args.train_type} trains no plain LoRA; use --train_type lora, or `swift rollout` "
+            "(--use_vllm true --vllm_mode server), which takes full weights"
+        )
 
 
 def check_grpo(args: RLHFArguments) -> None:

@@ -96,6 +96,26 @@ class AdapterSet:
         marker = f".{internal}."
         return sum(1 for n, _ in model.named_parameters() if marker in n)
 
+    def remove(self, name: str) -> None:
+        """Stop serving adapter ``name`` and free its weights.
+
+        The caller makes sure nothing generates meanwhile.
+
+        Raises:
+            InvalidRequestError: No adapter is served as ``name``.
+        """
+        self.check(name)
+        if name is None:
+            raise InvalidRequestError("name the adapter to unload")
+        internal = self._internal.pop(name)
+        self.names = tuple(n for n in self.names if n != name)
+        others = [i for i in (*self._internal.values(), *self._defaults) if i != internal]
+        if others:  # peft refuses to work once its active adapter is deleted: activate another first
+            self.model.set_adapter(others[0], inference_mode=True)
+            self.model.delete_adapter(internal)
+        # the only adapter stays loaded (peft needs one) but no request can name it any more
+        self._active = None
+
     def check(self, name: str | None) -> None:
         """Raise :class:`InvalidRequestError` unless ``name`` is None or a served adapter."""
         if name is None or name in self.names:

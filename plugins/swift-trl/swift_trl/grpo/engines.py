@@ -9,6 +9,10 @@ flags                                      engine
 ``--vllm_server_host H --vllm_server_port``  server over HTTP (``docs/rollout.md``)
 ``--use_vllm --vllm_mode colocate``        :class:`ColocatedEngine`: the ``vllm``
                                            engine plugin in this process
+``--base_url URL``                         :class:`OpenAIServerEngine`: the ``openai``
+                                           engine over any OpenAI-compatible server
+                                           with vLLM's runtime LoRA API (``swift
+                                           deploy``, ``vllm serve``); LoRA only
 =========================================  ==========================================
 
 Every one is an engine of the serving protocol (``infer``) plus ``sync_weights(model)``,
@@ -17,6 +21,8 @@ called after the policy changed and before the next round is sampled.
 
 from __future__ import annotations
 
+import os
+import shutil
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -139,8 +145,65 @@ class ColocatedEngine:
         self.engine.close()
 
 
-def build_engine(args: Any, model: Any, tokenizer: Any, template: Any, tuner: Any, batch_size: int) -> RolloutEngine:
+class OpenAIServerEngine:
+    """An OpenAI-compatible server sampling through the ``openai`` engine; the policy's LoRA loaded into it.
+
+    After each update the trained adapter is saved as a plain peft LoRA under the run folder
+    (``rollout_adapters/policy-N``) and the server loads it as the model ``policy-N`` through
+    vLLM's runtime LoRA API (``POST /v1/load_lora_adapter``: ``swift deploy`` with
+    ``SWIFT_ALLOW_RUNTIME_LORA_UPDATING=1``, ``vllm serve`` with ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``);
+    requests then name it, and the previous one is unloaded. The server must read that folder
+    (the same machine or shared storage). Before the first update the server's model is the
+    policy (a new LoRA starts as the identity).
+    """
+
+    def __init__(self, args: Any, tuner: Any, run_dir: str):
+        view = SimpleNamespace(
+            base_url=args.base_url,
+            api_key=getattr(args, "api_key", None),
+            request_timeout=getattr(args, "request_timeout", 600.0),
+            max_concurrency=getattr(args, "max_concurrency", 32),
+            model=None,  # the server's own model (the trainer's --model is a local checkpoint)
+        )
+        self.engine = load_engine("openai")(view)
+        self.tuner = tuner
+        self.folder = os.path.join(run_dir, "rollout_adapters")
+        self.version = 0
+        self.adapter: str | None = None
+
+    def infer(self, requests: list, request_config: Any = None) -> list:
+        """Generate on the server with the latest policy adapter."""
+        return self.engine.infer(requests, request_config, adapter=self.adapter)
+
+    def sync_weights(self, model: Any) -> None:
+        """Save the adapter, have the server load it under a new name, unload the old one (main process)."""
+        from swift_transformers import api as runs
+
+        self.version += 1
+        name, previous = f"policy-{self.version}", self.adapter
+        if runs.is_main_process():
+            path = os.path.abspath(os.path.join(self.folder, name))
+            self.tuner.save(model, path, selected_adapters=["default"])
+            self.engine.load_lora_adapter(name, path)
+            if previous is not None:
+                self.engine.unload_lora_adapter(previous)
+                shutil.rmtree(os.path.join(self.folder, previous), ignore_errors=True)
+        runs.barrier()
+        if not runs.is_main_process():
+            self.engine.refresh()  # the main process loaded it
+        self.adapter = name  # every rank now samples with the new adapter
+
+    def close(self) -> None:
+        """Close the connection to the server."""
+        self.engine.close()
+
+
+def build_engine(
+    args: Any, model: Any, tokenizer: Any, template: Any, tuner: Any, batch_size: int, run_dir: str = "."
+) -> RolloutEngine:
     """The engine ``args`` ask for (see the module docstring)."""
+    if getattr(args, "base_url", None):
+        return OpenAIServerEngine(args, tuner, run_dir)
     if not args.use_vllm:
         return LocalEngine(args, model, tokenizer, template, batch_size)
     if args.vllm_mode == "server":

@@ -98,7 +98,7 @@ def run_grpo(args: Any) -> dict:
     # when turns do not chain, whole conversations are encoded following each message's
     # "loss" flag: answers the model wrote, nothing else
     train_template = get_template(run.template.meta, run.tokenizer, args, loss_scale="default", max_length=None)
-    engine = build_engine(args, model, run.tokenizer, run.template, tuner, shape.completions)
+    engine = build_engine(args, model, run.tokenizer, run.template, tuner, shape.completions, run.run_dir)
     sampler = GroupSampler(
         engine,
         run.template,

@@ -10,7 +10,6 @@ import json
 import math
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 

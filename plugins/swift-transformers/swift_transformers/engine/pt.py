@@ -210,7 +210,7 @@ class PtEngine:
         return count
 
     def unload_adapter(self, name: str) -> None:
-        """Stop serving adapter ``name`` (``swift deploy``'s ``/v1/unload_lora_adapter``); waits for the running batch."""
+        """Stop serving adapter ``name`` (`swift deploy`'s `/v1/unload_lora_adapter`); waits for the running batch."""
         with self._updating, self._quiet():
             self._adapters.remove(name)
             self.adapter_names = self._adapters.names

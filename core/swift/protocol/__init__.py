@@ -11,6 +11,7 @@ imports no torch. Engines implement :class:`InferEngine`; ``swift infer``,
 
 from swift.protocol.engine import (
     AdapterLoader,
+    AdapterUnloader,
     InferEngine,
     InvalidRequestError,
     WeightLoader,
@@ -40,6 +41,7 @@ from swift.protocol.stops import cut_at_stop, find_stop, stop_holdback
 
 __all__ = [
     "AdapterLoader",
+    "AdapterUnloader",
     "ChatCompletionResponse",
     "ChatCompletionResponseChoice",
     "ChatCompletionResponseStreamChoice",

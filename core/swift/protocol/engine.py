@@ -163,6 +163,25 @@ class AdapterLoader(Protocol):
         ...
 
 
+@runtime_checkable
+class AdapterUnloader(Protocol):
+    """An engine that stops serving a named adapter while it serves (``swift deploy``'s runtime LoRA API).
+
+    Example::
+
+        engine.load_adapter("rollout_adapters/policy-2", name="policy-2")
+        engine.unload_adapter("policy-1")
+    """
+
+    def unload_adapter(self, name: str) -> None:
+        """Stop serving adapter ``name`` and free its weights.
+
+        Raises:
+            InvalidRequestError: No adapter is served as ``name``.
+        """
+        ...
+
+
 def weight_formats(engine: Any) -> list[str]:
     """What weight updates ``engine`` accepts.
 

@@ -21,7 +21,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from swift.kernel import UsageError
-from swift.protocol import InvalidRequestError
+from swift.protocol import AdapterLoader, AdapterUnloader, InvalidRequestError
 from swift_serve.errors import APIError
 
 ALLOW_ENV = "SWIFT_ALLOW_RUNTIME_LORA_UPDATING"
@@ -47,7 +47,7 @@ def add_runtime_lora_routes(app: FastAPI, server: Any, engine: Any, host: str) -
     """
     from swift_serve.server import is_loopback
 
-    if not (callable(getattr(engine, "load_adapter", None)) and callable(getattr(engine, "unload_adapter", None))):
+    if not (isinstance(engine, AdapterLoader) and isinstance(engine, AdapterUnloader)):
         raise UsageError(
             f"{ALLOW_ENV} is set, but this engine cannot load and unload LoRA adapters while serving; "
             "use --infer_backend pt"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from swift.protocol import AdapterLoader, InvalidRequestError, RequestConfig, WeightLoader
+from swift.protocol import AdapterLoader, AdapterUnloader, InvalidRequestError, RequestConfig, WeightLoader
 
 GREEDY = RequestConfig(max_tokens=8, temperature=0)
 
@@ -37,7 +37,9 @@ def second_lora_dir(tiny_model_dir, tmp_path_factory) -> str:
 def test_the_pt_engine_declares_both_weight_formats(engine):
     from swift.protocol import weight_formats
 
-    assert isinstance(engine, WeightLoader) and isinstance(engine, AdapterLoader)
+    assert (
+        isinstance(engine, WeightLoader) and isinstance(engine, AdapterLoader) and isinstance(engine, AdapterUnloader)
+    )
     assert weight_formats(engine) == ["full", "lora"]
 
 
@@ -127,6 +129,25 @@ def test_a_named_adapter_is_served_by_name_and_the_base_stays(make_engine, tiny_
     assert engine.adapter_names == ("policy",)
     assert _answers(engine, ask, prompts) == base
     assert _answers(engine, ask, prompts, adapter="policy") != base
+
+
+def test_an_unloaded_adapter_is_no_longer_served_and_the_others_stay(
+    make_engine, tiny_model_dir, lora_dir, ask, prompts
+):
+    engine = make_engine(tiny_model_dir)
+    engine.load_adapter(lora_dir, name="policy-1")
+    trained = _answers(engine, ask, prompts, adapter="policy-1")
+    engine.load_adapter(lora_dir, name="policy-2")
+
+    engine.unload_adapter("policy-1")
+
+    assert engine.adapter_names == ("policy-2",)
+    assert _answers(engine, ask, prompts, adapter="policy-2") == trained
+    assert not any(".policy-1." in n or "_swift_default_0" in n for n, _ in engine.model.named_parameters())
+    with pytest.raises(InvalidRequestError, match="unknown adapter 'policy-1'"):
+        engine.infer([ask(prompts[0])], GREEDY, adapter="policy-1")
+    with pytest.raises(InvalidRequestError, match="unknown adapter"):
+        engine.unload_adapter("policy-1")
 
 
 def test_full_weights_reach_the_base_layers_under_an_adapter(make_engine, tiny_model_dir, lora_dir, ask, prompts):

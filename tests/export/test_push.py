@@ -52,12 +52,15 @@ def test_push_to_hub_needs_a_repository_id(run_swift, checkpoint):
     assert "--push_to_hub needs --hub_model_id" in err
 
 
-def _hub_env(hub, tmp_path, token: str | None = "hf_pushtoken") -> dict:
-    # the token travels in the environment, never on the command line; HF_HOME is empty so no
-    # saved login of this machine is used
-    env = {"HF_ENDPOINT": hub.endpoint, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf-home")}
-    env["HF_TOKEN"] = token or ""
-    return env
+def _push(swift_cli, checkpoint, hub, tmp_path, *flags: str, token: str | None = "hf_pushtoken", **env: str):
+    """``swift export --ckpt_dir … --push_to_hub true --hub_model_id acme/tiny-lora <flags>`` against ``hub``.
+
+    The token travels in the environment, never on the command line; HF_HOME is empty so no saved
+    login of this machine is used.
+    """
+    hub_env = {"HF_ENDPOINT": hub.endpoint, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf-home")}
+    argv = ("--ckpt_dir", str(checkpoint), "--push_to_hub", "true", "--hub_model_id", "acme/tiny-lora")
+    return swift_cli("export", *argv, *flags, cwd=tmp_path, env={**hub_env, "HF_TOKEN": token or "", **env})
 
 
 def _folder_files(folder) -> dict:
@@ -65,23 +68,8 @@ def _folder_files(folder) -> dict:
 
 
 def test_push_creates_a_private_repository_with_the_commit_message(swift_cli, checkpoint, fake_hub, tmp_path):
-    done = swift_cli(
-        "export",
-        "--ckpt_dir",
-        str(checkpoint),
-        "--push_to_hub",
-        "true",
-        "--hub_model_id",
-        "acme/tiny-lora",
-        "--use_hf",
-        "true",
-        "--hub_private_repo",
-        "true",
-        "--commit_message",
-        "LoRA after 4 steps",
-        cwd=tmp_path,
-        env=_hub_env(fake_hub, tmp_path),
-    )
+    flags = ("--use_hf", "true", "--hub_private_repo", "true", "--commit_message", "LoRA after 4 steps")
+    done = _push(swift_cli, checkpoint, fake_hub, tmp_path, *flags)
     assert done.returncode == 0, done.stderr
     assert fake_hub.repos == {"acme/tiny-lora": "private"}
     [commit] = fake_hub.commits
@@ -95,36 +83,14 @@ def test_push_creates_a_private_repository_with_the_commit_message(swift_cli, ch
 def test_push_defaults_to_a_public_repository_and_the_reference_commit_message(
     swift_cli, checkpoint, fake_hub, tmp_path
 ):
-    done = swift_cli(
-        "export",
-        "--ckpt_dir",
-        str(checkpoint),
-        "--push_to_hub",
-        "true",
-        "--hub_model_id",
-        "acme/tiny-lora",
-        cwd=tmp_path,
-        env={**_hub_env(fake_hub, tmp_path), "USE_HF": "1"},
-    )
+    done = _push(swift_cli, checkpoint, fake_hub, tmp_path, USE_HF="1")
     assert done.returncode == 0, done.stderr
     assert fake_hub.repos == {"acme/tiny-lora": "public"}
     assert [c["summary"] for c in fake_hub.commits] == ["update files"]
 
 
 def test_push_without_credentials_is_refused_before_contacting_the_hub(swift_cli, checkpoint, fake_hub, tmp_path):
-    done = swift_cli(
-        "export",
-        "--ckpt_dir",
-        str(checkpoint),
-        "--push_to_hub",
-        "true",
-        "--hub_model_id",
-        "acme/tiny-lora",
-        "--use_hf",
-        "true",
-        cwd=tmp_path,
-        env=_hub_env(fake_hub, tmp_path, token=None),
-    )
+    done = _push(swift_cli, checkpoint, fake_hub, tmp_path, "--use_hf", "true", token=None)
     assert done.returncode == 2
     assert "no hub credentials" in done.stderr and "HF_TOKEN" in done.stderr
     assert not [r for r in fake_hub.requests if r.startswith("POST")]

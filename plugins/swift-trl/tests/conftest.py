@@ -234,3 +234,18 @@ def rollout_server(tiny_model_dir):
     server = RolloutServer(tiny_model_dir)
     yield server
     server.close()
+
+
+@pytest.fixture
+def short_reward(tmp_path):
+    """A plugin file registering the reward ``short`` (shorter completions score higher); returns its path."""
+    plugin = tmp_path / "short.py"
+    plugin.write_text(
+        "from swift.kernel import RewardRecord, hookimpl\n"
+        "def short(completions, **kw):\n"
+        "    return [-len(c) / 10 for c in completions]\n"
+        "@hookimpl\n"
+        "def swift_register_rewards():\n"
+        "    yield RewardRecord(name='short', load=f'{__name__}:short')\n"
+    )
+    return str(plugin)

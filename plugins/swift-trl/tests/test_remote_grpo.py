@@ -52,7 +52,7 @@ def server(tiny_model_dir, tmp_path):
 
 
 def test_grpo_samples_on_the_server_and_loads_each_updated_policy_into_it(
-    server, tiny_model_dir, data_dir, tmp_path, read_logs
+    server, short_reward, tiny_model_dir, data_dir, tmp_path, read_logs
 ):
     from swift_transformers.engine.pt import PtEngine
 
@@ -61,18 +61,9 @@ def test_grpo_samples_on_the_server_and_loads_each_updated_policy_into_it(
     from swift.protocol import InferRequest, RequestConfig
 
     base = _models(server)[0]
-    plugin = tmp_path / "short.py"
-    plugin.write_text(
-        "from swift.kernel import RewardRecord, hookimpl\n"
-        "def short(completions, **kw):\n"
-        "    return [-len(c) / 10 for c in completions]\n"
-        "@hookimpl\n"
-        "def swift_register_rewards():\n"
-        "    yield RewardRecord(name='short', load=f'{__name__}:short')\n"
-    )
     # --base_url is the openai engine's flag (swift-serve's argument group): given on the command line
     argv = ["rlhf", "--rlhf_type", "grpo", "--model", tiny_model_dir, "--dataset", str(data_dir / "prompts.jsonl")]
-    argv += ["--external_plugins", str(plugin), "--reward_funcs", "short", "--base_url", server + "/v1"]
+    argv += ["--external_plugins", short_reward, "--reward_funcs", "short", "--base_url", server + "/v1"]
     argv += ["--num_generations", "2", "--max_completion_length", "8", "--per_device_train_batch_size", "2"]
     argv += ["--max_steps", "3", "--save_steps", "3", "--logging_steps", "1", "--learning_rate", "5e-3"]
     argv += ["--lora_dropout", "0", "--split_dataset_ratio", "0", "--report_to", "none"]

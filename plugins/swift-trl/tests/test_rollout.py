@@ -110,23 +110,14 @@ def test_a_server_that_cannot_be_reached_is_named_in_the_error():
 
 
 def test_grpo_samples_on_the_server_and_pushes_weights_after_each_step(
-    rlhf_args, rlhf, rollout_server, tmp_path, read_logs
+    rlhf_args, rlhf, rollout_server, short_reward, read_logs
 ):
-    plugin = tmp_path / "short.py"
-    plugin.write_text(
-        "from swift.kernel import RewardRecord, hookimpl\n"
-        "def short(completions, **kw):\n"
-        "    return [-len(c) / 10 for c in completions]\n"
-        "@hookimpl\n"
-        "def swift_register_rewards():\n"
-        "    yield RewardRecord(name='short', load=f'{__name__}:short')\n"
-    )
     rollout_server.weight_formats = ["full"]  # a server without LoRA support: merged weights
 
     result = rlhf(
         rlhf_args(
             "grpo",
-            external_plugins=[str(plugin)],
+            external_plugins=[short_reward],
             reward_funcs=["short"],
             max_steps=3,
             save_steps=3,

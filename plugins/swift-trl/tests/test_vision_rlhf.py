@@ -57,13 +57,14 @@ def test_the_collated_batch_carries_each_rows_images_for_chosen_and_rejected(vis
     assert batch["pixel_values"].shape[0] == int(grid.prod(-1).sum())
 
 
-def test_dpo_on_images_prefers_the_chosen_color(vision_pairs, rlhf, read_logs, tmp_path):
+@pytest.mark.parametrize("method", ["dpo", "kto"])  # KTO: each pair a desirable and an undesirable row
+def test_preference_training_on_images_prefers_the_chosen_color(method, vision_pairs, rlhf, read_logs, tmp_path):
     from swift.arguments import RLHFArguments
 
     model, data = vision_pairs
     args = RLHFArguments(
         model=str(model),
-        rlhf_type="dpo",
+        rlhf_type=method,
         dataset=[str(data)],
         output_dir=str(tmp_path / "out"),
         max_steps=12,
@@ -78,6 +79,7 @@ def test_dpo_on_images_prefers_the_chosen_color(vision_pairs, rlhf, read_logs, t
     summary = rlhf(args)
     logs = [r for r in read_logs(Path(summary["output_dir"]) / "logging.jsonl") if "rewards/margins" in r]
     assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
+    assert (Path(summary["output_dir"]) / "checkpoint-12" / "adapter_model.safetensors").is_file()
 
 
 def test_the_kto_batch_carries_each_rows_images_for_its_sequence_and_its_kl_sequence(vision_pairs):
@@ -102,30 +104,6 @@ def test_the_kto_batch_carries_each_rows_images_for_its_sequence_and_its_kl_sequ
         assert torch.equal(batch[f"{prefix}mm_token_type_ids"], (batch[f"{prefix}input_ids"] == pad).long())
     assert batch["image_grid_thw"].shape[0] == 3  # one image per row, in row order
     assert int((batch["input_ids"] == pad).sum()) == int(batch["image_grid_thw"].prod(-1).sum()) // 4
-
-
-def test_kto_on_images_prefers_the_desirable_color(vision_pairs, rlhf, read_logs, tmp_path):
-    from swift.arguments import RLHFArguments
-
-    model, data = vision_pairs
-    args = RLHFArguments(
-        model=str(model),
-        rlhf_type="kto",
-        dataset=[str(data)],
-        output_dir=str(tmp_path / "out"),
-        max_steps=12,
-        save_steps=12,
-        logging_steps=1,
-        per_device_train_batch_size=4,
-        learning_rate=5e-3,
-        lora_dropout=0.0,
-        split_dataset_ratio=0.0,
-        report_to=["none"],
-    )
-    summary = rlhf(args)
-    logs = [r for r in read_logs(Path(summary["output_dir"]) / "logging.jsonl") if "rewards/margins" in r]
-    assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
-    assert (Path(summary["output_dir"]) / "checkpoint-12" / "adapter_model.safetensors").is_file()
 
 
 @pytest.mark.parametrize("method", ["orpo", "cpo"])

@@ -28,6 +28,7 @@ from swift_sdk.tiny_vision_formats import (  # noqa: F401 - re-exported for test
     INTERNVL_IMAGE_TOKENS,
     INTERNVL_VISION_TEMPLATE,
     LLAVA_VISION_TEMPLATE,
+    MISTRAL3_VISION_TEMPLATE,
     VISION_SPECIAL_TOKENS,
 )
 
@@ -65,6 +66,7 @@ TINY_VISION_ARCHS = (
     "llava_next",
     "idefics3",
     "qwen3_5",
+    "mistral3",
 )
 
 
@@ -107,6 +109,12 @@ def build_tiny_vision_model(
     if arch == "gemma3":
         return _build_tiny_gemma3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or GEMMA_VISION_TEMPLATE
+        )
+    if arch == "mistral3":
+        from swift_sdk.tiny_vision_mistral3 import build_tiny_mistral3
+
+        return build_tiny_mistral3(
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or MISTRAL3_VISION_TEMPLATE
         )
     if arch == "idefics3":
         return _build_tiny_idefics3(

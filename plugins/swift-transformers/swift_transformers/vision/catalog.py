@@ -128,6 +128,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         tags=(VISION_TAG,),
     ),
     ModelRecord(
+        name="mistral3",
+        load=VISION_LOADER,
+        summary="Mistral 3: Mistral Small 3.1 / 3.2 with Pixtral's vision tower (images)",
+        template="mistral3",
+        architectures=("Mistral3ForConditionalGeneration",),
+        config_model_types=("mistral3",),
+        model_ids=("mistralai/Mistral-Small-3.1-*", "mistralai/Mistral-Small-3.2-*"),
+        tags=(VISION_TAG,),
+    ),
+    ModelRecord(
         name="llava_next",
         load=VISION_LOADER,
         summary="LLaVA-NeXT (llava-hf v1.6; any-resolution tiles; images), through its processor class",
@@ -199,5 +209,11 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:llava",
         summary="LLaVA 1.5 (llava-hf): the checkpoint's own chat template, <image> per patch feature",
         parity="the checkpoint's own chat template + image processor (LlavaProcessor)",
+    ),
+    TemplateRecord(
+        name="mistral3",
+        load="swift_transformers.vision.template:mistral3",
+        summary="Mistral 3 (Small 3.1 / 3.2): the checkpoint's own chat template, [IMG] rows, [IMG_BREAK], [IMG_END]",
+        parity="Mistral Small 3.1's published template + image processor (PixtralProcessor)",
     ),
 )

@@ -36,7 +36,10 @@ class VisionFamily:
         tokens: ``grid``: from the processor's patch grid (``image_grid_thw`` / merge²);
             ``fixed``: the checkpoint's ``mm_tokens_per_image`` for every image; ``patches``: the
             checkpoint's ``image_seq_length`` per tile the processor cut (``num_patches``);
-            ``soft``: what the processor says each image takes (``num_soft_tokens_per_image``).
+            ``soft``: what the processor says each image takes (``num_soft_tokens_per_image``);
+            ``rows``: one token per merged patch, row by row, each row closed by ``row_break`` and
+            the last by ``end`` (Pixtral: the image processor's ``image_sizes`` over the model's
+            patch size × ``spatial_merge_size``).
         feature_keys: The image processor outputs the model takes.
         token_types: Name of the per-token modality input (1 = image token) the model reads;
             empty for a model that reads none.
@@ -45,6 +48,8 @@ class VisionFamily:
         parts: Where the language model, vision tower and aligner live in the model (freezing).
         from_tokenizer: ``(field, tokenizer attribute)`` pairs: fields whose text the checkpoint's
             tokenizer names (``("before", "boi_token")``), read when the template is built.
+        row_break: ``rows`` families: the token after each row of image tokens.
+        end: ``rows`` families: the token that replaces the last row's break.
     """
 
     name: str
@@ -59,6 +64,8 @@ class VisionFamily:
     merge_size_key: str = "merge_size"
     parts: ModelParts | None = None
     from_tokenizer: tuple[tuple[str, str], ...] = ()
+    row_break: str = ""
+    end: str = ""
 
     def for_tokenizer(self, tokenizer: Any) -> VisionFamily:
         """The family with its ``from_tokenizer`` fields read from ``tokenizer``.
@@ -77,6 +84,11 @@ class VisionFamily:
     def expansion(self, count: int) -> str:
         """The text an image of ``count`` tokens takes in place of its placeholder."""
         return f"{self.before}{self.image_token * count}{self.after}"
+
+    def grid_expansion(self, rows: int, cols: int) -> str:
+        """The text of a ``rows`` × ``cols`` image of a ``rows`` family: each row closed, the last by ``end``."""
+        row = self.image_token * cols + self.row_break
+        return f"{self.before}{row * (rows - 1)}{self.image_token * cols}{self.end}{self.after}"
 
 
 # Qwen2-VL's layout (GLM-4.1V shares it): the language model, the vision tower with its merger
@@ -188,6 +200,25 @@ LLAVA = VisionFamily(
         aligner=("model.multi_modal_projector.",),
     ),
 )
+# Mistral 3 (Mistral Small 3.1 / 3.2, Pixtral's vision tower): the published template writes [IMG]
+# per image; the processor writes a row of [IMG] per 2 × 2 merged patches, [IMG_BREAK] after each
+# row and [IMG_END] in place of the last (images keep their aspect ratio within the longest edge)
+PIXTRAL = VisionFamily(
+    "mistral3",
+    "[IMG]",
+    "[IMG]",
+    tokens="rows",
+    feature_keys=("pixel_values", "image_sizes"),
+    token_types="",
+    fixed_size=True,
+    row_break="[IMG_BREAK]",
+    end="[IMG_END]",
+    parts=ModelParts(
+        language_model=("model.language_model.", "lm_head"),
+        vision_tower=("model.vision_tower.",),
+        aligner=("model.multi_modal_projector.",),
+    ),
+)
 #: Model types whose samples keep their own 3-D positions in a padding-free row (:mod:`.packing`).
 PADDING_FREE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "glm4v"})
 # (Qwen3.5's linear-attention layers read no packed-row positions: not padding-free yet)
@@ -204,6 +235,7 @@ FAMILIES = {
     "internvl": INTERNVL,
     "gemma4": GEMMA4,
     "llava": LLAVA,
+    "mistral3": PIXTRAL,
 }
 
 
@@ -251,9 +283,11 @@ class ImageInputs:
         family: VisionFamily,
         max_pixels: int | None = None,
         tokens_per_image: int | None = None,
+        token_pixels: int | None = None,
     ):
         self.processor, self.family = processor, family
         self.tokens_per_image = tokens_per_image
+        self.token_pixels = token_pixels
         if family.fixed_size:
             if max_pixels is not None:
                 raise UsageError(
@@ -278,11 +312,17 @@ class ImageInputs:
 
     def __call__(self, images: list[Any]) -> tuple[dict[str, Any], list[str]]:
         """The model's image tensors and the text each image's placeholder becomes."""
-        kwargs = {"size": self.size} if self.size else {}
+        kwargs: dict[str, Any] = {"size": self.size} if self.size else {}
+        if self.family.tokens == "rows":  # resized to whole merged patches, as the processor asks
+            kwargs["patch_size"] = {"height": self.token_pixels, "width": self.token_pixels}
         try:
             features = self.processor(images=images, return_tensors="pt", **kwargs)
         except (ValueError, TypeError, OSError) as exc:
             raise MediaError(f"the image processor rejects an image: {exc}") from None
+        if self.family.tokens == "rows":
+            unit = int(self.token_pixels)
+            texts = [self.family.grid_expansion(h // unit, w // unit) for h, w in features["image_sizes"].tolist()]
+            return {k: features[k] for k in self.family.feature_keys}, texts
         if self.family.tokens == "fixed":
             counts = [int(self.tokens_per_image)] * len(images)
         elif self.family.tokens == "patches":
@@ -384,6 +424,20 @@ def auto_processor(model_dir: str) -> Any:
             f"cannot load the processor of {model_dir} ({type(exc).__name__}: {exc}); a vision model swift has no "
             "model type for is encoded by its own processor class, which must load here"
         ) from exc
+
+
+def token_pixels(model_dir: str) -> int | None:
+    """The edge in pixels of one image token: the vision patch times ``spatial_merge_size`` (``config.json``)."""
+    import json
+
+    try:
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as fh:
+            config = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    patch = (config.get("vision_config") or {}).get("patch_size")
+    merge = config.get("spatial_merge_size", 1)
+    return int(patch) * int(merge) if isinstance(patch, int) and isinstance(merge, int) else None
 
 
 def tokens_per_image(model_dir: str) -> int | None:

@@ -27,6 +27,7 @@ from swift_transformers.vision.processors import (
     GLM4V,
     INTERNVL,
     LLAVA,
+    PIXTRAL,
     QWEN2_VL,
     QWEN3_VL,
     ImageInputs,
@@ -35,6 +36,7 @@ from swift_transformers.vision.processors import (
     auto_processor,
     image_processor,
     template_placeholder,
+    token_pixels,
     tokens_per_image,
 )
 
@@ -232,11 +234,15 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
     folder = getattr(tokenizer, "name_or_path", None)
     if not folder:
         raise TemplateError(f"template {meta.name!r} needs the tokenizer of a checkpoint folder (its image processor)")
-    images = ImageInputs(image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)))
+    images = ImageInputs(
+        image_processor(str(folder)), family, max_pixels, tokens_per_image(str(folder)), token_pixels(str(folder))
+    )
     if family.tokens in ("fixed", "patches") and images.tokens_per_image is None:
         raise TemplateError(
             f"{folder}: config.json gives no image token count (mm_tokens_per_image / image_seq_length)"
         )
+    if family.tokens == "rows" and images.token_pixels is None:
+        raise TemplateError(f"{folder}: config.json gives no vision_config.patch_size / spatial_merge_size")
     template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
     template.options = given
     template.rebuild = functools.partial(_vision_template, family, meta, tokenizer)
@@ -294,6 +300,13 @@ def llava(tokenizer: Any, **options: Any) -> VisionTemplate:
     from swift.template.library import CHAT_TEMPLATE
 
     return _vision_template(LLAVA, replace(CHAT_TEMPLATE, name="llava"), tokenizer, **options)
+
+
+def mistral3(tokenizer: Any, **options: Any) -> VisionTemplate:
+    """Mistral 3 (Mistral Small 3.1 / 3.2): the checkpoint's own chat template, Pixtral's rows of ``[IMG]``."""
+    from swift.template.library import CHAT_TEMPLATE
+
+    return _vision_template(PIXTRAL, replace(CHAT_TEMPLATE, name="mistral3"), tokenizer, **options)
 
 
 def auto(tokenizer: Any, **options: Any) -> VisionTemplate:

@@ -52,9 +52,13 @@ PROCESSORS = {
     "llava": ("llava", "transformers.models.llava.processing_llava:LlavaProcessor"),
     "llava_next": ("vision_auto", "transformers.models.llava_next.processing_llava_next:LlavaNextProcessor"),
     "idefics3": ("vision_auto", "transformers.models.idefics3.processing_idefics3:Idefics3Processor"),
+    "mistral3": ("mistral3", "transformers.models.pixtral.processing_pixtral:PixtralProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)
-PUBLISHED = {"gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja"}
+PUBLISHED = {
+    "gemma3": HERE.parents[3] / "tests" / "template" / "chat_templates" / "gemma.jinja",
+    "mistral3": HERE / "chat_templates" / "mistral3.jinja",
+}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from swift.template import IGNORE_INDEX, get_template
 from swift.template.media import split_tags
 
 SYSTEM = "You describe pictures in one word."
+# families whose processor sizes every image itself: --max_pixels / MAX_PIXELS are refused
+PROCESSOR_SIZED = ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3", "mistral3")
 
 
 def _conversations(images: list, arch: str = "") -> dict[str, tuple[list[dict], list]]:
@@ -74,6 +76,8 @@ def processor(vision_model, monkeypatch_module):
 
     monkeypatch_module.setattr(ProcessorMixin, "get_possibly_dynamic_module", staticmethod(without_video))
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
+    if vision_model.arch == "mistral3":
+        return _pixtral_processor(vision_model, tokenizer, monkeypatch_module)
     extra = {"image_seq_length": 4} if vision_model.arch in ("gemma3", "internvl") else {}
     if vision_model.arch != "gemma3":
         extra["video_processor"] = None
@@ -94,6 +98,30 @@ def processor(vision_model, monkeypatch_module):
         tokenizer=tokenizer,
         chat_template=vision_model.published,
         **extra,
+    )
+
+
+def _pixtral_processor(vision_model, tokenizer, patch):
+    """PixtralProcessor: its module imports one resize helper from the torchvision image processor;
+    the PIL image processor's module defines the same function, which stands in for it (the only patch)."""
+    import sys
+    import types
+
+    from transformers import AutoImageProcessor
+    from transformers.models.pixtral import image_processing_pil_pixtral as pil
+
+    stub = types.ModuleType("transformers.models.pixtral.image_processing_pixtral")
+    stub.get_resize_output_image_size = pil.get_resize_output_image_size
+    patch.setitem(sys.modules, stub.__name__, stub)
+    patch.delitem(sys.modules, "transformers.models.pixtral.processing_pixtral", raising=False)
+    from transformers.models.pixtral.processing_pixtral import PixtralProcessor
+
+    return PixtralProcessor(
+        image_processor=AutoImageProcessor.from_pretrained(vision_model.path),
+        tokenizer=tokenizer,
+        patch_size=14,
+        spatial_merge_size=2,
+        chat_template=vision_model.published,
     )
 
 
@@ -143,7 +171,7 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     elif vision_model.arch == "idefics3":  # "Assistant:" then the reply and <end_of_utterance>
         replies = [m["content"] + "<end_of_utterance>" for m in messages if m["role"] == "assistant"]
     else:
-        end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>"}.get(vision_model.arch, "<|im_end|>")
+        end = {"gemma3": "<end_of_turn>", "gemma4": "<turn|>", "mistral3": "</s>"}.get(vision_model.arch, "<|im_end|>")
         replies = [m["content"] + end for m in messages if m["role"] == "assistant"]
     assert [processor.tokenizer.decode(s) for s in spans] == replies
 
@@ -174,7 +202,7 @@ def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_mo
 
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3"):  # processor-sized
+    if vision_model.arch in PROCESSOR_SIZED:
         with pytest.raises(UsageError, match="has nothing to bound|sized by its processor"):
             get_template(vision_model.template, tokenizer, max_pixels=28 * 28 * 8)
         return
@@ -258,7 +286,7 @@ def test_model_kwargs_max_pixels_is_ms_swifts_environment_setting(vision_model, 
     monkeypatch.delenv("MAX_PIXELS")
     tokenizer = AutoTokenizer.from_pretrained(vision_model.path)
     row = {"messages": [_u("<image>What is it?"), _a("blue")], "images": [str(images[1])]}
-    if vision_model.arch in ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3"):
+    if vision_model.arch in PROCESSOR_SIZED:
         with pytest.raises(UsageError, match="resizes every image to one size"):
             media_settings({"MAX_PIXELS": 1000}, fixed_size=True)
         return

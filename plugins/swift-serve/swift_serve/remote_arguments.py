@@ -10,9 +10,14 @@ from swift.kernel import UsageError
 
 @dataclass(kw_only=True)
 class OpenAIEngineArguments:
-    """OpenAI-compatible server: settings of --infer_backend openai (SGLang, LMDeploy, vLLM serve, swift deploy)."""
+    """OpenAI-compatible server: settings of --infer_backend openai (SGLang, LMDeploy, vLLM serve, swift deploy).
 
-    base_url: str | None = arg(None, "Address of the server, e.g. http://127.0.0.1:30000/v1 (--infer_backend openai).")
+    ``swift rlhf --rlhf_type grpo`` samples its rollouts there when ``--base_url`` is given.
+    """
+
+    base_url: str | None = arg(
+        None, "Address of the server, e.g. http://127.0.0.1:30000/v1 (--infer_backend openai; GRPO: where it samples)."
+    )
     api_key: str | None = arg(None, "Key the server wants; unset = $OPENAI_API_KEY, then $SWIFT_API_KEY.")
     request_timeout: float = arg(600.0, "Seconds one request to the server may take.")
     max_concurrency: int = arg(32, "Most requests in flight to the server at once.")

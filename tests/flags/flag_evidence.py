@@ -356,8 +356,8 @@ EVIDENCE: dict[str, Any] = {
     "quant_seqlen": Refused(("--quant_seqlen", "512"), "only apply to --quant_method gptq or awq", "export"),
     "quant_batch_size": Refused(("--quant_batch_size", "2"), "only apply to --quant_method gptq or awq", "export"),
     "group_size": Refused(("--group_size", "64"), "only apply to --quant_method gptq or awq", "export"),
-    "push_to_hub": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
-    "hub_model_id": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
+    "push_to_hub": Shown(f"{PUSH}::test_push_to_hub_offline_fails_naming_the_repository"),
+    "hub_model_id": Shown(f"{PUSH}::test_push_to_hub_offline_fails_naming_the_repository"),
     "hub_private_repo": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
     "commit_message": Shown(f"{PUSH}::test_push_creates_a_private_repository_with_the_commit_message"),
 }

@@ -177,6 +177,25 @@ def check_rows(model_dir: Path, data: Path, seq: int, mix: bool) -> None:
         raise SystemExit(f"{data}: a row has {len(ids['input_ids'])} tokens, expected {expected}")
 
 
+def param_count(model_dir: Path) -> int:
+    """Parameters of the saved model (built on the meta device: no memory, no time)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir))
+    return sum(p.numel() for p in model.parameters())
+
+
+def mfu(tokens_s: float, params: int, peak_tflops: float) -> float:
+    """Model FLOPs utilisation: 6 FLOPs per parameter per token (forward + backward) over the chip's peak.
+
+    The usual estimate (attention's own FLOPs left out, so it reads low for long rows); LoRA runs the
+    same forward and activation backward as full training, so the same formula is used for both.
+    """
+    return tokens_s * 6 * params / (peak_tflops * 1e12)
+
+
 def _settings(o: argparse.Namespace) -> dict:
     import torch
 
@@ -337,6 +356,7 @@ def main() -> int:
     p.add_argument("--smoke", action="store_true", help="CPU check: tiny shape, 3 steps")
     p.add_argument("--work", help="folder for the saved models (reused when present)")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--peak_tflops", type=float, default=989.0, help="the GPU's dense bf16 peak (H100/H200 SXM: 989)")
     for hidden in ("--child", "--case", "--model-dir", "--data", "--result"):
         p.add_argument(hidden, help=argparse.SUPPRESS)
     o = p.parse_args()
@@ -406,6 +426,13 @@ def main() -> int:
             if proc.returncode != 0:
                 raise SystemExit(f"{case} / {side} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
             results.setdefault(case, {})[side] = json.loads(result.read_text())
+            entry = results[case][side]
+            if torch.cuda.is_available():
+                entry["mfu"] = mfu(entry["tokens_s"], param_count(model_dir), o.peak_tflops)
+            # one JSON line per case and side, as it finishes (a run cut short keeps what it measured)
+            layout = "packed" if o.packing else "padding-free" if o.padding_free else "padded"
+            line = {"case": case, "side": side, "layout": layout, "lengths": "mix" if mix else "fixed", **entry}
+            print(json.dumps(line), flush=True)
     print(
         f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "
         f"({'packed' if o.packing else 'padding-free' if o.padding_free else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "

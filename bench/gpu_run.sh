@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The GPU measurements of bench/train_gpu.py as one command on a bare GPU machine: torch,
+# transformers, peft and accelerate preinstalled (other versions than ours), no network.
+# swift's packages and what else is missing install from carried wheels in .whl/ (bench/README.md
+# says how to make them). Each case prints one JSON
+# line as it finishes; OUT (default .) gets the full log.
+set -uo pipefail
+OUT=${OUT:-.}
+# into the machine interpreter's own prefix (it is a venv of its own there), not pip --target or
+# PYTHONPATH: datasets hashes functions with dill, which copies modules that live outside the
+# interpreter's prefix by value and then fails on pyarrow's types ("Can't pickle MonthDayNano");
+# a --system-site-packages venv made from that python would not see its torch
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade .whl/*.whl || exit 1
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+python3 - <<'PY' 2>&1 | tee "$OUT/versions.txt"
+import torch, transformers, peft, accelerate, datasets, swift
+print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))
+print("transformers", transformers.__version__, "peft", peft.__version__, "accelerate", accelerate.__version__,
+      "datasets", datasets.__version__, "swift", swift.__version__)
+PY
+run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns is reported, the rest go on
+  local limit=$1; shift
+  echo "=== $*"
+  timeout "$limit" python3 bench/train_gpu.py --work /tmp/bench-models "$@" 2>&1 | grep -v "it/s]"
+  echo "exit ${PIPESTATUS[0]}: $*"
+}
+{
+  run 60 --smoke
+  run 240 --cases lora-7b --steps 20 --warmup 5
+  run 150 --cases lora-1.5b --padding_free --steps 20 --warmup 5
+  run 120 --cases lora-1.5b --packing --steps 12 --warmup 4
+  run "${FULL_SECONDS:-100}" --cases full-0.5b --steps 20 --warmup 5
+} > "$OUT/gpu_run.log" 2>&1
+grep -E '^\{|^===|^exit|ratio|tokens/s|Error|error:' "$OUT/gpu_run.log" | tail -n 80

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from swift_sdk.tiny import _force_tokenizer_class, build_tokenizer
+from swift_sdk.tiny import build_tokenizer
 from swift_sdk.tiny_vision_formats import MISTRAL3_TOKENS
 
 #: Pixels per vision patch of the tiny tower; 2 × 2 patches merge into one image token (28 pixels).
@@ -15,9 +15,10 @@ def build_tiny_mistral3(path: Path, hidden_size: int, num_layers: int, vocab_siz
     """Write the checkpoint to ``path``: images resized to at most 112 pixels a side (4 × 4 image tokens)."""
     import json
 
-    import torch
-    from transformers import AutoConfig, AutoModelForImageTextToText
+    from transformers import AutoConfig
     from transformers.models.pixtral.image_processing_pil_pixtral import PixtralImageProcessorPil
+
+    from swift_sdk.tiny_vision import _save_tokenizer, _tiny_model
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": list(MISTRAL3_TOKENS)}, replace_extra_special_tokens=False)
@@ -54,13 +55,8 @@ def build_tiny_mistral3(path: Path, hidden_size: int, num_layers: int, vocab_siz
         spatial_merge_size=2,
         vision_feature_layer=-1,
     )
-    torch.manual_seed(seed)
-    model = AutoModelForImageTextToText.from_config(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    _force_tokenizer_class(path)
+    _tiny_model(config, tokenizer, seed).save_pretrained(path)
+    _save_tokenizer(tokenizer, path)
     PixtralImageProcessorPil(size={"longest_edge": 112}, patch_size={"height": PATCH, "width": PATCH}).save_pretrained(
         path
     )

@@ -2,7 +2,8 @@
 
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
-                              [--packing | --padding_free] [--loss_chunk_size N] [--work DIR] [--json OUT]
+                              [--packing | --padding_free] [--baseline_packed] [--use_liger]
+                              [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
 
@@ -17,8 +18,13 @@ Each case runs in fresh processes, one per side:
 * swift: ``sft_main(TrainArguments(...))`` — the ``swift sft`` path (model loading,
   template encoding, ``--packing``, tuner, ``SwiftTrainer``);
 * baseline: transformers ``Trainer`` + ``peft.get_peft_model``, samples tokenized with
-  ``apply_chat_template`` (assistant masks), padded to the longest of the batch; with
-  ``--packing`` hand-packed into 2048-token rows with restarting ``position_ids``.
+  ``apply_chat_template`` (assistant masks), padded to the longest of the batch (the goal's
+  "padded baseline" for ``--packing``/``--padding_free`` too); with ``--baseline_packed``
+  hand-packed into 2048-token rows with restarting ``position_ids`` and no mask (fast, but its
+  samples attend across each other: an upper bound, not a correct run).
+
+``--use_liger`` turns on liger-kernel on the swift side only (``--use_liger_kernel``), so the
+ratio reads against plain transformers+peft.
 
 Data: every row exactly 2048 tokens; with ``--packing`` (or ``--lengths mix``) a realistic
 length mix (log-normal, median ~270 tokens). tokens/s counts non-padding tokens
@@ -221,6 +227,7 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
             packing=o.packing,
             padding_free=o.padding_free,
             loss_chunk_size=o.loss_chunk_size,
+            use_liger_kernel=o.use_liger,
             per_device_train_batch_size=o.batch,
             gradient_accumulation_steps=1,
             gradient_checkpointing=s["checkpointing"],
@@ -261,7 +268,7 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
         )
         ids = list(enc["input_ids"])
         samples.append({"input_ids": ids, "labels": [t if m else -100 for t, m in zip(ids, enc["assistant_masks"])]})
-    if o.packing:  # first-fit decreasing into rows of o.seq; positions restart per sample
+    if o.baseline_packed:  # first-fit decreasing into rows of o.seq; positions restart per sample
         rows: list[dict] = []
         for smp in sorted(samples, key=lambda r: -len(r["input_ids"])):
             row = next((r for r in rows if len(r["input_ids"]) + len(smp["input_ids"]) <= o.seq), None)
@@ -279,7 +286,7 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
             "input_ids": torch.tensor([pad(r["input_ids"], tok.pad_token_id) for r in batch]),
             "labels": torch.tensor([pad(r["labels"], -100) for r in batch]),
         }
-        if o.packing:
+        if o.baseline_packed:
             out["position_ids"] = torch.tensor([pad(r["position_ids"], 0) for r in batch])
         else:
             out["attention_mask"] = torch.tensor([pad([1] * len(r["input_ids"]), 0) for r in batch])
@@ -352,6 +359,10 @@ def main() -> int:
     p.add_argument("--packing", action="store_true", help="length mix, packed into --seq rows")
     p.add_argument("--lengths", choices=("fixed", "mix"), help="default: mix with --packing or --padding_free")
     p.add_argument("--padding_free", action="store_true", help="swift side: --padding_free (the baseline stays padded)")
+    p.add_argument("--baseline_packed", action="store_true", help="baseline: hand-packed rows (cross-sample attention)")
+    p.add_argument(
+        "--use_liger", action="store_true", help="swift side: --use_liger_kernel (needs liger-kernel, a GPU)"
+    )
     p.add_argument("--loss_chunk_size", type=int, default=2048, help="swift side: 0 = the model's own loss")
     p.add_argument("--smoke", action="store_true", help="CPU check: tiny shape, 3 steps")
     p.add_argument("--work", help="folder for the saved models (reused when present)")
@@ -395,28 +406,33 @@ def main() -> int:
         check_rows(model_dir, data, o.seq, mix)
         for side in ("swift", "transformers+peft"):
             result = work / "result.json"
-            argv = [
-                sys.executable,
-                os.path.abspath(__file__),
-                "--child",
-                CHILD[side],
-                "--case",
-                case,
-                "--model-dir",
-                str(model_dir),
-                "--data",
-                str(data),
-                "--result",
-                str(result),
-                "--steps",
-                str(o.steps),
-                "--warmup",
-                str(o.warmup),
-                "--seq",
-                str(o.seq),
-                "--batch",
-                str(o.batch),
-            ] + ["--packing"] * o.packing
+            argv = (
+                [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--child",
+                    CHILD[side],
+                    "--case",
+                    case,
+                    "--model-dir",
+                    str(model_dir),
+                    "--data",
+                    str(data),
+                    "--result",
+                    str(result),
+                    "--steps",
+                    str(o.steps),
+                    "--warmup",
+                    str(o.warmup),
+                    "--seq",
+                    str(o.seq),
+                    "--batch",
+                    str(o.batch),
+                ]
+                + ["--packing"] * o.packing
+                + ["--baseline_packed"] * o.baseline_packed
+                + ["--use_liger"] * o.use_liger
+            )
             argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
             argv += ["--smoke"] * o.smoke
             env = dict(os.environ)
@@ -431,7 +447,11 @@ def main() -> int:
                 entry["mfu"] = mfu(entry["tokens_s"], param_count(model_dir), o.peak_tflops)
             # one JSON line per case and side, as it finishes (a run cut short keeps what it measured)
             layout = "packed" if o.packing else "padding-free" if o.padding_free else "padded"
+            if side != "swift":
+                layout = "hand-packed" if o.baseline_packed else "padded"
             line = {"case": case, "side": side, "layout": layout, "lengths": "mix" if mix else "fixed", **entry}
+            if side == "swift" and o.use_liger:
+                line["liger"] = True
             print(json.dumps(line), flush=True)
     print(
         f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "

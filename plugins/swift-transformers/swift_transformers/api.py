@@ -22,7 +22,7 @@ Data: :func:`rejection_reason`, :class:`DropReport` (count and report dropped ro
 Models: :func:`load_causal_lm` — the loader ``ModelRecord.load`` of AutoModelForCausalLM
 checkpoints names (``"swift_transformers.api:load_causal_lm"``).
 Distributed: :func:`is_main_process`, :func:`barrier`.
-Packed rows: :func:`use_packed_attention` — the model then attends within each sample of a row
+Packed rows: :func:`use_packed_attention` (and :func:`describe_packed_attention`, for the log) — the model then attends within each sample of a row
 whose ``position_ids`` restart per sample (``--padding_free``), never across; padded batches and
 generation keep working.
 """
@@ -51,6 +51,7 @@ _EXPORTS = {
     "DropReport": "swift_transformers.data.report",
     "load_causal_lm": "swift_transformers.models.loading",
     "use_packed_attention": "swift_transformers.train.varlen",
+    "describe_packed_attention": "swift_transformers.train.varlen",
     "MEDIA_TENSOR_KEYS": "swift_transformers.train.collator",
     "TOKEN_TYPE_KEYS": "swift_transformers.train.collator",
 }

@@ -128,10 +128,11 @@ def build_trainer(args, model, tokenizer, tuner, train_set, val_set, run_dir):
         say(f"sequence parallel: {args.sequence_parallel_size} ranks share each padding-free row (Ulysses attention)")
     elif args.padding_free or args.packing:
         from swift_transformers.train.steps import say
-        from swift_transformers.train.varlen import use_packed_attention
+        from swift_transformers.train.varlen import describe_packed_attention, use_packed_attention
 
         mode = "padding-free" if args.padding_free else "packed"
-        say(f"{mode} rows: attention {use_packed_attention(model)} (never across samples, no dense mask)")
+        use_packed_attention(model)
+        say(f"{mode} rows: attention {describe_packed_attention(model)} (never across samples, no dense mask)")
     return SwiftTrainer(
         model=model,
         args=hf_args,

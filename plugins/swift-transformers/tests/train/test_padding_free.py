@@ -123,3 +123,40 @@ def test_padding_free_is_refused_where_it_cannot_apply(train_args, sft):
         rlhf_main(train_args(RLHFArguments, rlhf_type="dpo", padding_free=True))
     with pytest.raises(UsageError, match="--padding_free cannot be used with --task_type seq_cls"):
         sft(train_args(padding_free=True, num_labels=2))
+
+
+def test_cu_seqlens_marks_every_sample_of_every_row_as_the_loop_does():
+    from swift_transformers.train.varlen import cu_seqlens, segment_bounds
+
+    rows = torch.tensor([[0, 1, 2, 0, 1, 0, 1, 2, 3], [0, 1, 0, 1, 2, 3, 4, 0, 0]])
+    cu, longest = cu_seqlens(rows, 2, 9)
+    expected = [s for b in range(2) for s, _ in (((b * 9 + s, e) for s, e in segment_bounds(rows[b])))] + [18]
+    assert cu.tolist() == expected == [0, 3, 5, 9, 11, 16, 17, 18] and cu.dtype == torch.int32
+    assert longest == 5
+    single = torch.arange(6).unsqueeze(0)  # one row's positions shared by a batch of 3 rows
+    assert cu_seqlens(single, 3, 6)[0].tolist() == [0, 6, 12, 18]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="PyTorch's varlen flash kernel needs a CUDA GPU")
+def test_on_a_gpu_the_varlen_kernel_equals_the_per_sample_loop_forward_and_backward(tiny_model_dir, samples):
+    """bf16 on CUDA: swift_varlen takes torch's varlen kernel; its loss and gradients match the loop's."""
+    from swift_transformers.train import varlen
+    from swift_transformers.train.collator import PaddingFreeCollator
+
+    if varlen._torch_varlen() is None:
+        pytest.skip(f"torch {torch.__version__} has no torch.nn.attention.varlen (GPU present)")
+    pad, rows = samples
+    model = _model(tiny_model_dir, "full").to("cuda", torch.bfloat16)
+    varlen.use_packed_attention(model)
+    batch = {k: v.cuda() for k, v in PaddingFreeCollator(pad)(rows * 3).items()}
+    kernel_loss, kernel_grads = _loss_and_grads(model, batch)
+    loop = varlen._torch_varlen
+    varlen._torch_varlen = lambda: None  # the per-sample SDPA loop
+    try:
+        loop_loss, loop_grads = _loss_and_grads(model, batch)
+    finally:
+        varlen._torch_varlen = loop
+    assert kernel_loss.item() == pytest.approx(loop_loss.item(), abs=2e-3)
+    for name, grad in loop_grads.items():
+        torch.testing.assert_close(kernel_grads[name].float(), grad.float(), atol=2e-2, rtol=5e-2, msg=name)

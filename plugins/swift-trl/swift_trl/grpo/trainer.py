@@ -113,9 +113,10 @@ class GRPOTrainer(SwiftTrainerMixin, Trainer):
         self.completions_path, self.shuffle = completions_path, shuffle
         self.padding_free = padding_free
         if padding_free:
-            from swift_transformers.api import say, use_packed_attention
+            from swift_transformers.api import describe_packed_attention, say, use_packed_attention
 
-            say(f"padding-free micro-batches: attention {use_packed_attention(self.model)} (generation unchanged)")
+            use_packed_attention(self.model)
+            say(f"padding-free micro-batches: attention {describe_packed_attention(self.model)} (generation unchanged)")
             if self.ref_model is not None:
                 use_packed_attention(self.ref_model)
         # the loss is already a mean per micro-batch; the Trainer only divides by accumulation

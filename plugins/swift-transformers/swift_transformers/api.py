@@ -22,9 +22,9 @@ Data: :func:`rejection_reason`, :class:`DropReport` (count and report dropped ro
 Models: :func:`load_causal_lm` — the loader ``ModelRecord.load`` of AutoModelForCausalLM
 checkpoints names (``"swift_transformers.api:load_causal_lm"``).
 Distributed: :func:`is_main_process`, :func:`barrier`.
-Packed rows: :func:`use_packed_attention` (and :func:`describe_packed_attention`, for the log) — the model then attends within each sample of a row
-whose ``position_ids`` restart per sample (``--padding_free``), never across; padded batches and
-generation keep working.
+Packed rows: :func:`use_packed_attention` (:func:`describe_packed_attention` for the log) — the
+model then attends within each sample of a row whose ``position_ids`` restart per sample
+(``--padding_free``), never across; padded batches and generation keep working.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def segment_bounds(position_ids: torch.Tensor) -> list[tuple[int, int]]:
 
 @cache
 def _torch_varlen() -> tuple[Any, dict[str, Any], bool] | None:
-    """PyTorch's varlen flash kernel, its causal keyword and whether it takes grouped KV heads; ``None`` before torch 2.10."""
+    """PyTorch's varlen flash kernel, its causal keyword, whether it takes grouped KV heads; ``None`` before 2.10."""
     try:
         from torch.nn.attention.varlen import varlen_attn
     except ImportError:

@@ -29,7 +29,7 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
   echo "=== pytest gpu"
   timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu plugins/swift-transformers/tests/train/test_padding_free.py 2>&1 | tail -n 15
   run 150 --cases lora-1.5b --packing --steps 12 --warmup 4
-  run 220 --cases lora-7b --use_liger --steps 12 --warmup 4
-  run "${FULL_SECONDS:-150}" --cases full-0.5b --steps 12 --warmup 4
+  run 200 --cases lora-7b --use_liger --steps 12 --warmup 4
+  run "${FULL_SECONDS:-130}" --cases full-0.5b --steps 12 --warmup 4
 } > "$OUT/gpu_run.log" 2>&1
 grep -E '^\{|^===|^exit|ratio|tokens/s|Error|error:|passed|failed|skipped' "$OUT/gpu_run.log" | tail -n 80

@@ -59,6 +59,40 @@ def test_the_chunked_loss_and_gradients_equal_the_models_own(tiny_model_dir, tra
         torch.testing.assert_close(ours[name], grad, atol=1e-6, rtol=1e-5, msg=name)
 
 
+@pytest.mark.parametrize("train_type", ["lora", "full"])
+def test_a_head_that_is_not_a_plain_linear_takes_the_checkpointed_chunks_with_the_same_result(
+    tiny_model_dir, train_type
+):
+    """The fused path (gradients made in the forward) and the checkpointed one agree; each is taken where it should be."""
+    from swift_transformers.train import chunked_loss
+    from swift_transformers.train.unwrap import inner_model
+
+    class WrappedHead(torch.nn.Linear):  # stands for peft's or a quantization library's head wrappers
+        pass
+
+    model = _model(tiny_model_dir, train_type)
+    batch = _batch(model.config.vocab_size)
+    causal = inner_model(model)
+    head = causal.get_output_embeddings()
+    assert chunked_loss._fusable(head, torch.zeros(1, head.in_features))
+    model.zero_grad()
+    fused_loss, fused_counts = chunked_loss.chunked_lm_loss(model, batch, None, 16)
+    fused_loss.backward()
+    fused = _grads(model)
+    wrapped = WrappedHead(head.in_features, head.out_features, bias=False)
+    wrapped.weight = head.weight  # the same Parameter (tied to the embeddings where the model ties them)
+    causal.set_output_embeddings(wrapped)
+    assert not chunked_loss._fusable(wrapped, torch.zeros(1, head.in_features))
+    model.zero_grad()
+    loss, counts = chunked_loss.chunked_lm_loss(model, batch, None, 16)
+    loss.backward()
+    assert loss.item() == pytest.approx(fused_loss.item(), abs=1e-6) and counts.tolist() == fused_counts.tolist()
+    for name, grad in _grads(model).items():
+        torch.testing.assert_close(fused[name], grad, atol=1e-6, rtol=1e-5, msg=name)
+    with torch.no_grad():  # evaluation: no gradients made, same loss
+        assert chunked_loss.chunked_lm_loss(model, batch, None, 16)[0].item() == pytest.approx(loss.item(), abs=1e-6)
+
+
 class _LargestLogits(TorchDispatchMode):
     """The most elements of any tensor an op produced whose last dimension is the vocabulary."""
 

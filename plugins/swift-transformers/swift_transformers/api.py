@@ -25,6 +25,8 @@ Distributed: :func:`is_main_process`, :func:`barrier`.
 Packed rows: :func:`use_packed_attention` (:func:`describe_packed_attention` for the log) — the
 model then attends within each sample of a row whose ``position_ids`` restart per sample
 (``--padding_free``), never across; padded batches and generation keep working.
+:func:`unpad_padded_batches` — a trainer that pads its own batches (trl's preference trainers)
+keeps its padded layout while the backbone computes only the real tokens, as one such row.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ _EXPORTS = {
     "load_causal_lm": "swift_transformers.models.loading",
     "use_packed_attention": "swift_transformers.train.varlen",
     "describe_packed_attention": "swift_transformers.train.varlen",
+    "unpad_padded_batches": "swift_transformers.train.unpad",
     "MEDIA_TENSOR_KEYS": "swift_transformers.train.collator",
     "TOKEN_TYPE_KEYS": "swift_transformers.train.collator",
 }

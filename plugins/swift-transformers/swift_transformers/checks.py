@@ -121,6 +121,11 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             f"--packing: model type {record.name!r} is a vision-language model, whose rows are not packed ahead "
             "(images are decoded while training); --padding_free packs each batch instead"
         )
+    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) in ("dpo", "kto"):
+        raise UsageError(
+            f"--padding_free: swift rlhf --rlhf_type {args.rlhf_type} on a vision-language model keeps padded pairs "
+            "(the images' positions are not unpadded yet); drop --padding_free"
+        )
     if getattr(args, "padding_free", False) and record.name not in PADDING_FREE_FAMILIES:
         raise UsageError(
             f"--padding_free: model type {record.name!r} is a vision-language model whose image attention or "
@@ -201,11 +206,6 @@ def check_dataset_flags(args: TrainArguments) -> None:
 
 def check_supported(args: TrainArguments) -> None:
     """Refuse flags this trainer cannot honour, instead of training as if they were absent."""
-    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) not in (None, "grpo"):
-        raise UsageError(
-            f"--padding_free is not supported by swift rlhf --rlhf_type {args.rlhf_type} yet (its pairs are padded); "
-            "GRPO and swift sft/pt take it"
-        )
     if getattr(args, "padding_free", False) and getattr(args, "predict_with_generate", False):
         raise UsageError("--predict_with_generate cannot split a padding-free row into prompts; drop --padding_free")
     check_sequence_parallel(args)

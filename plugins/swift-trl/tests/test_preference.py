@@ -140,3 +140,25 @@ def test_an_explicit_reference_model_is_loaded_for_an_adapter_run(rlhf_args, rlh
 
     assert f"reference model: {tiny_model_dir}" in capfd.readouterr().err
     assert result["global_step"] == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "train_type"), [("dpo", "lora"), ("dpo", "full"), ("kto", "lora"), ("simpo", "lora"), ("orpo", "lora")]
+)
+def test_padding_free_preference_training_logs_the_padded_runs_losses(
+    method, train_type, rlhf_args, rlhf, read_logs, tmp_path, capfd
+):
+    """--padding_free: the pairs keep trl's padded layout, the model computes only their real tokens."""
+    runs = {}
+    for padding_free in (False, True):
+        args = rlhf_args(method, train_type=train_type, max_steps=3, save_steps=3, per_device_train_batch_size=4,
+                         seed=3, padding_free=padding_free, output_dir=str(tmp_path / str(padding_free)))  # fmt: skip
+        result = rlhf(args)
+        runs[padding_free] = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
+    assert "padding-free pairs: attention swift_varlen" in capfd.readouterr().err
+    assert len(runs[True]) == len(runs[False]) == 3
+    for free, padded in zip(runs[True], runs[False]):
+        assert free["loss"] == pytest.approx(padded["loss"], abs=1e-4)
+        for key in ("rewards/margins", "logps/chosen", "logps/rejected"):
+            if key in padded:
+                assert free[key] == pytest.approx(padded[key], abs=1e-3), key

@@ -115,12 +115,10 @@ def test_swift_sft_padding_free_trains_exactly_like_padded_batches(train_args, s
 
 
 def test_padding_free_is_refused_where_it_cannot_apply(train_args, sft):
-    from swift.arguments import RLHFArguments
     from swift.kernel import UsageError
-    from swift.llm import rlhf_main
 
-    with pytest.raises(UsageError, match="--padding_free"):
-        rlhf_main(train_args(RLHFArguments, rlhf_type="dpo", padding_free=True))
+    with pytest.raises(UsageError, match="--predict_with_generate cannot split a padding-free row"):
+        sft(train_args(padding_free=True, predict_with_generate=True))
     with pytest.raises(UsageError, match="--padding_free cannot be used with --task_type seq_cls"):
         sft(train_args(padding_free=True, num_labels=2))
 
@@ -160,3 +158,42 @@ def test_on_a_gpu_the_varlen_kernel_equals_the_per_sample_loop_forward_and_backw
     assert kernel_loss.item() == pytest.approx(loop_loss.item(), abs=2e-3)
     for name, grad in loop_grads.items():
         torch.testing.assert_close(kernel_grads[name].float(), grad.float(), atol=2e-2, rtol=5e-2, msg=name)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_an_unpadded_backbone_computes_only_real_tokens_and_equals_the_padded_forward(tiny_model_dir, samples, side):
+    """trl's preference trainers pad their pairs; the backbone then runs one row of the real tokens."""
+    from swift_transformers.train.collator import PaddingCollator
+    from swift_transformers.train.unpad import unpad_padded_batches
+
+    pad, rows = samples
+    model = _model(tiny_model_dir, "lora")
+    batch = PaddingCollator(pad)(rows)
+    if side == "left":  # as generation-style collators pad
+        width = batch["input_ids"].shape[1]
+        for i, n in enumerate(batch["attention_mask"].sum(1).tolist()):
+            for key, fill in (("input_ids", pad), ("labels", -100), ("attention_mask", 0)):
+                batch[key][i] = torch.cat([torch.full((width - n,), fill), batch[key][i, :n]])
+    real = batch["attention_mask"].bool()
+    model.zero_grad()
+    out = model(**batch, use_cache=False)
+    out.loss.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    unpad_padded_batches(model)
+    unpad_padded_batches(model)  # idempotent: one wrapper
+    seen = []
+    embed = model.get_base_model().get_input_embeddings()
+    handle = embed.register_forward_hook(lambda mod, args, output: seen.append(tuple(args[0].shape)))
+    model.zero_grad()
+    free = model(**batch, use_cache=False)
+    free.loss.backward()
+    handle.remove()
+    assert seen == [(1, int(real.sum()))]  # no padding token reached the model
+    torch.testing.assert_close(free.logits[real], out.logits[real], atol=1e-5, rtol=1e-4)
+    assert free.loss.item() == pytest.approx(out.loss.item(), abs=1e-5)
+    for name, grad in grads.items():
+        torch.testing.assert_close(dict(model.named_parameters())[name].grad, grad, atol=1e-5, rtol=1e-4, msg=name)
+    with torch.no_grad():  # generation (a cache) goes through the model unchanged
+        greedy = model.generate(**{k: v[:1] for k, v in batch.items() if k != "labels"}, max_new_tokens=3)
+    assert greedy.shape[1] == batch["input_ids"].shape[1] + 3

@@ -71,6 +71,7 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
     ("argv", "message"),
     [
         (["rlhf", "--rlhf_type", "simpo"], "only dpo, kto and grpo train on images so far"),
+        (["rlhf", "--rlhf_type", "dpo", "--padding_free", "true"], "keeps padded pairs"),
         (["infer", "--infer_backend", "vllm"], "only the pt backend serves with images so far"),
     ],
 )

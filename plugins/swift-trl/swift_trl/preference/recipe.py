@@ -103,5 +103,13 @@ def run_preference(args: Any, method: str) -> dict:
         param_groups=tuner_param_groups(args, tuner),
         **kwargs,
     )
+    if args.padding_free:
+        # trl pads the pairs; the backbone runs their real tokens as one row (swift_transformers.api)
+        from swift_transformers.api import describe_packed_attention, unpad_padded_batches
+
+        for one in (trainer.model, getattr(trainer, "ref_model", None)):
+            if one is not None:
+                unpad_padded_batches(one)
+        say(f"padding-free pairs: attention {describe_packed_attention(trainer.model)} (never across samples)")
     output = steps.train(trainer, args, run.checkpoint)
     return steps.finish_run(args, trainer, output, run.run_dir, parameter_info)

@@ -26,6 +26,7 @@ MEDIA_TENSOR_KEYS = (
     "image_grid_thw",
     "image_position_ids",
     "image_sizes",
+    "batch_num_images",
     "pixel_values_videos",
     "video_grid_thw",
 )

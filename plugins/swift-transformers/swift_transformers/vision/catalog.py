@@ -148,6 +148,17 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         tags=(VISION_TAG,),
     ),
     ModelRecord(
+        name="llava_onevision",
+        load=VISION_LOADER,
+        summary="LLaVA-OneVision (llava-hf; tiles for a lone image, one view each for several; images), "
+        "through its processor class",
+        template="vision_auto",
+        architectures=("LlavaOnevisionForConditionalGeneration",),
+        config_model_types=("llava_onevision",),
+        model_ids=("llava-hf/llava-onevision-*",),
+        tags=(VISION_TAG,),
+    ),
+    ModelRecord(
         name="idefics3",
         load=VISION_LOADER,
         summary="Idefics3 (tiles with row/column tags and a global view; images), through its processor class",

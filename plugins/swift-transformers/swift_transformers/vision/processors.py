@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -377,7 +378,9 @@ class ProcessorImageInputs:
         processor = self.processor
         try:
             merged = processor._merge_kwargs(tokenizer_init_kwargs=processor.tokenizer.init_kwargs, return_tensors="pt")
-            features, replacements = processor._process_images(images, **merged["images_kwargs"])
+            # one sample's images, nested as the processor nests them (LLaVA-OneVision counts a
+            # sample's images to choose between tiles and one view per image)
+            features, replacements = processor._process_images([list(images)], **merged["images_kwargs"])
         except (ValueError, TypeError, OSError) as exc:
             raise MediaError(f"the image processor rejects an image: {exc}") from None
         token, placeholder = self.family.image_token, self.family.placeholder
@@ -420,10 +423,65 @@ def auto_processor(model_dir: str) -> Any:
     try:
         return AutoProcessor.from_pretrained(model_dir)
     except (OSError, ValueError, ImportError, AttributeError, TypeError) as exc:
+        if isinstance(exc, ImportError) and "VideoProcessor" in str(exc):
+            # its video part needs torchvision, which is not here; swift reads no videos yet
+            built = _processor_without_video(model_dir)
+            if built is not None:
+                return built
         raise UsageError(
             f"cannot load the processor of {model_dir} ({type(exc).__name__}: {exc}); a vision model swift has no "
             "model type for is encoded by its own processor class, which must load here"
         ) from exc
+
+
+def _processor_without_video(model_dir: str) -> Any:
+    """The checkpoint's processor class built from its image processor and tokenizer alone, or None.
+
+    transformers looks up every part of a processor, and a video processor class cannot be looked
+    up without torchvision; for this construction only, that lookup accepts the missing part (the
+    parity tests build the reference processors the same way). The class's own options come from
+    ``processor_config.json``.
+    """
+    import inspect
+    import json
+    from pathlib import Path
+
+    import transformers
+    from transformers import AutoImageProcessor, AutoTokenizer
+    from transformers.processing_utils import ProcessorMixin
+
+    config_file = Path(model_dir) / "processor_config.json"
+    if not config_file.is_file():
+        return None
+    options = json.loads(config_file.read_text(encoding="utf-8"))
+    cls = getattr(transformers, str(options.pop("processor_class", "")), None)
+    if cls is None:
+        return None
+    accepted = inspect.signature(cls.__init__).parameters
+    if "video_processor" not in accepted:
+        return None
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    kwargs = {k: v for k, v in options.items() if k in accepted and k not in ("image_processor", "tokenizer")}
+    lookup = ProcessorMixin.__dict__["get_possibly_dynamic_module"]
+
+    def without_video(name: str) -> Any:
+        return object if "VideoProcessor" in name else lookup.__func__(name)
+
+    with _PROCESSOR_LOOKUP:
+        ProcessorMixin.get_possibly_dynamic_module = staticmethod(without_video)
+        try:
+            return cls(
+                image_processor=AutoImageProcessor.from_pretrained(model_dir),
+                tokenizer=tokenizer,
+                video_processor=None,
+                chat_template=getattr(tokenizer, "chat_template", None),
+                **kwargs,
+            )
+        finally:
+            ProcessorMixin.get_possibly_dynamic_module = lookup
+
+
+_PROCESSOR_LOOKUP = threading.Lock()
 
 
 def token_pixels(model_dir: str) -> int | None:

@@ -23,7 +23,11 @@ def published_template(arch: str) -> str:
         from swift_sdk.tiny_vision import GLM4V_VISION_TEMPLATE
 
         return GLM4V_VISION_TEMPLATE
-    if arch in ("llava", "llava_next"):  # the SDK's LLaVA-1.5-style one (images before the text of each message)
+    if arch in (
+        "llava",
+        "llava_next",
+        "llava_onevision",
+    ):  # the SDK's LLaVA-1.5-style one (images before the text of each message)
         from swift_sdk.tiny_vision import LLAVA_VISION_TEMPLATE
 
         return LLAVA_VISION_TEMPLATE
@@ -51,6 +55,10 @@ PROCESSORS = {
     "gemma4": ("gemma4", "transformers.models.gemma4.processing_gemma4:Gemma4Processor"),
     "llava": ("llava", "transformers.models.llava.processing_llava:LlavaProcessor"),
     "llava_next": ("vision_auto", "transformers.models.llava_next.processing_llava_next:LlavaNextProcessor"),
+    "llava_onevision": (
+        "vision_auto",
+        "transformers.models.llava_onevision.processing_llava_onevision:LlavaOnevisionProcessor",
+    ),
     "idefics3": ("vision_auto", "transformers.models.idefics3.processing_idefics3:Idefics3Processor"),
     "mistral3": ("mistral3", "transformers.models.pixtral.processing_pixtral:PixtralProcessor"),
 }

@@ -17,7 +17,7 @@ from swift.template.media import split_tags
 
 SYSTEM = "You describe pictures in one word."
 # families whose processor sizes every image itself: --max_pixels / MAX_PIXELS are refused
-PROCESSOR_SIZED = ("gemma3", "internvl", "gemma4", "llava", "llava_next", "idefics3", "mistral3")
+PROCESSOR_SIZED = ("gemma3", "internvl", "gemma4", "llava", "llava_next", "llava_onevision", "idefics3", "mistral3")
 
 
 def _conversations(images: list, arch: str = "") -> dict[str, tuple[list[dict], list]]:
@@ -87,6 +87,12 @@ def processor(vision_model, monkeypatch_module):
         processor = AutoProcessor.from_pretrained(vision_model.path)
         processor.chat_template = vision_model.published
         return processor
+    if vision_model.arch == "llava_onevision":  # its options as processor_config.json gives them
+        extra |= {
+            "num_image_tokens": 16,
+            "vision_feature_select_strategy": "full",
+            "vision_aspect_ratio": "anyres_max_9",
+        }
     if vision_model.arch == "llava":
         extra = {"patch_size": 14, "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1}
     if vision_model.arch == "gemma4":  # the processor holds an audio feature extractor too (unused here)

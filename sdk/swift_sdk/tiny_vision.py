@@ -67,6 +67,7 @@ TINY_VISION_ARCHS = (
     "llava_next",
     "llava_onevision",
     "idefics3",
+    "smolvlm",
     "qwen3_5",
     "mistral3",
 )
@@ -118,9 +119,9 @@ def build_tiny_vision_model(
         return build_tiny_mistral3(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or MISTRAL3_VISION_TEMPLATE
         )
-    if arch == "idefics3":
+    if arch in ("idefics3", "smolvlm"):
         return _build_tiny_idefics3(
-            path, hidden_size, num_layers, vocab_size, seed, chat_template or IDEFICS3_VISION_TEMPLATE
+            path, hidden_size, num_layers, vocab_size, seed, chat_template or IDEFICS3_VISION_TEMPLATE, arch
         )
     if arch == "llava_next":
         return _build_tiny_llava_next(
@@ -575,11 +576,25 @@ def _build_tiny_llava_onevision(
     return path
 
 
-def _build_tiny_idefics3(path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str):
-    """Idefics3 (tiles with their row/column tags and a global view), saved with its processor class."""
+def _build_tiny_idefics3(
+    path: Path,
+    hidden_size: int,
+    num_layers: int,
+    vocab_size: int,
+    seed: int,
+    chat_template: str,
+    arch: str = "idefics3",
+):
+    """Idefics3 (tiles with their row/column tags and a global view), saved with its processor class.
+
+    ``arch="smolvlm"``: SmolVLM (2), the same layout of tiles and tags; its processor class has a
+    video part (torchvision), so it is saved as the published checkpoints are minus that part: the
+    PIL image processor, the tokenizer and ``processor_config.json``.
+    """
     from transformers import AutoConfig
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
     from transformers.models.idefics3.processing_idefics3 import Idefics3Processor
+    from transformers.models.smolvlm.image_processing_pil_smolvlm import SmolVLMImageProcessorPil
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": list(IDEFICS3_TOKENS)}, replace_extra_special_tokens=False)
@@ -600,7 +615,7 @@ def _build_tiny_idefics3(path: Path, hidden_size: int, num_layers: int, vocab_si
         hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
     )
     config = AutoConfig.for_model(
-        "idefics3",
+        arch,
         text_config=text,
         vision_config=vision,
         scale_factor=2,
@@ -610,7 +625,14 @@ def _build_tiny_idefics3(path: Path, hidden_size: int, num_layers: int, vocab_si
     end = [tokenizer.convert_tokens_to_ids("<end_of_utterance>"), tokenizer.eos_token_id]
     model = _tiny_model(config, tokenizer, seed, eos=end)
     model.save_pretrained(path)
-    image_processor = Idefics3ImageProcessorPil(size={"longest_edge": 112}, max_image_size={"longest_edge": 56})
+    sizes = dict(size={"longest_edge": 112}, max_image_size={"longest_edge": 56})
+    if arch == "smolvlm":
+        SmolVLMImageProcessorPil(**sizes).save_pretrained(path)
+        _save_tokenizer(tokenizer, path)
+        options = {"processor_class": "SmolVLMProcessor", "image_seq_len": 4}
+        (path / "processor_config.json").write_text(json.dumps(options, indent=2))
+        return path
+    image_processor = Idefics3ImageProcessorPil(**sizes)
     processor = Idefics3Processor(
         image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=chat_template
     )

@@ -168,6 +168,17 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         model_ids=("HuggingFaceM4/Idefics3-*",),
         tags=(VISION_TAG,),
     ),
+    ModelRecord(
+        name="smolvlm",
+        load=VISION_LOADER,
+        summary="SmolVLM / SmolVLM2 (Idefics3's tiles and tags; images), through its processor class "
+        "(needs the num2words package)",
+        template="vision_auto",
+        architectures=("SmolVLMForConditionalGeneration",),
+        config_model_types=("smolvlm",),
+        model_ids=("HuggingFaceTB/SmolVLM2-*",),
+        tags=(VISION_TAG,),
+    ),
 )
 
 VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (

@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 
 def published_template(arch: str) -> str:
     """The published chat template of ``arch`` (Qwen2-VL's for the Qwen family; GLM-4.1V: the SDK's GLM-style one)."""
-    if arch == "idefics3":
+    if arch in ("idefics3", "smolvlm"):  # the SDK's Idefics3-style one (SmolVLM's adds <|im_start|> first)
         from swift_sdk.tiny_vision import IDEFICS3_VISION_TEMPLATE
 
         return IDEFICS3_VISION_TEMPLATE
@@ -60,6 +60,7 @@ PROCESSORS = {
         "transformers.models.llava_onevision.processing_llava_onevision:LlavaOnevisionProcessor",
     ),
     "idefics3": ("vision_auto", "transformers.models.idefics3.processing_idefics3:Idefics3Processor"),
+    "smolvlm": ("vision_auto", "transformers.models.smolvlm.processing_smolvlm:SmolVLMProcessor"),
     "mistral3": ("mistral3", "transformers.models.pixtral.processing_pixtral:PixtralProcessor"),
 }
 #: Architecture → its published chat template (Gemma 3's is the core template tests' fixture)

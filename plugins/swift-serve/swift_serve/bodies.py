@@ -212,7 +212,8 @@ def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
         return bad_request(f"{field!r}: logit_bias maps token ids (as strings of digits) to a bias in [-100, 100]", top)
     if "content" in path and (path[-1] == "type" or error["type"] == "union_tag_invalid"):
         return bad_request(
-            f'{field!r}: content parts are {{"type": "text"}} or {{"type": "image_url", "image_url": {{"url": ...}}}}',
+            f'{field!r}: content parts are {{"type": "text"}}, {{"type": "image_url", "image_url": {{"url": ...}}}} '
+            'or {"type": "video_url", "video_url": {"url": ...}}',
             field,
         )
     return bad_request(f"{field!r}: {error['msg']}", field)
@@ -302,27 +303,28 @@ def messages_of(messages: list[Message], rules: RequestRules) -> list[dict[str, 
 
 
 def check_media(request: InferRequest, rules: RequestRules) -> None:
-    """At most ``--max_images`` images, and only ``data:`` URLs unless ``--allow_remote_media``.
+    """At most ``--max_images`` images (and as many videos), only ``data:`` URLs unless ``--allow_remote_media``.
 
     Raises:
         APIError: 400 naming ``messages``.
     """
-    if len(request.images) > rules.max_images:
-        raise bad_request(
-            f"the conversation has {len(request.images)} images; this server takes at most {rules.max_images} "
-            "(--max_images)",
-            "messages",
-        )
-    if rules.allow_remote_media:
-        return
-    for image in request.images:
-        if not (isinstance(image, str) and image.startswith("data:")):
-            shown = image if isinstance(image, str) and len(image) <= 60 else f"{str(image)[:57]}..."
+    for kind, media in (("image", request.images), ("video", request.videos)):
+        if len(media) > rules.max_images:
             raise bad_request(
-                f"image {shown!r}: this server takes images as data: URLs only (it fetches and reads nothing "
-                "unless started with --allow_remote_media)",
+                f"the conversation has {len(media)} {kind}s; this server takes at most {rules.max_images} "
+                "(--max_images; it bounds videos too)",
                 "messages",
             )
+        if rules.allow_remote_media:
+            continue
+        for item in media:
+            if not (isinstance(item, str) and item.startswith("data:")):
+                shown = item if isinstance(item, str) and len(item) <= 60 else f"{str(item)[:57]}..."
+                raise bad_request(
+                    f"{kind} {shown!r}: this server takes {kind}s as data: URLs only (it fetches and reads nothing "
+                    "unless started with --allow_remote_media)",
+                    "messages",
+                )
 
 
 def parse_chat(body: Any, rules: RequestRules) -> ParsedRequest:

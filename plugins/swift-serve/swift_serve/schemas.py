@@ -57,7 +57,23 @@ class ImagePart(_Strict):
     image_url: ImageUrl
 
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+class VideoUrl(_Strict):
+    """``{"url": ...}`` of a video part."""
+
+    url: StrictStr = Field(min_length=1)
+
+
+class VideoPart(_Strict):
+    """A video content part: ``{"type": "video_url", "video_url": {"url": "data:video/mp4;base64,..."}}``.
+
+    Read by the models whose videos swift reads (Qwen2-VL, Qwen2.5-VL); others answer 400.
+    """
+
+    type: Literal["video_url"]
+    video_url: VideoUrl
+
+
+ContentPart = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
 
 
 class Message(_Strict):

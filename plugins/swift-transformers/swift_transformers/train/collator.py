@@ -29,6 +29,7 @@ MEDIA_TENSOR_KEYS = (
     "batch_num_images",
     "pixel_values_videos",
     "video_grid_thw",
+    "second_per_grid_ts",
 )
 
 

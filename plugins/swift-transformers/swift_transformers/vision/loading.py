@@ -11,18 +11,32 @@ from swift_transformers.vision.processors import FAMILIES, auto_processor, image
 
 #: ms-swift's model-specific settings of image models, given as --model_kwargs or environment variables
 MEDIA_SETTINGS = {"max_pixels": "MAX_PIXELS", "min_pixels": "MIN_PIXELS"}
-#: Video settings of ms-swift's list, refused while videos are not read
-VIDEO_SETTINGS = ("video_max_pixels", "video_min_pixels", "fps", "fps_max_frames", "fps_min_frames", "nframes")
+#: Video settings of ms-swift's list (:mod:`.video`), as --model_kwargs or environment variables
+VIDEO_SETTINGS = (
+    "video_max_pixels",
+    "video_min_pixels",
+    "video_total_pixels",
+    "fps",
+    "fps_max_frames",
+    "fps_min_frames",
+    "nframes",
+)
 
 
-def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> dict:
-    """``--model_kwargs`` without the image settings, which become their environment variables.
+def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False, videos: bool = False) -> dict:
+    """``--model_kwargs`` without the image and video settings, which become their environment variables.
 
     ``{"MAX_PIXELS": 401408}`` (any case) is what ``MAX_PIXELS=401408`` is in ms-swift; the image
-    inputs read it (``--max_pixels`` wins). The rest goes to ``from_pretrained``.
+    inputs read it (``--max_pixels`` wins); ``{"FPS_MAX_FRAMES": 16}`` likewise for videos. The rest
+    goes to ``from_pretrained``.
+
+    Args:
+        model_kwargs: ``--model_kwargs``.
+        fixed_size: The family resizes every image to one size (no image bound to set).
+        videos: The family reads videos (Qwen2-VL, Qwen2.5-VL).
 
     Raises:
-        UsageError: For a video setting (videos are not read yet), a value that is not a number,
+        UsageError: For a video setting where videos are not read, a value that is not a number,
             or an image bound for a family that resizes every image to one size (``fixed_size``).
     """
     rest = {}
@@ -39,7 +53,15 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False) -> di
             except (TypeError, ValueError):
                 raise UsageError(f"--model_kwargs {key}={value!r} must be a whole number of pixels") from None
         elif name in VIDEO_SETTINGS:
-            raise UsageError(f"--model_kwargs {key}: videos are not read yet (images only)")
+            if not videos:
+                raise UsageError(f"--model_kwargs {key}: videos are not read yet for this model (Qwen2-VL, Qwen2.5-VL)")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise UsageError(f"--model_kwargs {key}={value!r} must be a number") from None
+            if number <= 0:
+                raise UsageError(f"--model_kwargs {key}={value!r} must be positive")
+            os.environ[name.upper()] = str(number) if name == "fps" else str(int(number))
         else:
             rest[key] = value
     return rest
@@ -85,7 +107,11 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     else:  # encoded by its own processor class (vision_auto): it must load here
         auto_processor(model_dir)
     # a family sized by its own processor (or no known family) has no pixel bound to set
-    rest = media_settings(getattr(args, "model_kwargs", None), fixed_size=family is None or family.fixed_size)
+    rest = media_settings(
+        getattr(args, "model_kwargs", None),
+        fixed_size=family is None or family.fixed_size,
+        videos=family is not None and bool(family.video_token),
+    )
     model, tokenizer = load_pretrained(
         model_dir, args, record, auto_class=AutoModelForImageTextToText, model_kwargs=rest
     )

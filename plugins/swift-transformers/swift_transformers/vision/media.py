@@ -1,4 +1,4 @@
-"""One medium of a row or request → a decoded image.
+"""One medium of a row or request → its bytes, and an image decoded (videos: :mod:`.video`).
 
 Accepted: a file path (relative paths were made absolute against the dataset's folder when it
 was read), ``file://`` URLs, ``data:`` URLs, bare base64 text, raw bytes, ``{"bytes", "path"}``
@@ -32,59 +32,75 @@ def _describe(value: Any) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def _bytes_of(value: Any, *, allow_remote: bool, allow_files: bool) -> bytes:
+def media_bytes(
+    value: Any, *, allow_remote: bool, allow_files: bool, limit: int = MAX_IMAGE_BYTES, kind: str = "image"
+) -> bytes:
+    """The bytes of one medium given in any accepted form (see the module docstring).
+
+    Args:
+        value: The medium (see the module docstring).
+        allow_remote: Fetch ``http(s)`` URLs.
+        allow_files: Read local paths and ``file://`` URLs.
+        limit: Largest file or download read, in bytes.
+        kind: What the medium is, for the messages (``image``, ``video``).
+
+    Raises:
+        MediaError: With what cannot be read and why.
+    """
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, Mapping):
         if value.get("bytes"):
             return bytes(value["bytes"])
         if value.get("path"):
-            return _bytes_of(value["path"], allow_remote=allow_remote, allow_files=allow_files)
-        raise MediaError("an image given as an object needs 'bytes' or 'path'")
+            return media_bytes(
+                value["path"], allow_remote=allow_remote, allow_files=allow_files, limit=limit, kind=kind
+            )
+        raise MediaError(f"an {kind} given as an object needs 'bytes' or 'path'")
     if not isinstance(value, str) or not value:
-        raise MediaError(f"an image must be a path, URL, base64 text or bytes, got {_describe(value)}")
+        raise MediaError(f"an {kind} must be a path, URL, base64 text or bytes, got {_describe(value)}")
     if value.startswith("data:"):
         header, _, data = value.partition(",")
         if ";base64" not in header:
-            raise MediaError("a data: URL image must be base64 encoded (data:image/png;base64,...)")
-        return _b64(data)
+            raise MediaError(f"a data: URL {kind} must be base64 encoded (data:{kind}/...;base64,...)")
+        return _b64(data, kind)
     if value.startswith(("http://", "https://")):
         if not allow_remote:
-            raise MediaError(f"image URL {_describe(value)} not fetched: remote media are off (--allow_remote_media)")
-        return _fetch(value)
+            raise MediaError(f"{kind} URL {_describe(value)} not fetched: remote media are off (--allow_remote_media)")
+        return _fetch(value, limit, kind)
     if value.startswith("file://"):
         if not allow_files:
-            raise MediaError(f"image {_describe(value)} not read: file URLs are off (--allow_remote_media)")
+            raise MediaError(f"{kind} {_describe(value)} not read: file URLs are off (--allow_remote_media)")
         value = value[len("file://") :]
     elif not allow_files:
-        raise MediaError("images must be data: URLs here (file paths are off; --allow_remote_media)")
+        raise MediaError(f"{kind}s must be data: URLs here (file paths are off; --allow_remote_media)")
     if os.path.isfile(value):
-        if os.path.getsize(value) > MAX_IMAGE_BYTES:
-            raise MediaError(f"image file {_describe(value)} is larger than {MAX_IMAGE_BYTES >> 20} MiB")
+        if os.path.getsize(value) > limit:
+            raise MediaError(f"{kind} file {_describe(value)} is larger than {limit >> 20} MiB")
         with open(value, "rb") as fh:
             return fh.read()
     if len(value) > 256 and "." not in value[-6:]:
-        return _b64(value)  # bare base64, as ms-swift accepts
-    raise MediaError(f"image file not found: {_describe(value)}")
+        return _b64(value, kind)  # bare base64, as ms-swift accepts
+    raise MediaError(f"{kind} file not found: {_describe(value)}")
 
 
-def _b64(data: str) -> bytes:
+def _b64(data: str, kind: str) -> bytes:
     try:
         return base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise MediaError(f"image base64 text does not decode: {exc}") from None
+        raise MediaError(f"{kind} base64 text does not decode: {exc}") from None
 
 
-def _fetch(url: str) -> bytes:
+def _fetch(url: str, limit: int, kind: str) -> bytes:
     import urllib.request
 
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
-            data = response.read(MAX_IMAGE_BYTES + 1)
+            data = response.read(limit + 1)
     except OSError as exc:
-        raise MediaError(f"cannot fetch image {_describe(url)}: {exc}") from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise MediaError(f"image {_describe(url)} is larger than {MAX_IMAGE_BYTES >> 20} MiB")
+        raise MediaError(f"cannot fetch {kind} {_describe(url)}: {exc}") from None
+    if len(data) > limit:
+        raise MediaError(f"{kind} {_describe(url)} is larger than {limit >> 20} MiB")
     return data
 
 
@@ -103,7 +119,7 @@ def load_image(value: Any, *, allow_remote: bool = True, allow_files: bool = Tru
 
     if isinstance(value, Image.Image):
         return value.convert("RGB")
-    data = _bytes_of(value, allow_remote=allow_remote, allow_files=allow_files)
+    data = media_bytes(value, allow_remote=allow_remote, allow_files=allow_files)
     try:
         image = Image.open(io.BytesIO(data))
         image.load()

@@ -28,9 +28,9 @@ def rope_index_of(model: Any) -> Any:
     return None
 
 
-def _image_runs(types: torch.Tensor) -> int:
-    """How many images a sample holds: runs of image tokens (images are separated by their markers)."""
-    flags = types.bool().long()
+def _runs(types: torch.Tensor, kind: int) -> int:
+    """How many images (``kind`` 1) or videos (2) a sample holds: runs of their tokens (separated by markers)."""
+    flags = types.eq(kind).long()
     return int(((flags[1:] - flags[:-1]) == 1).sum()) + int(flags[:1].sum())
 
 
@@ -41,17 +41,25 @@ def packed_positions(model: Any, inputs: dict[str, Any]) -> torch.Tensor | None:
     rope_index = rope_index_of(model)
     if types is None or text is None or text.dim() != 2 or text.shape[0] != 1 or rope_index is None:
         return None
-    ids, types, grid = inputs["input_ids"][0], types[0], inputs.get("image_grid_thw")
-    parts, used = [], 0
+    ids, types = inputs["input_ids"][0], types[0]
+    grids = {1: inputs.get("image_grid_thw"), 2: inputs.get("video_grid_thw")}
+    seconds = inputs.get("second_per_grid_ts")
+    parts, used = [], {1: 0, 2: 0}  # images and videos of the samples before this one
     for start, end in segment_bounds(text[0]):
-        n = _image_runs(types[start:end])
-        sample_grid = grid[used : used + n] if n else None
-        used += n
+        counts = {kind: _runs(types[start:end], kind) for kind in (1, 2)}
+        mine = {kind: slice(used[kind], used[kind] + counts[kind]) for kind in (1, 2)}
+        used = {kind: used[kind] + counts[kind] for kind in (1, 2)}
+        extra: dict[str, Any] = {}
+        if counts[2]:
+            extra["video_grid_thw"] = grids[2][mine[2]]
+            if seconds is not None:
+                extra["second_per_grid_ts"] = seconds[mine[2]]
         positions, _ = rope_index(
             ids[None, start:end],
             mm_token_type_ids=types[None, start:end],
-            image_grid_thw=sample_grid,
+            image_grid_thw=grids[1][mine[1]] if counts[1] else None,
             attention_mask=torch.ones_like(ids[None, start:end]),
+            **extra,
         )
         parts.append(positions)
     return torch.cat([text[None].to(parts[0].dtype), torch.cat(parts, dim=-1)], dim=0)

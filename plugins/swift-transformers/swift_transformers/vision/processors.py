@@ -51,6 +51,10 @@ class VisionFamily:
             tokenizer names (``("before", "boi_token")``), read when the template is built.
         row_break: ``rows`` families: the token after each row of image tokens.
         end: ``rows`` families: the token that replaces the last row's break.
+        video_token: The token repeated once per visual token of a video (``<|video_pad|>``);
+            empty for a family whose videos swift does not read.
+        video_placeholder: What a ``<video>`` tag becomes in the rendered text (the published
+            template's video part); ``before``/``after`` surround its expansion as an image's.
     """
 
     name: str
@@ -67,6 +71,8 @@ class VisionFamily:
     from_tokenizer: tuple[tuple[str, str], ...] = ()
     row_break: str = ""
     end: str = ""
+    video_token: str = ""
+    video_placeholder: str = ""
 
     def for_tokenizer(self, tokenizer: Any) -> VisionFamily:
         """The family with its ``from_tokenizer`` fields read from ``tokenizer``.
@@ -105,6 +111,8 @@ QWEN2_VL = VisionFamily(
     "<|vision_start|>",
     "<|vision_end|>",
     parts=QWEN_PARTS,
+    video_token="<|video_pad|>",
+    video_placeholder="<|vision_start|><|video_pad|><|vision_end|>",
 )
 QWEN3_VL = VisionFamily(
     "qwen3_vl",

@@ -1,11 +1,13 @@
-"""``VisionTemplate``: a text template plus a family's image inputs.
+"""``VisionTemplate``: a text template plus a family's image (and, for Qwen2-VL, video) inputs.
 
 Encoding a row: its ``<image>`` tags (:mod:`swift.template.media`) become the family's
 placeholder (what its published chat template writes for an image), the text template renders
 the conversation with its loss mask as for any model, and before each rendered piece is
 tokenized the k-th placeholder becomes the k-th image's tokens — as many as the image processor
 says that image takes, which is what the family's processor class does to the rendered text.
-The image tensors travel beside the ids. Image tokens are never trained.
+The image tensors travel beside the ids. Image tokens are never trained. Videos (the
+Qwen2-VL family: :mod:`.video`) go the same way: ``<video>`` tags, their own placeholder and
+``<|video_pad|>`` tokens, ``pixel_values_videos``/``video_grid_thw`` beside the ids.
 
 Truncation never cuts an image: a row whose cut would fall into image tokens is rejected
 (a bad row, counted) instead.
@@ -39,6 +41,7 @@ from swift_transformers.vision.processors import (
     token_pixels,
     tokens_per_image,
 )
+from swift_transformers.vision.video import VideoSettings, load_video, video_features
 
 MEDIA_COLUMNS = tuple(COLUMNS.values())
 
@@ -65,14 +68,21 @@ class VisionTemplate:
         max_length: int | None = None,
         truncation_strategy: str = "left",
         allow_remote: bool = True,
+        video_seconds: bool = False,
     ):
         self.text, self.images, self.family = text, images, images.family
         self.max_length, self.truncation_strategy = max_length, truncation_strategy
         self.allow_remote = allow_remote
-        token_id = text.tokenizer.convert_tokens_to_ids(self.family.image_token)
-        if not isinstance(token_id, int) or token_id == getattr(text.tokenizer, "unk_token_id", None):
-            raise TemplateError(f"the tokenizer has no {self.family.image_token!r} token: not a {self.family.name} one")
-        self.image_token_id = token_id
+        self.image_token_id = self._token_id(self.family.image_token)
+        self.video_token_id = self._token_id(self.family.video_token) if self.family.video_token else None
+        # Qwen2.5-VL aligns video positions to time (second_per_grid_ts); Qwen2-VL takes no such input
+        self.video_seconds = video_seconds
+
+    def _token_id(self, token: str) -> int:
+        token_id = self.text.tokenizer.convert_tokens_to_ids(token)
+        if not isinstance(token_id, int) or token_id == getattr(self.text.tokenizer, "unk_token_id", None):
+            raise TemplateError(f"the tokenizer has no {token!r} token: not a {self.family.name} one")
+        return token_id
 
     def __getattr__(self, name: str) -> Any:
         if name == "text":  # not built yet (copying, unpickling): no recursion through it
@@ -92,26 +102,55 @@ class VisionTemplate:
         for message in messages:
             content = message.get("content")
             if isinstance(content, str) and TAGS["image"] in content:
-                message = {**message, "content": content.replace(TAGS["image"], self.family.placeholder)}
-            out.append(dict(message))
+                content = content.replace(TAGS["image"], self.family.placeholder)
+            if isinstance(content, str) and self.family.video_token and TAGS["video"] in content:
+                content = content.replace(TAGS["video"], self.family.video_placeholder)
+            message = dict(message)
+            if isinstance(content, str):
+                message["content"] = content
+            out.append(message)
         return out
 
-    def _image_features(self, media: Mapping[str, Sequence[Any]]) -> tuple[dict[str, Any], list[int]]:
-        for column in ("videos", "audios"):
-            if media.get(column):
-                raise MediaError(f"model family {self.family.name}: {column} are not read yet (images only)")
-        if not media.get("images"):
-            return {}, []
-        images = []
-        for k, value in enumerate(media["images"], 1):
-            try:
-                images.append(load_image(value, allow_remote=self.allow_remote, allow_files=self.allow_remote))
-            except MediaError as exc:
-                raise MediaError(f"image {k}: {exc}") from None
-        return self.images(images)
+    def _media_features(self, media: Mapping[str, Sequence[Any]]) -> tuple[dict[str, Any], list[str], list[str]]:
+        """The tensors of a row's images and videos, and the text each placeholder becomes."""
+        if media.get("audios"):
+            raise MediaError(f"model family {self.family.name}: audios are not read yet")
+        if media.get("videos") and not self.family.video_token:
+            raise MediaError(f"model family {self.family.name}: videos are not read yet (Qwen2-VL and Qwen2.5-VL)")
+        features: dict[str, Any] = {}
+        image_texts: list[str] = []
+        if media.get("images"):
+            images = []
+            for k, value in enumerate(media["images"], 1):
+                try:
+                    images.append(load_image(value, allow_remote=self.allow_remote, allow_files=self.allow_remote))
+                except MediaError as exc:
+                    raise MediaError(f"image {k}: {exc}") from None
+            features, image_texts = self.images(images)
+        video_texts: list[str] = []
+        if media.get("videos"):
+            settings = VideoSettings.from_env()
+            videos = []
+            for k, value in enumerate(media["videos"], 1):
+                try:
+                    videos.append(
+                        load_video(value, settings, allow_remote=self.allow_remote, allow_files=self.allow_remote)
+                    )
+                except MediaError as exc:
+                    raise MediaError(f"video {k}: {exc}") from None
+            tensors, counts = video_features(videos, self.images.processor, settings)
+            if not self.video_seconds:
+                tensors.pop("second_per_grid_ts")
+            features = {**features, **tensors}
+            family = self.family
+            video_texts = [f"{family.before}{family.video_token * n}{family.after}" for n in counts]
+        return features, image_texts, video_texts
 
-    def _expander(self, texts: list[str]) -> _Expander:
-        return _Expander(self.family.placeholder, texts)
+    def _expander(self, image_texts: list[str], video_texts: list[str]) -> _Expanders:
+        expanders = [_Expander(self.family.placeholder, image_texts, "image")]
+        if self.family.video_token:
+            expanders.append(_Expander(self.family.video_placeholder, video_texts, "video"))
+        return _Expanders(expanders)
 
     def _truncate(self, *seqs: list[Any]) -> tuple[list[Any], ...]:
         ids = seqs[0]
@@ -121,7 +160,7 @@ class VisionTemplate:
             raise MaxLengthError(len(ids), self.max_length)
         cut = slice(len(ids) - self.max_length, None) if self.truncation_strategy == "left" else slice(self.max_length)
         dropped = ids[: cut.start] if self.truncation_strategy == "left" else ids[self.max_length :]
-        if self.image_token_id in dropped:
+        if self.image_token_id in dropped or (self.video_token_id is not None and self.video_token_id in dropped):
             raise MaxLengthError(len(ids), self.max_length)  # cutting would split an image from its tokens
         return tuple(seq[cut] for seq in seqs)
 
@@ -136,9 +175,9 @@ class VisionTemplate:
         messages = row.get("messages") or []
         media = row_media(row)
         check_counts([m.get("content") or "" for m in messages if isinstance(m, Mapping)], media)
-        features, texts = self._image_features(media)
+        features, image_texts, video_texts = self._media_features(media)
         text_row = {k: v for k, v in row.items() if k not in MEDIA_COLUMNS}
-        expand = self._expander(texts)
+        expand = self._expander(image_texts, video_texts)
         encoded = self.text.encode({**text_row, "messages": self._with_placeholders(messages)}, expand=expand)
         expand.check()
         keys = [k for k in ("input_ids", "labels", "loss_scale") if k in encoded]
@@ -163,8 +202,8 @@ class VisionTemplate:
         """
         media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
         check_counts([m.get("content") or "" for m in messages], media)
-        features, texts = self._image_features(media)
-        expand = self._expander(texts)
+        features, image_texts, video_texts = self._media_features(media)
+        expand = self._expander(image_texts, video_texts)
         ids = self.text.encode_prompt(
             self._with_placeholders(messages), system, add_generation_prompt, tools=tools, expand=expand
         )
@@ -177,14 +216,16 @@ class VisionTemplate:
         # positions from it, Gemma 3 lets image tokens attend to each other both ways
         if not features or not self.family.token_types:
             return features
-        return {**features, self.family.token_types: [int(t == self.image_token_id) for t in ids]}
+        # (image 1, video 2: how Qwen-VL's processors mark them)
+        kinds = {self.image_token_id: 1, self.video_token_id: 2}
+        return {**features, self.family.token_types: [kinds.get(t, 0) for t in ids]}
 
 
 class _Expander:
     """Rewrites rendered text: the k-th placeholder becomes ``texts[k]`` (the k-th image's tokens)."""
 
-    def __init__(self, placeholder: str, texts: list[str]):
-        self.placeholder, self.texts, self.used = placeholder, texts, 0
+    def __init__(self, placeholder: str, texts: list[str], kind: str = "image"):
+        self.placeholder, self.texts, self.used, self.kind = placeholder, texts, 0, kind
 
     def __call__(self, text: str) -> str:
         pieces = text.split(self.placeholder)
@@ -193,7 +234,9 @@ class _Expander:
         out = [pieces[0]]
         for piece in pieces[1:]:
             if self.used >= len(self.texts):
-                raise TemplateError(f"more image placeholders in the rendered text than the {len(self.texts)} images")
+                raise TemplateError(
+                    f"more {self.kind} placeholders in the rendered text than the {len(self.texts)} {self.kind}s"
+                )
             out += [self.texts[self.used], piece]
             self.used += 1
         return "".join(out)
@@ -201,9 +244,25 @@ class _Expander:
     def check(self) -> None:
         if self.used != len(self.texts):
             raise TemplateError(
-                f"{self.used} image placeholders in the rendered text for {len(self.texts)} images "
+                f"{self.used} {self.kind} placeholders in the rendered text for {len(self.texts)} {self.kind}s "
                 "(the chat template dropped or repeated one)"
             )
+
+
+class _Expanders:
+    """Several :class:`_Expander` in turn (images, then videos: their placeholders differ)."""
+
+    def __init__(self, expanders: list[_Expander]):
+        self.expanders = expanders
+
+    def __call__(self, text: str) -> str:
+        for expander in self.expanders:
+            text = expander(text)
+        return text
+
+    def check(self) -> None:
+        for expander in self.expanders:
+            expander.check()
 
 
 def _processor_chat_template(tokenizer: Any) -> None:
@@ -243,10 +302,24 @@ def _vision_template(family: VisionFamily, meta: Any, tokenizer: Any, **options:
         )
     if family.tokens == "rows" and images.token_pixels is None:
         raise TemplateError(f"{folder}: config.json gives no vision_config.patch_size / spatial_merge_size")
-    template = VisionTemplate(text, images, max_length=max_length, truncation_strategy=strategy)
+    template = VisionTemplate(
+        text, images, max_length=max_length, truncation_strategy=strategy, video_seconds=_takes_video_seconds(folder)
+    )
     template.options = given
     template.rebuild = functools.partial(_vision_template, family, meta, tokenizer)
     return template
+
+
+def _takes_video_seconds(folder: str) -> bool:
+    """Whether the checkpoint's model reads ``second_per_grid_ts`` (Qwen2.5-VL: ``config.json``'s model type)."""
+    import json
+    import os
+
+    path = os.path.join(str(folder), "config.json")
+    if not os.path.isfile(path):
+        return False
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh).get("model_type") == "qwen2_5_vl"
 
 
 def qwen2_vl(tokenizer: Any, **options: Any) -> VisionTemplate:

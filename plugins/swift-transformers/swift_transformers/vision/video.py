@@ -1,0 +1,216 @@
+"""Videos for the Qwen2-VL family: decoding (PyAV), frame sampling and the model's video tensors.
+
+A video of a row or request is a file path, ``file://``/``data:`` URL, base64 text or bytes (as
+an image is, :mod:`.media`), or a list of frames (images, in order; ms-swift accepts that too).
+Files are decoded with **PyAV** (``av``: FFmpeg in its wheel, no torchvision needed).
+
+Frames are sampled as ms-swift's Qwen templates do (its ``qwen_vl_utils`` settings, read from the
+environment or ``--model_kwargs``): ``FPS`` frames per second of video (default 2), at least
+``FPS_MIN_FRAMES`` (4) and at most ``FPS_MAX_FRAMES`` (768) and the video's own frame count,
+rounded down to a multiple of 2 (two frames make one temporal patch); ``NFRAMES`` fixes the count
+instead. Each frame is resized within ``VIDEO_MIN_PIXELS`` … ``VIDEO_MAX_PIXELS`` (128 … 768
+tokens of 28 × 28 pixels), and the frames of one video together within ``VIDEO_TOTAL_PIXELS``.
+
+The tensors are what Qwen2-VL's video processor gives: every frame resized and normalised by the
+checkpoint's image processor exactly as an image of that size would be, then consecutive frame
+pairs stacked into temporal patches — ``pixel_values_videos`` of ``t·h·w`` rows, ``video_grid_thw``
+``(t, h, w)`` — and, for Qwen2.5-VL, ``second_per_grid_ts`` (seconds per temporal patch, for its
+time-aligned positions). A video of two equal frames gives exactly the patches of that frame as an
+image (the image processor repeats an image over the temporal patch); the tests check that.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from swift.kernel import UsageError
+from swift_transformers.vision.media import MediaError, load_image, media_bytes
+
+#: Largest video file read (bytes).
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+TOKEN_PIXELS = 28 * 28
+FRAME_FACTOR = 2
+#: ms-swift's environment names (``--model_kwargs`` sets them too) → default.
+VIDEO_ENV = {
+    "FPS": 2.0,
+    "FPS_MIN_FRAMES": 4,
+    "FPS_MAX_FRAMES": 768,
+    "NFRAMES": None,
+    "VIDEO_MIN_PIXELS": 128 * TOKEN_PIXELS,
+    "VIDEO_MAX_PIXELS": 768 * TOKEN_PIXELS,
+    "VIDEO_TOTAL_PIXELS": 24576 * TOKEN_PIXELS,
+}
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """Frame sampling and size bounds of videos (see the module docstring)."""
+
+    fps: float = 2.0
+    min_frames: int = 4
+    max_frames: int = 768
+    nframes: int | None = None
+    min_pixels: int = 128 * TOKEN_PIXELS
+    max_pixels: int = 768 * TOKEN_PIXELS
+    total_pixels: int = 24576 * TOKEN_PIXELS
+
+    @classmethod
+    def from_env(cls) -> VideoSettings:
+        """The settings of the environment (``FPS_MAX_FRAMES=16`` …), defaults elsewhere.
+
+        Raises:
+            UsageError: A value that is not a positive number.
+        """
+        values: dict[str, Any] = {}
+        fields = {
+            "FPS": "fps",
+            "FPS_MIN_FRAMES": "min_frames",
+            "FPS_MAX_FRAMES": "max_frames",
+            "NFRAMES": "nframes",
+            "VIDEO_MIN_PIXELS": "min_pixels",
+            "VIDEO_MAX_PIXELS": "max_pixels",
+            "VIDEO_TOTAL_PIXELS": "total_pixels",
+        }
+        for env, field in fields.items():
+            raw = os.environ.get(env)
+            if not raw:
+                continue
+            try:
+                value = float(raw) if field == "fps" else int(raw)
+            except ValueError:
+                raise UsageError(f"{env}={raw!r} must be a number") from None
+            if value <= 0:
+                raise UsageError(f"{env}={raw!r} must be positive")
+            values[field] = value
+        return cls(**values)
+
+    def frame_count(self, total: int, video_fps: float) -> int:
+        """How many of ``total`` frames to sample (a multiple of 2 unless the video has fewer)."""
+        if self.nframes is not None:
+            count = self.nframes
+        else:
+            wanted = round(total / max(video_fps, 1e-6) * self.fps)
+            count = min(max(wanted, self.min_frames), self.max_frames, total)
+        count = min(count, total)
+        if count >= FRAME_FACTOR:
+            count -= count % FRAME_FACTOR
+        return max(count, 1)
+
+    def pixel_bounds(self, frames: int) -> tuple[int, int]:
+        """``(min, max)`` pixels of one frame of a video of ``frames`` sampled frames."""
+        budget = self.total_pixels / max(frames, 1) * FRAME_FACTOR
+        return self.min_pixels, int(max(min(self.max_pixels, budget), self.min_pixels * 1.05))
+
+
+@dataclass
+class Video:
+    """Sampled frames (RGB ``PIL`` images) and the frames per second they stand for."""
+
+    frames: list[Any]
+    fps: float
+
+
+def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
+    """The sampled frames of a video file's first video stream (only the kept frames are converted)."""
+    try:
+        import av
+    except ImportError:
+        raise MediaError("videos are decoded with PyAV: pip install av") from None
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            if not container.streams.video:
+                raise MediaError(f"video {what} has no video stream")
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate or 0) or 25.0
+            total = int(stream.frames or 0)
+            if total > 0:  # the container says how many: decode in one pass, keep the sampled ones
+                picks = _evenly(total, settings.frame_count(total, rate))
+                wanted, kept = set(picks), {}
+                for index, frame in enumerate(container.decode(stream)):
+                    if index in wanted:
+                        kept[index] = frame.to_image()
+                    if index >= picks[-1]:
+                        break
+                frames = [kept[i] for i in picks if i in kept]
+                if len(frames) == len(picks):
+                    return Video([f.convert("RGB") for f in frames], len(picks) / total * rate)
+                container.seek(0)
+            frames = [frame.to_image() for frame in container.decode(stream)]
+    except MediaError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"video {what} is not a readable video: {exc}") from None
+    if not frames:
+        raise MediaError(f"video {what} holds no frame")
+    picks = _evenly(len(frames), settings.frame_count(len(frames), rate))
+    return Video([frames[i].convert("RGB") for i in picks], len(picks) / len(frames) * rate)
+
+
+def _evenly(total: int, count: int) -> list[int]:
+    """``count`` frame indices from 0 to ``total - 1``, evenly spaced (rounded)."""
+    if count == 1:
+        return [0]
+    return [round(i * (total - 1) / (count - 1)) for i in range(count)]
+
+
+def load_video(value: Any, settings: VideoSettings, *, allow_remote: bool = True, allow_files: bool = True) -> Video:
+    """``value`` (see the module docstring) decoded and sampled.
+
+    Raises:
+        MediaError: With what cannot be read and why.
+    """
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        if not value:
+            raise MediaError("a video given as frames needs at least one frame")
+        frames = [load_image(v, allow_remote=allow_remote, allow_files=allow_files) for v in value]
+        count = settings.frame_count(len(frames), settings.fps)
+        return Video([frames[i] for i in _evenly(len(frames), count)], settings.fps)
+    what = repr(value if isinstance(value, str) and len(value) <= 60 else type(value).__name__)
+    if isinstance(value, Mapping) and value.get("path") and not value.get("bytes"):
+        value = value["path"]
+    data = media_bytes(value, allow_remote=allow_remote, allow_files=allow_files, limit=MAX_VIDEO_BYTES, kind="video")
+    return _decode(data, settings, what)
+
+
+def video_features(videos: list[Video], processor: Any, settings: VideoSettings) -> tuple[dict[str, Any], list[int]]:
+    """The model's video tensors and the number of ``<|video_pad|>`` tokens of each video.
+
+    ``processor``: the checkpoint's Qwen2-VL image processor (its patch, merge and temporal patch sizes).
+    """
+    import numpy as np
+    import torch
+
+    patch, merge = int(processor.patch_size), int(processor.merge_size)
+    temporal = int(getattr(processor, "temporal_patch_size", 2))
+    pixels, grids, seconds, counts = [], [], [], []
+    for video in videos:
+        frames = list(video.frames)
+        frames += [frames[-1]] * (-len(frames) % temporal)  # whole temporal patches: repeat the last frame
+        low, high = settings.pixel_bounds(len(frames))
+        size = {"shortest_edge": low, "longest_edge": high}
+        try:
+            out = processor(images=frames, size=size, return_tensors="np")
+        except (ValueError, TypeError, OSError) as exc:
+            raise MediaError(f"the image processor rejects a video frame: {exc}") from None
+        grid = out["image_grid_thw"]
+        if len({tuple(g) for g in grid.tolist()}) != 1:
+            raise MediaError("the frames of a video differ in size")
+        _, h, w = (int(x) for x in grid[0])
+        # each frame's patches hold it `temporal` times over: keep one copy, stack consecutive frames
+        per_frame = out["pixel_values"].reshape(len(frames), h * w, -1, temporal, patch * patch)[:, :, :, 0]
+        t = len(frames) // temporal
+        stacked = per_frame.reshape(t, temporal, h * w, -1, patch * patch).transpose(0, 2, 3, 1, 4)
+        pixels.append(np.ascontiguousarray(stacked).reshape(t * h * w, -1))
+        grids.append([t, h, w])
+        seconds.append(temporal / video.fps)
+        counts.append(t * h * w // (merge * merge))
+    features = {
+        "pixel_values_videos": torch.from_numpy(np.concatenate(pixels, axis=0)),
+        "video_grid_thw": torch.tensor(grids, dtype=torch.long),
+        "second_per_grid_ts": torch.tensor(seconds, dtype=torch.float32),
+    }
+    return features, counts

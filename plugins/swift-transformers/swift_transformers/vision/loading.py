@@ -33,7 +33,7 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False, video
     Args:
         model_kwargs: ``--model_kwargs``.
         fixed_size: The family resizes every image to one size (no image bound to set).
-        videos: The family reads videos (Qwen2-VL, Qwen2.5-VL).
+        videos: The family reads videos (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen3.5).
 
     Raises:
         UsageError: For a video setting where videos are not read, a value that is not a number,
@@ -54,7 +54,7 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False, video
                 raise UsageError(f"--model_kwargs {key}={value!r} must be a whole number of pixels") from None
         elif name in VIDEO_SETTINGS:
             if not videos:
-                raise UsageError(f"--model_kwargs {key}: videos are not read yet for this model (Qwen2-VL, Qwen2.5-VL)")
+                raise UsageError(f"--model_kwargs {key}: videos are not read yet for this model (the Qwen-VL families)")
             try:
                 number = float(value)
             except (TypeError, ValueError):

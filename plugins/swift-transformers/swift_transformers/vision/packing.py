@@ -44,6 +44,11 @@ def packed_positions(model: Any, inputs: dict[str, Any]) -> torch.Tensor | None:
     ids, types = inputs["input_ids"][0], types[0]
     grids = {1: inputs.get("image_grid_thw"), 2: inputs.get("video_grid_thw")}
     seconds = inputs.get("second_per_grid_ts")
+    if grids[2] is not None and _runs(types, 2) != grids[2].shape[0]:
+        # Qwen3-VL: a video's temporal patches are separate runs (a timestamp between them); the model
+        # splits its grid the same way, one (1, h, w) per patch
+        grids[2] = torch.repeat_interleave(grids[2], grids[2][:, 0], dim=0)
+        grids[2][:, 0] = 1
     parts, used = [], {1: 0, 2: 0}  # images and videos of the samples before this one
     for start, end in segment_bounds(text[0]):
         counts = {kind: _runs(types[start:end], kind) for kind in (1, 2)}

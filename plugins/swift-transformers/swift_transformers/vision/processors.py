@@ -55,6 +55,8 @@ class VisionFamily:
             empty for a family whose videos swift does not read.
         video_placeholder: What a ``<video>`` tag becomes in the rendered text (the published
             template's video part); ``before``/``after`` surround its expansion as an image's.
+        video_timestamps: Each temporal patch of a video is its own ``before … after`` block
+            preceded by its time (``<1.5 seconds>``; Qwen3-VL); else one block per video.
     """
 
     name: str
@@ -73,6 +75,7 @@ class VisionFamily:
     end: str = ""
     video_token: str = ""
     video_placeholder: str = ""
+    video_timestamps: bool = False
 
     def for_tokenizer(self, tokenizer: Any) -> VisionFamily:
         """The family with its ``from_tokenizer`` fields read from ``tokenizer``.
@@ -120,6 +123,9 @@ QWEN3_VL = VisionFamily(
     "<|vision_start|><|image_pad|><|vision_end|>",
     "<|vision_start|>",
     "<|vision_end|>",
+    video_token="<|video_pad|>",
+    video_placeholder="<|vision_start|><|video_pad|><|vision_end|>",
+    video_timestamps=True,
     parts=ModelParts(
         language_model=("model.language_model.", "lm_head"),
         vision_tower=("model.visual.",),

@@ -1,4 +1,4 @@
-"""``VisionTemplate``: a text template plus a family's image (and, for Qwen2-VL, video) inputs.
+"""``VisionTemplate``: a text template plus a family's image (and, for Qwen-VL, video) inputs.
 
 Encoding a row: its ``<image>`` tags (:mod:`swift.template.media`) become the family's
 placeholder (what its published chat template writes for an image), the text template renders
@@ -6,7 +6,7 @@ the conversation with its loss mask as for any model, and before each rendered p
 tokenized the k-th placeholder becomes the k-th image's tokens — as many as the image processor
 says that image takes, which is what the family's processor class does to the rendered text.
 The image tensors travel beside the ids. Image tokens are never trained. Videos (the
-Qwen2-VL family: :mod:`.video`) go the same way: ``<video>`` tags, their own placeholder and
+Qwen-VL families: :mod:`.video`) go the same way: ``<video>`` tags, their own placeholder and
 ``<|video_pad|>`` tokens, ``pixel_values_videos``/``video_grid_thw`` beside the ids.
 
 Truncation never cuts an image: a row whose cut would fall into image tokens is rejected
@@ -116,7 +116,7 @@ class VisionTemplate:
         if media.get("audios"):
             raise MediaError(f"model family {self.family.name}: audios are not read yet")
         if media.get("videos") and not self.family.video_token:
-            raise MediaError(f"model family {self.family.name}: videos are not read yet (Qwen2-VL and Qwen2.5-VL)")
+            raise MediaError(f"model family {self.family.name}: videos are not read yet (Qwen2-VL, 2.5-VL, 3-VL)")
         features: dict[str, Any] = {}
         image_texts: list[str] = []
         if media.get("images"):
@@ -138,13 +138,20 @@ class VisionTemplate:
                     )
                 except MediaError as exc:
                     raise MediaError(f"video {k}: {exc}") from None
-            tensors, counts = video_features(videos, self.images.processor, settings)
+            tensors, layouts = video_features(videos, self.images.processor, settings)
             if not self.video_seconds:
                 tensors.pop("second_per_grid_ts")
             features = {**features, **tensors}
-            family = self.family
-            video_texts = [f"{family.before}{family.video_token * n}{family.after}" for n in counts]
+            video_texts = [self._video_text(layout) for layout in layouts]
         return features, image_texts, video_texts
+
+    def _video_text(self, layout: Any) -> str:
+        """What a video's placeholder becomes: one block of its tokens, or (Qwen3-VL) a timed block per patch."""
+        family = self.family
+        block = f"{family.before}{family.video_token * layout.frame_tokens}{family.after}"
+        if family.video_timestamps:
+            return "".join(f"<{time:.1f} seconds>{block}" for time in layout.times)
+        return f"{family.before}{family.video_token * layout.tokens}{family.after}"
 
     def _expander(self, image_texts: list[str], video_texts: list[str]) -> _Expanders:
         expanders = [_Expander(self.family.placeholder, image_texts, "image")]

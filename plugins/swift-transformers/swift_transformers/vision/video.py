@@ -1,4 +1,4 @@
-"""Videos for the Qwen2-VL family: decoding (PyAV), frame sampling and the model's video tensors.
+"""Videos for the Qwen-VL families: decoding (PyAV), frame sampling and the model's video tensors.
 
 A video of a row or request is a file path, ``file://``/``data:`` URL, base64 text or bytes (as
 an image is, :mod:`.media`), or a list of frames (images, in order; ms-swift accepts that too).
@@ -11,12 +11,14 @@ rounded down to a multiple of 2 (two frames make one temporal patch); ``NFRAMES`
 instead. Each frame is resized within ``VIDEO_MIN_PIXELS`` … ``VIDEO_MAX_PIXELS`` (128 … 768
 tokens of 28 × 28 pixels), and the frames of one video together within ``VIDEO_TOTAL_PIXELS``.
 
-The tensors are what Qwen2-VL's video processor gives: every frame resized and normalised by the
+The tensors are what Qwen2-VL's (and Qwen3-VL's) video processor gives: every frame resized and normalised by the
 checkpoint's image processor exactly as an image of that size would be, then consecutive frame
 pairs stacked into temporal patches — ``pixel_values_videos`` of ``t·h·w`` rows, ``video_grid_thw``
 ``(t, h, w)`` — and, for Qwen2.5-VL, ``second_per_grid_ts`` (seconds per temporal patch, for its
-time-aligned positions). A video of two equal frames gives exactly the patches of that frame as an
-image (the image processor repeats an image over the temporal patch); the tests check that.
+time-aligned positions); Qwen3-VL instead writes each temporal patch's time in the text
+(``<1.2 seconds>`` before its tokens, :class:`VideoLayout`). A video of two equal frames gives
+exactly the patches of that frame as an image (the image processor repeats an image over the
+temporal patch); the tests check that.
 """
 
 from __future__ import annotations
@@ -108,10 +110,29 @@ class VideoSettings:
 
 @dataclass
 class Video:
-    """Sampled frames (RGB ``PIL`` images) and the frames per second they stand for."""
+    """Sampled frames (RGB ``PIL`` images), the frames per second they stand for, and when each was shown (s)."""
 
     frames: list[Any]
     fps: float
+    times: list[float]
+
+
+@dataclass(frozen=True)
+class VideoLayout:
+    """How one video's tokens are laid out.
+
+    ``patches`` temporal patches of ``frame_tokens`` tokens each; ``times``: each temporal patch's
+    time in seconds (the middle of its frames; Qwen3-VL writes them).
+    """
+
+    patches: int
+    frame_tokens: int
+    times: tuple[float, ...]
+
+    @property
+    def tokens(self) -> int:
+        """All the video's tokens."""
+        return self.patches * self.frame_tokens
 
 
 def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
@@ -137,7 +158,8 @@ def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
                         break
                 frames = [kept[i] for i in picks if i in kept]
                 if len(frames) == len(picks):
-                    return Video([f.convert("RGB") for f in frames], len(picks) / total * rate)
+                    times = [i / rate for i in picks]
+                    return Video([f.convert("RGB") for f in frames], len(picks) / total * rate, times)
                 container.seek(0)
             frames = [frame.to_image() for frame in container.decode(stream)]
     except MediaError:
@@ -147,7 +169,7 @@ def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
     if not frames:
         raise MediaError(f"video {what} holds no frame")
     picks = _evenly(len(frames), settings.frame_count(len(frames), rate))
-    return Video([frames[i].convert("RGB") for i in picks], len(picks) / len(frames) * rate)
+    return Video([frames[i].convert("RGB") for i in picks], len(picks) / len(frames) * rate, [i / rate for i in picks])
 
 
 def _evenly(total: int, count: int) -> list[int]:
@@ -167,8 +189,9 @@ def load_video(value: Any, settings: VideoSettings, *, allow_remote: bool = True
         if not value:
             raise MediaError("a video given as frames needs at least one frame")
         frames = [load_image(v, allow_remote=allow_remote, allow_files=allow_files) for v in value]
-        count = settings.frame_count(len(frames), settings.fps)
-        return Video([frames[i] for i in _evenly(len(frames), count)], settings.fps)
+        # frames given as a list were shown at FPS frames per second
+        picks = _evenly(len(frames), settings.frame_count(len(frames), settings.fps))
+        return Video([frames[i] for i in picks], settings.fps, [i / settings.fps for i in picks])
     what = repr(value if isinstance(value, str) and len(value) <= 60 else type(value).__name__)
     if isinstance(value, Mapping) and value.get("path") and not value.get("bytes"):
         value = value["path"]
@@ -176,8 +199,10 @@ def load_video(value: Any, settings: VideoSettings, *, allow_remote: bool = True
     return _decode(data, settings, what)
 
 
-def video_features(videos: list[Video], processor: Any, settings: VideoSettings) -> tuple[dict[str, Any], list[int]]:
-    """The model's video tensors and the number of ``<|video_pad|>`` tokens of each video.
+def video_features(
+    videos: list[Video], processor: Any, settings: VideoSettings
+) -> tuple[dict[str, Any], list[VideoLayout]]:
+    """The model's video tensors and the token layout of each video.
 
     ``processor``: the checkpoint's Qwen2-VL image processor (its patch, merge and temporal patch sizes).
     """
@@ -186,10 +211,11 @@ def video_features(videos: list[Video], processor: Any, settings: VideoSettings)
 
     patch, merge = int(processor.patch_size), int(processor.merge_size)
     temporal = int(getattr(processor, "temporal_patch_size", 2))
-    pixels, grids, seconds, counts = [], [], [], []
+    pixels, grids, seconds, layouts = [], [], [], []
     for video in videos:
-        frames = list(video.frames)
-        frames += [frames[-1]] * (-len(frames) % temporal)  # whole temporal patches: repeat the last frame
+        frames, times = list(video.frames), list(video.times)
+        pad = -len(frames) % temporal  # whole temporal patches: repeat the last frame
+        frames, times = frames + [frames[-1]] * pad, times + [times[-1]] * pad
         low, high = settings.pixel_bounds(len(frames))
         size = {"shortest_edge": low, "longest_edge": high}
         try:
@@ -207,10 +233,11 @@ def video_features(videos: list[Video], processor: Any, settings: VideoSettings)
         pixels.append(np.ascontiguousarray(stacked).reshape(t * h * w, -1))
         grids.append([t, h, w])
         seconds.append(temporal / video.fps)
-        counts.append(t * h * w // (merge * merge))
+        middles = tuple((times[i] + times[i + temporal - 1]) / 2 for i in range(0, len(times), temporal))
+        layouts.append(VideoLayout(t, h * w // (merge * merge), middles))
     features = {
         "pixel_values_videos": torch.from_numpy(np.concatenate(pixels, axis=0)),
         "video_grid_thw": torch.tensor(grids, dtype=torch.long),
         "second_per_grid_ts": torch.tensor(seconds, dtype=torch.float32),
     }
-    return features, counts
+    return features, layouts

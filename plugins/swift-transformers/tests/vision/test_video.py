@@ -1,4 +1,4 @@
-"""Videos (Qwen2-VL, Qwen2.5-VL): decoding with PyAV, frame sampling, tensors, training, serving."""
+"""Videos (Qwen2-VL, Qwen2.5-VL, Qwen3-VL): decoding with PyAV, frame sampling, tensors, training, serving."""
 
 from __future__ import annotations
 
@@ -68,11 +68,15 @@ def _a(text: str) -> dict:
 
 
 def _template(model_dir: Path):
+    return _template_named(model_dir, "qwen2_vl")
+
+
+def _template_named(model_dir: Path, name: str):
     from transformers import AutoTokenizer
 
     from swift.template import get_template
 
-    return get_template("qwen2_vl", AutoTokenizer.from_pretrained(model_dir))
+    return get_template(name, AutoTokenizer.from_pretrained(model_dir))
 
 
 def _frames():
@@ -232,3 +236,62 @@ def test_swift_deploy_answers_the_openai_client_with_a_video_part(qwen2_vl_model
         bad = [{"type": "video_url", "video_url": {"url": "data:video/mp4;base64,AAAA"}}]
         with pytest.raises(BadRequestError, match="not a readable video"):
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": bad}], max_tokens=2)
+
+
+@pytest.fixture(scope="session")
+def qwen3_vl_model(tmp_path_factory) -> Path:
+    from swift_sdk.tiny_vision import build_tiny_vision_model
+
+    return build_tiny_vision_model(tmp_path_factory.mktemp("qwen3_vl"), "qwen3_vl")
+
+
+def test_qwen3_vl_writes_each_temporal_patch_after_its_time_as_its_processor_does(
+    qwen3_vl_model, tmp_path, monkeypatch
+):
+    """The reference is Qwen3VLProcessor's own replace_video_token on our grid and the sampled frames' metadata."""
+    from types import SimpleNamespace
+
+    from swift_transformers.vision.processors import image_processor
+    from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor
+    from transformers.processing_utils import ProcessorMixin
+
+    clip = write_video(tmp_path / "clip.mp4", frames=20, fps=10)  # FPS 2 → frames 0, 6, 13, 19
+    template = _template_named(qwen3_vl_model, "qwen3_vl")
+    row = {"messages": [{"role": "user", "content": "<video>What moves?"}, _a("a square")], "videos": [str(clip)]}
+    encoded = template.encode(row)
+    lookup = ProcessorMixin.get_possibly_dynamic_module
+
+    def without_video(name):  # no torchvision: the video processor class cannot be looked up
+        return object if "VideoProcessor" in name else lookup(name)
+
+    monkeypatch.setattr(ProcessorMixin, "get_possibly_dynamic_module", staticmethod(without_video))
+    processor = Qwen3VLProcessor(
+        image_processor=image_processor(str(qwen3_vl_model)),
+        tokenizer=template.tokenizer,
+        video_processor=SimpleNamespace(merge_size=2, temporal_patch_size=2),  # its config's values
+    )
+    metadata = SimpleNamespace(frames_indices=[0, 6, 13, 19], fps=10.0)
+    expected = processor.replace_video_token(
+        {"video_grid_thw": encoded["video_grid_thw"], "video_metadata": [metadata]}, 0
+    )
+    assert expected.startswith("<0.3 seconds><|vision_start|>") and "<1.6 seconds>" in expected
+    assert expected + "What moves?" in template.tokenizer.decode(encoded["input_ids"])
+    assert encoded["video_grid_thw"][0, 0] == 2
+
+
+def test_qwen3_vl_trains_on_videos_padding_free_as_padded(qwen3_vl_model, video_dataset, tmp_path):
+    from swift.arguments import TrainArguments
+    from swift.llm import sft_main
+
+    def run(name: str, **extra) -> list[float]:
+        args = TrainArguments(
+            model=str(qwen3_vl_model), dataset=[str(video_dataset)], output_dir=str(tmp_path / name), max_steps=2,
+            learning_rate=5e-3, logging_steps=1, save_steps=2, split_dataset_ratio=0.0, lora_dropout=0.0,
+            per_device_train_batch_size=2, lazy_tokenize=False, report_to=["none"], seed=3, **extra,
+        )  # fmt: skip
+        logs = Path(sft_main(args)["output_dir"]) / "logging.jsonl"
+        return [json.loads(line)["loss"] for line in logs.read_text().splitlines() if '"loss"' in line]
+
+    padded = run("padded")
+    assert len(padded) == 2 and all(torch.isfinite(torch.tensor(padded)))
+    assert run("free", padding_free=True) == pytest.approx(padded, abs=1e-3)  # split grids, one per patch

@@ -191,3 +191,43 @@ def test_a_grpo_sample_carries_its_prompts_image_inputs(vision_pairs):
         assert len(types) == len(sample.input_ids)
         assert [int(t == pad) for t in sample.input_ids] == types
         assert int(sample.media["image_grid_thw"].prod()) // 4 == sum(types)
+
+
+def test_dpo_on_video_rows_learns_what_only_the_videos_tell(tmp_path, rlhf, read_logs, monkeypatch):
+    """Bright clips prefer "bright", dark ones "dark": only a model that sees the videos can raise the margin."""
+    import av
+    import numpy as np
+
+    from swift.arguments import RLHFArguments
+    from swift_sdk.tiny_vision import build_tiny_vision_model
+
+    monkeypatch.setenv("VIDEO_MIN_PIXELS", str(4 * 28 * 28))
+    monkeypatch.setenv("VIDEO_MAX_PIXELS", str(4 * 28 * 28))
+    model = build_tiny_vision_model(tmp_path / "tiny-vl")
+    rows = []
+    for i in range(16):
+        bright = i % 2 == 1
+        clip = tmp_path / "clips" / f"{i}.mp4"
+        clip.parent.mkdir(exist_ok=True)
+        with av.open(str(clip), "w") as out:
+            stream = out.add_stream("mpeg4", rate=4)
+            stream.width, stream.height, stream.pix_fmt = 56, 56, "yuv420p"
+            for _ in range(4):
+                pixels = np.full((56, 56, 3), 230 if bright else 20, np.uint8)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        name, other = ("bright", "dark") if bright else ("dark", "bright")
+        messages = [{"role": "user", "content": "<video>Is it bright?"}, {"role": "assistant", "content": name}]
+        rows.append({"messages": messages, "rejected_response": other, "videos": [f"clips/{i}.mp4"]})
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    args = RLHFArguments(
+        model=str(model), rlhf_type="dpo", dataset=[str(data)], output_dir=str(tmp_path / "out"), max_steps=12,
+        save_steps=12, logging_steps=1, per_device_train_batch_size=4, learning_rate=5e-3, lora_dropout=0.0,
+        split_dataset_ratio=0.0, report_to=["none"],
+    )  # fmt: skip
+    summary = rlhf(args)
+    logs = [r for r in read_logs(Path(summary["output_dir"]) / "logging.jsonl") if "rewards/margins" in r]
+    assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]

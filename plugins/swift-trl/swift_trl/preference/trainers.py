@@ -82,7 +82,7 @@ class ImagePreferenceCollator(DataCollatorForPreference):
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         """Trl's padded batch, plus ``pixel_values``/``image_grid_thw`` and the token types of image rows."""
         batch = super().torch_call(examples)
-        if any("pixel_values" in e for e in examples):
+        if any(_has_media(e) for e in examples):
             add_image_inputs(batch, examples * 2, [""])
         return batch
 
@@ -99,9 +99,20 @@ class ImageUnpairedCollator(DataCollatorForUnpairedPreference):
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         """Trl's padded batch, plus the image inputs and token types of image rows."""
         batch = super().torch_call(examples)
-        if any("pixel_values" in e for e in examples):
+        if any(_has_media(e) for e in examples):
             add_image_inputs(batch, examples, ["", "KL_"] if "KL_input_ids" in batch else [""])
         return batch
+
+
+def _has_media_columns(dataset: Any) -> bool:
+    """Whether an encoded dataset holds image or video rows."""
+    columns = getattr(dataset, "column_names", None) or ()
+    return "pixel_values" in columns or "pixel_values_videos" in columns
+
+
+def _has_media(row: dict[str, Any]) -> bool:
+    """Whether an encoded row carries image or video tensors."""
+    return any(row.get(key) is not None for key in ("pixel_values", "pixel_values_videos"))
 
 
 def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes: list[str]) -> None:
@@ -127,7 +138,7 @@ class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
     """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids`` (+ image inputs)."""
 
     def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
-        if train_dataset is not None and "pixel_values" in (getattr(train_dataset, "column_names", None) or ()):
+        if _has_media_columns(train_dataset):
             kwargs.setdefault("data_collator", ImagePreferenceCollator(pad_token_id=processing_class.pad_token_id))
         super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 
@@ -141,7 +152,7 @@ class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
     """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label`` (+ image inputs)."""
 
     def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
-        if train_dataset is not None and "pixel_values" in (getattr(train_dataset, "column_names", None) or ()):
+        if _has_media_columns(train_dataset):
             kwargs.setdefault("data_collator", ImageUnpairedCollator(pad_token_id=processing_class.pad_token_id))
         super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 

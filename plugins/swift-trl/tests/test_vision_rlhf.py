@@ -195,8 +195,6 @@ def test_a_grpo_sample_carries_its_prompts_image_inputs(vision_pairs):
 
 def test_dpo_on_video_rows_learns_what_only_the_videos_tell(tmp_path, rlhf, read_logs, monkeypatch):
     """Bright clips prefer "bright", dark ones "dark": only a model that sees the videos can raise the margin."""
-    import av
-    import numpy as np
 
     from swift.arguments import RLHFArguments
     from swift_sdk.tiny_vision import build_tiny_vision_model
@@ -207,17 +205,7 @@ def test_dpo_on_video_rows_learns_what_only_the_videos_tell(tmp_path, rlhf, read
     rows = []
     for i in range(16):
         bright = i % 2 == 1
-        clip = tmp_path / "clips" / f"{i}.mp4"
-        clip.parent.mkdir(exist_ok=True)
-        with av.open(str(clip), "w") as out:
-            stream = out.add_stream("mpeg4", rate=4)
-            stream.width, stream.height, stream.pix_fmt = 56, 56, "yuv420p"
-            for _ in range(4):
-                pixels = np.full((56, 56, 3), 230 if bright else 20, np.uint8)
-                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
-                    out.mux(packet)
-            for packet in stream.encode():
-                out.mux(packet)
+        _clip(tmp_path / "clips" / f"{i}.mp4", 230 if bright else 20)
         name, other = ("bright", "dark") if bright else ("dark", "bright")
         messages = [{"role": "user", "content": "<video>Is it bright?"}, {"role": "assistant", "content": name}]
         rows.append({"messages": messages, "rejected_response": other, "videos": [f"clips/{i}.mp4"]})
@@ -231,3 +219,55 @@ def test_dpo_on_video_rows_learns_what_only_the_videos_tell(tmp_path, rlhf, read
     summary = rlhf(args)
     logs = [r for r in read_logs(Path(summary["output_dir"]) / "logging.jsonl") if "rewards/margins" in r]
     assert logs[-1]["rewards/margins"] > logs[0]["rewards/margins"] + 0.1, [r["rewards/margins"] for r in logs]
+
+
+def _clip(path: Path, level: int, frames: int = 4) -> Path:
+    """A 56 × 56 MPEG-4 clip of ``frames`` frames of one grey ``level``."""
+    import av
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 56, 56, "yuv420p"
+        for _ in range(frames):
+            pixels = np.full((56, 56, 3), level, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_grpo_rollouts_and_the_loss_get_each_prompts_video(vision_pairs, rlhf, tmp_path, monkeypatch):
+    from swift_transformers.engine.pt import PtEngine
+    from swift_trl.grpo.sampling import GroupSampler
+    from transformers import AutoTokenizer
+
+    from swift.arguments import InferArguments, RLHFArguments
+    from swift.protocol import RequestConfig
+    from swift.template import get_template
+
+    monkeypatch.setenv("VIDEO_MIN_PIXELS", str(4 * 28 * 28))
+    monkeypatch.setenv("VIDEO_MAX_PIXELS", str(4 * 28 * 28))
+    model, _ = vision_pairs
+    rows = []
+    for i in range(4):
+        clip = _clip(tmp_path / "clips" / f"{i}.mp4", 230 if i % 2 else 20)
+        messages = [{"role": "user", "content": "<video>Is it bright?"}]
+        rows.append({"messages": messages, "videos": [str(clip)], "solution": "bright" if i % 2 else "dark"})
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    engine = PtEngine(InferArguments(model=str(model)))
+    sampler = GroupSampler(engine, get_template("qwen2_vl", tokenizer), 2, RequestConfig(max_tokens=3, temperature=1.0))
+    video_pad = tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    for sample in sampler.sample([{k: rows[0][k] for k in ("messages", "videos")}]):
+        assert [2 if t == video_pad else 0 for t in sample.input_ids] == sample.media["mm_token_type_ids"]
+        assert int(sample.media["video_grid_thw"].prod()) // 4 == sample.input_ids.count(video_pad) > 0
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = RLHFArguments(
+        model=str(model), rlhf_type="grpo", dataset=[str(prompts)], reward_funcs=["accuracy"], num_generations=2,
+        max_completion_length=4, output_dir=str(tmp_path / "out"), max_steps=2, save_steps=2, logging_steps=1,
+        per_device_train_batch_size=2, split_dataset_ratio=0.0, report_to=["none"],
+    )  # fmt: skip
+    assert rlhf(args)["global_step"] == 2

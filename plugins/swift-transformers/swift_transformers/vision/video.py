@@ -34,6 +34,8 @@ from swift_transformers.vision.media import MediaError, load_image, media_bytes
 
 #: Largest video file read (bytes).
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+#: Largest frame decoded (pixels; 8K is 33 M).
+MAX_FRAME_PIXELS = 64 * 1024 * 1024
 TOKEN_PIXELS = 28 * 28
 FRAME_FACTOR = 2
 #: ms-swift's environment names (``--model_kwargs`` sets them too) → default.
@@ -136,7 +138,12 @@ class VideoLayout:
 
 
 def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
-    """The sampled frames of a video file's first video stream (only the kept frames are converted)."""
+    """The sampled frames of a video file's first video stream.
+
+    Only the sampled frames are kept: where the container does not say how many frames it holds,
+    a first pass counts them and a second keeps the sampled ones (memory stays bounded by what is
+    kept, whatever the video's length).
+    """
     try:
         import av
     except ImportError:
@@ -146,30 +153,30 @@ def _decode(data: bytes, settings: VideoSettings, what: str) -> Video:
             if not container.streams.video:
                 raise MediaError(f"video {what} has no video stream")
             stream = container.streams.video[0]
+            if (stream.width or 0) * (stream.height or 0) > MAX_FRAME_PIXELS:
+                raise MediaError(f"video {what}: frames of {stream.width} × {stream.height} are too large")
             rate = float(stream.average_rate or 0) or 25.0
             total = int(stream.frames or 0)
-            if total > 0:  # the container says how many: decode in one pass, keep the sampled ones
-                picks = _evenly(total, settings.frame_count(total, rate))
-                wanted, kept = set(picks), {}
-                for index, frame in enumerate(container.decode(stream)):
-                    if index in wanted:
-                        kept[index] = frame.to_image()
-                    if index >= picks[-1]:
-                        break
-                frames = [kept[i] for i in picks if i in kept]
-                if len(frames) == len(picks):
-                    times = [i / rate for i in picks]
-                    return Video([f.convert("RGB") for f in frames], len(picks) / total * rate, times)
+            if total <= 0:
+                total = sum(1 for _ in container.decode(stream))
                 container.seek(0)
-            frames = [frame.to_image() for frame in container.decode(stream)]
+            if total <= 0:
+                raise MediaError(f"video {what} holds no frame")
+            picks = _evenly(total, settings.frame_count(total, rate))
+            wanted, kept = set(picks), {}
+            for index, frame in enumerate(container.decode(stream)):
+                if index in wanted:
+                    kept[index] = frame.to_image().convert("RGB")
+                if index >= picks[-1]:
+                    break
     except MediaError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(f"video {what} is not a readable video: {exc}") from None
-    if not frames:
+    picks = [i for i in picks if i in kept]  # a container that over-counts: the frames it has
+    if not picks:
         raise MediaError(f"video {what} holds no frame")
-    picks = _evenly(len(frames), settings.frame_count(len(frames), rate))
-    return Video([frames[i].convert("RGB") for i in picks], len(picks) / len(frames) * rate, [i / rate for i in picks])
+    return Video([kept[i] for i in picks], len(picks) / total * rate, [i / rate for i in picks])
 
 
 def _evenly(total: int, count: int) -> list[int]:

@@ -295,3 +295,25 @@ def test_qwen3_vl_trains_on_videos_padding_free_as_padded(qwen3_vl_model, video_
     padded = run("padded")
     assert len(padded) == 2 and all(torch.isfinite(torch.tensor(padded)))
     assert run("free", padding_free=True) == pytest.approx(padded, abs=1e-3)  # split grids, one per patch
+
+
+def test_a_stream_that_does_not_say_its_length_is_counted_first_and_sampled_the_same(tmp_path):
+    """A raw MPEG-4 stream holds no frame count: a first pass counts, the second keeps only the sampled frames."""
+    import av
+    import numpy as np
+    from swift_transformers.vision.video import VideoSettings, load_video
+
+    path = tmp_path / "raw.m4v"
+    with av.open(str(path), "w", format="m4v") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for i in range(20):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 10, np.uint8), "rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with av.open(str(path)) as probe:
+        assert probe.streams.video[0].frames == 0
+    video = load_video(str(path), VideoSettings(nframes=4))
+    levels = [video.frames[k].getpixel((16, 16))[0] for k in range(4)]
+    assert levels == pytest.approx([0, 60, 130, 190], abs=6)  # frames 0, 6, 13, 19 of 20

@@ -2,7 +2,7 @@
 
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
-                              [--packing | --padding_free] [--baseline_packed] [--use_liger]
+                              [--packing | --padding_free] [--baseline_packed] [--use_liger] [--no_checkpointing]
                               [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
@@ -206,7 +206,11 @@ def _settings(o: argparse.Namespace) -> dict:
     import torch
 
     gpu = torch.cuda.is_available()
-    return {"dtype": "bfloat16" if gpu else "float32", "bf16": gpu, "checkpointing": gpu or o.smoke}
+    return {
+        "dtype": "bfloat16" if gpu else "float32",
+        "bf16": gpu,
+        "checkpointing": (gpu or o.smoke) and o.checkpointing,
+    }
 
 
 def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
@@ -364,6 +368,12 @@ def main() -> int:
         "--use_liger", action="store_true", help="swift side: --use_liger_kernel (needs liger-kernel, a GPU)"
     )
     p.add_argument("--loss_chunk_size", type=int, default=2048, help="swift side: 0 = the model's own loss")
+    p.add_argument(
+        "--no_checkpointing",
+        dest="checkpointing",
+        action="store_false",
+        help="both sides without gradient checkpointing (measures what checkpointing costs and saves)",
+    )
     p.add_argument("--smoke", action="store_true", help="CPU check: tiny shape, 3 steps")
     p.add_argument("--work", help="folder for the saved models (reused when present)")
     p.add_argument("--json", help="also write the results to this file")
@@ -434,7 +444,7 @@ def main() -> int:
                 + ["--use_liger"] * o.use_liger
             )
             argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
-            argv += ["--smoke"] * o.smoke
+            argv += ["--smoke"] * o.smoke + ["--no_checkpointing"] * (not o.checkpointing)
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
                 env["OMP_NUM_THREADS"] = "1"
@@ -452,6 +462,7 @@ def main() -> int:
             line = {"case": case, "side": side, "layout": layout, "lengths": "mix" if mix else "fixed", **entry}
             if side == "swift" and o.use_liger:
                 line["liger"] = True
+            line["checkpointing"] = o.checkpointing
             print(json.dumps(line), flush=True)
     print(
         f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "

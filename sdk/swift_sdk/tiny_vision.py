@@ -73,6 +73,10 @@ TINY_VISION_ARCHS = (
 )
 
 
+#: The audio-language architectures it builds too (not in the image tests' list).
+TINY_AUDIO_ARCHS = ("qwen2_audio",)
+
+
 def build_tiny_vision_model(
     path: str | Path,
     arch: str = "qwen2_vl",
@@ -93,7 +97,7 @@ def build_tiny_vision_model(
 
     Args:
         path: Directory to write (created).
-        arch: One of :data:`TINY_VISION_ARCHS`.
+        arch: One of :data:`TINY_VISION_ARCHS` or :data:`TINY_AUDIO_ARCHS`.
         hidden_size: Width of the text model (the vision tower projects into it).
         num_layers: Text decoder layers.
         vocab_size: Size of the trained byte-level BPE vocabulary (the image tokens come on top).
@@ -105,8 +109,9 @@ def build_tiny_vision_model(
     from transformers import AutoConfig
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    if arch not in TINY_VISION_ARCHS:
-        raise ValueError(f"unknown tiny vision architecture {arch!r}; choose one of {', '.join(TINY_VISION_ARCHS)}")
+    if arch not in TINY_VISION_ARCHS + TINY_AUDIO_ARCHS:
+        known = ", ".join(TINY_VISION_ARCHS + TINY_AUDIO_ARCHS)
+        raise ValueError(f"unknown tiny vision architecture {arch!r}; choose one of {known}")
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     if arch == "gemma3":
@@ -127,6 +132,8 @@ def build_tiny_vision_model(
         return _build_tiny_llava_next(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
         )
+    if arch == "qwen2_audio":
+        return _build_tiny_qwen2_audio(path, hidden_size, num_layers, vocab_size, seed, chat_template)
     if arch == "llava_onevision":
         return _build_tiny_llava_onevision(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
@@ -504,6 +511,81 @@ def _build_tiny_llava_next(
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
         chat_template=chat_template,
+    )
+    processor.save_pretrained(path)
+    _force_tokenizer_class(path)
+    return path
+
+
+#: Qwen2-Audio's published chat template (Qwen2-Audio-7B-Instruct): ChatML, a default system
+#: message, and "Audio k: <|audio_bos|><|AUDIO|><|audio_eos|>" plus a newline for the k-th audio part.
+QWEN2_AUDIO_TEMPLATE = (
+    "{% set audio_count = namespace(value=0) %}"
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if 'audio' in content or 'audio_url' in content %}"
+    "{% set audio_count.value = audio_count.value + 1 %}"
+    "Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}<|im_end|>\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def _build_tiny_qwen2_audio(
+    path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str | None
+):
+    """Qwen2-Audio (a 1-layer Whisper-style encoder over 128 mel bins, 30 s windows), with its processor class."""
+    from transformers import AutoConfig, WhisperFeatureExtractor
+    from transformers.models.qwen2_audio.processing_qwen2_audio import Qwen2AudioProcessor
+
+    template = chat_template or QWEN2_AUDIO_TEMPLATE
+    tokenizer = build_tokenizer(vocab_size, template)
+    tokenizer.add_special_tokens(
+        {"extra_special_tokens": ["<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]}, replace_extra_special_tokens=False
+    )
+    text = dict(
+        model_type="qwen2",
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    audio = dict(
+        model_type="qwen2_audio_encoder",
+        d_model=32,
+        encoder_layers=1,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        num_mel_bins=128,
+        max_source_positions=1500,
+    )
+    config = AutoConfig.for_model(
+        "qwen2_audio",
+        text_config=text,
+        audio_config=audio,
+        audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
+    )
+    import torch
+    from transformers import AutoModelForMultimodalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForMultimodalLM.from_config(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    processor = Qwen2AudioProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer, chat_template=template
     )
     processor.save_pretrained(path)
     _force_tokenizer_class(path)

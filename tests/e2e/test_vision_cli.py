@@ -172,7 +172,7 @@ def test_the_openai_client_sends_an_image_part_and_reads_the_answer(server, work
         (_parts("https://example.com/cat.png"), "data: URLs only"),
         (_parts("/etc/passwd"), "data: URLs only"),
         ([{"type": "video_url", "video_url": {"url": "x"}}], "videos as data: URLs only"),
-        ([{"type": "input_audio", "input_audio": {"data": "x"}}], "content parts are"),
+        ([{"type": "input_file", "input_file": {"data": "x"}}], "content parts are"),
         ([{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}], "not a readable image"),
     ],
 )

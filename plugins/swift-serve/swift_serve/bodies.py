@@ -212,8 +212,8 @@ def _field_error(model: type[BaseModel], exc: ValidationError) -> APIError:
         return bad_request(f"{field!r}: logit_bias maps token ids (as strings of digits) to a bias in [-100, 100]", top)
     if "content" in path and (path[-1] == "type" or error["type"] == "union_tag_invalid"):
         return bad_request(
-            f'{field!r}: content parts are {{"type": "text"}}, {{"type": "image_url", "image_url": {{"url": ...}}}} '
-            'or {"type": "video_url", "video_url": {"url": ...}}',
+            f'{field!r}: content parts are {{"type": "text"}}, {{"type": "image_url", "image_url": {{"url": ...}}}}, '
+            '{"type": "video_url", "video_url": {"url": ...}} or {"type": "input_audio", "input_audio": {"data": ...}}',
             field,
         )
     return bad_request(f"{field!r}: {error['msg']}", field)
@@ -303,16 +303,16 @@ def messages_of(messages: list[Message], rules: RequestRules) -> list[dict[str, 
 
 
 def check_media(request: InferRequest, rules: RequestRules) -> None:
-    """At most ``--max_images`` images (and as many videos), only ``data:`` URLs unless ``--allow_remote_media``.
+    """At most ``--max_images`` images (as many videos, audios), only ``data:`` URLs unless ``--allow_remote_media``.
 
     Raises:
         APIError: 400 naming ``messages``.
     """
-    for kind, media in (("image", request.images), ("video", request.videos)):
+    for kind, media in (("image", request.images), ("video", request.videos), ("audio", request.audios)):
         if len(media) > rules.max_images:
             raise bad_request(
                 f"the conversation has {len(media)} {kind}s; this server takes at most {rules.max_images} "
-                "(--max_images; it bounds videos too)",
+                "(--max_images; it bounds videos and audios too)",
                 "messages",
             )
         if rules.allow_remote_media:

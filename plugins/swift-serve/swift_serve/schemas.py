@@ -73,7 +73,24 @@ class VideoPart(_Strict):
     video_url: VideoUrl
 
 
-ContentPart = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
+class InputAudio(_Strict):
+    """``{"data": base64, "format": "wav"}`` of an audio part (OpenAI's ``input_audio``)."""
+
+    data: StrictStr = Field(min_length=1)
+    format: Literal["wav", "mp3", "flac", "ogg", "m4a", "webm"] = "wav"
+
+
+class AudioPart(_Strict):
+    """An audio content part: ``{"type": "input_audio", "input_audio": {"data": "...", "format": "wav"}}``.
+
+    Read by the models whose audio swift reads (Qwen2-Audio); others answer 400.
+    """
+
+    type: Literal["input_audio"]
+    input_audio: InputAudio
+
+
+ContentPart = Annotated[TextPart | ImagePart | VideoPart | AudioPart, Field(discriminator="type")]
 
 
 class Message(_Strict):

@@ -73,7 +73,7 @@ def test_completion_prompts_are_raw_requests_and_logprobs_is_a_count():
         ({"messages": USER, "response_format": {"type": "json_object"}}, "response_format"),
         ({"messages": USER, "tool_choice": "required"}, "tool_choice"),
         (
-            {"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x"}}]}]},
+            {"messages": [{"role": "user", "content": [{"type": "input_file", "input_file": {"data": "x"}}]}]},
             "messages.0.content.0",
         ),
         ({"messages": [{"role": "user", "content": "hi", "colour": "red"}]}, "messages.0.colour"),

@@ -159,6 +159,16 @@ VISION_MODEL_RECORDS: tuple[ModelRecord, ...] = (
         tags=(VISION_TAG,),
     ),
     ModelRecord(
+        name="qwen2_audio",
+        load=VISION_LOADER,
+        summary="Qwen2-Audio (-Instruct; audio: Whisper features, 'Audio k:' parts)",
+        template="qwen2_audio",
+        architectures=("Qwen2AudioForConditionalGeneration",),
+        config_model_types=("qwen2_audio",),
+        model_ids=("Qwen/Qwen2-Audio-*",),
+        tags=(VISION_TAG, "audio"),
+    ),
+    ModelRecord(
         name="idefics3",
         load=VISION_LOADER,
         summary="Idefics3 (tiles with row/column tags and a global view; images), through its processor class",
@@ -187,6 +197,12 @@ VISION_TEMPLATE_RECORDS: tuple[TemplateRecord, ...] = (
         load="swift_transformers.vision.template:auto",
         summary="the checkpoint's own chat template, images expanded by its own processor class",
         parity="the checkpoint's own chat template + processor class (checked on LLaVA-NeXT)",
+    ),
+    TemplateRecord(
+        name="qwen2_audio",
+        load="swift_transformers.vision.audio:qwen2_audio",
+        summary="Qwen2-Audio: ChatML, 'Audio k: <|audio_bos|><|AUDIO|>…<|audio_eos|>' per audio",
+        parity="the published Jinja template + Qwen2AudioProcessor",
     ),
     TemplateRecord(
         name="qwen2_vl",

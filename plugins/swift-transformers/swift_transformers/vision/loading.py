@@ -1,4 +1,4 @@
-"""The loader of vision-language checkpoints (``AutoModelForImageTextToText``)."""
+"""The loader of vision-language checkpoints (``AutoModelForImageTextToText``; audio: ``AutoModelForMultimodalLM``)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False, video
 # transformers 5's usual layout of a vision-language model, for checkpoints no family describes
 _USUAL_PARTS = {
     "language_model": ("model.language_model.", "model.text_model.", "lm_head"),
-    "vision_tower": ("model.vision_tower.", "model.visual.", "model.vision_model."),
+    "vision_tower": ("model.vision_tower.", "model.visual.", "model.vision_model.", "model.audio_tower."),
     "aligner": ("model.multi_modal_projector.", "model.visual.merger.", "model.connector."),
 }
 
@@ -97,7 +97,7 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
     Returns:
         ``(model, tokenizer)``; the template reads the image processor from the tokenizer's folder.
     """
-    from transformers import AutoModelForImageTextToText
+    from transformers import AutoModelForImageTextToText, AutoModelForMultimodalLM
 
     from swift_transformers.models.loading import load_pretrained
 
@@ -113,7 +113,11 @@ def load_vision_lm(model_dir: str, args: Any, record: ModelRecord) -> tuple[Any,
         videos=family is not None and bool(family.video_token),
     )
     model, tokenizer = load_pretrained(
-        model_dir, args, record, auto_class=AutoModelForImageTextToText, model_kwargs=rest
+        model_dir,
+        args,
+        record,
+        auto_class=AutoModelForMultimodalLM if "audio" in record.tags else AutoModelForImageTextToText,
+        model_kwargs=rest,
     )
     parts = family.parts if family is not None and family.parts is not None else _parts_by_name(model)
     if parts is not None:

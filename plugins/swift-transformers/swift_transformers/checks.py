@@ -116,6 +116,9 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
         return
     from swift_transformers.vision.processors import PADDING_FREE_FAMILIES
 
+    if "audio" in record.tags and getattr(args, "max_pixels", None) is not None:
+        raise UsageError(f"--max_pixels bounds images; model type {record.name!r} reads audio: drop it")
+
     if getattr(args, "packing", False):
         raise UsageError(
             f"--packing: model type {record.name!r} is a vision-language model, whose rows are not packed ahead "

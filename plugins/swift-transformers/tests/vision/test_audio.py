@@ -212,3 +212,15 @@ def test_swift_deploy_answers_the_openai_client_with_an_input_audio_part(audio_m
         bad = [{"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}]
         with pytest.raises(BadRequestError, match="not readable audio"):
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": bad}], max_tokens=2)
+
+
+def test_max_pixels_on_the_audio_model_stops_before_loading(audio_model, audio_dataset, tmp_path, capsys):
+    from swift.cli.main import main
+
+    try:
+        rc = main(["sft", "--model", str(audio_model), "--dataset", str(audio_dataset), "--max_pixels", "100000",
+                   "--output_dir", str(tmp_path / "out")])  # fmt: skip
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2 and "reads audio" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

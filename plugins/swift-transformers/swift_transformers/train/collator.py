@@ -20,7 +20,7 @@ import torch
 IGNORE_INDEX = -100
 #: Per-token sequences of vision-language rows, padded with 0 (text) like the ids.
 TOKEN_TYPE_KEYS = ("mm_token_type_ids", "token_type_ids")
-#: Image tensors of vision-language rows: each row's are concatenated along the first dimension.
+#: Image, video and audio tensors of multimodal rows: each row's are concatenated along the first dimension.
 MEDIA_TENSOR_KEYS = (
     "pixel_values",
     "image_grid_thw",
@@ -30,6 +30,8 @@ MEDIA_TENSOR_KEYS = (
     "pixel_values_videos",
     "video_grid_thw",
     "second_per_grid_ts",
+    "input_features",
+    "feature_attention_mask",
 )
 
 

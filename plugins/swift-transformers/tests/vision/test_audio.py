@@ -141,6 +141,25 @@ def test_audio_files_are_decoded_and_resampled_and_bad_ones_named(audio_model, t
         template.encode({"messages": [_u("<image>?"), _a("x")], "images": ["a.png"]})
 
 
+def test_a_training_batch_carries_each_rows_audio_features_and_the_model_reads_them(audio_model, audio_dataset):
+    from swift_transformers.train.collator import PaddingCollator
+    from transformers import AutoModelForMultimodalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(audio_model)
+    template = get_template("qwen2_audio", tokenizer)
+    rows = []
+    for line in audio_dataset.read_text().splitlines()[:2]:
+        row = json.loads(line)
+        rows.append(template.encode({**row, "audios": [str(audio_dataset.parent / a) for a in row["audios"]]}))
+    batch = PaddingCollator(tokenizer.pad_token_id)(rows)
+    assert batch["input_features"].shape == (2, 128, 3000) and batch["feature_attention_mask"].shape == (2, 3000)
+    model = AutoModelForMultimodalLM.from_pretrained(audio_model).eval()
+    with torch.no_grad():
+        heard = model(**batch).logits
+        silent = model(**{**batch, "input_features": torch.zeros_like(batch["input_features"])}).logits
+    assert not torch.allclose(heard, silent)  # the features reach the model
+
+
 def test_lora_trains_on_audio_rows_keeps_the_audio_tower_and_reloads_in_plain_peft(
     audio_model, audio_dataset, tmp_path
 ):

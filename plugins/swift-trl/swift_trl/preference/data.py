@@ -220,8 +220,8 @@ def encode_preference_dataset(
             report.bad(i + 1, rejection_reason(exc, row))
     report.log()
     report.check_not_empty()
-    if any("pixel_values" in row or "pixel_values_videos" in row for row in rows):
-        # image or video rows: trl takes a datasets.Dataset, so each medium's pixels are stored as lists
+    if any(key in row for row in rows for key in ("pixel_values", "pixel_values_videos", "input_features")):
+        # media rows: trl takes a datasets.Dataset, so each medium's tensors are stored as lists
         return Dataset.from_list([{k: _plain(v) for k, v in row.items()} for row in rows])
     ids = List(Value("int64"))
     if unpaired:

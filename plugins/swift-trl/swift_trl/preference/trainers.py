@@ -104,15 +104,19 @@ class ImageUnpairedCollator(DataCollatorForUnpairedPreference):
         return batch
 
 
+#: The tensor that marks a row with images, videos or audio.
+MEDIA_ROW_KEYS = ("pixel_values", "pixel_values_videos", "input_features")
+
+
 def _has_media_columns(dataset: Any) -> bool:
-    """Whether an encoded dataset holds image or video rows."""
+    """Whether an encoded dataset holds image, video or audio rows."""
     columns = getattr(dataset, "column_names", None) or ()
-    return "pixel_values" in columns or "pixel_values_videos" in columns
+    return any(key in columns for key in MEDIA_ROW_KEYS)
 
 
 def _has_media(row: dict[str, Any]) -> bool:
-    """Whether an encoded row carries image or video tensors."""
-    return any(row.get(key) is not None for key in ("pixel_values", "pixel_values_videos"))
+    """Whether an encoded row carries image, video or audio tensors."""
+    return any(row.get(key) is not None for key in MEDIA_ROW_KEYS)
 
 
 def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes: list[str]) -> None:

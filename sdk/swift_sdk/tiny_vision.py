@@ -48,6 +48,22 @@ def _tiny_model(config, tokenizer, seed: int, *, eos=None, bos=None):
     return model
 
 
+def _text_config(tokenizer, hidden_size: int, num_layers: int, model_type: str) -> dict:
+    """The tiny text model of the Llama-style builders: 4 heads (2 KV), the tokenizer's vocabulary and ids."""
+    return dict(
+        model_type=model_type,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
 def _save_tokenizer(tokenizer, path: Path) -> None:
     tokenizer.save_pretrained(path)
     _force_tokenizer_class(path)
@@ -323,18 +339,7 @@ def _build_tiny_internvl(path: Path, hidden_size: int, num_layers: int, vocab_si
         {"extra_special_tokens": list(INTERNVL_IMAGE_TOKENS.values())}, replace_extra_special_tokens=False
     )
     tokenizer._set_model_specific_special_tokens(special_tokens=INTERNVL_IMAGE_TOKENS)
-    text = dict(
-        model_type="qwen2",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "qwen2")
     # 56 × 56 tiles of 14-pixel patches, downsampled by 2: 4 context tokens per tile
     vision = dict(
         hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14
@@ -418,18 +423,7 @@ def _build_tiny_llava(path: Path, hidden_size: int, num_layers: int, vocab_size:
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": ["<image>"]}, replace_extra_special_tokens=False)
-    text = dict(
-        model_type="llama",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "llama")
     # a 56 × 56 image is 4 × 4 patches of 14: 16 <image> features (the CLS feature dropped)
     vision = dict(
         model_type="clip_vision_model",
@@ -467,18 +461,7 @@ def _build_tiny_llava_next(
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": ["<image>"]}, replace_extra_special_tokens=False)
-    text = dict(
-        model_type="llama",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "llama")
     vision = dict(
         model_type="clip_vision_model",
         hidden_size=32,
@@ -549,18 +532,7 @@ def _build_tiny_qwen2_audio(
     tokenizer.add_special_tokens(
         {"extra_special_tokens": ["<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]}, replace_extra_special_tokens=False
     )
-    text = dict(
-        model_type="qwen2",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "qwen2")
     audio = dict(
         model_type="qwen2_audio_encoder",
         d_model=32,
@@ -607,18 +579,7 @@ def _build_tiny_llava_onevision(
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": ["<image>", "<video>"]}, replace_extra_special_tokens=False)
-    text = dict(
-        model_type="llama",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "llama")
     # 56-pixel views of 14-pixel patches: 16 image tokens per view
     vision = dict(
         model_type="siglip_vision_model",
@@ -680,18 +641,7 @@ def _build_tiny_idefics3(
 
     tokenizer = build_tokenizer(vocab_size, chat_template)
     tokenizer.add_special_tokens({"extra_special_tokens": list(IDEFICS3_TOKENS)}, replace_extra_special_tokens=False)
-    text = dict(
-        model_type="llama",
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=num_layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _text_config(tokenizer, hidden_size, num_layers, "llama")
     # 56-pixel tiles of 14-pixel patches, shuffled 2 × 2: 4 <image> tokens per tile
     vision = dict(
         hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=56, patch_size=14

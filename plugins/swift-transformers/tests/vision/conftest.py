@@ -132,6 +132,23 @@ def color_dataset(tmp_path_factory) -> Path:
     return path
 
 
+def trained_spans(labels: list[int]) -> list[list[int]]:
+    """The runs of trained label ids (each reply with its end token), in order."""
+    spans: list[list[int]] = [[]]
+    for label in labels:
+        if label != -100:
+            spans[-1].append(label)
+        elif spans[-1]:
+            spans.append([])
+    return [span for span in spans if span]
+
+
+@pytest.fixture(scope="session")
+def spans_of():
+    """:func:`trained_spans` for tests."""
+    return trained_spans
+
+
 @pytest.fixture(scope="session")
 def image_factory():
     """:func:`make_image` for tests (test modules cannot import this conftest)."""

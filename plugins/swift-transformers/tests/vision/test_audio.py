@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from swift.template import IGNORE_INDEX, get_template
+from swift.template import get_template
 from swift.template.media import split_tags
 
 
@@ -89,7 +89,7 @@ CONVERSATIONS = {
 
 
 @pytest.mark.parametrize("name", list(CONVERSATIONS))
-def test_training_rows_match_qwen2_audio_processor(audio_model, name):
+def test_training_rows_match_qwen2_audio_processor(audio_model, name, spans_of):
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(audio_model)  # no video part: loads without torchvision
@@ -104,14 +104,7 @@ def test_training_rows_match_qwen2_audio_processor(audio_model, name):
         assert torch.equal(ours["feature_attention_mask"], ref["feature_attention_mask"])
     else:
         assert "input_features" not in ours
-    trained, spans = [], []
-    for label in ours["labels"]:
-        if label != IGNORE_INDEX:
-            trained.append(label)
-        elif trained:
-            spans.append(trained)
-            trained = []
-    spans += [trained] if trained else []
+    spans = spans_of(ours["labels"])
     replies = [m["content"] + "<|im_end|>" for m in messages if m["role"] == "assistant"]
     assert [processor.tokenizer.decode(s) for s in spans] == replies
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from swift.template import IGNORE_INDEX, get_template
+from swift.template import get_template
 from swift.template.media import split_tags
 
 SYSTEM = "You describe pictures in one word."
@@ -150,7 +150,7 @@ def monkeypatch_module():
 
 
 @pytest.mark.parametrize("name", ["single", "several", "multi_turn", "system", "text_only"])
-def test_training_rows_match_the_processor(vision_model, processor, images, name):
+def test_training_rows_match_the_processor(vision_model, processor, images, name, spans_of):
     from PIL import Image
 
     messages, paths = _conversations(images, vision_model.arch)[name]
@@ -173,14 +173,7 @@ def test_training_rows_match_the_processor(vision_model, processor, images, name
     else:
         assert "pixel_values" not in ours
     # the trained tokens are exactly each reply and its <|im_end|>; no image token is trained
-    trained, spans = [], []
-    for label in ours["labels"]:
-        if label != IGNORE_INDEX:
-            trained.append(label)
-        elif trained:
-            spans.append(trained)
-            trained = []
-    spans += [trained] if trained else []
+    spans = spans_of(ours["labels"])
     if vision_model.arch == "glm4v":  # GLM: "\n" + reply; the last one ends with the trained <|user|>
         replies = ["\n" + m["content"] for m in messages if m["role"] == "assistant"]
         replies[-1] += "<|user|>"

@@ -110,15 +110,24 @@ class _FusedHeadLoss(torch.autograd.Function):
         return scale(grad_hidden), scale(grad_weight, ctx.dtypes[0]), scale(grad_bias, ctx.dtypes[1]), None, None, None
 
 
-def _fusable(head: Any, hidden: torch.Tensor) -> bool:
-    """A plain linear head whose whole weight is here (not a peft wrapper, quantized or ZeRO-3-partitioned)."""
+def _fusable(head: Any, hidden: torch.Tensor, model: Any = None) -> bool:
+    """A plain linear head whose whole weight is here and whose gradient autograd delivers as usual.
+
+    Not: a peft wrapper or quantized layer (not a plain ``nn.Linear``), DeepSpeed's partitioned
+    weights (``ds_id``), FSDP's sharded ones (a ``DTensor``, or a model under FSDP, whose hooks gather
+    a weight only when its module runs) — those take the checkpointed chunks, which call the head.
+    """
     weight = getattr(head, "weight", None)
-    return (
-        type(head) is torch.nn.Linear
-        and type(weight) is torch.nn.Parameter
-        and weight.dim() == 2
-        and weight.shape[1] == hidden.shape[-1]
-    )
+    if type(head) is not torch.nn.Linear or not isinstance(weight, torch.nn.Parameter):
+        return False
+    if hasattr(weight, "ds_id") or type(weight.data).__name__ == "DTensor":
+        return False
+    wrapper = model
+    while wrapper is not None:
+        if "FullyShardedDataParallel" in type(wrapper).__name__:
+            return False
+        wrapper = getattr(wrapper, "module", None)
+    return weight.dim() == 2 and weight.shape[1] == hidden.shape[-1]
 
 
 def chunked_lm_loss(
@@ -153,7 +162,7 @@ def chunked_lm_loss(
     trained = labels.ne(IGNORE_INDEX).nonzero().squeeze(1)
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, trained)
     labels = labels.index_select(0, trained)
-    if _fusable(head, hidden):
+    if _fusable(head, hidden, model):
         grads = torch.is_grad_enabled()
         total, correct = _FusedHeadLoss.apply(hidden, head.weight, head.bias, labels, chunk_size, grads)
     else:

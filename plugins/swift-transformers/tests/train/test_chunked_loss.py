@@ -140,3 +140,22 @@ def test_models_that_transform_their_logits_keep_their_own_loss(tiny_model_dir):
     assert head_parts(model) is not None
     model.config.final_logit_softcapping = 30.0
     assert head_parts(model) is None
+
+
+def test_sharded_heads_take_the_checkpointed_chunks_which_call_the_head():
+    """Under DeepSpeed ZeRO-3 or FSDP a weight is whole only while its module runs: no reading it directly."""
+    from swift_transformers.train.chunked_loss import _fusable
+
+    hidden = torch.zeros(3, 8)
+    head = torch.nn.Linear(8, 16, bias=False)
+    assert _fusable(head, hidden)
+    assert not _fusable(head, torch.zeros(3, 4))  # a partitioned weight's shape is not the head's
+
+    class FullyShardedDataParallel(torch.nn.Module):  # the name FSDP's wrapper class has
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    assert not _fusable(head, hidden, FullyShardedDataParallel(torch.nn.Sequential(head)))
+    head.weight.ds_id = 7  # how DeepSpeed marks the parameters it partitions
+    assert not _fusable(head, hidden)

@@ -149,9 +149,13 @@ def build_tiny_vision_model(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
         )
     if arch == "qwen2_audio":
-        return _build_tiny_qwen2_audio(path, hidden_size, num_layers, vocab_size, seed, chat_template)
+        from swift_sdk.tiny_audio import build_tiny_qwen2_audio
+
+        return build_tiny_qwen2_audio(path, hidden_size, num_layers, vocab_size, seed, chat_template)
     if arch == "llava_onevision":
-        return _build_tiny_llava_onevision(
+        from swift_sdk.tiny_vision_onevision import build_tiny_llava_onevision
+
+        return build_tiny_llava_onevision(
             path, hidden_size, num_layers, vocab_size, seed, chat_template or LLAVA_VISION_TEMPLATE
         )
     if arch == "llava":
@@ -496,125 +500,6 @@ def _build_tiny_llava_next(
         chat_template=chat_template,
     )
     processor.save_pretrained(path)
-    _force_tokenizer_class(path)
-    return path
-
-
-#: Qwen2-Audio's published chat template (Qwen2-Audio-7B-Instruct): ChatML, a default system
-#: message, and "Audio k: <|audio_bos|><|AUDIO|><|audio_eos|>" plus a newline for the k-th audio part.
-QWEN2_AUDIO_TEMPLATE = (
-    "{% set audio_count = namespace(value=0) %}"
-    "{% for message in messages %}"
-    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
-    "{% endif %}"
-    "<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
-    "{% else %}{% for content in message['content'] %}"
-    "{% if 'audio' in content or 'audio_url' in content %}"
-    "{% set audio_count.value = audio_count.value + 1 %}"
-    "Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
-    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}"
-    "{% endfor %}<|im_end|>\n{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-def _build_tiny_qwen2_audio(
-    path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str | None
-):
-    """Qwen2-Audio (a 1-layer Whisper-style encoder over 128 mel bins, 30 s windows), with its processor class."""
-    from transformers import AutoConfig, WhisperFeatureExtractor
-    from transformers.models.qwen2_audio.processing_qwen2_audio import Qwen2AudioProcessor
-
-    template = chat_template or QWEN2_AUDIO_TEMPLATE
-    tokenizer = build_tokenizer(vocab_size, template)
-    tokenizer.add_special_tokens(
-        {"extra_special_tokens": ["<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]}, replace_extra_special_tokens=False
-    )
-    text = _text_config(tokenizer, hidden_size, num_layers, "qwen2")
-    audio = dict(
-        model_type="qwen2_audio_encoder",
-        d_model=32,
-        encoder_layers=1,
-        encoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        num_mel_bins=128,
-        max_source_positions=1500,
-    )
-    config = AutoConfig.for_model(
-        "qwen2_audio",
-        text_config=text,
-        audio_config=audio,
-        audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
-    )
-    import torch
-    from transformers import AutoModelForMultimodalLM
-
-    torch.manual_seed(seed)
-    model = AutoModelForMultimodalLM.from_config(config)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(path)
-    processor = Qwen2AudioProcessor(
-        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer, chat_template=template
-    )
-    processor.save_pretrained(path)
-    _force_tokenizer_class(path)
-    return path
-
-
-def _build_tiny_llava_onevision(
-    path: Path, hidden_size: int, num_layers: int, vocab_size: int, seed: int, chat_template: str
-):
-    """LLaVA-OneVision (SigLIP tower; any-resolution tiles for a lone image, one view each for several).
-
-    Saved as the published checkpoints are, minus the video processor (it needs torchvision): the PIL
-    image processor, the tokenizer, ``processor_config.json`` and the chat template.
-    """
-    from transformers import AutoConfig
-    from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
-        LlavaOnevisionImageProcessorPil,
-    )
-
-    tokenizer = build_tokenizer(vocab_size, chat_template)
-    tokenizer.add_special_tokens({"extra_special_tokens": ["<image>", "<video>"]}, replace_extra_special_tokens=False)
-    text = _text_config(tokenizer, hidden_size, num_layers, "llama")
-    # 56-pixel views of 14-pixel patches: 16 image tokens per view
-    vision = dict(
-        model_type="siglip_vision_model",
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        image_size=56,
-        patch_size=14,
-    )
-    pinpoints = [[56, 56], [56, 112], [112, 56], [112, 112], [112, 168], [168, 112]]
-    config = AutoConfig.for_model(
-        "llava_onevision",
-        text_config=text,
-        vision_config=vision,
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-        image_grid_pinpoints=pinpoints,
-        vision_feature_select_strategy="full",
-        vision_feature_layer=-1,
-        vision_aspect_ratio="anyres_max_9",
-    )
-    model = _tiny_model(config, tokenizer, seed)
-    model.save_pretrained(path)
-    LlavaOnevisionImageProcessorPil(size={"height": 56, "width": 56}, image_grid_pinpoints=pinpoints).save_pretrained(
-        path
-    )
-    _save_tokenizer(tokenizer, path)
-    options = {
-        "processor_class": "LlavaOnevisionProcessor",
-        "num_image_tokens": 16,
-        "vision_feature_select_strategy": "full",
-        "vision_aspect_ratio": "anyres_max_9",
-    }
-    (path / "processor_config.json").write_text(json.dumps(options, indent=2))
     _force_tokenizer_class(path)
     return path
 

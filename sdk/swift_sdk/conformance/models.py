@@ -40,11 +40,12 @@ def _runnable_tiny_model(model_type: str) -> str:
             attention, remote code …): then a failure would say nothing about the loader.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoModelForMultimodalLM
 
-    from swift_sdk.tiny_vision import TINY_VISION_ARCHS
+    from swift_sdk.tiny_vision import TINY_AUDIO_ARCHS, TINY_VISION_ARCHS
 
     auto = AutoModelForImageTextToText if model_type in TINY_VISION_ARCHS else AutoModelForCausalLM
+    auto = AutoModelForMultimodalLM if model_type in TINY_AUDIO_ARCHS else auto
     try:
         path = tiny_model_dir(model_type)
         with torch.no_grad():

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from swift_sdk.tiny import build_tiny_model, build_tokenizer
-from swift_sdk.tiny_vision import TINY_VISION_ARCHS, build_tiny_vision_model
+from swift_sdk.tiny_vision import TINY_AUDIO_ARCHS, TINY_VISION_ARCHS, build_tiny_vision_model
 
 
 @functools.cache
@@ -24,9 +24,9 @@ def _workdir() -> Path:
 def tiny_model_dir(arch: str = "qwen3") -> str:
     """A saved tiny causal LM of ``arch`` (a transformers ``model_type``) with its tokenizer.
 
-    A vision-language ``arch`` (:data:`swift_sdk.tiny.TINY_VISION_ARCHS`) gets its image processor too.
+    A vision-language or audio ``arch`` (``TINY_VISION_ARCHS``, ``TINY_AUDIO_ARCHS``) gets its processor too.
     """
-    if arch in TINY_VISION_ARCHS:
+    if arch in TINY_VISION_ARCHS + TINY_AUDIO_ARCHS:
         return str(build_tiny_vision_model(_workdir() / arch, arch))
     return str(build_tiny_model(_workdir() / arch, arch))
 

@@ -8,19 +8,12 @@ from typing import Any
 from swift.contracts.parts import ATTRIBUTE
 from swift.kernel import ModelRecord, UsageError
 from swift_transformers.vision.processors import FAMILIES, auto_processor, image_processor
+from swift_transformers.vision.video import VIDEO_ENV
 
 #: ms-swift's model-specific settings of image models, given as --model_kwargs or environment variables
 MEDIA_SETTINGS = {"max_pixels": "MAX_PIXELS", "min_pixels": "MIN_PIXELS"}
 #: Video settings of ms-swift's list (:mod:`.video`), as --model_kwargs or environment variables
-VIDEO_SETTINGS = (
-    "video_max_pixels",
-    "video_min_pixels",
-    "video_total_pixels",
-    "fps",
-    "fps_max_frames",
-    "fps_min_frames",
-    "nframes",
-)
+VIDEO_SETTINGS = tuple(name.lower() for name in VIDEO_ENV)
 
 
 def media_settings(model_kwargs: dict | None, *, fixed_size: bool = False, videos: bool = False) -> dict:

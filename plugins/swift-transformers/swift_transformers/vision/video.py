@@ -38,15 +38,15 @@ MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 MAX_FRAME_PIXELS = 64 * 1024 * 1024
 TOKEN_PIXELS = 28 * 28
 FRAME_FACTOR = 2
-#: ms-swift's environment names (``--model_kwargs`` sets them too) → default.
+#: ms-swift's environment names (``--model_kwargs`` sets them too) → the :class:`VideoSettings` field.
 VIDEO_ENV = {
-    "FPS": 2.0,
-    "FPS_MIN_FRAMES": 4,
-    "FPS_MAX_FRAMES": 768,
-    "NFRAMES": None,
-    "VIDEO_MIN_PIXELS": 128 * TOKEN_PIXELS,
-    "VIDEO_MAX_PIXELS": 768 * TOKEN_PIXELS,
-    "VIDEO_TOTAL_PIXELS": 24576 * TOKEN_PIXELS,
+    "FPS": "fps",
+    "FPS_MIN_FRAMES": "min_frames",
+    "FPS_MAX_FRAMES": "max_frames",
+    "NFRAMES": "nframes",
+    "VIDEO_MIN_PIXELS": "min_pixels",
+    "VIDEO_MAX_PIXELS": "max_pixels",
+    "VIDEO_TOTAL_PIXELS": "total_pixels",
 }
 
 
@@ -70,16 +70,7 @@ class VideoSettings:
             UsageError: A value that is not a positive number.
         """
         values: dict[str, Any] = {}
-        fields = {
-            "FPS": "fps",
-            "FPS_MIN_FRAMES": "min_frames",
-            "FPS_MAX_FRAMES": "max_frames",
-            "NFRAMES": "nframes",
-            "VIDEO_MIN_PIXELS": "min_pixels",
-            "VIDEO_MAX_PIXELS": "max_pixels",
-            "VIDEO_TOTAL_PIXELS": "total_pixels",
-        }
-        for env, field in fields.items():
+        for env, field in VIDEO_ENV.items():
             raw = os.environ.get(env)
             if not raw:
                 continue

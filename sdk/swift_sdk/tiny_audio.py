@@ -63,9 +63,26 @@ def build_tiny_qwen2_audio(
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(path)
+    _published_weight_names(path)
     processor = Qwen2AudioProcessor(
         feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer, chat_template=template
     )
     processor.save_pretrained(path)
     _force_tokenizer_class(path)
     return path
+
+
+def _published_weight_names(path: Path) -> None:
+    """Weights named as published Qwen2-Audio checkpoints name them (``language_model.model.layers…``).
+
+    transformers 5.19 saves the text model as ``language_model.model.model.…`` (it loads both
+    spellings back; vLLM reads only the published one), 5.23 as published.
+    """
+    from safetensors.torch import load_file, save_file
+
+    file = Path(path) / "model.safetensors"
+    state = load_file(str(file))
+    doubled = "language_model.model.model."
+    if any(name.startswith(doubled) for name in state):
+        state = {name.replace(doubled, "language_model.model.", 1): tensor for name, tensor in state.items()}
+        save_file(state, str(file), metadata={"format": "pt"})

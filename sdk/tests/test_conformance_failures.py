@@ -115,6 +115,33 @@ def test_a_template_that_trains_on_user_tokens_fails(fake_dist):
         check_template(load_plugin(module), "leaky")
 
 
+MEDIA_TEMPLATE = """
+from swift.kernel import TemplateRecord, hookimpl
+from swift.template import Template, TemplateMeta
+
+META = TemplateMeta(name="deaf", user="<|user|>{content}<|end|>", assistant_prefix="<|assistant|>",
+                    assistant="{content}<|end|>", stop_words=("<|end|>",))
+
+@hookimpl
+def swift_register_templates():
+    yield TemplateRecord(name="deaf", load="deaf_hooks:deaf")
+
+class Deaf(Template):
+    def encode_prompt_media(self, messages, **kwargs):
+        return {"input_ids": [], "expanded_ids": [], "media": {}}  # the bug: the prompt is lost
+
+def deaf(tokenizer, **options):
+    return Deaf(META, tokenizer, **options)
+"""
+
+
+def test_a_media_prompt_encoder_that_loses_the_prompt_fails(fake_dist):
+    module = install(fake_dist, "deaf", ["templates"], MEDIA_TEMPLATE)
+
+    with pytest.raises(ConformanceError, match=r"template 'deaf': encode_prompt_media of a conversation without media"):
+        check_template(load_plugin(module), "deaf")
+
+
 SHORT_REWARD = """
 from swift.kernel import RewardRecord, hookimpl
 

@@ -48,6 +48,7 @@ class _Job:
     params: Any
     lora: Any
     builder: ResponseBuilder
+    media: dict[str, list[Any]] | None = None  # vLLM's multi_modal_data (its processor expands the placeholders)
 
 
 class VllmEngine:
@@ -211,7 +212,16 @@ class VllmEngine:
     def _job(self, request: InferRequest, config: RequestConfig, adapter: str | None) -> _Job:
         lora = self._adapters.lookup(adapter)
         self._prompts.check_fits(request, self.max_model_len)
-        prompt_ids = self._prompts.encode(request)
+        media = None
+        if request.has_media:
+            # vLLM runs the model's processor on the media and expands the placeholders itself;
+            # the expanded ids (ours, as training saw them) count the prompt's tokens
+            engine_ids, prompt_ids, media = self._prompts.encode_media(request)
+            if config.echo or config.max_tokens == 0:
+                raise InvalidRequestError("echo and max_tokens 0 (prompt scoring) take no images or audio here")
+            self._check_media_limits(media)
+        else:
+            engine_ids = prompt_ids = self._prompts.encode(request)
         if request.prompt_ids is not None:
             check_token_ids(prompt_ids, self._vocab_size, "the prompt has")
         room = self.max_model_len - len(prompt_ids)
@@ -246,7 +256,20 @@ class VllmEngine:
             echo=prompt_ids if config.echo else None,
             score_only=config.max_tokens == 0,
         )
-        return _Job(prompt_ids, params, lora, builder)
+        return _Job(engine_ids, params, lora, builder, media)
+
+    def _check_media_limits(self, media: Mapping[str, list[Any]]) -> None:
+        """Refuse more items of a modality than vLLM was started for (``--limit_mm_per_prompt``)."""
+        config = getattr(self._llm.model_config, "multimodal_config", None)
+        if config is None:
+            raise InvalidRequestError(f"{self.model_name} is served as a text model: it takes no images or audio")
+        for modality, items in media.items():
+            limit = config.get_limit_per_prompt(modality)
+            if len(items) > limit:
+                raise InvalidRequestError(
+                    f"{len(items)} {modality}s in the request; the server takes at most {limit} per prompt "
+                    "(--limit_mm_per_prompt)"
+                )
 
     def _decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         with self._prompts_lock:
@@ -266,6 +289,8 @@ class VllmEngine:
         from vllm import TokensPrompt
 
         prompt = TokensPrompt(prompt_token_ids=job.prompt_ids)
+        if job.media:
+            prompt["multi_modal_data"] = job.media
         return self._llm.generate(prompt, job.params, job.builder.request_id, lora_request=job.lora)
 
     async def _final(self, job: _Job) -> ChatCompletionResponse:

@@ -63,6 +63,11 @@ def engine_args(args: Any, model_dir: str, *, enable_lora: bool, max_loras: int,
         kwargs["seed"] = seed
     if settings["limit_mm_per_prompt"]:
         kwargs["limit_mm_per_prompt"] = dict(settings["limit_mm_per_prompt"])
+    max_pixels = getattr(args, "max_pixels", None)
+    if max_pixels:
+        # vLLM runs the model's processor on the images (Qwen-VL's takes max_pixels); families whose
+        # images are not sized that way refused --max_pixels when the template was built
+        kwargs["mm_processor_kwargs"] = {"max_pixels": int(max_pixels)}
     if enable_lora:
         kwargs.update(
             enable_lora=True,

@@ -25,3 +25,13 @@ def test_every_vllm_flag_of_the_reference_reaches_the_engine(model_dir, make_arg
     for flag, (value, field) in FLAGS.items():
         assert getattr(built, field) == value, f"--{flag} did not reach AsyncEngineArgs.{field}"
         assert getattr(default, field) != value, f"--{flag}: the default already is {value!r}"
+
+
+def test_max_pixels_reaches_the_models_processor_in_vllm(model_dir, make_args):
+    from swift_vllm.engine_args import engine_args
+
+    built = engine_args(make_args(model_dir, "infer", max_pixels=200_704), model_dir, enable_lora=False, max_loras=1)
+    default = engine_args(make_args(model_dir, "infer"), model_dir, enable_lora=False, max_loras=1)
+
+    assert built.mm_processor_kwargs == {"max_pixels": 200_704}
+    assert not default.mm_processor_kwargs

@@ -61,7 +61,7 @@ from swift.contracts.loaders import (
     load_trainer,
     load_tuner,
 )
-from swift.contracts.services import Encoder, LoadedModel, Quantizer
+from swift.contracts.services import Encoder, LoadedModel, MediaPromptEncoder, Quantizer
 from swift.contracts.tuner import Tuner, TunerWithCallback, TunerWithParamGroups
 from swift.protocol.engine import InferEngine
 
@@ -80,6 +80,7 @@ __all__ = [
     "LoadedModel",
     "LossFunction",
     "LossScaleLike",
+    "MediaPromptEncoder",
     "ModelLoader",
     "Quantizer",
     "RewardFunction",

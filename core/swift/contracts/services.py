@@ -52,6 +52,25 @@ class Encoder(Protocol):
 
 
 @runtime_checkable
+class MediaPromptEncoder(Protocol):
+    """An :class:`Encoder` that can hand a prompt's media to an engine that processes them itself (vLLM).
+
+    Vision-language templates implement it (the template factories of vision models); an engine
+    that expands media placeholders with the model's own processor asks for it instead of tensors.
+    """
+
+    def encode_prompt_media(self, messages: Sequence[Mapping[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        """``{"input_ids", "expanded_ids", "media"}`` of a conversation to answer.
+
+        ``input_ids`` keep one placeholder per medium as the chat template writes it; ``expanded_ids``
+        are what ``encode_prompt`` gives (the tokens the model reads); ``media`` maps a modality
+        (``image``, ``audio``) to its decoded items (PIL images, ``(samples, rate)`` pairs).
+        Takes ``encode_prompt``'s keywords (``system``, ``tools``, ``images``, ``videos``, ``audios``).
+        """
+        ...
+
+
+@runtime_checkable
 class Quantizer(Protocol):
     """``swift export --quant_method``: checked before any weights load, then run."""
 

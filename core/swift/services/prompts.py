@@ -146,6 +146,39 @@ class PromptEncoder:
                 ids = list(ids) + list(self.tokenizer.encode(request.response_prefix, add_special_tokens=False))
         return [int(i) for i in ids], features
 
+    def encode_media(self, request: InferRequest) -> tuple[list[int], list[int], dict[str, list[Any]]]:
+        """``(engine ids, expanded ids, media)`` of a request with media, for an engine that expands them itself.
+
+        See :class:`swift.contracts.services.MediaPromptEncoder`.
+
+        Raises:
+            InvalidRequestError: A raw prompt with media, a template that cannot hand media over,
+                or one that cannot encode the request (an unreadable image …).
+        """
+        from swift.contracts import MediaPromptEncoder
+        from swift.template import TemplateError
+
+        if request.prompt_ids is not None or request.prompt is not None:
+            raise InvalidRequestError("images, videos and audio go with chat messages, not with a raw prompt")
+        if not isinstance(self.template, MediaPromptEncoder):
+            raise InvalidRequestError(
+                f"template {getattr(self.template, 'name', '?')!r} reads no images, videos or audio"
+            )
+        if request.response_prefix:
+            raise InvalidRequestError("a response prefix (tool_choice) is not combined with images yet")
+        system, messages = request.split_system()
+        kwargs: dict[str, Any] = {"system": system, "images": request.images, "videos": request.videos}
+        kwargs["audios"] = request.audios
+        if request.tools:
+            kwargs["tools"] = request.tools
+        try:
+            with self._lock:
+                encoded = self.template.encode_prompt_media(messages, **kwargs)
+        except TemplateError as exc:
+            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
+        ids = [int(i) for i in encoded["input_ids"]]
+        return ids, [int(i) for i in encoded["expanded_ids"]], dict(encoded["media"])
+
     def _encode_raw(self, prompt: str) -> list[int]:
         from swift.template import Template, TemplateError
 

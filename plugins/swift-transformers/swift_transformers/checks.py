@@ -146,8 +146,9 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             "preference and RL methods only dpo, kto and grpo train on images so far"
         )
     if rlhf == "grpo":
+        server = getattr(args, "use_vllm", False) and getattr(args, "vllm_mode", "colocate") != "colocate"
         for flag, on in (
-            ("use_vllm", getattr(args, "use_vllm", False)),
+            ("vllm_mode server", server),
             ("base_url", bool(getattr(args, "base_url", None))),
             ("multi_turn_scheduler", bool(getattr(args, "multi_turn_scheduler", None))),
             ("padding_free", getattr(args, "padding_free", False)),
@@ -155,7 +156,8 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             if on:
                 raise UsageError(
                     f"--{flag}: GRPO on vision-language model type {record.name!r} samples single-turn rollouts "
-                    "with the pt engine only so far (images through vLLM and multi-turn image rollouts are not built)"
+                    "in this process only so far (the pt engine, or vLLM with --use_vllm --vllm_mode colocate); "
+                    "images to a rollout server and multi-turn image rollouts are not built"
                 )
     method = getattr(args, "quant_method", None)
     if method in ("gptq", "awq") and hasattr(args, "quant_n_samples"):  # swift export's calibrated methods
@@ -164,11 +166,16 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             "would run on text only and quantize the vision tower too — use --quant_method bnb"
         )
     backend = getattr(args, "infer_backend", "pt")
-    if backend != "pt":
+    if backend not in MEDIA_BACKENDS:
         raise UsageError(
             f"--infer_backend {backend}: model type {record.name!r} is a vision-language model, which only the "
-            "pt backend serves with images so far; use --infer_backend pt"
+            f"{' and '.join(MEDIA_BACKENDS)} backends serve with images so far"
         )
+
+
+#: The engines that take images/audio: pt encodes them itself, vllm gets them decoded
+#: (``encode_prompt_media``) and runs the model's processor
+MEDIA_BACKENDS = ("pt", "vllm")
 
 
 _FREEZE_DEFAULTS = {"freeze_llm": False, "freeze_vit": True, "freeze_aligner": True}

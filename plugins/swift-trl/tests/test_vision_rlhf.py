@@ -158,8 +158,9 @@ def test_grpo_on_images_passes_each_prompts_images_to_rollouts_and_to_the_loss(v
     )
     summary = rlhf(args)
     assert summary["global_step"] == 2
-    with pytest.raises(UsageError, match="single-turn rollouts with the pt engine only"):
-        rlhf(RLHFArguments(**{**vars_of(args), "use_vllm": True, "output_dir": str(tmp_path / "vllm")}))
+    server = {"use_vllm": True, "vllm_mode": "server", "output_dir": str(tmp_path / "vllm")}
+    with pytest.raises(UsageError, match="single-turn rollouts in this process only"):
+        rlhf(RLHFArguments(**{**vars_of(args), **server}))
 
 
 def vars_of(args) -> dict:

@@ -101,6 +101,7 @@ def check_template(plugin: PluginUnderTest, name: str, tokenizer: Any = None) ->
             "the token right after the generation prompt is not trained: the model is not taught "
             f"to start its reply where generation starts. Prompt: {tokenizer.decode(prompt)!r}"
         )
+    _check_media_prompt(template, messages[:-1], problem)
     render = getattr(template, "render", None)
     if callable(render):
         text = render(messages)
@@ -109,3 +110,24 @@ def check_template(plugin: PluginUnderTest, name: str, tokenizer: Any = None) ->
     stops = getattr(template, "stop_words", ())
     if not stops or not all(isinstance(s, str) and s for s in stops):
         raise problem(f"stop_words must be non-empty strings that end a reply, got {stops!r}")
+
+
+def _check_media_prompt(template: Any, messages: list[dict[str, str]], problem: Any) -> None:
+    """A :class:`swift.contracts.MediaPromptEncoder` gives encode_prompt's ids for a conversation without media."""
+    from swift.contracts import MediaPromptEncoder
+    from swift.template import TemplateError
+
+    if not isinstance(template, MediaPromptEncoder):
+        return
+    prompt = template.encode_prompt(messages)
+    prompt = list(prompt["input_ids"] if isinstance(prompt, dict) else prompt)
+    try:
+        given = template.encode_prompt_media(messages)
+    except TemplateError as exc:
+        raise problem(f"encode_prompt_media cannot encode a conversation without media: {exc}") from exc
+    if not isinstance(given, dict) or {"input_ids", "expanded_ids", "media"} - set(given):
+        raise problem("encode_prompt_media must return a dict with input_ids, expanded_ids and media")
+    if list(given["input_ids"]) != prompt or list(given["expanded_ids"]) != prompt or given["media"]:
+        raise problem(
+            "encode_prompt_media of a conversation without media must give encode_prompt's ids twice and no media"
+        )

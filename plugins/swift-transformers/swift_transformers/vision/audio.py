@@ -140,7 +140,9 @@ class AudioTemplate(VisionTemplate):
             out.append(message)
         return out
 
-    def _media_features(self, media: Mapping[str, Sequence[Any]]) -> tuple[dict[str, Any], list[str], list[str]]:
+    def _media_features(
+        self, media: Mapping[str, Sequence[Any]], decoded: dict[str, list[Any]] | None = None
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
         for column in ("images", "videos"):
             if media.get(column):
                 raise MediaError(f"model family {self.family.name}: {column} are not read (audio only)")
@@ -157,6 +159,8 @@ class AudioTemplate(VisionTemplate):
             features, replacements = self.processor._process_audio(audios, sampling_rate=rate, return_tensors="pt")
         except (ValueError, TypeError) as exc:
             raise MediaError(f"the feature extractor rejects an audio: {exc}") from None
+        if decoded is not None:
+            decoded["audio"] = [(audio, rate) for audio in audios]
         texts = [f"{self.family.before}{text}{self.family.after}" for text in replacements]
         keys = ("input_features", "feature_attention_mask")
         return {k: features[k] for k in keys}, texts, []

@@ -391,7 +391,12 @@ class ProcessorImageInputs:
         """
         processor = self.processor
         try:
-            merged = processor._merge_kwargs(tokenizer_init_kwargs=processor.tokenizer.init_kwargs, return_tensors="pt")
+            # the kwargs class named explicitly: transformers before 5.2x takes it positionally, later defaults to it
+            merged = processor._merge_kwargs(
+                processor.valid_processor_kwargs,
+                tokenizer_init_kwargs=processor.tokenizer.init_kwargs,
+                return_tensors="pt",
+            )
             # one sample's images, nested as the processor nests them (LLaVA-OneVision counts a
             # sample's images to choose between tiles and one view per image)
             features, replacements = processor._process_images([list(images)], **merged["images_kwargs"])

@@ -111,8 +111,14 @@ class VisionTemplate:
             out.append(message)
         return out
 
-    def _media_features(self, media: Mapping[str, Sequence[Any]]) -> tuple[dict[str, Any], list[str], list[str]]:
-        """The tensors of a row's images and videos, and the text each placeholder becomes."""
+    def _media_features(
+        self, media: Mapping[str, Sequence[Any]], decoded: dict[str, list[Any]] | None = None
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
+        """The tensors of a row's images and videos, and the text each placeholder becomes.
+
+        With ``decoded`` (a dict to fill), the decoded media are kept there too, under the
+        modality names vLLM's ``multi_modal_data`` takes (``image``: PIL images).
+        """
         if media.get("audios"):
             raise MediaError(f"model family {self.family.name}: audios are not read yet")
         if media.get("videos") and not self.family.video_token:
@@ -127,8 +133,12 @@ class VisionTemplate:
                 except MediaError as exc:
                     raise MediaError(f"image {k}: {exc}") from None
             features, image_texts = self.images(images)
+            if decoded is not None:
+                decoded["image"] = images
         video_texts: list[str] = []
         if media.get("videos"):
+            if decoded is not None:
+                raise MediaError("videos are not handed to an engine that processes media itself yet")
             settings = VideoSettings.from_env()
             videos = []
             for k, value in enumerate(media["videos"], 1):
@@ -217,6 +227,45 @@ class VisionTemplate:
         expand.check()
         (ids,) = self._truncate(list(ids))
         return {"input_ids": ids, **self._token_types(ids, features)}
+
+    def encode_prompt_media(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        system: str | None = None,
+        add_generation_prompt: bool = True,
+        *,
+        tools: Sequence[Any] | None = None,
+        images: Sequence[Any] | None = None,
+        videos: Sequence[Any] | None = None,
+        audios: Sequence[Any] | None = None,
+    ) -> dict[str, Any]:
+        """A generation prompt for an engine that expands media placeholders itself (vLLM).
+
+        Returns ``{"input_ids": …, "expanded_ids": …, "media": …}``: ``input_ids`` keeps one
+        placeholder per medium, as the chat template writes it (what the model's processor
+        expands); ``expanded_ids`` are the ids :meth:`encode_prompt` gives (what the model reads,
+        training's tokens); ``media`` the decoded media by modality (``image``: PIL images,
+        ``audio``: ``(samples, rate)``). Media are read and checked here, as for :meth:`encode_prompt`.
+
+        Raises:
+            TemplateError: As :meth:`encode_prompt`; :class:`MaxLengthError` when the expanded prompt
+                is longer than ``max_length`` (the engine's prompt cannot be cut as the expanded one).
+        """
+        media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
+        check_counts([m.get("content") or "" for m in messages], media)
+        decoded: dict[str, list[Any]] = {}
+        _, image_texts, video_texts = self._media_features(media, decoded)
+        messages = self._with_placeholders(messages)
+        expand = self._expander(image_texts, video_texts)
+        expanded = list(self.text.encode_prompt(messages, system, add_generation_prompt, tools=tools, expand=expand))
+        expand.check()
+        if self.max_length is not None and len(expanded) > self.max_length:
+            raise MaxLengthError(len(expanded), self.max_length)
+        # the same rendering with every placeholder left as it is (checked: one per medium)
+        keep = self._expander([self.family.placeholder] * len(image_texts), [])
+        ids = list(self.text.encode_prompt(messages, system, add_generation_prompt, tools=tools, expand=keep))
+        keep.check()
+        return {"input_ids": ids, "expanded_ids": expanded, "media": decoded}
 
     def _token_types(self, ids: list[int], features: dict[str, Any]) -> dict[str, Any]:
         # which tokens are image tokens (1) and which text (0): Qwen computes its 3-D rope

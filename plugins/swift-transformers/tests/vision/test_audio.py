@@ -134,6 +134,24 @@ def test_audio_files_are_decoded_and_resampled_and_bad_ones_named(audio_model, t
         template.encode({"messages": [_u("<image>?"), _a("x")], "images": ["a.png"]})
 
 
+def test_the_engine_prompt_keeps_one_audio_token_and_hands_over_16_khz_samples(audio_model, tmp_path):
+    """What vLLM gets for Qwen2-Audio: ``Audio 1: <|audio_bos|><|AUDIO|><|audio_eos|>``, the resampled sound."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(audio_model)
+    template = get_template("qwen2_audio", processor.tokenizer)
+    clip = write_wav(tmp_path / "a.wav", tone(440, 1.0, 8000), 8000)
+
+    ours = template.encode_prompt_media([_u("<audio>What is it?")], audios=[str(clip)])
+
+    audio_token = processor.tokenizer.convert_tokens_to_ids("<|AUDIO|>")
+    assert ours["input_ids"].count(audio_token) == 1
+    assert ours["expanded_ids"] == template.encode_prompt([_u("<audio>What is it?")], audios=[str(clip)])["input_ids"]
+    assert ours["expanded_ids"].count(audio_token) > 1
+    [(samples, rate)] = ours["media"]["audio"]
+    assert rate == 16000 and len(samples) == 16000
+
+
 def test_a_training_batch_carries_each_rows_audio_features_and_the_model_reads_them(audio_model, audio_dataset):
     from swift_transformers.train.collator import PaddingCollator
     from transformers import AutoModelForMultimodalLM, AutoTokenizer

@@ -72,7 +72,10 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
     [
         (["rlhf", "--rlhf_type", "simpo"], "only dpo, kto and grpo train on images so far"),
         (["rlhf", "--rlhf_type", "dpo", "--padding_free", "true"], "keeps padded pairs"),
-        (["infer", "--infer_backend", "vllm"], "only the pt backend serves with images so far"),
+        (
+            ["infer", "--infer_backend", "openai", "--base_url", "http://127.0.0.1:9/v1"],
+            "only the pt and vllm backends",
+        ),
     ],
 )
 def test_what_vision_models_cannot_do_yet_is_refused(

@@ -216,6 +216,22 @@ def test_generation_prompt_matches_the_processor(vision_model, processor, images
     assert torch.allclose(ours["pixel_values"], ref["pixel_values"])
 
 
+def test_engine_prompt_keeps_the_published_placeholders_for_the_processor_to_expand(vision_model, processor, images):
+    """What vLLM gets: the chat template's own text (one placeholder per image), the decoded images."""
+    from PIL import Image
+
+    messages = [_u("<image><image>Compare them.")]
+    template = get_template(vision_model.template, processor.tokenizer)
+    pair = [str(images[0]), str(images[2])]
+    ours = template.encode_prompt_media(messages, images=pair)
+    text = _render(processor, _parts(messages), add_generation_prompt=True)
+
+    assert ours["input_ids"] == processor.tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert ours["expanded_ids"] == template.encode_prompt(messages, images=pair)["input_ids"]
+    assert len(ours["expanded_ids"]) > len(ours["input_ids"])
+    assert [im.size for im in ours["media"]["image"]] == [Image.open(path).size for path in pair]
+
+
 def test_max_pixels_changes_the_image_tokens_as_the_processor_predicts(vision_model, images):
     from transformers import AutoImageProcessor, AutoTokenizer
 

@@ -200,6 +200,33 @@ def test_bnb_export_keeps_the_image_processor_and_gptq_is_refused(qwen2_vl_model
         )
 
 
+def test_swift_sample_writes_each_image_prompts_responses_with_its_image(qwen2_vl_model, color_dataset, tmp_path):
+    from swift.arguments import SamplingArguments
+    from swift.pipelines.sample import sample_main
+
+    sample_main(
+        SamplingArguments(
+            model=str(qwen2_vl_model),
+            dataset=[str(color_dataset)],
+            num_return_sequences=2,
+            max_new_tokens=3,
+            temperature=1.0,
+            output_dir=str(tmp_path / "out"),
+            output_file="s.jsonl",
+        )
+    )
+
+    rows = [json.loads(line) for line in (tmp_path / "out" / "s.jsonl").read_text().splitlines()]
+    by_prompt: dict[str, list[dict]] = {}
+    for row in rows:
+        by_prompt.setdefault(row["id"], []).append(row)
+    assert len(rows) == 24 and sorted(map(len, by_prompt.values())) == [2] * 12
+    # each response row keeps the prompt's image (absolute, so the file trains from anywhere)
+    for group in by_prompt.values():
+        assert len({r["images"][0] for r in group}) == 1 and Path(group[0]["images"][0]).is_file()
+        assert [m["role"] for m in group[0]["messages"]] == ["user", "assistant"]
+
+
 def test_swift_infer_answers_image_rows_and_content_parts_for_every_architecture(vision_model, color_dataset, tmp_path):
     import base64
 

@@ -169,6 +169,9 @@ def test_bad_videos_say_what_is_wrong(qwen2_vl_model, tmp_path):
     for reason, extra in cases.items():
         with pytest.raises(TemplateError, match=reason):
             template.encode({"messages": [{"role": "user", "content": "<video>?"}, _a("x")], **extra})
+    # an engine that runs the model's processor itself (vLLM) is not handed videos yet: said, not dropped
+    with pytest.raises(TemplateError, match="videos are not handed to an engine"):
+        template.encode_prompt_media([{"role": "user", "content": "<video>?"}], videos=[str(broken)])
 
 
 def test_lora_trains_on_video_rows_drops_a_bad_one_and_padding_free_gives_the_same_losses(

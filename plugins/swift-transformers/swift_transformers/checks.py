@@ -124,7 +124,7 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             f"--packing: model type {record.name!r} is a vision-language model, whose rows are not packed ahead "
             "(images are decoded while training); --padding_free packs each batch instead"
         )
-    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) in ("dpo", "kto"):
+    if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) in PREFERENCE_METHODS:
         raise UsageError(
             f"--padding_free: swift rlhf --rlhf_type {args.rlhf_type} on a vision-language model keeps padded pairs "
             "(the images' positions are not unpadded yet); drop --padding_free"
@@ -140,10 +140,10 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             "generation does not pass the images yet (use swift infer --val_dataset on a checkpoint)"
         )
     rlhf = getattr(args, "rlhf_type", None)
-    if rlhf and rlhf not in ("dpo", "kto", "grpo"):
+    if rlhf and rlhf not in (*PREFERENCE_METHODS, "grpo"):
         raise UsageError(
             f"swift rlhf --rlhf_type {rlhf}: model type {record.name!r} is a vision-language model; of the "
-            "preference and RL methods only dpo, kto and grpo train on images so far"
+            f"preference and RL methods only {', '.join(PREFERENCE_METHODS)} and grpo train on images so far"
         )
     if rlhf == "grpo":
         server = getattr(args, "use_vllm", False) and getattr(args, "vllm_mode", "colocate") != "colocate"
@@ -172,6 +172,9 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             f"{' and '.join(MEDIA_BACKENDS)} backends serve with images so far"
         )
 
+
+#: The preference methods whose trainers pass a vision row's media to every forward
+PREFERENCE_METHODS = ("dpo", "kto", "cpo", "simpo", "orpo")
 
 #: The engines that take images/audio: pt encodes them itself, vllm gets them decoded
 #: (``encode_prompt_media``) and runs the model's processor

@@ -70,7 +70,7 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["rlhf", "--rlhf_type", "simpo"], "only dpo, kto and grpo train on images so far"),
+        (["rlhf", "--rlhf_type", "orpo", "--padding_free", "true"], "keeps padded pairs"),
         (["rlhf", "--rlhf_type", "dpo", "--padding_free", "true"], "keeps padded pairs"),
         (
             ["infer", "--infer_backend", "openai", "--base_url", "http://127.0.0.1:9/v1"],

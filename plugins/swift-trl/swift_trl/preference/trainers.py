@@ -195,8 +195,39 @@ def cpo_features(feature: dict[str, Any]) -> dict[str, list[int]]:
     return out
 
 
-class SwiftCPOTrainer(SwiftTrainerMixin, CPOTrainer):
-    """``CPOTrainer`` (CPO and SimPO) on swift-encoded pairs."""
+class ConcatenatedMediaMixin:
+    """Media for trl's CPO/ORPO ``concatenated_forward``, which calls the model with ids and mask only.
+
+    The batch (trl's ``DPODataCollatorWithPadding``) keeps each row's image tensors as lists; the
+    forward runs every row's prompt + chosen answer, then every row's prompt + rejected answer,
+    so the rows' media go in that order (each row's twice), with the prompts' token types
+    right-padded to the concatenated length — added to the model call by a forward pre-hook
+    for this one call.
+    """
+
+    def concatenated_forward(self, model: Any, batch: dict[str, Any]) -> Any:
+        """Trl's forward of the chosen and rejected sequences, with the rows' media when they have any."""
+        if not any(batch.get(key) is not None and any(v is not None for v in batch[key]) for key in MEDIA_ROW_KEYS):
+            return super().concatenated_forward(model, batch)
+        keys = [key for key in (*MEDIA_TENSOR_KEYS, *TOKEN_TYPE_KEYS) if key in batch]
+        rows = [{key: batch[key][i] for key in keys} for i in range(len(batch["chosen_labels"]))]
+
+        def add_media(module: Any, args: tuple, kwargs: dict) -> tuple:
+            input_ids = args[0] if args else kwargs["input_ids"]
+            media: dict[str, Any] = {"input_ids": input_ids}
+            add_image_inputs(media, rows * 2, [""])
+            del media["input_ids"]
+            return args, {**kwargs, **{k: v.to(input_ids.device) for k, v in media.items()}}
+
+        handle = model.register_forward_pre_hook(add_media, with_kwargs=True)
+        try:
+            return super().concatenated_forward(model, batch)
+        finally:
+            handle.remove()
+
+
+class SwiftCPOTrainer(ConcatenatedMediaMixin, SwiftTrainerMixin, CPOTrainer):
+    """``CPOTrainer`` (CPO and SimPO) on swift-encoded pairs (+ image inputs)."""
 
     def tokenize_row(self, feature, model=None) -> dict:
         """Encode a pairwise row with swift's template (already tokenized), else as trl does."""
@@ -205,8 +236,8 @@ class SwiftCPOTrainer(SwiftTrainerMixin, CPOTrainer):
         return super().tokenize_row(feature, model)
 
 
-class SwiftORPOTrainer(SwiftTrainerMixin, ORPOTrainer):
-    """``ORPOTrainer`` on swift-encoded pairs."""
+class SwiftORPOTrainer(ConcatenatedMediaMixin, SwiftTrainerMixin, ORPOTrainer):
+    """``ORPOTrainer`` on swift-encoded pairs (+ image inputs)."""
 
     def tokenize_row(self, feature, model=None) -> dict:
         """Encode a pairwise row with swift's template (already tokenized), else as trl does."""

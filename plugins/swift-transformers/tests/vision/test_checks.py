@@ -46,14 +46,20 @@ def test_image_flags_on_a_text_model_are_refused(
 
 
 @pytest.mark.parametrize(
-    ("flag", "message"),
+    ("arch", "flags", "message"),
     [
-        ("--packing", "--padding_free packs each batch instead"),
-        ("--predict_with_generate", "evaluation by generation does not pass the images yet"),
+        ("qwen2_vl", ["--packing", "true", "--lazy_tokenize", "true"], "drop --lazy_tokenize true"),
+        ("gemma3", ["--packing", "true"], "a packed row does not keep yet"),
+        ("qwen2_vl", ["--predict_with_generate", "true"], "evaluation by generation does not pass the images yet"),
     ],
 )
-def test_packing_a_vision_model_is_refused(flag, message, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys):
-    argv = ["sft", "--model", str(qwen2_vl_model), "--dataset", str(color_dataset), flag, "true"]
+def test_what_packing_a_vision_model_cannot_do_is_refused(
+    arch, flags, message, qwen2_vl_model, color_dataset, tmp_path, monkeypatch, capsys
+):
+    from swift_sdk.tiny_vision import build_tiny_vision_model
+
+    model = qwen2_vl_model if arch == "qwen2_vl" else build_tiny_vision_model(tmp_path / arch, arch)
+    argv = ["sft", "--model", str(model), "--dataset", str(color_dataset), *flags]
     rc, err = _run(argv, tmp_path, monkeypatch, capsys)
     assert rc == 2 and message in err, err
     assert not (tmp_path / "out").exists()

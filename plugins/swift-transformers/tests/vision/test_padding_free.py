@@ -69,3 +69,31 @@ def test_sft_with_padding_free_trains_on_image_rows(qwen2_vl_model, color_datase
     )
     assert summary["global_step"] == 2 and summary["train_loss"] > 0
     assert "padding-free rows: attention" in capsys.readouterr().err
+
+
+def test_packing_image_rows_gives_the_padded_loss(qwen2_vl_model, color_dataset, tmp_path, capsys):
+    """``--packing`` on a Qwen-VL model: samples (and their images) encoded up front, packed into one row."""
+    from swift.arguments import TrainArguments
+    from swift.llm import sft_main
+
+    rows = [json.loads(line) for line in color_dataset.read_text().splitlines()[:5]]
+    for row in rows:
+        row["images"] = [str(color_dataset.parent / p) for p in row["images"]]
+    rows.append({"messages": [{"role": "user", "content": "no image"}, {"role": "assistant", "content": "fine"}]})
+    data = tmp_path / "six.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def first_loss(name: str, **flags) -> float:
+        summary = sft_main(
+            TrainArguments(
+                model=str(qwen2_vl_model), dataset=[str(data)], output_dir=str(tmp_path / name), max_steps=1,
+                lora_dropout=0.0, split_dataset_ratio=0.0, report_to=["none"], logging_steps=1, **flags,
+            )
+        )  # fmt: skip
+        return summary["log_history"][0]["loss"]
+
+    padded = first_loss("padded", per_device_train_batch_size=6)
+    packed = first_loss("packed", packing=True, max_length=1024, per_device_train_batch_size=1)
+
+    assert "packed 6 samples into 1 rows" in capsys.readouterr().err
+    assert abs(packed - padded) < 1e-3, (packed, padded)

@@ -200,39 +200,17 @@ def test_bnb_export_keeps_the_image_processor_and_gptq_is_refused(qwen2_vl_model
         )
 
 
-def test_swift_sample_writes_each_image_prompts_responses_with_its_image(qwen2_vl_model, color_dataset, tmp_path):
-    from swift.arguments import SamplingArguments
-    from swift.pipelines.sample import sample_main
-
-    sample_main(
-        SamplingArguments(
-            model=str(qwen2_vl_model),
-            dataset=[str(color_dataset)],
-            num_return_sequences=2,
-            max_new_tokens=3,
-            temperature=1.0,
-            output_dir=str(tmp_path / "out"),
-            output_file="s.jsonl",
-        )
-    )
-
-    rows = [json.loads(line) for line in (tmp_path / "out" / "s.jsonl").read_text().splitlines()]
-    by_prompt: dict[str, list[dict]] = {}
-    for row in rows:
-        by_prompt.setdefault(row["id"], []).append(row)
-    assert len(rows) == 24 and sorted(map(len, by_prompt.values())) == [2] * 12
-    # each response row keeps the prompt's image (absolute, so the file trains from anywhere)
-    for group in by_prompt.values():
-        assert len({r["images"][0] for r in group}) == 1 and Path(group[0]["images"][0]).is_file()
-        assert [m["role"] for m in group[0]["messages"]] == ["user", "assistant"]
-
-
-def test_swift_infer_answers_image_rows_and_content_parts_for_every_architecture(vision_model, color_dataset, tmp_path):
+def test_swift_infer_and_deploy_answer_image_rows_and_content_parts_for_every_architecture(
+    vision_model, color_dataset, tmp_path
+):
     import base64
 
+    import openai
+    from swift_serve.app import create_app
+    from swift_serve.server import BackgroundServer
     from swift_transformers.engine.pt import PtEngine
 
-    from swift.arguments import InferArguments
+    from swift.arguments import DeployArguments, InferArguments
     from swift.llm import infer_main
     from swift.protocol import InferRequest, RequestConfig
 
@@ -247,14 +225,22 @@ def test_swift_infer_answers_image_rows_and_content_parts_for_every_architecture
     )
     answers = [json.loads(line) for line in result.read_text().splitlines()]
     assert len(answers) == 12 and all(a["images"][0].endswith(".png") and a["response"] is not None for a in answers)
-    # what swift deploy hands the engine for an OpenAI image_url part
+    # swift deploy's app over the engine, asked by the official openai client with an image_url part
     url = "data:image/png;base64," + base64.b64encode((color_dataset.parent / "images" / "1.png").read_bytes()).decode()
-    request = InferRequest(
-        messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}, "What color?"]}]
-    )
+    parts = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": "What color?"}]
     engine = PtEngine(InferArguments(model=str(vision_model.path)))
-    [response] = engine.infer([request], RequestConfig(max_tokens=3, temperature=0))
+    [expected] = engine.infer(
+        [InferRequest(messages=[{"role": "user", "content": parts}])], RequestConfig(max_tokens=3)
+    )
     text_only = engine.infer(
         [InferRequest(messages=[{"role": "user", "content": "What color?"}])], RequestConfig(max_tokens=1)
     )
-    assert response.usage.prompt_tokens > text_only[0].usage.prompt_tokens  # the image's tokens are in the prompt
+    args = DeployArguments(model=str(vision_model.path), host="127.0.0.1", port=0, verbose=False, log_interval=0)
+    with BackgroundServer(create_app(engine, args)) as server:
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="-", max_retries=0)
+        model = client.models.list().data[0].id
+        reply = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": parts}], max_tokens=3, temperature=0
+        )
+    assert reply.choices[0].message.content == expected.choices[0].message.content
+    assert reply.usage.prompt_tokens == expected.usage.prompt_tokens > text_only[0].usage.prompt_tokens

@@ -119,17 +119,11 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
     if "audio" in record.tags and getattr(args, "max_pixels", None) is not None:
         raise UsageError(f"--max_pixels bounds images; model type {record.name!r} reads audio: drop it")
 
-    if getattr(args, "packing", False):
-        if record.name not in PADDING_FREE_FAMILIES:
-            raise UsageError(
-                f"--packing: model type {record.name!r} is a vision-language model whose image attention or "
-                f"positions a packed row does not keep yet (it works for {', '.join(sorted(PADDING_FREE_FAMILIES))})"
-            )
-        if getattr(args, "lazy_tokenize", None):
-            raise UsageError(
-                "--packing encodes every sample (and decodes its images) up front to plan the packed rows; "
-                "drop --lazy_tokenize true, or use --padding_free, which packs each batch as it is loaded"
-            )
+    if getattr(args, "packing", False) and record.name not in PADDING_FREE_FAMILIES:
+        raise UsageError(
+            f"--packing: model type {record.name!r} is a vision-language model whose image attention or "
+            f"positions a packed row does not keep yet (it works for {', '.join(sorted(PADDING_FREE_FAMILIES))})"
+        )
     if getattr(args, "padding_free", False) and getattr(args, "rlhf_type", None) in PREFERENCE_METHODS:
         raise UsageError(
             f"--padding_free: swift rlhf --rlhf_type {args.rlhf_type} on a vision-language model keeps padded pairs "

@@ -155,6 +155,37 @@ def encode_dataset(dataset, template: Any, args: Any, *, name: str = "the datase
     return encoded.remove_columns([ERROR_COLUMN])
 
 
+def encoded_lengths(dataset, template: Any, *, strict: bool, name: str, num_proc: int = 1) -> list[int | None]:
+    """The encoded length of every row (None where the template rejects it), nothing else kept.
+
+    ``--packing --lazy_tokenize`` plans its rows from these: each row is encoded once here
+    (images decoded, in ``num_proc`` processes) and its tensors dropped, then encoded again
+    when its packed row is loaded. Rejections are reported as :func:`encode_dataset` does.
+
+    Raises:
+        UsageError: With ``strict`` on the first rejected row, or when every row is rejected.
+    """
+    from datasets import Features, Value
+
+    features = Features({"length": Value("int64"), ERROR_COLUMN: Value("string")})
+    measured = dataset.map(
+        functools.partial(_encode_batch, template=template, keys=("length",)),
+        batched=True,
+        remove_columns=dataset.column_names,
+        features=features,
+        num_proc=num_proc if num_proc > 1 and len(dataset) > 1 else None,
+        desc="Measuring",
+    )
+    errors = list(measured[ERROR_COLUMN])
+    report = DropReport(name, strict=strict, stage="encoding", total=len(errors))
+    for i, error in enumerate(errors):
+        if error is not None:
+            report.bad(i + 1, error)
+    report.log()
+    report.check_not_empty()
+    return [None if error is not None else int(n) for n, error in zip(measured["length"], errors)]
+
+
 def _encode_stream(row: dict[str, Any], *, template: Any) -> dict[str, Any]:
     try:
         return {**encode_row(template, row), ERROR_COLUMN: None}

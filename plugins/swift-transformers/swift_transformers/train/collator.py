@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.utils.data import Dataset as TorchDataset
 
 IGNORE_INDEX = -100
 #: Per-token sequences of vision-language rows, padded with 0 (text) like the ids.
@@ -240,3 +241,34 @@ def pack_dataset(dataset, max_length: int):
     rows = [pack_samples([dataset[i] for i in pack]) for pack in plan_packs(lengths, max_length)]
     columns = {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
     return datasets.Dataset.from_dict(columns)
+
+
+class LazyPackedDataset(TorchDataset):
+    """Packed rows planned from every sample's length, encoded when a row is loaded (``--packing --lazy_tokenize``).
+
+    Only the lengths are kept up front (:func:`~swift_transformers.data.encoding.encoded_lengths`),
+    so image samples are decoded in the data loader workers as with ``--lazy_tokenize`` alone,
+    instead of every pixel tensor living in memory.
+
+    Args:
+        encoded: The lazily encoded dataset (its rows, template, ``strict`` and name).
+        max_length: Capacity of each packed row.
+        num_proc: Processes measuring the lengths.
+    """
+
+    def __init__(self, encoded: Any, max_length: int, *, num_proc: int = 1):
+        from swift_transformers.data.encoding import encoded_lengths
+
+        self.rows, self.template = encoded.dataset, encoded.template
+        lengths = encoded_lengths(self.rows, self.template, strict=encoded.strict, name=encoded.name, num_proc=num_proc)
+        kept = [i for i, n in enumerate(lengths) if n is not None]
+        self.packs = [[kept[j] for j in pack] for pack in plan_packs([lengths[i] for i in kept], max_length)]
+        self.samples = len(kept)
+
+    def __len__(self) -> int:
+        return len(self.packs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        from swift_transformers.data.encoding import encode_row
+
+        return pack_samples([encode_row(self.template, self.rows[i]) for i in self.packs[index]])

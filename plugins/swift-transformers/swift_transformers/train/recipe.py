@@ -13,6 +13,7 @@ Reading order of :func:`run_training` (the shared steps are in :mod:`.steps`):
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from swift.kernel import UsageError
@@ -78,17 +79,26 @@ def _size(dataset: Any) -> int | None:
 
 
 def _pack(args: Any, model: Any, template: Any, train_set: Any, val_set: Any):
-    from swift_transformers.train.collator import pack_dataset
+    from swift_transformers.data.encoding import LazyEncodedDataset
+    from swift_transformers.train.collator import LazyPackedDataset, pack_dataset
 
     if _size(train_set) is None:
         raise UsageError("--packing needs the whole dataset up front; drop --streaming")
-    if args.lazy_tokenize:
-        raise UsageError("--packing needs every sample encoded up front; drop --lazy_tokenize")
     if args.predict_with_generate:
         raise UsageError("--predict_with_generate cannot split packed rows into prompts; drop --packing")
     max_length = args.max_length or template.max_length or getattr(model.config, "max_position_embeddings", None)
     if not max_length:
         raise UsageError("--packing needs --max_length (the length of a packed row)")
-    packed_train = pack_dataset(train_set, max_length)
-    say(f"packed {len(train_set)} samples into {len(packed_train)} rows of <= {max_length} tokens")
-    return packed_train, pack_dataset(val_set, max_length) if val_set is not None else None
+    if isinstance(train_set, LazyEncodedDataset):  # --lazy_tokenize: plan from lengths, encode per packed row
+        num_proc = int(getattr(args, "dataset_num_proc", 1) or 1)
+
+        def pack(dataset: Any) -> Any:
+            return LazyPackedDataset(dataset, max_length, num_proc=num_proc)
+
+        packed_train = pack(train_set)
+        samples = packed_train.samples
+    else:
+        pack = functools.partial(pack_dataset, max_length=max_length)
+        packed_train, samples = pack(train_set), len(train_set)
+    say(f"packed {samples} samples into {len(packed_train)} rows of <= {max_length} tokens")
+    return packed_train, pack(val_set) if val_set is not None else None

@@ -83,8 +83,7 @@ def prepare_run(args: Any, label: str) -> Run:
     if getattr(args, "lazy_tokenize", False) is None:  # ms-swift: on for multimodal models, off for text
         from swift_transformers.vision.catalog import VISION_TAG
 
-        # (--packing plans its rows from every sample's length: encoded up front)
-        args.lazy_tokenize = VISION_TAG in record.tags and not getattr(args, "packing", False)
+        args.lazy_tokenize = VISION_TAG in record.tags
     template = get_template(model_template(args.template, record.template, tokenizer), tokenizer, args)
     args.template = args.template or template.name
     task = model_task(model)

@@ -78,12 +78,17 @@ def test_the_model_sees_packed_samples_as_separate_sequences(tiny_model_dir):
     assert not torch.allclose(plain, leaking, atol=1e-3)
 
 
-def test_packing_trains_with_the_same_losses_as_padded_batches(train_args, sft, loss_logs, chat_file, tmp_path, capsys):
+# lazy_tokenize: the rows are planned from lengths measured up front and encoded when loaded
+@pytest.mark.parametrize("lazy_tokenize", [False, True])
+def test_packing_trains_with_the_same_losses_as_padded_batches(
+    lazy_tokenize, train_args, sft, loss_logs, chat_file, tmp_path, capsys
+):
     common = dict(dataset=[f"{chat_file}#8"], max_steps=3, save_steps=3, max_length=1024)
     padded = sft(train_args(per_device_train_batch_size=8, output_dir=str(tmp_path / "padded"), **common))
     packed = sft(
         train_args(
             packing=True,
+            lazy_tokenize=lazy_tokenize,
             per_device_train_batch_size=1,
             output_dir=str(tmp_path / "packed"),
             **common,

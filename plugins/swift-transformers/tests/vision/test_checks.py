@@ -48,7 +48,6 @@ def test_image_flags_on_a_text_model_are_refused(
 @pytest.mark.parametrize(
     ("arch", "flags", "message"),
     [
-        ("qwen2_vl", ["--packing", "true", "--lazy_tokenize", "true"], "drop --lazy_tokenize true"),
         ("gemma3", ["--packing", "true"], "a packed row does not keep yet"),
         ("qwen2_vl", ["--predict_with_generate", "true"], "evaluation by generation does not pass the images yet"),
     ],

@@ -72,7 +72,7 @@ def test_sft_with_padding_free_trains_on_image_rows(qwen2_vl_model, color_datase
 
 
 def test_packing_image_rows_gives_the_padded_loss(qwen2_vl_model, color_dataset, tmp_path, capsys):
-    """``--packing`` on a Qwen-VL model: samples (and their images) encoded up front, packed into one row."""
+    """``--packing`` on a Qwen-VL model: samples and their images packed into one row, lazily or up front."""
     from swift.arguments import TrainArguments
     from swift.llm import sft_main
 
@@ -93,7 +93,9 @@ def test_packing_image_rows_gives_the_padded_loss(qwen2_vl_model, color_dataset,
         return summary["log_history"][0]["loss"]
 
     padded = first_loss("padded", per_device_train_batch_size=6)
+    # lazy_tokenize (the default for vision models): planned from lengths, images decoded per packed row
     packed = first_loss("packed", packing=True, max_length=1024, per_device_train_batch_size=1)
+    eager = first_loss("eager", packing=True, lazy_tokenize=False, max_length=1024, per_device_train_batch_size=1)
 
-    assert "packed 6 samples into 1 rows" in capsys.readouterr().err
-    assert abs(packed - padded) < 1e-3, (packed, padded)
+    assert capsys.readouterr().err.count("packed 6 samples into 1 rows") == 2
+    assert abs(packed - padded) < 1e-3 and abs(eager - padded) < 1e-3, (packed, eager, padded)

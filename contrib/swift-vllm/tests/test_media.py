@@ -23,6 +23,21 @@ from swift.protocol import InferRequest, InvalidRequestError, RequestConfig
 GREEDY = RequestConfig(max_tokens=12, temperature=0, return_token_ids=True)
 
 
+def short_reward(name: str) -> str:
+    """A reward plugin: shorter completions score higher (so GRPO's advantages are not all zero).
+
+    Each test names its own: plugins stay registered in the module's kernel.
+    """
+    return (
+        "from swift.kernel import RewardRecord, hookimpl\n"
+        "def short(completions, **kw):\n"
+        "    return [-len(c) / 10 for c in completions]\n"
+        "@hookimpl\n"
+        "def swift_register_rewards():\n"
+        f"    yield RewardRecord(name='{name}', load=f'{{__name__}}:short')\n"
+    )
+
+
 def image_url(seed: int) -> str:
     from PIL import Image
 
@@ -216,14 +231,7 @@ def test_grpo_samples_image_prompts_with_colocated_vllm_and_syncs_the_policy(vis
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text("".join(json.dumps(row) + "\n" for row in rows))
     plugin = tmp_path / "short.py"
-    plugin.write_text(
-        "from swift.kernel import RewardRecord, hookimpl\n"
-        "def short(completions, **kw):\n"
-        "    return [-len(c) / 10 for c in completions]\n"
-        "@hookimpl\n"
-        "def swift_register_rewards():\n"
-        "    yield RewardRecord(name='short', load=f'{__name__}:short')\n"
-    )
+    plugin.write_text(short_reward("short"))
 
     result = rlhf_main(
         RLHFArguments(
@@ -240,3 +248,52 @@ def test_grpo_samples_image_prompts_with_colocated_vllm_and_syncs_the_policy(vis
         json.loads(line) for line in (tmp_path / "out").rglob("logging.jsonl").__next__().read_text().splitlines()
     ]
     assert any("reward" in entry for entry in logged)
+
+
+def test_grpo_sends_image_prompts_to_a_rollout_server_as_data_urls(vision, tmp_path, make_args):
+    """``--use_vllm --vllm_mode server``: the images travel as data: URLs, the policy's weights follow."""
+    import json
+    import urllib.request
+
+    from swift_serve.rollout_app import create_rollout_app
+    from swift_serve.server import BackgroundServer
+
+    from swift.arguments import RLHFArguments
+    from swift.llm import rlhf_main
+
+    vllm, _, args = vision
+    rows = []
+    for k in range(4):
+        header, data = image_url(30 + k).split(",", 1)
+        (tmp_path / f"{k}.png").write_bytes(base64.b64decode(data))
+        rows.append({"messages": [{"role": "user", "content": "<image>What is it?"}], "images": [str(tmp_path / f"{k}.png")],
+                     "solution": "red"})  # fmt: skip
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    plugin = tmp_path / "short.py"
+    plugin.write_text(short_reward("short_server"))
+    question = [InferRequest(messages=rows[0]["messages"], images=[str(tmp_path / "0.png")])]
+    before = vllm.infer(question, GREEDY)[0].choices[0].token_ids
+
+    try:
+        with BackgroundServer(create_rollout_app(vllm, make_args(args.model, "rollout"))) as server:
+            port = int(server.url.rsplit(":", 1)[1])
+            result = rlhf_main(
+                RLHFArguments(
+                    model=args.model, rlhf_type="grpo", dataset=[str(prompts)], reward_funcs=["short_server"],
+                    external_plugins=[str(plugin)],
+                    output_dir=str(tmp_path / "out"), max_steps=2, save_steps=2, logging_steps=1,
+                    per_device_train_batch_size=2, num_generations=2, max_completion_length=6,
+                    learning_rate=0.05, lora_dropout=0.0, split_dataset_ratio=0.0, report_to=["none"],
+                    use_vllm=True, vllm_mode="server", vllm_server_host="127.0.0.1", vllm_server_port=port,
+                )
+            )  # fmt: skip
+            with urllib.request.urlopen(server.url + "/health") as answer:
+                health = json.load(answer)
+        after = vllm.infer(question, GREEDY)[0].choices[0].token_ids
+    finally:
+        vllm.reset_weights()  # the other tests compare this engine with the checkpoint's weights
+
+    assert result["global_step"] == 2
+    assert health["version"] >= 1  # the policy was pushed after step 1
+    assert after != before

@@ -146,9 +146,7 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             f"preference and RL methods only {', '.join(PREFERENCE_METHODS)} and grpo train on images so far"
         )
     if rlhf == "grpo":
-        server = getattr(args, "use_vllm", False) and getattr(args, "vllm_mode", "colocate") != "colocate"
         for flag, on in (
-            ("vllm_mode server", server),
             ("base_url", bool(getattr(args, "base_url", None))),
             ("multi_turn_scheduler", bool(getattr(args, "multi_turn_scheduler", None))),
             ("padding_free", getattr(args, "padding_free", False)),
@@ -156,8 +154,8 @@ def check_vision_flags(args: TrainArguments, local: str) -> None:
             if on:
                 raise UsageError(
                     f"--{flag}: GRPO on vision-language model type {record.name!r} samples single-turn rollouts "
-                    "in this process only so far (the pt engine, or vLLM with --use_vllm --vllm_mode colocate); "
-                    "images to a rollout server and multi-turn image rollouts are not built"
+                    "with the pt engine, vLLM in this process (--use_vllm) or a swift rollout server (--vllm_mode "
+                    "server) so far; an OpenAI-compatible server and multi-turn image rollouts are not built"
                 )
     method = getattr(args, "quant_method", None)
     if method in ("gptq", "awq") and hasattr(args, "quant_n_samples"):  # swift export's calibrated methods

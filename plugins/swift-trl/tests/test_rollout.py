@@ -140,3 +140,30 @@ def test_grpo_samples_on_the_server_and_pushes_weights_after_each_step(
     assert all(p["kind"] == "full" for p in pushes)
     logs = [r for r in read_logs(Path(result["output_dir"]) / "logging.jsonl") if "loss" in r]
     assert len(logs) == 3 and all(math.isfinite(r["loss"]) for r in logs)
+
+
+def test_a_vision_prompts_media_travel_as_data_urls_the_server_decodes(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+    from swift_trl.grpo.client import _request_body
+
+    from swift.kernel import UsageError
+
+    image = Image.new("RGB", (8, 6), (200, 10, 10))
+    image.save(tmp_path / "a.png")
+    request = InferRequest(
+        messages=[{"role": "user", "content": "<image><image><image>which?"}],
+        images=[str(tmp_path / "a.png"), image, "https://example.com/b.png"],
+    )
+
+    urls = _request_body(request)["images"]
+
+    assert urls[0] == "data:image/png;base64," + base64.b64encode((tmp_path / "a.png").read_bytes()).decode()
+    decoded = Image.open(io.BytesIO(base64.b64decode(urls[1].split(",", 1)[1])))
+    assert urls[1].startswith("data:image/png;base64,") and decoded.size == (8, 6)
+    assert urls[2] == "https://example.com/b.png"  # the server fetches it only with --allow_remote_media
+    missing = InferRequest(messages=[{"role": "user", "content": "<image>?"}], images=[str(tmp_path / "gone.png")])
+    with pytest.raises(UsageError, match="gone.png' of a rollout prompt cannot be read"):
+        _request_body(missing)

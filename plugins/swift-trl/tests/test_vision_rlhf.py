@@ -57,6 +57,38 @@ def test_the_collated_batch_carries_each_rows_images_for_chosen_and_rejected(vis
     assert batch["pixel_values"].shape[0] == int(grid.prod(-1).sum())
 
 
+def test_lazily_encoded_pairs_name_their_images_and_the_collator_decodes_the_same_tensors(vision_pairs):
+    """``--lazy_tokenize`` (the default for vision models): no pixel tensor in the dataset, equal batches."""
+    from swift_trl.preference.data import encode_preference_dataset
+    from swift_trl.preference.trainers import ImagePreferenceCollator
+    from transformers import AutoTokenizer
+
+    from swift.arguments import RLHFArguments
+    from swift.services import load_datasets
+    from swift.template import get_template
+
+    model, data = vision_pairs
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    template = get_template("qwen2_vl", tokenizer)
+    rows, _ = load_datasets(
+        RLHFArguments(model=str(model), rlhf_type="dpo", dataset=[str(data)], split_dataset_ratio=0)
+    )
+    encode = {
+        lazy: encode_preference_dataset(
+            rows, template, RLHFArguments(model=str(model), dataset=[str(data)], lazy_tokenize=lazy), unpaired=False
+        )
+        for lazy in (False, True)
+    }
+
+    assert "pixel_values" not in encode[True].column_names and "lazy_images" in encode[True].column_names
+    assert encode[True]["prompt_ids"] == encode[False]["prompt_ids"]
+    collate = ImagePreferenceCollator(pad_token_id=tokenizer.pad_token_id, media_template=template)
+    eager, lazy = (collate([encode[k][0], encode[k][1]]) for k in (False, True))
+    assert set(lazy) == set(eager)
+    for key in eager:
+        assert torch.equal(torch.as_tensor(lazy[key]), torch.as_tensor(eager[key])), key
+
+
 # KTO: each pair a desirable and an undesirable row; CPO, SimPO and ORPO: trl's concatenated forward
 @pytest.mark.parametrize("method", ["dpo", "kto", "cpo", "simpo", "orpo"])
 def test_preference_training_on_images_prefers_the_chosen_color(method, vision_pairs, rlhf, read_logs, tmp_path):
@@ -147,9 +179,9 @@ def test_grpo_on_images_passes_each_prompts_images_to_rollouts_and_to_the_loss(v
     )
     summary = rlhf(args)
     assert summary["global_step"] == 2
-    server = {"use_vllm": True, "vllm_mode": "server", "output_dir": str(tmp_path / "vllm")}
-    with pytest.raises(UsageError, match="single-turn rollouts in this process only"):
-        rlhf(RLHFArguments(**{**vars_of(args), **server}))
+    packed = {"padding_free": True, "output_dir": str(tmp_path / "packed")}
+    with pytest.raises(UsageError, match="--padding_free: GRPO on vision-language model type 'qwen2_vl'"):
+        rlhf(RLHFArguments(**{**vars_of(args), **packed}))
 
 
 def vars_of(args) -> dict:

@@ -78,6 +78,10 @@ def test_a_text_model_given_image_rows_stops_with_the_reason(
         (["rlhf", "--rlhf_type", "orpo", "--padding_free", "true"], "keeps padded pairs"),
         (["rlhf", "--rlhf_type", "dpo", "--padding_free", "true"], "keeps padded pairs"),
         (
+            ["rlhf", "--rlhf_type", "grpo", "--reward_funcs", "format", "--base_url", "http://127.0.0.1:9/v1"],
+            "an OpenAI-compatible server and multi-turn image rollouts are not built",
+        ),
+        (
             ["infer", "--infer_backend", "openai", "--base_url", "http://127.0.0.1:9/v1"],
             "only the pt and vllm backends",
         ),

@@ -184,10 +184,51 @@ class RolloutClient:
 
 
 def _request_body(request: InferRequest) -> dict[str, Any]:
-    """The JSON of one ``/infer`` request: messages, or raw text / token ids to continue as they are."""
+    """The JSON of one ``/infer`` request: messages, or raw text / token ids to continue as they are.
+
+    A vision prompt's media travel as ``data:`` URLs (the server reads no files of the trainer's
+    and fetches nothing unless started with ``--allow_remote_media``); ``http(s)`` URLs as they are.
+    """
     body: dict[str, Any] = {"messages": request.messages, "tools": request.tools, "system": request.system}
     if request.prompt is not None:
         body["prompt"] = request.prompt
     if request.prompt_ids is not None:
         body["prompt_ids"] = list(request.prompt_ids)  # a multi-turn rollout continued from sampled ids
+    for column, kind in (("images", "image"), ("videos", "video"), ("audios", "audio")):
+        media = getattr(request, column, None) or []
+        if media:
+            body[column] = [media_url(value, kind) for value in media]
     return body
+
+
+_DEFAULT_MIME = {"image": "image/png", "video": "video/mp4", "audio": "audio/wav"}
+
+
+def media_url(value: Any, kind: str) -> str:
+    """``value`` (a path, URL, bytes, ``{"bytes": …}`` or a PIL image) as a URL the rollout server takes."""
+    import base64
+    import io
+    import mimetypes
+
+    mime = _DEFAULT_MIME[kind]
+    if isinstance(value, dict):  # a datasets Image/Audio cell
+        value = value.get("bytes") or value.get("path")
+    if isinstance(value, str):
+        if value.startswith(("data:", "http://", "https://")):
+            return value
+        path = value[len("file://") :] if value.startswith("file://") else value
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise UsageError(f"{kind} {value!r} of a rollout prompt cannot be read: {exc}") from exc
+        mime = mimetypes.guess_type(path)[0] or mime
+    elif isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+    elif hasattr(value, "save"):  # a PIL image
+        buffer = io.BytesIO()
+        value.save(buffer, format="PNG")
+        data, mime = buffer.getvalue(), "image/png"
+    else:
+        raise UsageError(f"a rollout prompt's {kind} is a {type(value).__name__}; give a path, URL or bytes")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -17,12 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swift_transformers.api import TOKEN_TYPE_KEYS, DropReport, rejection_reason
+from swift_transformers.api import MEDIA_TENSOR_KEYS, TOKEN_TYPE_KEYS, DropReport, rejection_reason
 
 from swift.kernel import UsageError
 from swift.template import IGNORE_INDEX, MaxLengthError, TemplateError, get_template
+from swift.template.media import row_media
 
 PAIRWISE_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
+#: Where a lazily encoded row keeps its media (``images`` … → ``lazy_images`` …): trl takes a dataset
+#: with an ``images`` column for its own vision path, which these rows do not take
+LAZY_MEDIA_COLUMNS = {"images": "lazy_images", "videos": "lazy_videos", "audios": "lazy_audios"}
 UNPAIRED_COLUMNS = ("prompt_ids", "completion_ids", "label")
 _TRUE_LABELS = {"true", "1", "yes", "good", "desirable", "chosen"}
 _FALSE_LABELS = {"false", "0", "no", "bad", "undesirable", "rejected"}
@@ -179,6 +183,15 @@ def encode_unpaired(template: Any, row: Mapping, max_length: int | None, strateg
     return [{"prompt_ids": prompt, "completion_ids": completion, "label": label, **media}]
 
 
+def _media_by_name(encoded: dict[str, Any], row: Mapping) -> dict[str, Any]:
+    """An encoded row with its media tensors replaced by the row's media (paths, URLs, bytes …)."""
+    if not any(key in encoded for key in MEDIA_TENSOR_KEYS):
+        return encoded
+    kept = {k: v for k, v in encoded.items() if k not in MEDIA_TENSOR_KEYS}
+    media = row_media(row)
+    return {**kept, **{LAZY_MEDIA_COLUMNS[column]: list(values) for column, values in media.items() if values}}
+
+
 def _plain(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else value
 
@@ -209,18 +222,25 @@ def encode_preference_dataset(
     encoder = completion_template(template, args)
     max_length, strategy = args.max_length, args.truncation_strategy
     report = DropReport(name, strict=bool(getattr(args, "strict", False)), stage="encoding", total=len(dataset))
+    # --lazy_tokenize (the default for vision models): a row keeps its ids and names its media;
+    # the collator decodes them in the data loader, so no pixel tensor is held for the whole set
+    lazy = bool(getattr(args, "lazy_tokenize", False))
     rows: list[dict[str, Any]] = []
     for i, row in enumerate(dataset):
         try:
-            if unpaired:
-                rows += encode_unpaired(encoder, row, max_length, strategy)
-            else:
-                rows.append(encode_pair(encoder, row, max_length, strategy))
+            encoded = (
+                encode_unpaired(encoder, row, max_length, strategy)
+                if unpaired
+                else [encode_pair(encoder, row, max_length, strategy)]
+            )
         except (TemplateError, MaxLengthError) as exc:
             report.bad(i + 1, rejection_reason(exc, row))
+            continue
+        rows += [_media_by_name(one, row) for one in encoded] if lazy else encoded
     report.log()
     report.check_not_empty()
-    if any(key in row for row in rows for key in ("pixel_values", "pixel_values_videos", "input_features")):
+    base = set(UNPAIRED_COLUMNS if unpaired else PAIRWISE_COLUMNS)
+    if any(set(row) - base for row in rows):
         # media rows: trl takes a datasets.Dataset, so each medium's tensors are stored as lists
         return Dataset.from_list([{k: _plain(v) for k, v in row.items()} for row in rows])
     ids = List(Value("int64"))

@@ -101,6 +101,7 @@ def run_preference(args: Any, method: str) -> dict:
         callbacks=build_callbacks(args, model, tuner, run.run_dir),
         tuner=tuner,
         param_groups=tuner_param_groups(args, tuner),
+        media_template=run.template,
         **kwargs,
     )
     if args.padding_free:

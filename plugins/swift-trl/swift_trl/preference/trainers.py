@@ -24,7 +24,10 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
 
 from swift.template import IGNORE_INDEX
-from swift_trl.preference.data import PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
+from swift.template.media import COLUMNS, TAGS
+from swift_trl.preference.data import LAZY_MEDIA_COLUMNS, PAIRWISE_COLUMNS, UNPAIRED_COLUMNS
+
+MEDIA_COLUMNS = tuple(LAZY_MEDIA_COLUMNS.values())
 
 
 def has_columns(dataset: Any, columns: tuple[str, ...]) -> bool:
@@ -79,11 +82,13 @@ class ImagePreferenceCollator(DataCollatorForPreference):
     is the prompt's, 0 over the answer and the padding.
     """
 
+    media_template: Any = None
+
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         """Trl's padded batch, plus ``pixel_values``/``image_grid_thw`` and the token types of image rows."""
         batch = super().torch_call(examples)
         if any(_has_media(e) for e in examples):
-            add_image_inputs(batch, examples * 2, [""])
+            add_image_inputs(batch, with_media_tensors(examples, self.media_template) * 2, [""])
         return batch
 
 
@@ -96,11 +101,14 @@ class ImageUnpairedCollator(DataCollatorForUnpairedPreference):
     to the model as ``token_type_ids``/``mm_token_type_ids`` and their ``KL_`` twins.
     """
 
+    media_template: Any = None
+
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         """Trl's padded batch, plus the image inputs and token types of image rows."""
         batch = super().torch_call(examples)
         if any(_has_media(e) for e in examples):
-            add_image_inputs(batch, examples, ["", "KL_"] if "KL_input_ids" in batch else [""])
+            prefixes = ["", "KL_"] if "KL_input_ids" in batch else [""]
+            add_image_inputs(batch, with_media_tensors(examples, self.media_template), prefixes)
         return batch
 
 
@@ -109,14 +117,35 @@ MEDIA_ROW_KEYS = ("pixel_values", "pixel_values_videos", "input_features")
 
 
 def _has_media_columns(dataset: Any) -> bool:
-    """Whether an encoded dataset holds image, video or audio rows."""
+    """Whether an encoded dataset holds image, video or audio rows (as tensors, or as media to decode)."""
     columns = getattr(dataset, "column_names", None) or ()
-    return any(key in columns for key in MEDIA_ROW_KEYS)
+    return any(key in columns for key in (*MEDIA_ROW_KEYS, *MEDIA_COLUMNS))
 
 
 def _has_media(row: dict[str, Any]) -> bool:
-    """Whether an encoded row carries image, video or audio tensors."""
-    return any(row.get(key) is not None for key in MEDIA_ROW_KEYS)
+    """Whether an encoded row carries image, video or audio tensors, or media to decode."""
+    return any(row.get(key) is not None for key in MEDIA_ROW_KEYS) or any(row.get(c) for c in MEDIA_COLUMNS)
+
+
+def with_media_tensors(rows: list[dict[str, Any]], template: Any) -> list[dict[str, Any]]:
+    """``rows`` with the tensors of the media they name (``--lazy_tokenize``: decoded here, in the loader).
+
+    A lazily encoded row keeps its ids (the media's token counts already in them) and its media
+    (``lazy_images`` …: :data:`~swift_trl.preference.data.LAZY_MEDIA_COLUMNS`); the template encodes
+    them again, as it did for the ids, and its tensors join the row. Rows with tensors pass unchanged.
+    """
+    out = []
+    for row in rows:
+        if any(row.get(key) is not None for key in MEDIA_ROW_KEYS) or not any(row.get(c) for c in MEDIA_COLUMNS):
+            out.append(row)
+            continue
+        if template is None:
+            raise ValueError("a lazily encoded media row needs the run's template to decode its media")
+        media = {column: list(row.get(LAZY_MEDIA_COLUMNS[column]) or ()) for column in COLUMNS.values()}
+        tags = "".join(TAGS[kind] * len(media[column]) for kind, column in COLUMNS.items())
+        encoded = template.encode_prompt([{"role": "user", "content": tags}], **media)
+        out.append({**row, **{k: v for k, v in encoded.items() if k in MEDIA_TENSOR_KEYS}})
+    return out
 
 
 def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes: list[str]) -> None:
@@ -141,9 +170,19 @@ def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes
 class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
     """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids`` (+ image inputs)."""
 
-    def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        train_dataset: Any = None,
+        processing_class: Any = None,
+        media_template: Any = None,
+        **kwargs: Any,
+    ):
         if _has_media_columns(train_dataset):
-            kwargs.setdefault("data_collator", ImagePreferenceCollator(pad_token_id=processing_class.pad_token_id))
+            collator = ImagePreferenceCollator(
+                pad_token_id=processing_class.pad_token_id, media_template=media_template
+            )
+            kwargs.setdefault("data_collator", collator)
         super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
@@ -155,9 +194,17 @@ class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
 class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
     """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label`` (+ image inputs)."""
 
-    def __init__(self, *args: Any, train_dataset: Any = None, processing_class: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        train_dataset: Any = None,
+        processing_class: Any = None,
+        media_template: Any = None,
+        **kwargs: Any,
+    ):
         if _has_media_columns(train_dataset):
-            kwargs.setdefault("data_collator", ImageUnpairedCollator(pad_token_id=processing_class.pad_token_id))
+            collator = ImageUnpairedCollator(pad_token_id=processing_class.pad_token_id, media_template=media_template)
+            kwargs.setdefault("data_collator", collator)
         super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
@@ -205,12 +252,19 @@ class ConcatenatedMediaMixin:
     for this one call.
     """
 
+    media_template: Any = None
+
+    def __init__(self, *args: Any, media_template: Any = None, **kwargs: Any):
+        self.media_template = media_template
+        super().__init__(*args, **kwargs)
+
     def concatenated_forward(self, model: Any, batch: dict[str, Any]) -> Any:
         """Trl's forward of the chosen and rejected sequences, with the rows' media when they have any."""
-        if not any(batch.get(key) is not None and any(v is not None for v in batch[key]) for key in MEDIA_ROW_KEYS):
-            return super().concatenated_forward(model, batch)
-        keys = [key for key in (*MEDIA_TENSOR_KEYS, *TOKEN_TYPE_KEYS) if key in batch]
+        keys = [key for key in (*MEDIA_TENSOR_KEYS, *TOKEN_TYPE_KEYS, *MEDIA_COLUMNS) if key in batch]
         rows = [{key: batch[key][i] for key in keys} for i in range(len(batch["chosen_labels"]))]
+        if not any(_has_media(row) for row in rows):
+            return super().concatenated_forward(model, batch)
+        rows = with_media_tensors(rows, self.media_template)
 
         def add_media(module: Any, args: tuple, kwargs: dict) -> tuple:
             input_ids = args[0] if args else kwargs["input_ids"]

@@ -214,39 +214,44 @@ def test_swift_infer_answers_an_image_dataset_like_the_transformers_engine(visio
     assert written == [r.choices[0].message.content for r in expected]
 
 
-def test_grpo_samples_image_prompts_with_colocated_vllm_and_syncs_the_policy(vision, tmp_path):
-    """GRPO with ``--use_vllm --vllm_mode colocate`` on image prompts: rollouts see the images, weights follow."""
+def grpo_run(model: str, tmp_path, first_seed: int, reward: str, **flags) -> tuple[dict, list[dict]]:
+    """A 2-step GRPO LoRA run on 4 image prompts (``"<image>What is it?"``), rewarded for short answers."""
     import json
 
     from swift.arguments import RLHFArguments
     from swift.llm import rlhf_main
 
-    _, _, args = vision
     rows = []
     for k in range(4):
-        header, data = image_url(20 + k).split(",", 1)
+        header, data = image_url(first_seed + k).split(",", 1)
         (tmp_path / f"{k}.png").write_bytes(base64.b64decode(data))
         rows.append({"messages": [{"role": "user", "content": "<image>What is it?"}], "images": [str(tmp_path / f"{k}.png")],
                      "solution": "red"})  # fmt: skip
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    plugin = tmp_path / "short.py"
-    plugin.write_text(short_reward("short"))
-
+    plugin = tmp_path / f"{reward}.py"
+    plugin.write_text(short_reward(reward))
     result = rlhf_main(
         RLHFArguments(
-            model=args.model, rlhf_type="grpo", dataset=[str(prompts)], external_plugins=[str(plugin)],
-            reward_funcs=["short"], output_dir=str(tmp_path / "out"), max_steps=2, save_steps=2,
+            model=model, rlhf_type="grpo", dataset=[str(prompts)], external_plugins=[str(plugin)],
+            reward_funcs=[reward], output_dir=str(tmp_path / "out"), max_steps=2, save_steps=2,
             logging_steps=1, per_device_train_batch_size=2, num_generations=2, max_completion_length=6,
-            learning_rate=0.05, lora_dropout=0.0, split_dataset_ratio=0.0, report_to=["none"],
-            use_vllm=True, vllm_mode="colocate", log_completions=True,
+            learning_rate=0.05, lora_dropout=0.0, split_dataset_ratio=0.0, report_to=["none"], use_vllm=True,
+            **flags,
         )
     )  # fmt: skip
+    return result, rows
+
+
+def test_grpo_samples_image_prompts_with_colocated_vllm_and_syncs_the_policy(vision, tmp_path):
+    """GRPO with ``--use_vllm --vllm_mode colocate`` on image prompts: rollouts see the images, weights follow."""
+    import json
+
+    _, _, args = vision
+    result, _ = grpo_run(args.model, tmp_path, 20, "short", vllm_mode="colocate", log_completions=True)
 
     assert result["global_step"] == 2
-    logged = [
-        json.loads(line) for line in (tmp_path / "out").rglob("logging.jsonl").__next__().read_text().splitlines()
-    ]
+    logged = [json.loads(line) for line in next((tmp_path / "out").rglob("logging.jsonl")).read_text().splitlines()]
     assert any("reward" in entry for entry in logged)
 
 
@@ -258,35 +263,16 @@ def test_grpo_sends_image_prompts_to_a_rollout_server_as_data_urls(vision, tmp_p
     from swift_serve.rollout_app import create_rollout_app
     from swift_serve.server import BackgroundServer
 
-    from swift.arguments import RLHFArguments
-    from swift.llm import rlhf_main
-
     vllm, _, args = vision
-    rows = []
-    for k in range(4):
-        header, data = image_url(30 + k).split(",", 1)
-        (tmp_path / f"{k}.png").write_bytes(base64.b64decode(data))
-        rows.append({"messages": [{"role": "user", "content": "<image>What is it?"}], "images": [str(tmp_path / f"{k}.png")],
-                     "solution": "red"})  # fmt: skip
-    prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    plugin = tmp_path / "short.py"
-    plugin.write_text(short_reward("short_server"))
-    question = [InferRequest(messages=rows[0]["messages"], images=[str(tmp_path / "0.png")])]
+    question = [InferRequest(messages=[{"role": "user", "content": "<image>What is it?"}], images=[image_url(30)])]
     before = vllm.infer(question, GREEDY)[0].choices[0].token_ids
 
     try:
         with BackgroundServer(create_rollout_app(vllm, make_args(args.model, "rollout"))) as server:
             port = int(server.url.rsplit(":", 1)[1])
-            result = rlhf_main(
-                RLHFArguments(
-                    model=args.model, rlhf_type="grpo", dataset=[str(prompts)], reward_funcs=["short_server"],
-                    external_plugins=[str(plugin)],
-                    output_dir=str(tmp_path / "out"), max_steps=2, save_steps=2, logging_steps=1,
-                    per_device_train_batch_size=2, num_generations=2, max_completion_length=6,
-                    learning_rate=0.05, lora_dropout=0.0, split_dataset_ratio=0.0, report_to=["none"],
-                    use_vllm=True, vllm_mode="server", vllm_server_host="127.0.0.1", vllm_server_port=port,
-                )
+            result, _ = grpo_run(
+                args.model, tmp_path, 30, "short_server",
+                vllm_mode="server", vllm_server_host="127.0.0.1", vllm_server_port=port,
             )  # fmt: skip
             with urllib.request.urlopen(server.url + "/health") as answer:
                 health = json.load(answer)

@@ -144,12 +144,7 @@ def encode_dataset(dataset, template: Any, args: Any, *, name: str = "the datase
         desc="Encoding",
     )
     errors = list(encoded[ERROR_COLUMN])
-    report = DropReport(name, strict=strict, stage="encoding", total=len(errors))
-    for i, error in enumerate(errors):
-        if error is not None:
-            report.bad(i + 1, error)
-    report.log()
-    report.check_not_empty()
+    report = _report_rejections(errors, name, strict)
     if report.dropped:
         encoded = encoded.select([i for i, error in enumerate(errors) if error is None])
     return encoded.remove_columns([ERROR_COLUMN])
@@ -177,13 +172,19 @@ def encoded_lengths(dataset, template: Any, *, strict: bool, name: str, num_proc
         desc="Measuring",
     )
     errors = list(measured[ERROR_COLUMN])
+    _report_rejections(errors, name, strict)
+    return [None if error is not None else int(n) for n, error in zip(measured["length"], errors)]
+
+
+def _report_rejections(errors: list[str | None], name: str, strict: bool) -> DropReport:
+    """Count and log the rows a pass rejected (``errors[i]``: row i's reason or None); raise as the report says."""
     report = DropReport(name, strict=strict, stage="encoding", total=len(errors))
     for i, error in enumerate(errors):
         if error is not None:
             report.bad(i + 1, error)
     report.log()
     report.check_not_empty()
-    return [None if error is not None else int(n) for n, error in zip(measured["length"], errors)]
+    return report
 
 
 def _encode_stream(row: dict[str, Any], *, template: Any) -> dict[str, Any]:

@@ -218,15 +218,28 @@ class VisionTemplate:
             TemplateError: As :meth:`encode`.
         """
         media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
+        ids, features, _ = self._expanded_prompt(messages, system, add_generation_prompt, tools, media)
+        (ids,) = self._truncate(ids)
+        return {"input_ids": ids, **self._token_types(ids, features)}
+
+    def _expanded_prompt(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        system: str | None,
+        add_generation_prompt: bool,
+        tools: Sequence[Any] | None,
+        media: Mapping[str, list[Any]],
+        decoded: dict[str, list[Any]] | None = None,
+    ) -> tuple[list[int], dict[str, Any], int]:
+        """``(ids with every placeholder expanded, media tensors, number of images)`` of a prompt."""
         check_counts([m.get("content") or "" for m in messages], media)
-        features, image_texts, video_texts = self._media_features(media)
+        features, image_texts, video_texts = self._media_features(media, decoded)
         expand = self._expander(image_texts, video_texts)
         ids = self.text.encode_prompt(
             self._with_placeholders(messages), system, add_generation_prompt, tools=tools, expand=expand
         )
         expand.check()
-        (ids,) = self._truncate(list(ids))
-        return {"input_ids": ids, **self._token_types(ids, features)}
+        return list(ids), features, len(image_texts)
 
     def encode_prompt_media(
         self,
@@ -252,20 +265,19 @@ class VisionTemplate:
                 is longer than ``max_length`` (the engine's prompt cannot be cut as the expanded one).
         """
         media = {"images": list(images or ()), "videos": list(videos or ()), "audios": list(audios or ())}
-        check_counts([m.get("content") or "" for m in messages], media)
         decoded: dict[str, list[Any]] = {}
-        _, image_texts, video_texts = self._media_features(media, decoded)
-        messages = self._with_placeholders(messages)
-        expand = self._expander(image_texts, video_texts)
-        expanded = list(self.text.encode_prompt(messages, system, add_generation_prompt, tools=tools, expand=expand))
-        expand.check()
+        expanded, _, images_count = self._expanded_prompt(
+            messages, system, add_generation_prompt, tools, media, decoded
+        )
         if self.max_length is not None and len(expanded) > self.max_length:
             raise MaxLengthError(len(expanded), self.max_length)
         # the same rendering with every placeholder left as it is (checked: one per medium)
-        keep = self._expander([self.family.placeholder] * len(image_texts), [])
-        ids = list(self.text.encode_prompt(messages, system, add_generation_prompt, tools=tools, expand=keep))
+        keep = self._expander([self.family.placeholder] * images_count, [])
+        ids = self.text.encode_prompt(
+            self._with_placeholders(messages), system, add_generation_prompt, tools=tools, expand=keep
+        )
         keep.check()
-        return {"input_ids": ids, "expanded_ids": expanded, "media": decoded}
+        return {"input_ids": list(ids), "expanded_ids": expanded, "media": decoded}
 
     def _token_types(self, ids: list[int], features: dict[str, Any]) -> dict[str, Any]:
         # which tokens are image tokens (1) and which text (0): Qwen computes its 3-D rope

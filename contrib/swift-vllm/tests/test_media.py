@@ -26,7 +26,7 @@ GREEDY = RequestConfig(max_tokens=12, temperature=0, return_token_ids=True)
 def short_reward(name: str) -> str:
     """A reward plugin: shorter completions score higher (so GRPO's advantages are not all zero).
 
-    Each test names its own: plugins stay registered in the module's kernel.
+    Each test names its own: external plugins stay registered for the rest of the session.
     """
     return (
         "from swift.kernel import RewardRecord, hookimpl\n"
@@ -248,7 +248,7 @@ def test_grpo_samples_image_prompts_with_colocated_vllm_and_syncs_the_policy(vis
     import json
 
     _, _, args = vision
-    result, _ = grpo_run(args.model, tmp_path, 20, "short", vllm_mode="colocate", log_completions=True)
+    result, _ = grpo_run(args.model, tmp_path, 20, "short_colocate", vllm_mode="colocate", log_completions=True)
 
     assert result["global_step"] == 2
     logged = [json.loads(line) for line in next((tmp_path / "out").rglob("logging.jsonl")).read_text().splitlines()]

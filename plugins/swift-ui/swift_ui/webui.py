@@ -239,7 +239,10 @@ class RunsTab:
             merge = gr.Button(texts["merge_ckpt"], elem_id="runs-merge")
         # the newest job this page has seen: a newer one (just started) is followed at once
         newest = gr.State(self.store.jobs()[0].id if self.store.jobs() else None)
-        inputs = [self.job, self.checkpoint, newest]
+        # the checkpoint the user picked by hand; until then the newest one is followed as it is written
+        picked = gr.State(None)
+        self.checkpoint.input(lambda value: value, self.checkpoint, picked)
+        inputs = [self.job, picked, newest]
         outputs = [self.job, self.info, self.loss, self.lr, self.log, self.checkpoint, newest]
         timer = gr.Timer(_REFRESH_SECONDS)
         timer.tick(self.show, inputs, outputs, show_progress="hidden")
@@ -263,8 +266,12 @@ class RunsTab:
     def _label(self, job: Job) -> str:
         return f"{job.id} — {self.texts[job.state]}"
 
-    def show(self, job_id: str | None, checkpoint: str | None, newest: str | None):
-        """Everything the tab shows of ``job_id`` (a newer job than ``newest``, just started, is shown instead)."""
+    def show(self, job_id: str | None, picked: str | None, newest: str | None):
+        """Everything the tab shows of ``job_id`` (a newer job than ``newest``, just started, is shown instead).
+
+        The checkpoint shown is the one the user ``picked`` when it belongs to the job, else the
+        newest (so a running job's list follows each save).
+        """
         gr = self.gr
         choices = self._choices()
         if choices and (not job_id or choices[0][1] != newest):
@@ -285,7 +292,7 @@ class RunsTab:
             lines.append(f"**{self.texts['error']}**: {error}")
         rows = job.history()
         checkpoints = job.checkpoints()
-        chosen = checkpoint if checkpoint in checkpoints else (checkpoints[-1] if checkpoints else None)
+        chosen = picked if picked in checkpoints else (checkpoints[-1] if checkpoints else None)
         return (
             gr.update(choices=choices, value=job_id),
             "\n\n".join(lines),

@@ -121,19 +121,7 @@ class PromptEncoder:
             if request.prompt_ids is not None:
                 return list(request.prompt_ids), {}  # already tokens: the caller checks them against the vocabulary
             return self._encode_raw(request.prompt), {}
-        system, messages = request.split_system()
-        kwargs: dict[str, Any] = {"system": system}
-        if request.tools:
-            kwargs["tools"] = request.tools
-        if request.has_media:
-            kwargs.update(images=request.images, videos=request.videos, audios=request.audios)
-        from swift.template import TemplateError
-
-        try:
-            with self._lock:
-                encoded = self.template.encode_prompt(messages, **kwargs)
-        except TemplateError as exc:
-            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
+        encoded = self._encode_chat(self.template.encode_prompt, request)
         features: dict[str, Any] = {}
         ids = encoded
         if isinstance(encoded, dict):
@@ -156,7 +144,6 @@ class PromptEncoder:
                 or one that cannot encode the request (an unreadable image …).
         """
         from swift.contracts import MediaPromptEncoder
-        from swift.template import TemplateError
 
         if request.prompt_ids is not None or request.prompt is not None:
             raise InvalidRequestError("images, videos and audio go with chat messages, not with a raw prompt")
@@ -166,18 +153,29 @@ class PromptEncoder:
             )
         if request.response_prefix:
             raise InvalidRequestError("a response prefix (tool_choice) is not combined with images yet")
-        system, messages = request.split_system()
-        kwargs: dict[str, Any] = {"system": system, "images": request.images, "videos": request.videos}
-        kwargs["audios"] = request.audios
-        if request.tools:
-            kwargs["tools"] = request.tools
-        try:
-            with self._lock:
-                encoded = self.template.encode_prompt_media(messages, **kwargs)
-        except TemplateError as exc:
-            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
+        encoded = self._encode_chat(self.template.encode_prompt_media, request)
         ids = [int(i) for i in encoded["input_ids"]]
         return ids, [int(i) for i in encoded["expanded_ids"]], dict(encoded["media"])
+
+    def _encode_chat(self, encode: Callable[..., Any], request: InferRequest) -> Any:
+        """``encode(messages, system=…, tools=…, images=…)`` of a chat request, under the tokenizer lock.
+
+        Raises:
+            InvalidRequestError: The template's ``TemplateError``.
+        """
+        from swift.template import TemplateError
+
+        system, messages = request.split_system()
+        kwargs: dict[str, Any] = {"system": system}
+        if request.tools:
+            kwargs["tools"] = request.tools
+        if request.has_media:
+            kwargs.update(images=request.images, videos=request.videos, audios=request.audios)
+        try:
+            with self._lock:
+                return encode(messages, **kwargs)
+        except TemplateError as exc:
+            raise InvalidRequestError(f"cannot encode the request: {exc}") from exc
 
     def _encode_raw(self, prompt: str) -> list[int]:
         from swift.template import Template, TemplateError

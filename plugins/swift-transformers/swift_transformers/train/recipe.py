@@ -13,7 +13,6 @@ Reading order of :func:`run_training` (the shared steps are in :mod:`.steps`):
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from swift.kernel import UsageError
@@ -89,16 +88,13 @@ def _pack(args: Any, model: Any, template: Any, train_set: Any, val_set: Any):
     max_length = args.max_length or template.max_length or getattr(model.config, "max_position_embeddings", None)
     if not max_length:
         raise UsageError("--packing needs --max_length (the length of a packed row)")
-    if isinstance(train_set, LazyEncodedDataset):  # --lazy_tokenize: plan from lengths, encode per packed row
-        num_proc = int(getattr(args, "dataset_num_proc", 1) or 1)
+    lazy = isinstance(train_set, LazyEncodedDataset)  # --lazy_tokenize: plan from lengths, encode per packed row
+    num_proc = int(getattr(args, "dataset_num_proc", 1) or 1)
 
-        def pack(dataset: Any) -> Any:
-            return LazyPackedDataset(dataset, max_length, num_proc=num_proc)
+    def pack(dataset: Any) -> Any:
+        return LazyPackedDataset(dataset, max_length, num_proc=num_proc) if lazy else pack_dataset(dataset, max_length)
 
-        packed_train = pack(train_set)
-        samples = packed_train.samples
-    else:
-        pack = functools.partial(pack_dataset, max_length=max_length)
-        packed_train, samples = pack(train_set), len(train_set)
+    packed_train = pack(train_set)
+    samples = packed_train.samples if lazy else len(train_set)
     say(f"packed {samples} samples into {len(packed_train)} rows of <= {max_length} tokens")
     return packed_train, pack(val_set) if val_set is not None else None

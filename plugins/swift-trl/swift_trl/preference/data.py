@@ -24,10 +24,10 @@ from swift.template import IGNORE_INDEX, MaxLengthError, TemplateError, get_temp
 from swift.template.media import row_media
 
 PAIRWISE_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
+UNPAIRED_COLUMNS = ("prompt_ids", "completion_ids", "label")
 #: Where a lazily encoded row keeps its media (``images`` … → ``lazy_images`` …): trl takes a dataset
 #: with an ``images`` column for its own vision path, which these rows do not take
 LAZY_MEDIA_COLUMNS = {"images": "lazy_images", "videos": "lazy_videos", "audios": "lazy_audios"}
-UNPAIRED_COLUMNS = ("prompt_ids", "completion_ids", "label")
 _TRUE_LABELS = {"true", "1", "yes", "good", "desirable", "chosen"}
 _FALSE_LABELS = {"false", "0", "no", "bad", "undesirable", "rejected"}
 

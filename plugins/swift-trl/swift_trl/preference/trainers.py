@@ -167,8 +167,13 @@ def add_image_inputs(batch: dict[str, Any], rows: list[dict[str, Any]], prefixes
             batch[f"{prefix}{key}"] = types
 
 
-class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
-    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids`` (+ image inputs)."""
+class MediaCollatorMixin:
+    """For trl trainers whose own collator drops media: ``media_collator`` takes rows with images, videos or audio.
+
+    ``media_template`` (the run's template) decodes the media of lazily encoded rows in the loader.
+    """
+
+    media_collator: type
 
     def __init__(
         self,
@@ -179,11 +184,15 @@ class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
         **kwargs: Any,
     ):
         if _has_media_columns(train_dataset):
-            collator = ImagePreferenceCollator(
-                pad_token_id=processing_class.pad_token_id, media_template=media_template
-            )
+            collator = self.media_collator(pad_token_id=processing_class.pad_token_id, media_template=media_template)
             kwargs.setdefault("data_collator", collator)
         super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
+
+
+class SwiftDPOTrainer(MediaCollatorMixin, ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
+    """``DPOTrainer`` on rows of ``prompt_ids``/``chosen_ids``/``rejected_ids`` (+ image inputs)."""
+
+    media_collator = ImagePreferenceCollator
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if has_columns(dataset, PAIRWISE_COLUMNS):
@@ -191,21 +200,10 @@ class SwiftDPOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, DPOTrainer):
         return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
 
 
-class SwiftKTOTrainer(ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
+class SwiftKTOTrainer(MediaCollatorMixin, ReferenceAdapterMixin, SwiftTrainerMixin, KTOTrainer):
     """``KTOTrainer`` on rows of ``prompt_ids``/``completion_ids``/``label`` (+ image inputs)."""
 
-    def __init__(
-        self,
-        *args: Any,
-        train_dataset: Any = None,
-        processing_class: Any = None,
-        media_template: Any = None,
-        **kwargs: Any,
-    ):
-        if _has_media_columns(train_dataset):
-            collator = ImageUnpairedCollator(pad_token_id=processing_class.pad_token_id, media_template=media_template)
-            kwargs.setdefault("data_collator", collator)
-        super().__init__(*args, train_dataset=train_dataset, processing_class=processing_class, **kwargs)
+    media_collator = ImageUnpairedCollator
 
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if not has_columns(dataset, UNPAIRED_COLUMNS):

@@ -27,19 +27,32 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
 {
   # the packed-attention kernel on this GPU against the per-sample loop (loss and gradients)
   echo "=== pytest gpu"
-  timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu plugins/swift-transformers/tests/train/test_padding_free.py 2>&1 | tail -n 15
-  # CASES picks the set: "main" (the table's cases) or "next" (what the last table left open)
-  if [ "${CASES:-next}" = main ]; then
+  # (and activation offloading's side-stream copies: equal gradients, less memory after the forward)
+  timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu plugins/swift-transformers/tests/train/test_padding_free.py \
+    plugins/swift-transformers/tests/train/test_activation_offload.py 2>&1 | tail -n 15
+  # CASES picks the set: "main" (the table's cases), "next" (what the last table left open, most
+  # telling first: a call cut short keeps the lines it printed) or "padding_free"
+  case "${CASES:-next}" in
+  main)
     run 150 --cases lora-1.5b --packing --steps 24 --warmup 6
     run 200 --cases lora-7b --use_liger --steps 12 --warmup 4
     run "${FULL_SECONDS:-130}" --cases full-0.5b --steps 12 --warmup 4
-  else
-    # the fused chunked loss (head once) against the model's loss, full fine-tuning
-    run 130 --cases full-0.5b --steps 16 --warmup 4
-    # what gradient checkpointing costs and saves: 7B LoRA with liger, both sides without it
-    run 200 --cases lora-7b --use_liger --no_checkpointing --steps 12 --warmup 4
+    ;;
+  padding_free)
     # padding-free with a micro-batch that fills a row (16 short samples ~ 6k tokens)
     run 150 --cases lora-1.5b --padding_free --batch 16 --steps 16 --warmup 4
-  fi
+    ;;
+  *)
+    # 7B LoRA + liger, activations of all layers but the last in host memory (nothing recomputed),
+    # against the checkpointed transformers+peft baseline: the goal's speed and memory in one line
+    run 200 --cases lora-7b --use_liger --activation_offloading --steps 12 --warmup 4
+    # the same model without checkpointing (speed ceiling, memory it costs), then half the layers
+    # offloaded and the rest checkpointed; their baseline is the line above's
+    run 110 --cases lora-7b --use_liger --no_checkpointing --sides swift --steps 12 --warmup 4
+    run 110 --cases lora-7b --use_liger --activation_offloading --offload_layers 14 --sides swift --steps 12 --warmup 4
+    # the fused chunked loss (head once) against the model's loss, full fine-tuning
+    run 130 --cases full-0.5b --steps 16 --warmup 4
+    ;;
+  esac
 } > "$OUT/gpu_run.log" 2>&1
-grep -E '^\{|^===|^exit|ratio|tokens/s|Error|error:|passed|failed|skipped' "$OUT/gpu_run.log" | tail -n 80
+grep -E '^\{|^===|^exit|ratio|tokens/s|offloading|Error|error:|passed|failed|skipped' "$OUT/gpu_run.log" | tail -n 80

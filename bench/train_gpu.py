@@ -3,6 +3,7 @@
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
                               [--packing | --padding_free] [--baseline_packed] [--use_liger] [--no_checkpointing]
+                              [--activation_offloading [--offload_layers K]] [--sides swift]
                               [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
@@ -24,7 +25,10 @@ Each case runs in fresh processes, one per side:
   samples attend across each other: an upper bound, not a correct run).
 
 ``--use_liger`` turns on liger-kernel on the swift side only (``--use_liger_kernel``), so the
-ratio reads against plain transformers+peft.
+ratio reads against plain transformers+peft; so does ``--activation_offloading`` (the first
+``--offload_layers`` decoder layers, default all but the last, keep their saved tensors in host
+memory instead of being recomputed). ``--sides swift`` skips the baseline (a variant of a case
+whose baseline an earlier line of the same run measured).
 
 Data: every row exactly 2048 tokens; with ``--packing`` (or ``--lengths mix``) a realistic
 length mix (log-normal, median ~270 tokens). tokens/s counts non-padding tokens
@@ -232,6 +236,8 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
             padding_free=o.padding_free,
             loss_chunk_size=o.loss_chunk_size,
             use_liger_kernel=o.use_liger,
+            activation_offloading=o.activation_offloading,
+            activation_offloading_layers=o.offload_layers,
             per_device_train_batch_size=o.batch,
             gradient_accumulation_steps=1,
             gradient_checkpointing=s["checkpointing"],
@@ -369,6 +375,11 @@ def main() -> int:
     )
     p.add_argument("--loss_chunk_size", type=int, default=2048, help="swift side: 0 = the model's own loss")
     p.add_argument(
+        "--activation_offloading", action="store_true", help="swift side: saved activations in host memory (CUDA)"
+    )
+    p.add_argument("--offload_layers", type=int, help="with --activation_offloading: the first K layers only")
+    p.add_argument("--sides", nargs="+", default=list(CHILD), choices=list(CHILD), help="which sides to run")
+    p.add_argument(
         "--no_checkpointing",
         dest="checkpointing",
         action="store_false",
@@ -414,7 +425,7 @@ def main() -> int:
         n_rows = (o.steps + 2) * o.batch * (10 if mix else 1)
         write_rows(data, SHAPES[shape]["vocab_size"], n_rows, o.seq, mix)
         check_rows(model_dir, data, o.seq, mix)
-        for side in ("swift", "transformers+peft"):
+        for side in o.sides:
             result = work / "result.json"
             argv = (
                 [
@@ -445,6 +456,8 @@ def main() -> int:
             )
             argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
             argv += ["--smoke"] * o.smoke + ["--no_checkpointing"] * (not o.checkpointing)
+            argv += ["--activation_offloading"] * o.activation_offloading
+            argv += ["--offload_layers", str(o.offload_layers)] * (o.offload_layers is not None)
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
                 env["OMP_NUM_THREADS"] = "1"
@@ -462,6 +475,8 @@ def main() -> int:
             line = {"case": case, "side": side, "layout": layout, "lengths": "mix" if mix else "fixed", **entry}
             if side == "swift" and o.use_liger:
                 line["liger"] = True
+            if side == "swift" and o.activation_offloading:
+                line["offloaded_layers"] = o.offload_layers or "all but the last"
             line["checkpointing"] = o.checkpointing
             print(json.dumps(line), flush=True)
     print(
@@ -473,6 +488,8 @@ def main() -> int:
         for side, r in sides.items():
             mem = f"{r['peak_gib']:.1f} ({r['reserved_gib']:.1f})" if "peak_gib" in r else "-"
             print(f"{case:<12}{side:<20}{r['tokens_s']:>10.0f}{mem:>18}")
+        if len(sides) < 2:
+            continue
         ours, base = sides["swift"], sides["transformers+peft"]
         line = f"{'':<12}{'ratio swift/base':<20}{ours['tokens_s'] / base['tokens_s']:>9.3f}x"
         if "peak_gib" in ours:

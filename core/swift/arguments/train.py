@@ -47,6 +47,14 @@ class SwiftTrainingFields:
     padding_free: bool = arg(
         False, "Concatenate each batch into one row without padding; attention never crosses samples (varlen)."
     )
+    activation_offloading: bool = arg(
+        False,
+        "Keep what decoder layers save for backward in host memory (CUDA) instead of GPU memory; an offloaded "
+        "layer is not recomputed (it leaves gradient checkpointing).",
+    )
+    activation_offloading_layers: int | None = arg(
+        None, "With --activation_offloading: offload only the first N decoder layers; unset: all but the last."
+    )
     lazy_tokenize: bool | None = arg(
         None, "Tokenize on the fly; unset means False for text models, True for multimodal."
     )

@@ -43,6 +43,7 @@ def check_args(command: str, args: TrainArguments) -> None:
         check_supported(args)
         check_classification(command, args)
         check_liger(args)
+        check_offloading(args)
         check_optimizer(args)
         check_metric(args)
         check_lisa(args)
@@ -320,6 +321,26 @@ def check_liger(args: TrainArguments) -> None:
         raise UsageError("--use_liger needs liger-kernel: pip install liger-kernel (its kernels run on a GPU)")
     if not gpu_visible():
         raise UsageError("--use_liger: liger-kernel's Triton kernels need a CUDA or ROCm GPU, and none is visible")
+
+
+def check_offloading(args: TrainArguments) -> None:
+    """``--activation_offloading``: a CUDA GPU, swift's own trainer memory (no DeepSpeed/FSDP), no compile."""
+    layers = getattr(args, "activation_offloading_layers", None)
+    if not getattr(args, "activation_offloading", False):
+        if layers is not None:
+            raise UsageError("--activation_offloading_layers is set but --activation_offloading is not: add it")
+        return
+    if layers is not None and layers < 1:
+        raise UsageError(f"--activation_offloading_layers {layers}: give 1 or more layers (unset: all but the last)")
+    for flag in ("deepspeed", "fsdp"):
+        if getattr(args, flag, None):
+            raise UsageError(f"--activation_offloading cannot be combined with --{flag}, which manages memory itself")
+    if any(getattr(args, f, None) for f in ("torch_compile", "torch_compile_backend", "torch_compile_mode")):
+        raise UsageError("--activation_offloading hooks the layers' saved tensors, which --torch_compile cannot trace")
+    if not gpu_visible():
+        raise UsageError(
+            "--activation_offloading moves activations from GPU memory to host memory, and no GPU is visible"
+        )
 
 
 def check_optimizer(args: TrainArguments) -> None:

@@ -42,7 +42,7 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
 
     ``logging.jsonl``, a save and an
     evaluation at the last step, the tuner's own callback (AdaLoRA), LISA
-    (``--lisa_activated_layers``) and each ``--callbacks`` class.
+    (``--lisa_activated_layers``), ``--activation_offloading`` and each ``--callbacks`` class.
     """
     callbacks = [
         FinalStepCallback(),
@@ -61,6 +61,10 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
                 args.seed,
             )
         )
+    if getattr(args, "activation_offloading", False):
+        from swift_transformers.train.offload import ActivationOffloadCallback
+
+        callbacks.append(ActivationOffloadCallback(model, args.activation_offloading_layers))
     for name in args.callbacks:
         if ":" not in name:
             raise UsageError(f"--callbacks {name!r}: give a TrainerCallback as 'package.module:ClassName'")

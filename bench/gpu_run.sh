@@ -31,12 +31,16 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
   timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu plugins/swift-transformers/tests/train/test_padding_free.py \
     plugins/swift-transformers/tests/train/test_activation_offload.py 2>&1 | tail -n 15
   # CASES picks the set: "main" (the table's cases), "next" (what the last table left open, most
-  # telling first: a call cut short keeps the lines it printed) or "padding_free"
+  # telling first: a call cut short keeps the lines it printed), "profile" or "padding_free"
   case "${CASES:-next}" in
   main)
     run 150 --cases lora-1.5b --packing --steps 24 --warmup 6
     run 200 --cases lora-7b --use_liger --steps 12 --warmup 4
     run "${FULL_SECONDS:-130}" --cases full-0.5b --steps 12 --warmup 4
+    ;;
+  profile)
+    # where a 7B LoRA step's GPU time goes, swift (liger) and the baseline: torch.profiler's top ops
+    run 200 --cases lora-7b --use_liger --steps 8 --warmup 3 --profile 2
     ;;
   padding_free)
     # padding-free with a micro-batch that fills a row (16 short samples ~ 6k tokens)
@@ -55,4 +59,4 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
     ;;
   esac
 } > "$OUT/gpu_run.log" 2>&1
-grep -E '^\{|^===|^exit|ratio|tokens/s|offloading|Error|error:|passed|failed|skipped' "$OUT/gpu_run.log" | tail -n 80
+grep -E '^\{|^===|^---|^exit|ratio|tokens/s|offloading|Error|error:|passed|failed|skipped' "$OUT/gpu_run.log" | tail -n 80

@@ -3,7 +3,7 @@
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
                               [--packing | --padding_free] [--baseline_packed] [--use_liger] [--no_checkpointing]
-                              [--activation_offloading [--offload_layers K]] [--sides swift]
+                              [--activation_offloading [--offload_layers K]] [--sides swift] [--profile N]
                               [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
@@ -121,6 +121,35 @@ class StepTimer(TrainerCallback):
         if torch.cuda.is_available():
             torch.cuda.synchronize()  # steps are queued asynchronously: time their completion
         StepTimer.marks.append((time.perf_counter(), int(state.num_input_tokens_seen)))
+
+
+class StepProfiler(TrainerCallback):
+    """``--profile N``: torch.profiler over N steps after the warm-up; the ops taking the most time, as a table."""
+
+    start, steps, out = 0, 0, ""  # set by the child process before training
+    _profile = None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        import torch
+        from torch.profiler import ProfilerActivity, profile
+
+        if StepProfiler.steps and StepProfiler._profile is None and state.global_step == StepProfiler.start:
+            activities = [ProfilerActivity.CPU] + [ProfilerActivity.CUDA] * torch.cuda.is_available()
+            StepProfiler._profile = profile(activities=activities)
+            StepProfiler._profile.__enter__()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        import torch
+
+        if StepProfiler._profile is None or state.global_step < StepProfiler.start + StepProfiler.steps:
+            return
+        gpu = torch.cuda.is_available()
+        if gpu:
+            torch.cuda.synchronize()
+        StepProfiler._profile.__exit__(None, None, None)
+        key = "self_cuda_time_total" if gpu else "self_cpu_time_total"
+        Path(StepProfiler.out).write_text(StepProfiler._profile.key_averages().table(sort_by=key, row_limit=30))
+        StepProfiler._profile = None
 
 
 def build_model(shape: str, path: Path, dtype: str) -> None:
@@ -255,7 +284,7 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
             output_dir=out,
             dataloader_num_workers=0,
             include_num_input_tokens_seen="non_padding",
-            callbacks=["__main__:StepTimer"],
+            callbacks=["__main__:StepTimer", "__main__:StepProfiler"],
         )
     )
 
@@ -333,7 +362,7 @@ def run_baseline(o: argparse.Namespace, train_type: str, out: str) -> None:
         train_dataset=samples,
         data_collator=collate,
         processing_class=tok,
-        callbacks=[StepTimer()],
+        callbacks=[StepTimer(), StepProfiler()],
     ).train()
 
 
@@ -347,6 +376,7 @@ def child(o: argparse.Namespace) -> int:
         return 0
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
+    StepProfiler.start, StepProfiler.steps, StepProfiler.out = o.warmup, o.profile, o.result + ".profile"
     with tempfile.TemporaryDirectory() as out:
         (run_swift if o.child == "swift" else run_baseline)(o, train_type, out)
     marks = StepTimer.marks[o.warmup :] if len(StepTimer.marks) > o.warmup + 1 else StepTimer.marks
@@ -378,6 +408,7 @@ def main() -> int:
         "--activation_offloading", action="store_true", help="swift side: saved activations in host memory (CUDA)"
     )
     p.add_argument("--offload_layers", type=int, help="with --activation_offloading: the first K layers only")
+    p.add_argument("--profile", type=int, default=0, help="torch.profiler over N steps after the warm-up (a table)")
     p.add_argument("--sides", nargs="+", default=list(CHILD), choices=list(CHILD), help="which sides to run")
     p.add_argument(
         "--no_checkpointing",
@@ -456,7 +487,7 @@ def main() -> int:
             )
             argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
             argv += ["--smoke"] * o.smoke + ["--no_checkpointing"] * (not o.checkpointing)
-            argv += ["--activation_offloading"] * o.activation_offloading
+            argv += ["--activation_offloading"] * o.activation_offloading + ["--profile", str(o.profile)]
             argv += ["--offload_layers", str(o.offload_layers)] * (o.offload_layers is not None)
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
@@ -478,7 +509,13 @@ def main() -> int:
             if side == "swift" and o.activation_offloading:
                 line["offloaded_layers"] = o.offload_layers or "all but the last"
             line["checkpointing"] = o.checkpointing
+            if o.profile:
+                line["profiled_steps"] = o.profile  # the profiler's overhead is in tokens_s
             print(json.dumps(line), flush=True)
+            table = Path(str(result) + ".profile")
+            if table.exists():
+                print(f"--- profile: {case} / {side}, {o.profile} steps\n{table.read_text()}", flush=True)
+                table.unlink()
     print(
         f"{'case':<12}{'side':<20}{'tokens/s':>10}{'peak GiB':>18}   "
         f"({'packed' if o.packing else 'padding-free' if o.padding_free else 'padded'}, {'length mix' if mix else f'rows of {o.seq}'}, "

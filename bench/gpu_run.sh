@@ -54,8 +54,9 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
     # offloaded and the rest checkpointed; their baseline is the line above's
     run 110 --cases lora-7b --use_liger --no_checkpointing --sides swift --steps 12 --warmup 4
     run 110 --cases lora-7b --use_liger --activation_offloading --offload_layers 14 --sides swift --steps 12 --warmup 4
-    # the fused chunked loss (head once) against the model's loss, full fine-tuning
+    # the fused chunked loss (head once) against the model's loss, full fine-tuning (the goal's MFU)
     run 130 --cases full-0.5b --steps 16 --warmup 4
+    run 150 --cases full-1.5b --steps 12 --warmup 4
     ;;
   esac
 } > "$OUT/gpu_run.log" 2>&1

@@ -103,6 +103,7 @@ CASES = {
     "lora-1.5b": ("1.5b", "lora"),
     "lora-7b": ("7b", "lora"),
     "full-0.5b": ("0.5b", "full"),
+    "full-1.5b": ("1.5b", "full"),
     "lora-tiny": ("tiny", "lora"),
 }
 SPECIAL = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "[UNK]", "user", "assistant", "system")

@@ -10,6 +10,7 @@ PY=${PY:-.venv/bin/python}
 grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
 mkdir -p .whl
 rm -f .whl/swift-*.whl .whl/swift_*.whl  # this checkout's code, never an older build
+rm -rf build plugins/*/build sdk/build   # setuptools would package files deleted since the last build
 "$PY" -m pip wheel -q --no-deps --no-build-isolation -w .whl . plugins/swift-transformers plugins/swift-peft ./sdk
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \

@@ -44,6 +44,7 @@ def check_args(command: str, args: TrainArguments) -> None:
         check_classification(command, args)
         check_liger(args)
         check_offloading(args)
+        check_checkpointing_kwargs(args)
         check_optimizer(args)
         check_metric(args)
         check_lisa(args)
@@ -340,6 +341,58 @@ def check_offloading(args: TrainArguments) -> None:
     if not gpu_visible():
         raise UsageError(
             "--activation_offloading moves activations from GPU memory to host memory, and no GPU is visible"
+        )
+
+
+# what torch.utils.checkpoint.checkpoint takes from JSON (context_fn is a callable)
+_CHECKPOINT_OPTIONS = ("use_reentrant", "preserve_rng_state", "determinism_check", "debug", "early_stop")
+# what transformers' activation_checkpointing_enable takes out of the dict first, where it has them
+_TRANSFORMERS_CHECKPOINT_OPTIONS = ("every_n_layers", "offload")
+
+
+def transformers_checkpoint_options() -> tuple[str, ...]:
+    """The options of ``--gradient_checkpointing_kwargs`` the installed transformers reads itself.
+
+    Read from its source rather than imported: a usage check must not import torch (seconds).
+    """
+    spec = importlib.util.find_spec("transformers")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        source = os.path.join(folder, "modeling_utils.py")
+        if os.path.exists(source):
+            with open(source, encoding="utf-8") as fh:
+                text = fh.read()
+            return tuple(o for o in _TRANSFORMERS_CHECKPOINT_OPTIONS if f"{o}:" in text or f"{o}=" in text)
+    return ()
+
+
+def check_checkpointing_kwargs(args: TrainArguments) -> None:
+    """``--gradient_checkpointing_kwargs``: known options only, and only with checkpointing on."""
+    from swift.kernel.errors import closest
+
+    options = getattr(args, "gradient_checkpointing_kwargs", None)
+    if not options:
+        return
+    if not isinstance(options, dict):
+        raise UsageError(f"--gradient_checkpointing_kwargs {options!r}: give a JSON object")
+    if not getattr(args, "gradient_checkpointing", True):
+        raise UsageError("--gradient_checkpointing_kwargs has no effect with --gradient_checkpointing false")
+    ours = transformers_checkpoint_options()
+    known = (*_CHECKPOINT_OPTIONS, *ours)
+    for key in options:
+        if key not in known:
+            hint = closest(key, known)
+            older = " (this transformers is too old for it)" if key in _TRANSFORMERS_CHECKPOINT_OPTIONS else ""
+            raise UsageError(
+                f"--gradient_checkpointing_kwargs: unknown option {key!r}{older}; known: {', '.join(known)}"
+                + (f" (did you mean {hint!r}?)" if hint and not older else "")
+            )
+    every = options.get("every_n_layers", 1)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise UsageError(f"--gradient_checkpointing_kwargs: every_n_layers must be a whole number ≥ 1, not {every!r}")
+    if options.get("offload") and not gpu_visible():
+        raise UsageError(
+            "--gradient_checkpointing_kwargs: offload keeps the checkpointed layers' inputs in pinned host memory, "
+            "which needs a GPU, and none is visible"
         )
 
 

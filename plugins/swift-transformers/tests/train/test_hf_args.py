@@ -98,3 +98,40 @@ def test_a_transformers_optimizer_name_given_to_optimizer_becomes_optim(train_ar
 def test_optimizer_galore_is_use_galore(train_args, tmp_path):
     values = training_values(train_args(optimizer="galore", galore_rank=8), str(tmp_path), has_eval=False)
     assert values["optim"] == "galore_adamw" and "rank=8" in values["optim_args"]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"every_n_layer": 2}, "unknown option 'every_n_layer'.*did you mean 'every_n_layers'"),
+        ({"every_n_layers": 0}, "every_n_layers must be a whole number"),
+        ({"every_n_layers": True}, "every_n_layers must be a whole number"),
+        ("use_reentrant", "give a JSON object"),
+    ],
+)
+def test_gradient_checkpointing_kwargs_are_checked_before_anything_loads(train_args, sft, tmp_path, options, message):
+    from swift.kernel import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        sft(train_args(gradient_checkpointing_kwargs=options, output_dir=str(tmp_path / "out")))
+    with pytest.raises(UsageError, match="has no effect with --gradient_checkpointing false"):
+        sft(train_args(gradient_checkpointing=False, gradient_checkpointing_kwargs={"use_reentrant": False}))
+    assert not (tmp_path / "out").exists()
+
+
+def test_transformers_checkpoint_options_are_read_from_the_installed_release():
+    import inspect
+
+    from swift_transformers.checks import transformers_checkpoint_options
+    from transformers import PreTrainedModel
+
+    takes = inspect.signature(PreTrainedModel.activation_checkpointing_enable).parameters
+    assert transformers_checkpoint_options() == tuple(o for o in ("every_n_layers", "offload") if o in takes)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the refusal on a machine without a GPU")
+def test_transformers_offload_of_checkpointed_layers_is_refused_without_a_gpu(train_args, sft):
+    from swift.kernel import UsageError
+
+    with pytest.raises(UsageError, match="offload keeps the checkpointed layers' inputs in pinned host memory"):
+        sft(train_args(gradient_checkpointing_kwargs={"offload": True}))

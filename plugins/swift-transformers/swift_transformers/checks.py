@@ -285,10 +285,15 @@ def check_sequence_parallel(args: TrainArguments) -> None:
     if size <= 1:
         return
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world != size:
+    if world < size or world % size:
         raise UsageError(
-            f"--sequence_parallel_size {size} needs exactly {size} processes: launch with NPROC_PER_NODE={size} "
-            f"(this run has {world}; data parallel across sequence-parallel groups is not supported yet)"
+            f"--sequence_parallel_size {size} needs a multiple of {size} processes: launch with "
+            f"NPROC_PER_NODE={size} (or {2 * size}, {3 * size} … for data-parallel groups of {size}; this run has {world})"
+        )
+    if world > size and getattr(args, "streaming", False):
+        raise UsageError(
+            f"--sequence_parallel_size {size} with {world} processes: the {world // size} data-parallel groups "
+            f"split a map-style dataset, not a --streaming one (launch exactly {size} processes to stream)"
         )
     refused = {
         "rlhf_type": "swift rlhf pads its pairs and rollouts",

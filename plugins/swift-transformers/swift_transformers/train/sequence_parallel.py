@@ -1,7 +1,9 @@
 """Ulysses sequence parallelism (``--sequence_parallel_size N`` under torchrun).
 
-Every rank of the group holds the same padding-free batch (one row, samples back to back) and
-runs the model on its own contiguous ``1/N`` of the tokens. Everything but attention works token
+The ``W`` processes form ``W / N`` groups of ``N`` consecutive ranks; the groups are data
+parallel (each reads its own batches, :func:`data_parallel_batches`). Every rank of a group holds
+the group's padding-free batch (one row, samples back to back) and runs the model on its own
+contiguous ``1/N`` of the tokens. Everything but attention works token
 by token, so it needs nothing more (RoPE reads each token's own ``position_ids``). In attention,
 an all-to-all trades the sequence split for a head split: each rank then holds every token for
 ``heads/N`` heads, attends within each sample (:func:`~.varlen.varlen_sdpa_forward` over the
@@ -10,9 +12,10 @@ heads. Both all-to-alls are autograd functions whose backward is the reverse exc
 
 The loss: labels are shifted once over the whole row before it is split (the last token of one
 rank's slice predicts the first of the next), each rank sums the cross-entropy of its tokens, and
-the sum is divided by the row's trained-token count and multiplied by ``N`` — data-parallel
-averaging of the gradients across the ``N`` ranks then yields exactly the gradient of the whole
-row's loss. Works with gloo (CPU) and NCCL.
+the sum is divided by the trained-token count of all groups' rows and multiplied by ``W`` —
+data-parallel averaging of the gradients across the ``W`` ranks then yields exactly the gradient
+of the token-mean loss over all rows, as plain data parallelism gives it. Works with gloo (CPU)
+and NCCL.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ import torch.distributed as dist
 
 ULYSSES = "swift_ulysses"
 IGNORE_INDEX = -100
+_group: Any = None  # this rank's sequence-parallel group (set by use_sequence_parallel)
+
+
+def _size() -> int:
+    return dist.get_world_size(_group)
 
 
 def _exchange(x: torch.Tensor, scatter_dim: int, gather_dim: int) -> torch.Tensor:
-    world = dist.get_world_size()
-    inputs = [t.contiguous() for t in x.chunk(world, dim=scatter_dim)]
-    outputs = [torch.empty_like(inputs[0]) for _ in range(world)]
-    dist.all_to_all(outputs, inputs)
+    size = _size()
+    inputs = [t.contiguous() for t in x.chunk(size, dim=scatter_dim)]
+    outputs = [torch.empty_like(inputs[0]) for _ in range(size)]
+    dist.all_to_all(outputs, inputs, group=_group)
     return torch.cat(outputs, dim=gather_dim)
 
 
@@ -49,8 +57,8 @@ class AllToAll(torch.autograd.Function):
 
 
 def _gather_positions(position_ids: torch.Tensor) -> torch.Tensor:
-    parts = [torch.empty_like(position_ids) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, position_ids.contiguous())
+    parts = [torch.empty_like(position_ids) for _ in range(_size())]
+    dist.all_gather(parts, position_ids.contiguous(), group=_group)
     return torch.cat(parts, dim=-1)
 
 
@@ -104,19 +112,58 @@ def register() -> None:
 
 
 def use_sequence_parallel(model: Any, size: int) -> None:
-    """Switch ``model`` to Ulysses attention over a group of ``size`` ranks (the whole world).
+    """Switch ``model`` to Ulysses attention over groups of ``size`` consecutive ranks.
+
+    Every process calls it (creating the groups is collective).
 
     Raises:
-        ValueError: The attention heads do not split evenly across the ranks.
+        ValueError: The attention heads do not split evenly across the ranks, or the processes
+            do not form whole groups.
     """
+    global _group
     from swift_transformers.train.unwrap import inner_model
 
     target = inner_model(model)
     heads = target.config.get_text_config().num_attention_heads
     if heads % size:
         raise ValueError(f"--sequence_parallel_size {size} must divide the {heads} attention heads")
+    world, rank = dist.get_world_size(), dist.get_rank()
+    if world % size:
+        raise ValueError(f"--sequence_parallel_size {size} must divide the {world} processes")
+    for start in range(0, world, size):
+        group = dist.new_group(list(range(start, start + size)))  # every rank creates every group
+        if start <= rank < start + size:
+            _group = group
     register()
     target.set_attn_implementation(ULYSSES)
+
+
+def data_parallel_rank() -> tuple[int, int]:
+    """``(index of this rank's group, number of groups)``."""
+    size = _size()
+    return dist.get_rank() // size, dist.get_world_size() // size
+
+
+class data_parallel_batches:  # noqa: N801 - used like a sampler class
+    """The batches of this rank's group: every ``groups``-th batch of ``batch_sampler``, from ``index``.
+
+    All ranks draw the same batches (same seed) and each group takes its share, as accelerate
+    shards batches among plain data-parallel ranks. When the batches do not divide evenly the
+    first ones are drawn again to fill the last round, so every group runs the same number of steps.
+    """
+
+    def __init__(self, batch_sampler: Any, index: int, groups: int):
+        self.batch_sampler, self.index, self.groups = batch_sampler, index, groups
+
+    def __iter__(self):
+        batches = list(self.batch_sampler)
+        if not batches:
+            return iter(())
+        batches += batches[: -len(batches) % self.groups]
+        return iter(batches[self.index :: self.groups])
+
+    def __len__(self) -> int:
+        return -(-len(self.batch_sampler) // self.groups)
 
 
 def local_slice(batch: dict[str, torch.Tensor], pad_token_id: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -128,7 +175,7 @@ def local_slice(batch: dict[str, torch.Tensor], pad_token_id: int) -> tuple[dict
         ``(inputs, labels)``: ``input_ids``/``position_ids`` of this rank's slice, and the label each
         of its tokens predicts (``-100`` where nothing is trained).
     """
-    world, rank = dist.get_world_size(), dist.get_rank()
+    world, rank = _size(), dist.get_rank(_group)
     ids, positions, labels = batch["input_ids"], batch["position_ids"], batch["labels"]
     shifted = torch.full_like(labels, IGNORE_INDEX)
     shifted[:, :-1] = labels[:, 1:]
@@ -160,8 +207,10 @@ def sequence_parallel_loss(
     count = num_items_in_batch
     if count is None:
         count = (batch["labels"][:, 1:] != IGNORE_INDEX).sum()
-    if torch.is_tensor(count):
-        count = count.to(logits.device)
+    # the trained tokens of every group's rows: each group's ranks all hold its count
+    count = torch.as_tensor(count, dtype=torch.float64, device=logits.device).clone()
+    dist.all_reduce(count)
+    count = (count / _size()).to(total.dtype)
     correct = logits.detach().argmax(dim=-1).eq(labels).sum()
     counts = torch.stack([correct, torch.tensor(labels.numel(), device=logits.device)])
     return total / count * dist.get_world_size(), counts

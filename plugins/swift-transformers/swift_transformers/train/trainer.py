@@ -102,32 +102,45 @@ class SwiftTrainer(AccuracyLogMixin, SwiftTrainerMixin, Seq2SeqTrainer):
         return (loss, outputs) if return_outputs else loss
 
     def get_train_dataloader(self):
-        """The batches; under sequence parallelism the same ones on every rank (each trains a slice)."""
+        """The batches; under sequence parallelism the same ones on every rank of a group (each trains a slice)."""
         if self.sequence_parallel_size <= 1:
             return super().get_train_dataloader()
-        return self._same_batches(self.train_dataset, self._train_batch_size, shuffle=True)
+        shuffle = getattr(self.args, "train_sampling_strategy", "random") != "sequential"
+        return self._group_batches(self.train_dataset, self._train_batch_size, shuffle=shuffle)
 
     def get_eval_dataloader(self, eval_dataset=None):
         """As :meth:`get_train_dataloader`, for evaluation."""
         if self.sequence_parallel_size <= 1:
             return super().get_eval_dataloader(eval_dataset)
         dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
-        return self._same_batches(dataset, self.args.per_device_eval_batch_size, shuffle=False)
+        return self._group_batches(dataset, self.args.per_device_eval_batch_size, shuffle=False)
 
-    def _same_batches(self, dataset, batch_size: int, *, shuffle: bool):
-        from torch.utils.data import DataLoader, IterableDataset, RandomSampler
+    def _group_batches(self, dataset, batch_size: int, *, shuffle: bool):
+        """The batches of this rank's sequence-parallel group (:func:`.sequence_parallel.data_parallel_batches`)."""
+        from torch.utils.data import BatchSampler, DataLoader, IterableDataset, RandomSampler, SequentialSampler
 
-        sampler = None
-        if shuffle and not isinstance(dataset, IterableDataset):
+        from swift_transformers.train.sequence_parallel import data_parallel_batches, data_parallel_rank
+
+        index, groups = data_parallel_rank()
+        if isinstance(dataset, IterableDataset):  # --streaming: one group reads the stream (checked before the run)
+            return DataLoader(
+                dataset,
+                batch_size=batch_size,
+                collate_fn=self.data_collator,
+                num_workers=self.args.dataloader_num_workers,
+                drop_last=self.args.dataloader_drop_last,
+            )
+        if shuffle:
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+        else:
+            sampler = SequentialSampler(dataset)
+        batches = BatchSampler(sampler, batch_size, drop_last=self.args.dataloader_drop_last)
         return DataLoader(
             dataset,
-            batch_size=batch_size,
-            sampler=sampler,
+            batch_sampler=data_parallel_batches(batches, index, groups),
             collate_fn=self.data_collator,
             num_workers=self.args.dataloader_num_workers,
-            drop_last=self.args.dataloader_drop_last,
         )
 
     def _chunked(self, model, labels, scale, return_outputs: bool) -> bool:

@@ -288,7 +288,8 @@ def check_sequence_parallel(args: TrainArguments) -> None:
     if world < size or world % size:
         raise UsageError(
             f"--sequence_parallel_size {size} needs a multiple of {size} processes: launch with "
-            f"NPROC_PER_NODE={size} (or {2 * size}, {3 * size} … for data-parallel groups of {size}; this run has {world})"
+            f"NPROC_PER_NODE={size} (or {2 * size}, {3 * size} … for data-parallel groups of {size}; "
+            f"this run has {world})"
         )
     if world > size and getattr(args, "streaming", False):
         raise UsageError(

@@ -147,8 +147,6 @@ def test_torchrun_with_two_cpu_processes_writes_one_run(run_swift, tiny_model_pa
 
 
 def test_sequence_parallel_over_two_processes_trains_like_one(run_swift, tiny_model_path, chat_file, tmp_path, port):
-    from safetensors.torch import load_file
-
     common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
               "--split_dataset_ratio", "0", "--per_device_train_batch_size", "4", "--learning_rate", "1e-3",
               "--lora_dropout", "0", "--save_steps", "3", "--padding_free", "true"]  # fmt: skip
@@ -160,15 +158,22 @@ def test_sequence_parallel_over_two_processes_trains_like_one(run_swift, tiny_mo
     assert one.returncode == 0, one.stderr[-3000:]
     assert two.returncode == 0, two.stderr[-3000:]
     assert "sequence parallel: 2 ranks share each padding-free row" in two.stderr
-    runs = {name: _only_run_dir(tmp_path / name) for name in ("one", "two")}
-    logs = {name: [r for r in _log_lines(run) if "loss" in r] for name, run in runs.items()}
-    assert len(logs["one"]) == len(logs["two"]) == 3
-    for a, b in zip(logs["one"], logs["two"]):
+    _assert_trained_alike(tmp_path / "one", tmp_path / "two", steps=3)
+
+
+def _assert_trained_alike(reference, other, steps: int) -> None:
+    """Two run folders logged the same losses and gradient norms and saved the same adapter."""
+    from safetensors.torch import load_file
+
+    runs = [_only_run_dir(reference), _only_run_dir(other)]
+    logs = [[r for r in _log_lines(run) if "loss" in r] for run in runs]
+    assert len(logs[0]) == len(logs[1]) == steps
+    for a, b in zip(*logs):
         assert b["loss"] == pytest.approx(a["loss"], abs=1e-4)
         assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-3)
-    weights = {name: load_file(str(run / "checkpoint-3" / "adapter_model.safetensors")) for name, run in runs.items()}
-    for key, tensor in weights["one"].items():
-        torch.testing.assert_close(weights["two"][key], tensor, atol=1e-5, rtol=1e-4, msg=key)
+    weights = [load_file(str(run / f"checkpoint-{steps}" / "adapter_model.safetensors")) for run in runs]
+    for key, tensor in weights[0].items():
+        torch.testing.assert_close(weights[1][key], tensor, atol=1e-5, rtol=1e-4, msg=key)
 
 
 @pytest.mark.slow
@@ -176,8 +181,6 @@ def test_two_sequence_parallel_groups_train_like_plain_data_parallel(
     run_swift, tiny_model_path, chat_file, tmp_path, port
 ):
     """4 processes = 2 data-parallel groups of 2 sequence-parallel ranks, against 2 plain data-parallel ones."""
-    from safetensors.torch import load_file
-
     common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
               "--split_dataset_ratio", "0", "--per_device_train_batch_size", "2", "--learning_rate", "1e-3",
               "--lora_dropout", "0", "--save_steps", "3", "--padding_free", "true",
@@ -190,15 +193,7 @@ def test_two_sequence_parallel_groups_train_like_plain_data_parallel(
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr[-3000:]
     assert groups.returncode == 0, groups.stderr[-3000:]
-    runs = {name: _only_run_dir(tmp_path / name) for name in ("plain", "groups")}
-    logs = {name: [r for r in _log_lines(run) if "loss" in r] for name, run in runs.items()}
-    assert len(logs["plain"]) == len(logs["groups"]) == 3
-    for a, b in zip(logs["plain"], logs["groups"]):
-        assert b["loss"] == pytest.approx(a["loss"], abs=1e-4)
-        assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-3)
-    weights = {name: load_file(str(run / "checkpoint-3" / "adapter_model.safetensors")) for name, run in runs.items()}
-    for key, tensor in weights["plain"].items():
-        torch.testing.assert_close(weights["groups"][key], tensor, atol=1e-5, rtol=1e-4, msg=key)
+    _assert_trained_alike(tmp_path / "plain", tmp_path / "groups", steps=3)
 
 
 def test_sequence_parallel_needs_that_many_processes(run_swift, tiny_model_path, chat_file, tmp_path):

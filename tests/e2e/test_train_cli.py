@@ -196,6 +196,24 @@ def test_two_sequence_parallel_groups_train_like_plain_data_parallel(
     _assert_trained_alike(tmp_path / "plain", tmp_path / "groups", steps=3)
 
 
+@pytest.mark.slow
+def test_sequence_parallel_splits_packed_rows_and_trains_like_one_process(
+    run_swift, tiny_model_path, chat_file, tmp_path, port
+):
+    """--packing under sequence parallelism: each batch of packed rows becomes one row, split across 2 ranks."""
+    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
+              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "2", "--learning_rate", "1e-3",
+              "--lora_dropout", "0", "--save_steps", "3", "--packing", "true", "--max_length", "128"]  # fmt: skip
+    one = run_swift("sft", *common, "--output_dir", str(tmp_path / "one"))
+    two = run_swift(
+        "sft", *common, "--sequence_parallel_size", "2", "--output_dir", str(tmp_path / "two"),
+        env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)},
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:]
+    _assert_trained_alike(tmp_path / "one", tmp_path / "two", steps=3)
+
+
 def test_sequence_parallel_needs_that_many_processes(run_swift, tiny_model_path, chat_file, tmp_path):
     proc = run_swift("sft", "--model", str(tiny_model_path), "--dataset", chat_file, "--sequence_parallel_size", "2",
                      "--output_dir", str(tmp_path / "out"))  # fmt: skip

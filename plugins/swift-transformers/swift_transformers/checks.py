@@ -298,7 +298,6 @@ def check_sequence_parallel(args: TrainArguments) -> None:
         )
     refused = {
         "rlhf_type": "swift rlhf pads its pairs and rollouts",
-        "packing": "packed rows are split as they are: use --padding_free",
         "predict_with_generate": "generation runs on one rank",
         "num_labels": "a classifier reads the last token of a whole conversation",
         "loss_type": "the loss of a split row is the token cross-entropy",

@@ -218,7 +218,9 @@ def pack_samples(samples: Sequence[dict[str, Any]]) -> dict[str, list]:
         labels = list(sample["labels"] if sample.get("labels") is not None else ids)
         row["input_ids"] += ids
         row["labels"] += [IGNORE_INDEX, *labels[1:]]
-        row["position_ids"] += list(range(len(ids)))
+        # a packed row (--packing) brings its samples' positions; a plain sample starts at 0
+        positions = sample.get("position_ids")
+        row["position_ids"] += list(positions) if positions is not None else list(range(len(ids)))
         if scaled:
             row["loss_scale"] += [0.0, *sample["loss_scale"][1:]]
     row["length"] = len(row["input_ids"])

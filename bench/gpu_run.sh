@@ -27,9 +27,11 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
 {
   # the packed-attention kernel on this GPU against the per-sample loop (loss and gradients)
   echo "=== pytest gpu"
-  # (and activation offloading's side-stream copies: equal gradients, less memory after the forward)
+  # (and activation offloading's side-stream copies: equal gradients, less memory after the forward;
+  # and CUDA's row-scaled FP8 kernel against the bf16 layer)
   timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu plugins/swift-transformers/tests/train/test_padding_free.py \
-    plugins/swift-transformers/tests/train/test_activation_offload.py 2>&1 | tail -n 15
+    plugins/swift-transformers/tests/train/test_activation_offload.py plugins/swift-transformers/tests/train/test_fp8.py \
+    2>&1 | tail -n 15
   # CASES picks the set: "main" (the table's cases), "next" (what the last table left open, most
   # telling first: a call cut short keeps the lines it printed), "profile" or "padding_free"
   case "${CASES:-next}" in
@@ -50,6 +52,8 @@ run() {  # run <seconds> <train_gpu.py flags…>: a case that fails or overruns 
     # 7B LoRA + liger, activations of all layers but the last in host memory (nothing recomputed),
     # against the checkpointed transformers+peft baseline: the goal's speed and memory in one line
     run 200 --cases lora-7b --use_liger --activation_offloading --steps 12 --warmup 4
+    # LoRA over FP8 base weights (half the weight memory, FP8 GEMMs): the route to the goal's both bounds
+    run 150 --cases lora-7b --use_liger --fp8 --sides swift --steps 12 --warmup 4
     # the same model without checkpointing (speed ceiling, memory it costs), then half the layers
     # offloaded and the rest checkpointed; their baseline is the line above's
     run 110 --cases lora-7b --use_liger --no_checkpointing --sides swift --steps 12 --warmup 4

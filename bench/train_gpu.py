@@ -3,7 +3,7 @@
 Usage (GPU):
     python bench/train_gpu.py [--cases lora-1.5b lora-7b full-0.5b] [--steps 30] [--warmup 5]
                               [--packing | --padding_free] [--baseline_packed] [--use_liger] [--no_checkpointing]
-                              [--activation_offloading [--offload_layers K]] [--sides swift] [--profile N]
+                              [--activation_offloading [--offload_layers K]] [--fp8] [--sides swift] [--profile N]
                               [--loss_chunk_size N] [--work DIR] [--json OUT]
 CPU smoke test (tiny shape, 3 steps, float32):
     python bench/train_gpu.py --smoke
@@ -27,7 +27,8 @@ Each case runs in fresh processes, one per side:
 ``--use_liger`` turns on liger-kernel on the swift side only (``--use_liger_kernel``), so the
 ratio reads against plain transformers+peft; so does ``--activation_offloading`` (the first
 ``--offload_layers`` decoder layers, default all but the last, keep their saved tensors in host
-memory instead of being recomputed). ``--sides swift`` skips the baseline (a variant of a case
+memory instead of being recomputed) and ``--fp8`` (``--quant_method fp8``: LoRA over FP8 base
+weights). ``--sides swift`` skips the baseline (a variant of a case
 whose baseline an earlier line of the same run measured).
 
 Data: every row exactly 2048 tokens; with ``--packing`` (or ``--lengths mix``) a realistic
@@ -267,6 +268,7 @@ def run_swift(o: argparse.Namespace, train_type: str, out: str) -> None:
             loss_chunk_size=o.loss_chunk_size,
             use_liger_kernel=o.use_liger,
             activation_offloading=o.activation_offloading,
+            quant_method="fp8" if o.fp8 else None,
             activation_offloading_layers=o.offload_layers,
             per_device_train_batch_size=o.batch,
             gradient_accumulation_steps=1,
@@ -409,6 +411,7 @@ def main() -> int:
         "--activation_offloading", action="store_true", help="swift side: saved activations in host memory (CUDA)"
     )
     p.add_argument("--offload_layers", type=int, help="with --activation_offloading: the first K layers only")
+    p.add_argument("--fp8", action="store_true", help="swift side: --quant_method fp8 (LoRA over FP8 base weights)")
     p.add_argument("--profile", type=int, default=0, help="torch.profiler over N steps after the warm-up (a table)")
     p.add_argument("--sides", nargs="+", default=list(CHILD), choices=list(CHILD), help="which sides to run")
     p.add_argument(
@@ -489,6 +492,7 @@ def main() -> int:
             argv += ["--padding_free"] * o.padding_free + ["--loss_chunk_size", str(o.loss_chunk_size)]
             argv += ["--smoke"] * o.smoke + ["--no_checkpointing"] * (not o.checkpointing)
             argv += ["--activation_offloading"] * o.activation_offloading + ["--profile", str(o.profile)]
+            argv += ["--fp8"] * o.fp8
             argv += ["--offload_layers", str(o.offload_layers)] * (o.offload_layers is not None)
             env = dict(os.environ)
             if not torch.cuda.is_available():  # torch's spinning CPU threads thrash a shared machine
@@ -507,6 +511,8 @@ def main() -> int:
             line = {"case": case, "side": side, "layout": layout, "lengths": "mix" if mix else "fixed", **entry}
             if side == "swift" and o.use_liger:
                 line["liger"] = True
+            if side == "swift" and o.fp8:
+                line["fp8"] = True
             if side == "swift" and o.activation_offloading:
                 line["offloaded_layers"] = o.offload_layers or "all but the last"
             line["checkpointing"] = o.checkpointing

@@ -107,8 +107,10 @@ class GenerationArguments:
 class QuantizeArguments:
     """Quantization: load-time quantization (gptq/awq/aqlm are read from the model config)."""
 
-    quant_method: Literal["bnb", "hqq", "eetq", "awq", "gptq", "aqlm"] | None = arg(
-        None, "Quantization method: bnb, hqq or eetq when loading; awq or gptq when exporting."
+    quant_method: Literal["bnb", "hqq", "eetq", "fp8", "awq", "gptq", "aqlm"] | None = arg(
+        None,
+        "Quantization method: bnb, hqq, eetq or fp8 (frozen base weights in FP8, LoRA on top) when loading; "
+        "awq or gptq when exporting.",
     )
     quant_bits: int | None = arg(None, "Quantization bits; which values work depends on the method.")
     hqq_axis: int | None = arg(None, "hqq quantization axis.")

@@ -88,6 +88,36 @@ def check_quantization_flags(args: TrainArguments) -> None:
         raise UsageError(f"--{', --'.join(bnb)} only apply to --quant_method bnb --quant_bits 4")
     if getattr(args, "hqq_axis", None) is not None and method != "hqq":
         raise UsageError("--hqq_axis only applies to --quant_method hqq")
+    if method == "fp8":
+        check_fp8(args)
+
+
+# what reads or rewrites the base weights, which --quant_method fp8 keeps quantized and frozen
+_FP8_INITS = ("pissa", "olora", "loftq", "corda", "eva")
+
+
+def check_fp8(args: TrainArguments) -> None:
+    """``--quant_method fp8``: 8 bits, the pt engine, and in training LoRA over a frozen base."""
+    if getattr(args, "quant_bits", None) not in (None, 8):
+        raise UsageError(f"--quant_method fp8 stores 8 bits only, got --quant_bits {args.quant_bits}")
+    backend = getattr(args, "infer_backend", None)
+    if backend not in (None, "pt"):
+        raise UsageError(f"--quant_method fp8 applies to the pt engine and training; --infer_backend {backend} "
+                         "loads the model itself")  # fmt: skip
+    if not hasattr(args, "train_type"):
+        return
+    if args.train_type != "lora":
+        raise UsageError(
+            f"--quant_method fp8 keeps the base weights frozen in FP8: train LoRA over them (--train_type lora), "
+            f"not {args.train_type}"
+        )
+    init = str(getattr(args, "init_lora_weights", True)).lower()
+    if getattr(args, "use_dora", False) or init.startswith(_FP8_INITS):
+        what = "--use_dora" if getattr(args, "use_dora", False) else f"--init_lora_weights {args.init_lora_weights}"
+        raise UsageError(f"{what} reads the base weights, which --quant_method fp8 stores quantized")
+    for flag in ("deepspeed", "fsdp"):
+        if getattr(args, flag, None):
+            raise UsageError(f"--quant_method fp8 cannot be combined with --{flag}, which shards plain weights")
 
 
 def check_vision_flags(args: TrainArguments, local: str) -> None:

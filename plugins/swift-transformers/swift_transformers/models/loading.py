@@ -165,6 +165,9 @@ def load_pretrained(
         auto_class = AutoModelForSequenceClassification
         kwargs.update(num_labels=task.num_labels, problem_type=task.problem_type, pad_token_id=tokenizer.pad_token_id)
     kwargs.update(model_kwargs if model_kwargs is not None else getattr(args, "model_kwargs", None) or {})
+    fp8 = getattr(args, "quant_method", None) == "fp8"
+    if fp8:
+        _check_fp8_device()
     try:
         model = auto_class.from_pretrained(model_dir, **kwargs)
     except SwiftError:
@@ -173,10 +176,28 @@ def load_pretrained(
         raise UsageError(
             f"cannot load {model_dir!r} as model type {record.name!r}: {type(exc).__name__}: {exc}"
         ) from exc
+    if fp8:
+        from swift_transformers.models.fp8 import quantize_fp8
+
+        done = quantize_fp8(model)
+        print(
+            f"swift: fp8: {done['layers']} linear layers stored in FP8 ({done['bytes_before'] / 2**30:.2f} → "
+            f"{done['bytes_after'] / 2**30:.2f} GiB), {done['kept']} kept (the output head, sizes not multiples of 16)",
+            file=sys.stderr,
+        )
     if getattr(model, "generation_config", None) is not None and model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     _print_summary(model, record, kwargs, model_template(getattr(args, "template", None), record.template, tokenizer))
     return model, tokenizer
+
+
+def _check_fp8_device() -> None:
+    """FP8 matrix multiplication needs compute capability 8.9 (Ada, Hopper) on a CUDA GPU."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.get_device_capability() < (8, 9):
+        name = torch.cuda.get_device_name()
+        raise UsageError(f"--quant_method fp8 needs an Ada or Hopper GPU (compute capability 8.9+); {name} is older")
 
 
 def _router_settings(config: Any, coef: float, record: ModelRecord) -> dict[str, Any]:

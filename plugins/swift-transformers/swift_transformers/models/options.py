@@ -180,7 +180,11 @@ def quantization_config(args: Any, dtype: Any):
         if bits not in (None, 8):
             raise UsageError(f"--quant_method eetq quantizes to 8 bits only, got --quant_bits {bits}.")
         return EetqConfig("int8")
-    raise UsageError(f"--quant_method {method!r} is not supported for loading; choose bnb, hqq or eetq.")
+    if method == "fp8":  # applied after loading (models/fp8.py): transformers has no config for it
+        if bits not in (None, 8):
+            raise UsageError(f"--quant_method fp8 stores 8 bits only, got --quant_bits {bits}.")
+        return None
+    raise UsageError(f"--quant_method {method!r} is not supported for loading; choose bnb, hqq, eetq or fp8.")
 
 
 def _require(module: str, method: str) -> None:

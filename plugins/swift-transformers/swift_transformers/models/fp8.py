@@ -33,13 +33,37 @@ def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return (x.float() / scale).clamp(-_MAX, _MAX).to(E4M3), scale
 
 
+class _LastInput:
+    """The last input quantized, with its FP8 form: q, k and v (gate and up) read the same input.
+
+    The input itself is held so that its address cannot pass to another tensor while it is the key.
+    """
+
+    tensor: torch.Tensor | None = None
+    version = -1
+    quantized: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @classmethod
+    def quantize(cls, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if cls.tensor is not x or cls.version != x._version or cls.quantized is None:
+            with torch.no_grad():
+                quantized = quantize_rows(x.reshape(-1, x.shape[-1]))
+            cls.tensor, cls.version, cls.quantized = x, x._version, quantized
+        return cls.quantized
+
+
 class _Fp8Matmul(torch.autograd.Function):
-    """``x @ W.T`` with both in FP8 (row scales); the gradient of ``x`` through the dequantized ``W``."""
+    """``x @ W.T`` from both in FP8 (row scales); the gradient of ``x`` through the dequantized ``W``."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, weight_scale: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        rows = x.reshape(-1, x.shape[-1])
-        qx, x_scale = quantize_rows(rows)
+    def forward(  # noqa: D102
+        ctx: Any,
+        x: torch.Tensor,
+        qx: torch.Tensor,
+        x_scale: torch.Tensor,
+        weight: torch.Tensor,
+        weight_scale: torch.Tensor,
+    ) -> torch.Tensor:
         # CUDA's row-scaled FP8 kernel writes bf16 only; a float32 model gets its output cast
         out_dtype = torch.bfloat16 if x.is_cuda else x.dtype
         # _scaled_mm wants the second operand column-major: W.T of a row-major W is
@@ -49,9 +73,9 @@ class _Fp8Matmul(torch.autograd.Function):
         return out.to(x.dtype).reshape(*x.shape[:-1], out.shape[-1])
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # noqa: D102
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # noqa: D102
         weight, weight_scale = ctx.saved_tensors
-        return grad @ (weight.float() * weight_scale).to(ctx.dtype), None, None
+        return grad @ (weight.float() * weight_scale).to(ctx.dtype), None, None, None, None
 
 
 class Fp8Linear(nn.Linear):
@@ -75,7 +99,8 @@ class Fp8Linear(nn.Linear):
             self.bias.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        out = _Fp8Matmul.apply(x, self.qweight.view(E4M3), self.weight_scale)
+        qx, x_scale = _LastInput.quantize(x)
+        out = _Fp8Matmul.apply(x, qx, x_scale, self.qweight.view(E4M3), self.weight_scale)
         return out + self.bias.to(out.dtype) if self.bias is not None else out
 
     def dequantized(self) -> torch.Tensor:

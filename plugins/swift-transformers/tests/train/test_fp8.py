@@ -39,6 +39,25 @@ def test_an_fp8_layer_is_close_to_its_linear_holds_half_the_bytes_and_passes_gra
     assert not any(p.requires_grad for p in fp8.parameters())  # the bias is frozen with the weight
 
 
+def test_layers_reading_the_same_input_quantize_it_once(tiny_model_dir, monkeypatch):
+    """q, k and v read one normed input, gate and up another: 4 quantizations per layer, not 7."""
+    from transformers import AutoModelForCausalLM
+
+    from swift_transformers.models import fp8
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    quantize_fp8(model)
+    calls = []
+    real = fp8.quantize_rows
+    monkeypatch.setattr(fp8, "quantize_rows", lambda x: calls.append(tuple(x.shape)) or real(x))
+    ids = torch.randint(10, 200, (2, 16))
+    with torch.no_grad():
+        first = model(input_ids=ids).logits
+        assert len(calls) == 4 * 2
+        again = model(input_ids=ids).logits  # new tensors, quantized anew
+    assert len(calls) == 16 and torch.equal(first, again)
+
+
 def test_the_model_swap_keeps_the_head_and_odd_sizes_and_the_logits_close(tiny_model_dir):
     from transformers import AutoModelForCausalLM
 

@@ -41,9 +41,8 @@ def test_an_fp8_layer_is_close_to_its_linear_holds_half_the_bytes_and_passes_gra
 
 def test_layers_reading_the_same_input_quantize_it_once(tiny_model_dir, monkeypatch):
     """q, k and v read one normed input, gate and up another: 4 quantizations per layer, not 7."""
-    from transformers import AutoModelForCausalLM
-
     from swift_transformers.models import fp8
+    from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     quantize_fp8(model)

@@ -36,20 +36,21 @@ def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class _LastInput:
     """The last input quantized, with its FP8 form: q, k and v (gate and up) read the same input.
 
-    The input itself is held so that its address cannot pass to another tensor while it is the key.
+    One tuple ``(input, version, (fp8, scales))``, read and replaced whole (engines may run forwards
+    from several threads). The input itself is held, not its address, so no other tensor can match.
     """
 
-    tensor: torch.Tensor | None = None
-    version = -1
-    quantized: tuple[torch.Tensor, torch.Tensor] | None = None
+    entry: tuple[torch.Tensor, int, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     @classmethod
     def quantize(cls, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if cls.tensor is not x or cls.version != x._version or cls.quantized is None:
-            with torch.no_grad():
-                quantized = quantize_rows(x.reshape(-1, x.shape[-1]))
-            cls.tensor, cls.version, cls.quantized = x, x._version, quantized
-        return cls.quantized
+        entry = cls.entry
+        if entry is not None and entry[0] is x and entry[1] == x._version:
+            return entry[2]
+        with torch.no_grad():
+            quantized = quantize_rows(x.reshape(-1, x.shape[-1]))
+        cls.entry = (x, x._version, quantized)
+        return quantized
 
 
 class _Fp8Matmul(torch.autograd.Function):

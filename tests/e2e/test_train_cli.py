@@ -146,19 +146,19 @@ def test_torchrun_with_two_cpu_processes_writes_one_run(run_swift, tiny_model_pa
     assert saved["output_dir"] == str(run_dir)
 
 
-def test_sequence_parallel_over_two_processes_trains_like_one(run_swift, tiny_model_path, chat_file, tmp_path, port):
-    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
-              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "4", "--learning_rate", "1e-3",
-              "--lora_dropout", "0", "--save_steps", "3", "--padding_free", "true"]  # fmt: skip
-    one = run_swift("sft", *common, "--output_dir", str(tmp_path / "one"))
-    two = run_swift(
-        "sft", *common, "--sequence_parallel_size", "2", "--output_dir", str(tmp_path / "two"),
-        env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)},
-    )  # fmt: skip
-    assert one.returncode == 0, one.stderr[-3000:]
-    assert two.returncode == 0, two.stderr[-3000:]
-    assert "sequence parallel: 2 ranks share each padding-free row" in two.stderr
-    _assert_trained_alike(tmp_path / "one", tmp_path / "two", steps=3)
+def _sp_args(model, chat_file, batch: int, *extra: str) -> list[str]:
+    """A 3-step LoRA run on 16 chats, saved at the end: what the sequence-parallel tests compare."""
+    return ["--model", str(model), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
+            "--split_dataset_ratio", "0", "--per_device_train_batch_size", str(batch), "--learning_rate", "1e-3",
+            "--lora_dropout", "0", "--save_steps", "3", *extra]  # fmt: skip
+
+
+def _train(run_swift, args: list[str], out, *more: str, ranks: int = 1, port: int = 0):
+    """``swift sft`` with ``args`` (on ``ranks`` torchrun processes), checked to succeed."""
+    env = {"NPROC_PER_NODE": str(ranks), "MASTER_PORT": str(port)} if ranks > 1 else None
+    proc = run_swift("sft", *args, *more, "--output_dir", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 def _assert_trained_alike(reference, other, steps: int) -> None:
@@ -176,23 +176,22 @@ def _assert_trained_alike(reference, other, steps: int) -> None:
         torch.testing.assert_close(weights[1][key], tensor, atol=1e-5, rtol=1e-4, msg=key)
 
 
+def test_sequence_parallel_over_two_processes_trains_like_one(run_swift, tiny_model_path, chat_file, tmp_path, port):
+    args = _sp_args(tiny_model_path, chat_file, 4, "--padding_free", "true")
+    _train(run_swift, args, tmp_path / "one")
+    two = _train(run_swift, args, tmp_path / "two", "--sequence_parallel_size", "2", ranks=2, port=port)
+    assert "sequence parallel: 2 ranks share each padding-free row" in two.stderr
+    _assert_trained_alike(tmp_path / "one", tmp_path / "two", steps=3)
+
+
 @pytest.mark.slow
 def test_two_sequence_parallel_groups_train_like_plain_data_parallel(
     run_swift, tiny_model_path, chat_file, tmp_path, port
 ):
     """4 processes = 2 data-parallel groups of 2 sequence-parallel ranks, against 2 plain data-parallel ones."""
-    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
-              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "2", "--learning_rate", "1e-3",
-              "--lora_dropout", "0", "--save_steps", "3", "--padding_free", "true",
-              "--train_dataloader_shuffle", "false"]  # fmt: skip
-    plain = run_swift("sft", *common, "--output_dir", str(tmp_path / "plain"),
-                      env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)})  # fmt: skip
-    groups = run_swift(
-        "sft", *common, "--sequence_parallel_size", "2", "--output_dir", str(tmp_path / "groups"),
-        env={"NPROC_PER_NODE": "4", "MASTER_PORT": str(port)},
-    )  # fmt: skip
-    assert plain.returncode == 0, plain.stderr[-3000:]
-    assert groups.returncode == 0, groups.stderr[-3000:]
+    args = _sp_args(tiny_model_path, chat_file, 2, "--padding_free", "true", "--train_dataloader_shuffle", "false")
+    _train(run_swift, args, tmp_path / "plain", ranks=2, port=port)
+    _train(run_swift, args, tmp_path / "groups", "--sequence_parallel_size", "2", ranks=4, port=port)
     _assert_trained_alike(tmp_path / "plain", tmp_path / "groups", steps=3)
 
 
@@ -201,16 +200,9 @@ def test_sequence_parallel_splits_packed_rows_and_trains_like_one_process(
     run_swift, tiny_model_path, chat_file, tmp_path, port
 ):
     """--packing under sequence parallelism: each batch of packed rows becomes one row, split across 2 ranks."""
-    common = ["--model", str(tiny_model_path), "--dataset", f"{chat_file}#16", "--max_steps", "3", "--logging_steps", "1",
-              "--split_dataset_ratio", "0", "--per_device_train_batch_size", "2", "--learning_rate", "1e-3",
-              "--lora_dropout", "0", "--save_steps", "3", "--packing", "true", "--max_length", "128"]  # fmt: skip
-    one = run_swift("sft", *common, "--output_dir", str(tmp_path / "one"))
-    two = run_swift(
-        "sft", *common, "--sequence_parallel_size", "2", "--output_dir", str(tmp_path / "two"),
-        env={"NPROC_PER_NODE": "2", "MASTER_PORT": str(port)},
-    )  # fmt: skip
-    assert one.returncode == 0, one.stderr[-3000:]
-    assert two.returncode == 0, two.stderr[-3000:]
+    args = _sp_args(tiny_model_path, chat_file, 2, "--packing", "true", "--max_length", "128")
+    _train(run_swift, args, tmp_path / "one")
+    _train(run_swift, args, tmp_path / "two", "--sequence_parallel_size", "2", ranks=2, port=port)
     _assert_trained_alike(tmp_path / "one", tmp_path / "two", steps=3)
 
 

@@ -118,6 +118,10 @@ def check_fp8(args: TrainArguments) -> None:
     for flag in ("deepspeed", "fsdp"):
         if getattr(args, flag, None):
             raise UsageError(f"--quant_method fp8 cannot be combined with --{flag}, which shards plain weights")
+    if getattr(args, "use_vllm", False):
+        raise UsageError(
+            "--quant_method fp8 with --use_vllm: vLLM is handed the policy's weights, which fp8 keeps quantized"
+        )
 
 
 def check_vision_flags(args: TrainArguments, local: str) -> None:

@@ -109,14 +109,17 @@ def test_fp8_is_refused_where_it_cannot_apply(train_args, sft, tmp_path):
     assert not Path(out).exists()
 
 
-def test_fp8_with_another_inference_engine_is_refused(tiny_model_dir):
+def test_fp8_with_another_inference_engine_or_a_vllm_rollout_is_refused(tiny_model_dir, chat_file):
     from swift_transformers.checks import check_args
 
-    from swift.arguments import InferArguments
+    from swift.arguments import InferArguments, RLHFArguments
     from swift.kernel import UsageError
 
     with pytest.raises(UsageError, match="--quant_method fp8 applies to the pt engine"):
         check_args("infer", InferArguments(model=tiny_model_dir, quant_method="fp8", infer_backend="vllm"))
+    grpo = RLHFArguments(model=tiny_model_dir, rlhf_type="grpo", quant_method="fp8", use_vllm=True, dataset=[chat_file])
+    with pytest.raises(UsageError, match="--quant_method fp8 with --use_vllm"):
+        check_args("rlhf", grpo)
 
 
 @pytest.mark.gpu

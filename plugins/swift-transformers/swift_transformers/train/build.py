@@ -55,7 +55,7 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
         check_lisa(args)
         callbacks.append(
             LisaCallback(
-                decoder_layers(model),
+                _lisa_layers(model),
                 args.lisa_activated_layers,
                 args.lisa_step_interval,
                 args.seed,
@@ -73,14 +73,13 @@ def build_callbacks(args: Any, model: Any, tuner: Any, run_dir: str) -> list:
     return callbacks
 
 
-def decoder_layers(model: Any) -> list:
-    """The decoder blocks of a causal LM: the longest ``ModuleList`` in it."""
-    import torch
+def _lisa_layers(model: Any) -> list:
+    from swift_transformers.train.unwrap import decoder_layers
 
-    lists = [m for m in model.modules() if isinstance(m, torch.nn.ModuleList)]
-    if not lists:
-        raise UsageError("LISA needs a model whose decoder layers form a ModuleList")
-    return list(max(lists, key=len))
+    try:
+        return decoder_layers(model)
+    except ValueError as exc:
+        raise UsageError(f"LISA needs a model whose decoder layers form a ModuleList: {exc}") from None
 
 
 def tuner_param_groups(args: Any, tuner: Any) -> Callable[[Any], list[dict] | None] | None:

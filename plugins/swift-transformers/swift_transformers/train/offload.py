@@ -243,22 +243,6 @@ class ActivationOffloader:
         return prefetch
 
 
-def decoder_stack(model: torch.nn.Module) -> list[torch.nn.Module]:
-    """The decoder layers of a causal LM (peft/DDP wrappers allowed), in forward order.
-
-    Raises:
-        ValueError: For a model whose decoder has no ``layers`` list.
-    """
-    from swift_transformers.train.unwrap import inner_model
-
-    causal = inner_model(model)
-    decoder = causal.get_decoder() if hasattr(causal, "get_decoder") else None
-    layers = getattr(decoder, "layers", None)
-    if not isinstance(layers, torch.nn.ModuleList) or not len(layers):
-        raise ValueError(f"{type(causal).__name__} has no list of decoder layers to offload")
-    return list(layers)
-
-
 class ActivationOffloadCallback(TrainerCallback):
     """``--activation_offloading``: offload the first layers' activations while the trainer trains.
 
@@ -280,11 +264,11 @@ class ActivationOffloadCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         """Take the offloaded layers out of checkpointing and hook them."""
         from swift_transformers.train.steps import say
-        from swift_transformers.train.unwrap import inner_model
+        from swift_transformers.train.unwrap import decoder_layers, inner_model
 
         if self.offloader is not None:
             return
-        layers = decoder_stack(self.model)
+        layers = decoder_layers(self.model)
         if len(layers) < 2:
             raise RuntimeError(
                 "--activation_offloading: the model has one decoder layer, and the last is never offloaded"

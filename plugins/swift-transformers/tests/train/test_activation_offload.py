@@ -11,7 +11,8 @@ import weakref
 
 import pytest
 import torch
-from swift_transformers.train.offload import ActivationOffloadCallback, ActivationOffloader, decoder_stack
+from swift_transformers.train.offload import ActivationOffloadCallback, ActivationOffloader
+from swift_transformers.train.unwrap import decoder_layers
 
 
 class CopyTransfer:
@@ -73,7 +74,7 @@ def test_offloaded_layers_give_the_same_loss_and_gradients_and_come_back_before_
     tiny_model_dir, train_type
 ):
     model = _model(tiny_model_dir, train_type)
-    layers = decoder_stack(model)
+    layers = decoder_layers(model)
     assert len(layers) == 2
     expected_loss, expected = _loss_and_grads(model, _batch())
     transfer = CopyTransfer()
@@ -94,7 +95,7 @@ def test_offloaded_layers_give_the_same_loss_and_gradients_and_come_back_before_
 def test_after_the_forward_the_offloaded_activations_are_gone_from_the_device(tiny_model_dir):
     """What the memory saving is made of: the graph holds host copies, not the layer's tensors."""
     model = _model(tiny_model_dir, "lora")
-    layers = decoder_stack(model)
+    layers = decoder_layers(model)
     alive = {}
 
     def keep_ref(name):
@@ -116,7 +117,7 @@ def test_after_the_forward_the_offloaded_activations_are_gone_from_the_device(ti
 
 def test_parameters_stay_and_a_tensor_saved_several_times_moves_once(tiny_model_dir):
     model = _model(tiny_model_dir, "full")
-    layers = decoder_stack(model)
+    layers = decoder_layers(model)
     transfer = CopyTransfer()
     ActivationOffloader(layers, 1, [*model.parameters()], transfer, min_bytes=0).attach()
     model(**_batch(), use_cache=False).loss.backward()
@@ -132,7 +133,7 @@ def test_parameters_stay_and_a_tensor_saved_several_times_moves_once(tiny_model_
 def test_small_tensors_and_evaluation_stay_where_they_are(tiny_model_dir):
     model = _model(tiny_model_dir, "lora")
     transfer = CopyTransfer()
-    offloader = ActivationOffloader(decoder_stack(model), 1, [*model.parameters()], transfer).attach()
+    offloader = ActivationOffloader(decoder_layers(model), 1, [*model.parameters()], transfer).attach()
     model(**_batch(), use_cache=False).loss.backward()  # the tiny model's tensors are all under 1 MiB
     assert transfer.out == [] and offloader.bytes_offloaded == 0
     offloader.min_bytes = 0
@@ -151,7 +152,7 @@ def test_the_callback_takes_offloaded_layers_out_of_checkpointing_only(tiny_mode
     callback = ActivationOffloadCallback(model, layers=1, transfer=CopyTransfer())
     callback.on_train_begin(None, None, None)
     callback.offloader.min_bytes = 0
-    layers = decoder_stack(model)
+    layers = decoder_layers(model)
     calls = [0] * len(layers)
     for i, layer in enumerate(layers):
         layer.self_attn.register_forward_hook(lambda *a, i=i: calls.__setitem__(i, calls[i] + 1))
@@ -223,7 +224,7 @@ def test_on_a_gpu_offloading_frees_device_memory_and_keeps_the_gradients(tiny_mo
         return loss.item(), held, {n: p.grad.float() for n, p in model.named_parameters()}
 
     loss, held, grads = run()
-    offloader = ActivationOffloader(decoder_stack(model), 5, [*model.parameters()]).attach()
+    offloader = ActivationOffloader(decoder_layers(model), 5, [*model.parameters()]).attach()
     off_loss, off_held, off_grads = run()
     offloader.detach()
     assert offloader.bytes_offloaded > 0

@@ -115,9 +115,7 @@ def check_fp8(args: TrainArguments) -> None:
     if getattr(args, "use_dora", False) or init.startswith(_FP8_INITS):
         what = "--use_dora" if getattr(args, "use_dora", False) else f"--init_lora_weights {args.init_lora_weights}"
         raise UsageError(f"{what} reads the base weights, which --quant_method fp8 stores quantized")
-    for flag in ("deepspeed", "fsdp"):
-        if getattr(args, flag, None):
-            raise UsageError(f"--quant_method fp8 cannot be combined with --{flag}, which shards plain weights")
+    refuse_sharding(args, "--quant_method fp8", "which shards plain weights")
     if getattr(args, "use_vllm", False):
         raise UsageError(
             "--quant_method fp8 with --use_vllm: vLLM is handed the policy's weights, which fp8 keeps quantized"
@@ -363,6 +361,13 @@ def check_liger(args: TrainArguments) -> None:
         raise UsageError("--use_liger: liger-kernel's Triton kernels need a CUDA or ROCm GPU, and none is visible")
 
 
+def refuse_sharding(args: TrainArguments, flag: str, why: str) -> None:
+    """``flag`` cannot run under ``--deepspeed`` or ``--fsdp``, ``why``."""
+    for engine in ("deepspeed", "fsdp"):
+        if getattr(args, engine, None):
+            raise UsageError(f"{flag} cannot be combined with --{engine}, {why}")
+
+
 def check_offloading(args: TrainArguments) -> None:
     """``--activation_offloading``: a CUDA GPU, swift's own trainer memory (no DeepSpeed/FSDP), no compile."""
     layers = getattr(args, "activation_offloading_layers", None)
@@ -372,9 +377,7 @@ def check_offloading(args: TrainArguments) -> None:
         return
     if layers is not None and layers < 1:
         raise UsageError(f"--activation_offloading_layers {layers}: give 1 or more layers (unset: all but the last)")
-    for flag in ("deepspeed", "fsdp"):
-        if getattr(args, flag, None):
-            raise UsageError(f"--activation_offloading cannot be combined with --{flag}, which manages memory itself")
+    refuse_sharding(args, "--activation_offloading", "which manages memory itself")
     if any(getattr(args, f, None) for f in ("torch_compile", "torch_compile_backend", "torch_compile_mode")):
         raise UsageError("--activation_offloading hooks the layers' saved tensors, which --torch_compile cannot trace")
     if not gpu_visible():

@@ -1,7 +1,7 @@
 """Ulysses sequence parallelism (``--sequence_parallel_size N`` under torchrun).
 
 The ``W`` processes form ``W / N`` groups of ``N`` consecutive ranks; the groups are data
-parallel (each reads its own batches, :func:`data_parallel_batches`). Every rank of a group holds
+parallel (each reads its own batches, :class:`GroupBatches`). Every rank of a group holds
 the group's padding-free batch (one row, samples back to back) and runs the model on its own
 contiguous ``1/N`` of the tokens. Everything but attention works token
 by token, so it needs nothing more (RoPE reads each token's own ``position_ids``). In attention,
@@ -144,7 +144,7 @@ def data_parallel_rank() -> tuple[int, int]:
     return dist.get_rank() // size, dist.get_world_size() // size
 
 
-class data_parallel_batches:  # noqa: N801 - used like a sampler class
+class GroupBatches:
     """The batches of this rank's group: every ``groups``-th batch of ``batch_sampler``, from ``index``.
 
     All ranks draw the same batches (same seed) and each group takes its share, as accelerate

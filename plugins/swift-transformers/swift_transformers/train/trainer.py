@@ -116,10 +116,10 @@ class SwiftTrainer(AccuracyLogMixin, SwiftTrainerMixin, Seq2SeqTrainer):
         return self._group_batches(dataset, self.args.per_device_eval_batch_size, shuffle=False)
 
     def _group_batches(self, dataset, batch_size: int, *, shuffle: bool):
-        """The batches of this rank's sequence-parallel group (:func:`.sequence_parallel.data_parallel_batches`)."""
+        """The batches of this rank's sequence-parallel group (:class:`.sequence_parallel.GroupBatches`)."""
         from torch.utils.data import BatchSampler, DataLoader, IterableDataset, RandomSampler, SequentialSampler
 
-        from swift_transformers.train.sequence_parallel import data_parallel_batches, data_parallel_rank
+        from swift_transformers.train.sequence_parallel import GroupBatches, data_parallel_rank
 
         index, groups = data_parallel_rank()
         if isinstance(dataset, IterableDataset):  # --streaming: one group reads the stream (checked before the run)
@@ -138,7 +138,7 @@ class SwiftTrainer(AccuracyLogMixin, SwiftTrainerMixin, Seq2SeqTrainer):
         batches = BatchSampler(sampler, batch_size, drop_last=self.args.dataloader_drop_last)
         return DataLoader(
             dataset,
-            batch_sampler=data_parallel_batches(batches, index, groups),
+            batch_sampler=GroupBatches(batches, index, groups),
             collate_fn=self.data_collator,
             num_workers=self.args.dataloader_num_workers,
         )

@@ -7,17 +7,17 @@ tests/e2e/test_train_cli.py; here the batch sharding and the checks that come be
 from __future__ import annotations
 
 import pytest
-from swift_transformers.train.sequence_parallel import data_parallel_batches
+from swift_transformers.train.sequence_parallel import GroupBatches
 
 
 def test_each_group_takes_every_other_batch_and_the_last_round_is_filled_from_the_start():
     batches = [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
-    first, second = (data_parallel_batches(batches, index, 2) for index in (0, 1))
+    first, second = (GroupBatches(batches, index, 2) for index in (0, 1))
     assert list(first) == [[0, 1], [4, 5], [8]]
     assert list(second) == [[2, 3], [6, 7], [0, 1]]  # same number of steps in every group
     assert len(first) == len(second) == 3
-    assert list(data_parallel_batches(batches, 0, 1)) == batches
-    assert list(data_parallel_batches([], 1, 2)) == []
+    assert list(GroupBatches(batches, 0, 1)) == batches
+    assert list(GroupBatches([], 1, 2)) == []
 
 
 @pytest.mark.parametrize(
